@@ -1,0 +1,65 @@
+# The two commands of the set-up contract: `make run` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := FLASK_APP=campaign $(VENV)/bin/flask
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test install install-test translations messages lint system-test-deps
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+VENDOR := static/vendor/signature_pad.umd.min.js
+
+# Front-end libraries come from the npm registry at set-up and are served by the app.
+$(VENDOR): package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp node_modules/signature_pad/dist/signature_pad.umd.min.js $@
+
+install: $(VENV)/.installed $(VENDOR)
+
+install-test: $(VENV)/.installed-test $(VENDOR)
+
+translations: install
+	$(VENV)/bin/pybabel compile -q -d translations
+
+# Extract the messages afresh and update the catalogues (then translate what is new in ru).
+messages: install
+	$(PY) tools/catalogues.py
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+
+system-test-deps:
+	@command -v pdftotext >/dev/null && test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "Browser tests need Chromium and poppler-utils: run 'sudo apt-get install chromium poppler-utils'." >&2; exit 1; \
+	  fi; }
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install-test translations system-test-deps lint
+	$(PY) -m pytest
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1).close()" 2>/dev/null; then \
+	  echo "PostgreSQL answers on 127.0.0.1:5432: running the suite against it too."; \
+	  TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+	else \
+	  echo "No PostgreSQL on 127.0.0.1:5432: the suite ran on SQLite only."; \
+	fi

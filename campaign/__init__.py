@@ -1,0 +1,49 @@
+"""Campaign: collective appeals signed by families and delivered as a dossier."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config layers, extensions, blueprints and CLI groups."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from campaign import config
+
+    config.load(app, test_config)
+
+    from campaign import database, errors, extensions, i18n, mail, security
+    from campaign.markup import render_markdown
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.add_template_filter(render_markdown, "markdown")
+
+    extensions.init_app(app)
+    mail.init_app(app)
+    database.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+
+    from campaign.accounts.views import bp as accounts_bp
+    from campaign.appeals.views import bp as appeals_bp
+    from campaign.demo import demo_cli
+    from campaign.public.views import bp as public_bp
+    from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
+    from campaign.signatures.views import bp as signatures_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(appeals_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(signatures_bp)
+    app.cli.add_command(demo_cli)
+    return app

@@ -1,0 +1,1 @@
+"""Accounts: organisers, login, and their roles on appeals."""

@@ -1,0 +1,174 @@
+"""Sign up, authenticate, and manage who belongs to an appeal."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from campaign.accounts.models import Invitation, Membership, Role, User
+from campaign.clock import utcnow
+from campaign.extensions import db
+from campaign.text import normalise_text
+
+PASSWORD_MIN_LENGTH = 10
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so that both failures take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class EmailTaken(Exception):
+    """An account with this email exists."""
+
+
+class InvitationInvalid(Exception):
+    """The invitation link is unknown, used, revoked or expired."""
+
+
+class LastOwner(Exception):
+    """An appeal must keep at least one owner."""
+
+
+class AlreadyMember(Exception):
+    """The user already belongs to the appeal."""
+
+
+def normalise_email(email: str) -> str:
+    """Return the email as stored: syntax-normalised and lower-cased; raise ValueError if bad."""
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return result.normalized.lower()
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with Argon2id."""
+    return _hasher.hash(password)
+
+
+def sign_up(*, name: str, email: str, password: str, language: str | None = None) -> User:
+    """Create an organiser account."""
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise EmailTaken(email)
+    user = User(
+        name=normalise_text(name),
+        email=email,
+        password_hash=hash_password(password),
+        language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user whose email and password these are, else None (in the same time)."""
+    try:
+        email = normalise_email(email)
+    except ValueError:
+        email = ""
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def membership_of(user_id: int, appeal_id: int) -> Membership | None:
+    """Return the user's membership of the appeal, if any."""
+    return db.session.scalar(
+        select(Membership).where(Membership.user_id == user_id, Membership.appeal_id == appeal_id)
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_member(appeal_id: int, role: Role, inviter: User, lifetime: timedelta) -> str:
+    """Create a single-use invitation and return its token (shown once, stored hashed)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        Invitation(
+            appeal_id=appeal_id,
+            role=role,
+            token_hash=_token_hash(token),
+            created_by_id=inviter.id,
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def find_invitation(token: str) -> Invitation:
+    """Return the pending invitation for this token, or raise InvitationInvalid."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == _token_hash(token))
+    )
+    if invitation is None or not invitation.is_pending:
+        raise InvitationInvalid
+    return invitation
+
+
+def accept_invitation(token: str, user: User) -> Membership:
+    """Use the invitation: make the user a member with its role, once."""
+    invitation = find_invitation(token)
+    if membership_of(user.id, invitation.appeal_id) is not None:
+        raise AlreadyMember
+    # Mark it used in the same statement that checks it is unused: two tabs cannot both use it.
+    used = db.session.execute(
+        Invitation.__table__.update()
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=user.id)
+    )
+    if used.rowcount != 1:
+        raise InvitationInvalid
+    db.session.expire(invitation)
+    membership = Membership(appeal_id=invitation.appeal_id, user=user, role=invitation.role)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    """Make a pending invitation unusable."""
+    invitation.revoked_at = utcnow()
+    db.session.flush()
+
+
+def _owner_count(appeal_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.appeal_id == appeal_id, Membership.role == Role.owner)
+    )
+
+
+def change_role(membership: Membership, role: Role) -> None:
+    """Give a member another role; the last owner stays owner."""
+    demoting_owner = membership.role is Role.owner and role is not Role.owner
+    if demoting_owner and _owner_count(membership.appeal_id) <= 1:
+        raise LastOwner
+    membership.role = role
+    db.session.flush()
+
+
+def remove_member(membership: Membership) -> None:
+    """Take a member off the appeal; never the last owner."""
+    if membership.role is Role.owner and _owner_count(membership.appeal_id) <= 1:
+        raise LastOwner
+    db.session.delete(membership)
+    db.session.flush()

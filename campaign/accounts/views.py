@@ -1,0 +1,109 @@
+"""Sign up, log in and log out."""
+
+import hashlib
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from campaign.accounts.forms import LoginForm, LogoutForm, SignUpForm
+from campaign.accounts.models import User
+from campaign.accounts.operations import EmailTaken, authenticate, sign_up
+from campaign.extensions import db, limiter, login_manager
+from campaign.i18n import current_language, safe_next
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = None
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the logged-in user from the id kept in the session."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _account_key() -> str:
+    # The limiter's storage (possibly Redis) sees a hash, never the typed address.
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _login_failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
+def _start_session(user: User) -> None:
+    # A fresh session at login: nothing from before (a planted id, an old CSRF token) survives.
+    session.clear()
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Response | str:
+    """Create an organiser account and log it in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("appeals.index"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = sign_up(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                language=current_language(),
+            )
+        except EmailTaken:
+            form.email.errors.append(_("An account with this email exists. Log in instead."))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome. Your account is ready."), "success")
+            return redirect(url_for("appeals.index"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+def login() -> Response | str:
+    """Check the email and password; the same message whichever of the two was wrong."""
+    if current_user.is_authenticated:
+        return redirect(url_for("appeals.index"))
+    form = LoginForm()
+    target = safe_next(request.args.get("next") or url_for("appeals.index"))
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            _start_session(user)
+            return redirect(target)
+        form.password.errors.append(_("The email or the password is wrong."))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session."""
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        session.clear()
+    return redirect(url_for("public.home"))

@@ -1,0 +1,1 @@
+"""Appeals: the letter, its addressees, its frozen versions and publishing."""

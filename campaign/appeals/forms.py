@@ -1,0 +1,207 @@
+"""Forms for writing an appeal and managing its members."""
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from campaign.accounts.models import Role
+from campaign.appeals.operations import (
+    SLUG_MAX,
+    SLUG_MIN,
+    AddresseeData,
+    AppealData,
+    slug_is_valid,
+)
+from campaign.clock import today
+from campaign.forms import no_hidden_characters, normalised
+from campaign.i18n import country_choices
+
+MAX_ADDRESSEES = 20
+LANGUAGE_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
+ROLE_LABELS = {Role.owner: _l("Owner"), Role.editor: _l("Editor"), Role.advocate: _l("Advocate")}
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class AddresseeForm(Form):
+    """One addressee: a person and their office."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[normalised],
+        validators=[
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
+    )
+    office = StringField(
+        _l("Office"),
+        filters=[normalised],
+        validators=[
+            Length(max=300, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
+    )
+
+    def validate_office(self, field: StringField) -> None:
+        """An office alone names nobody."""
+        if field.data and not self.name.data:
+            raise ValidationError(_l("Give the name of the person holding this office."))
+
+
+class AppealForm(FlaskForm):
+    """Everything an organiser writes about an appeal."""
+
+    title = StringField(
+        _l("Title"),
+        filters=[normalised],
+        validators=[
+            DataRequired(_l("Give the appeal a title.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
+    )
+    slug = StringField(
+        _l("Address"),
+        description=_l(
+            "Lower-case latin letters, digits and hyphens. Left empty, it is made from the title."
+        ),
+        filters=[_lower],
+    )
+    language = SelectField(_l("Language of the letter"), choices=LANGUAGE_CHOICES)
+    country = SelectField(_l("Country"), default="RU")
+    addressees = FieldList(FormField(AddresseeForm), min_entries=1, max_entries=MAX_ADDRESSEES)
+    body = TextAreaField(
+        _l("Letter"),
+        description=_l(
+            "Markdown: blank lines between paragraphs, # for headings, - for lists, "
+            "> for quotes, *emphasis*, [text](https://link)."
+        ),
+        filters=[normalised],
+        validators=[
+            Length(max=50_000, message=_l("The letter is too long: at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
+    )
+    closing = TextAreaField(
+        _l("Closing line"),
+        filters=[normalised],
+        validators=[Length(max=1000, message=_l("Use at most %(max)d characters."))],
+    )
+    representative_name = StringField(
+        _l("Representative's name"),
+        description=_l("Receives the reply. Shown to organisers only."),
+        filters=[normalised],
+        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+    )
+    representative_address = TextAreaField(
+        _l("Representative's postal address"),
+        filters=[normalised],
+        validators=[Length(max=1000, message=_l("Use at most %(max)d characters."))],
+    )
+    goal = IntegerField(
+        _l("Goal (number of signatures)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10_000_000, message=_l("Enter a whole number from 1 upwards.")),
+        ],
+    )
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    add_addressee = SubmitField(_l("Add an addressee"))
+    submit = SubmitField(_l("Save draft"))
+
+    def __init__(
+        self, *args: Any, language: str, current_deadline: date | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [
+            SelectChoice(code, name) for code, name in country_choices(language)
+        ]
+        self._current_deadline = current_deadline
+
+    def validate_slug(self, field: StringField) -> None:
+        """Check the shape of a typed address."""
+        if field.data and not slug_is_valid(field.data):
+            raise ValidationError(
+                _l(
+                    "Use %(min)d to %(max)d lower-case latin letters, digits and single hyphens.",
+                    min=SLUG_MIN,
+                    max=SLUG_MAX,
+                )
+            )
+
+    def validate_deadline(self, field: DateField) -> None:
+        """A new deadline cannot be in the past; an old one may stay as it was."""
+        if field.data and field.data != self._current_deadline and field.data < today():
+            raise ValidationError(_l("The deadline cannot be in the past."))
+
+    def validate_addressees(self, field: FieldList) -> None:
+        """At least one addressee."""
+        if not any(entry.form.name.data for entry in field.entries):
+            raise ValidationError(_l("Name at least one addressee."))
+
+    def to_data(self) -> AppealData:
+        """Return what was typed as operation input."""
+        return AppealData(
+            title=self.title.data,
+            slug=self.slug.data or "",
+            language=self.language.data,
+            country=self.country.data,
+            addressees=tuple(
+                AddresseeData(entry.form.name.data or "", entry.form.office.data or "")
+                for entry in self.addressees.entries
+            ),
+            body=self.body.data or "",
+            closing=self.closing.data or "",
+            representative_name=self.representative_name.data or "",
+            representative_address=self.representative_address.data or "",
+            goal=self.goal.data,
+            deadline=self.deadline.data,
+        )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state (publish, close, reopen, remove, revoke)."""
+
+    submit = SubmitField()
+
+
+class InviteForm(FlaskForm):
+    """Create an invitation link for a role."""
+
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(role.name, label) for role, label in ROLE_LABELS.items()],
+        default=Role.editor.name,
+        validators=[InputRequired()],
+    )
+    submit = SubmitField(_l("Create invitation link"))
+
+
+class RoleForm(FlaskForm):
+    """Change a member's role."""
+
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(role.name, label) for role, label in ROLE_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    submit = SubmitField(_l("Change"))

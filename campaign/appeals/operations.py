@@ -1,0 +1,321 @@
+"""Create, edit, publish and close appeals; fingerprint and compare their versions."""
+
+import difflib
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from campaign.accounts.models import Membership, Role, User
+from campaign.appeals.models import (
+    Addressee,
+    Appeal,
+    AppealStatus,
+    AppealVersion,
+    SignatureTally,
+)
+from campaign.clock import utcnow
+from campaign.extensions import db
+from campaign.text import normalise_text
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MIN, SLUG_MAX = 3, 80
+LETTER_FIELDS = ("title", "addressees", "body", "closing", "language")
+
+
+class SlugTaken(Exception):
+    """Another appeal already has this address."""
+
+
+class NothingToPublish(Exception):
+    """The draft is the same as the latest published version."""
+
+
+class NotReadyToPublish(Exception):
+    """The draft lacks something a published letter needs."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+class InvalidTransition(Exception):
+    """The appeal's status does not allow this change."""
+
+
+@dataclass(frozen=True)
+class AddresseeData:
+    """An addressee as typed: name and office."""
+
+    name: str
+    office: str = ""
+
+
+@dataclass
+class AppealData:
+    """Everything an organiser writes about an appeal."""
+
+    title: str
+    language: str
+    slug: str = ""
+    country: str = "RU"
+    addressees: tuple[AddresseeData, ...] = ()
+    body: str = ""
+    closing: str = ""
+    representative_name: str = ""
+    representative_address: str = ""
+    goal: int | None = None
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a comparison between two versions: kind is ' ', '+' or '-'."""
+
+    kind: str
+    text: str
+
+
+def make_slug(title: str) -> str:
+    """Turn a title (Cyrillic transliterated) into an address part, or 'appeal' if empty."""
+    slug = slugify(title, max_length=60, word_boundary=True, save_order=True)
+    return slug if len(slug) >= SLUG_MIN else (slug + "-appeal").strip("-")
+
+
+def slug_is_valid(slug: str) -> bool:
+    """Return True when slug has the allowed shape: lower-case latin, digits, single hyphens."""
+    return SLUG_MIN <= len(slug) <= SLUG_MAX and SLUG_PATTERN.match(slug) is not None
+
+
+def slug_in_use(slug: str, *, except_id: int | None = None) -> bool:
+    """Return True when another appeal has this slug."""
+    query = select(Appeal.id).where(Appeal.slug == slug)
+    if except_id is not None:
+        query = query.where(Appeal.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def _free_slug(base: str) -> str:
+    candidate, n = base, 2
+    while slug_in_use(candidate):
+        suffix = f"-{n}"
+        candidate = base[: SLUG_MAX - len(suffix)] + suffix
+        n += 1
+    return candidate
+
+
+def create_appeal(owner: User, data: AppealData) -> Appeal:
+    """Create a draft appeal owned by owner; an empty slug is made from the title."""
+    if data.slug:
+        if slug_in_use(data.slug):
+            raise SlugTaken(data.slug)
+        slug = data.slug
+    else:
+        slug = _free_slug(make_slug(data.title))
+    appeal = Appeal(slug=slug, status=AppealStatus.draft)
+    _apply(appeal, data)
+    appeal.memberships.append(Membership(user=owner, role=Role.owner))
+    db.session.add(appeal)
+    db.session.flush()
+    return appeal
+
+
+def update_appeal(appeal: Appeal, data: AppealData) -> Appeal:
+    """Change the draft; the published versions stay as they were."""
+    if data.slug and data.slug != appeal.slug:
+        if slug_in_use(data.slug, except_id=appeal.id):
+            raise SlugTaken(data.slug)
+        appeal.slug = data.slug
+    _apply(appeal, data)
+    db.session.flush()
+    return appeal
+
+
+def _apply(appeal: Appeal, data: AppealData) -> None:
+    appeal.title = normalise_text(data.title)
+    appeal.language = data.language
+    appeal.country = data.country
+    appeal.body = normalise_text(data.body)
+    appeal.closing = normalise_text(data.closing)
+    appeal.representative_name = normalise_text(data.representative_name)
+    appeal.representative_address = normalise_text(data.representative_address)
+    appeal.goal = data.goal
+    appeal.deadline = data.deadline
+    wanted = [
+        AddresseeData(normalise_text(a.name), normalise_text(a.office))
+        for a in data.addressees
+        if normalise_text(a.name)
+    ]
+    current = [AddresseeData(a.name, a.office) for a in appeal.addressees]
+    if wanted != current:
+        # Positions are unique per appeal, so old rows go before new ones take their places.
+        appeal.addressees.clear()
+        db.session.flush()
+        appeal.addressees.extend(
+            Addressee(position=i, name=a.name, office=a.office) for i, a in enumerate(wanted, 1)
+        )
+
+
+def draft_letter(appeal: Appeal) -> dict[str, Any]:
+    """Return the draft's letter fields in the shape a version stores them."""
+    return {
+        "title": appeal.title,
+        "addressees": [{"name": a.name, "office": a.office} for a in appeal.addressees],
+        "body": appeal.body,
+        "closing": appeal.closing,
+        "language": appeal.language,
+    }
+
+
+def version_letter(version: AppealVersion) -> dict[str, Any]:
+    """Return a version's letter fields."""
+    return {field: getattr(version, field) for field in LETTER_FIELDS}
+
+
+def canonical_letter(number: int, letter: dict[str, Any]) -> bytes:
+    """Serialise a letter version canonically: sorted keys, NFC text, compact UTF-8 JSON."""
+    document = {
+        "number": number,
+        "title": normalise_text(letter["title"]),
+        "addressees": [
+            {"name": normalise_text(a["name"]), "office": normalise_text(a["office"])}
+            for a in letter["addressees"]
+        ],
+        "body": normalise_text(letter["body"]),
+        "closing": normalise_text(letter["closing"]),
+        "language": letter["language"],
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def letter_fingerprint(number: int, letter: dict[str, Any]) -> str:
+    """Return the SHA-256 (hex) of the canonical serialisation of a letter version."""
+    return hashlib.sha256(canonical_letter(number, letter)).hexdigest()
+
+
+def has_unpublished_changes(appeal: Appeal) -> bool:
+    """Return True when the draft differs from the latest published version."""
+    latest = appeal.latest_version
+    return latest is None or version_letter(latest) != draft_letter(appeal)
+
+
+def missing_for_publishing(appeal: Appeal) -> list[str]:
+    """Return the names of the letter parts a published version needs and the draft lacks."""
+    missing = []
+    if not appeal.title:
+        missing.append("title")
+    if not appeal.addressees:
+        missing.append("addressees")
+    if not appeal.body:
+        missing.append("body")
+    return missing
+
+
+def publish_appeal(appeal: Appeal, user: User) -> AppealVersion:
+    """Freeze the draft as the next numbered version with its fingerprint, and open the appeal."""
+    missing = missing_for_publishing(appeal)
+    if missing:
+        raise NotReadyToPublish(missing)
+    if not has_unpublished_changes(appeal):
+        raise NothingToPublish
+    latest = appeal.latest_version
+    number = latest.number + 1 if latest else 1
+    letter = draft_letter(appeal)
+    version = AppealVersion(
+        number=number,
+        fingerprint=letter_fingerprint(number, letter),
+        published_at=utcnow(),
+        published_by_id=user.id,
+        **letter,
+    )
+    appeal.versions.append(version)
+    if appeal.status is AppealStatus.draft:
+        appeal.status = AppealStatus.open
+    db.session.flush()
+    return version
+
+
+def close_appeal(appeal: Appeal) -> None:
+    """Stop accepting signatures."""
+    if appeal.status is not AppealStatus.open:
+        raise InvalidTransition(appeal.status.value)
+    appeal.status = AppealStatus.closed
+    appeal.closed_at = utcnow()
+    db.session.flush()
+
+
+def reopen_appeal(appeal: Appeal) -> None:
+    """Accept signatures again after closing."""
+    if appeal.status is not AppealStatus.closed:
+        raise InvalidTransition(appeal.status.value)
+    appeal.status = AppealStatus.open
+    appeal.closed_at = None
+    db.session.flush()
+
+
+def _letter_lines(letter: dict[str, Any]) -> list[str]:
+    lines = [f"# {letter['title']}", ""]
+    lines += [
+        f"{a['name']}, {a['office']}" if a["office"] else a["name"] for a in letter["addressees"]
+    ]
+    lines += ["", *letter["body"].split("\n"), "", *letter["closing"].split("\n")]
+    return lines
+
+
+def diff_letters(old: dict[str, Any], new: dict[str, Any]) -> list[DiffLine]:
+    """Compare two letters line by line."""
+    lines = difflib.ndiff(_letter_lines(old), _letter_lines(new))
+    return [DiffLine(line[0], line[2:]) for line in lines if line[0] in " +-"]
+
+
+TALLY_SHARDS = 8
+
+
+def count_signature(appeal_id: int, region: str, delta: int) -> None:
+    """Add delta to a random shard of the appeal's tally for a region, in this transaction."""
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
+    statement = insert(SignatureTally).values(
+        appeal_id=appeal_id, region=region, shard=secrets.randbelow(TALLY_SHARDS), count=delta
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["appeal_id", "region", "shard"],
+            set_={"count": SignatureTally.count + delta},
+        )
+    )
+
+
+def region_counts(appeal_id: int) -> list[tuple[str, int]]:
+    """Return (region code, counted signatures) for an appeal, largest first."""
+    total = func.sum(SignatureTally.count)
+    rows = db.session.execute(
+        select(SignatureTally.region, total)
+        .where(SignatureTally.appeal_id == appeal_id)
+        .group_by(SignatureTally.region)
+        .having(total > 0)
+        .order_by(total.desc(), SignatureTally.region)
+    )
+    return [(region, int(count)) for region, count in rows]
+
+
+def signature_counts(appeal_ids: list[int]) -> dict[int, int]:
+    """Return the counted signatures of each appeal, summed over its tally shards."""
+    if not appeal_ids:
+        return {}
+    rows = db.session.execute(
+        select(SignatureTally.appeal_id, func.sum(SignatureTally.count))
+        .where(SignatureTally.appeal_id.in_(appeal_ids))
+        .group_by(SignatureTally.appeal_id)
+    )
+    counts = dict.fromkeys(appeal_ids, 0)
+    counts.update({appeal_id: int(total) for appeal_id, total in rows})
+    return counts

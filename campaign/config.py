@@ -1,0 +1,114 @@
+"""Configuration: defaults here, then instance/config.py, then CAMPAIGN_* variables, then tests."""
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from flask import Flask
+
+ENV_PREFIX = "CAMPAIGN_"
+
+
+class Defaults:
+    """Settings that hold unless the instance, the environment or a test says otherwise."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    # SQLite waits this long (ms) for a lock before giving up; the PDF notes ask for >= 5 s.
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # False means "Secure when the request came over HTTPS" (see security.py); True forces it.
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = 0
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 12
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    LANGUAGES = ("ru", "en")
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_IP = "20 per minute;100 per hour"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+
+    INVITATION_LIFETIME = timedelta(days=7)
+
+    MAIL_BACKEND = "campaign.mail.OutboxBackend"
+    MAIL_DEFAULT_SENDER = "Campaign <no-reply@localhost>"
+
+    # Keyed hashes of signers' contacts; defaults to SECRET_KEY. Keep it outside the database.
+    CONTACT_HASH_KEY: str | None = None
+    SIGN_LIMIT_PER_IP = "10 per hour"
+    SIGN_MIN_SECONDS = 3
+    CONFIRMATION_LIFETIME = timedelta(days=7)
+    PUBLIC_LIST_PAGE_SIZE = 20
+    TITLE_MAX_LENGTH = 200
+    BODY_MAX_LENGTH = 50_000
+
+
+def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
+    """Apply the configuration layers to the app, in order."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    _load_environment(app)
+    if "DATABASE_URL" in os.environ and "SQLALCHEMY_DATABASE_URI" not in _env_keys():
+        app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(os.environ["DATABASE_URL"])
+    if test_config:
+        app.config.update(test_config)
+    _fill_derived(app)
+
+
+def _env_keys() -> set[str]:
+    return {key.removeprefix(ENV_PREFIX) for key in os.environ if key.startswith(ENV_PREFIX)}
+
+
+def _load_environment(app: Flask) -> None:
+    for key, raw in os.environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        app.config[key.removeprefix(ENV_PREFIX)] = value
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _fill_derived(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _instance_secret(instance: Path) -> str:
+    """Keep a generated secret key in instance/ so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

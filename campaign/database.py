@@ -1,0 +1,58 @@
+"""Database engine settings: SQLite pragmas, and no transaction outliving a failed request."""
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
+
+from campaign.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    """Configure the engine and make sure a failed transaction is never committed later."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(int(app.config["SQLITE_BUSY_TIMEOUT_MS"])))
+        event.listen(engine, "handle_error", _discard_sqlite_connection)
+
+    @app.teardown_request
+    def _rollback_failed_request(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()
+
+    app.register_error_handler(OperationalError, _database_busy)
+
+
+def _sqlite_pragmas(busy_timeout: int) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout:d}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return set_pragmas
+
+
+def _discard_sqlite_connection(context: ExceptionContext) -> None:
+    # When SQLite refuses a COMMIT ("database is locked") the transaction stays open on the
+    # driver's connection, and the pool may hand that connection to the next request, which
+    # would then commit rows whose author was told they failed (notes/database.md, "ghost
+    # commit"). Treating the error as a disconnect closes that one connection, and closing
+    # rolls the transaction back.
+    if isinstance(context.original_exception, sqlite3.OperationalError):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
+
+
+def _database_busy(_exc: OperationalError) -> Any:
+    from campaign.errors import render_error
+
+    db.session.rollback()
+    return render_error(503)

@@ -1,0 +1,79 @@
+"""`flask demo load`: a demo organiser and an open appeal modelled on the 2018 letter."""
+
+import secrets
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from campaign.accounts.models import User
+from campaign.accounts.operations import hash_password, sign_up
+from campaign.appeals.models import Appeal
+from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
+from campaign.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+DEMO_EMAIL = "demo@example.org"
+DEMO_SLUG = "vernite-nashikh-detei"
+
+DEMO_BODY = """\
+Уважаемый Владимир Владимирович!
+
+Мы, матери, жёны, сёстры и бабушки из Чечни, Дагестана, Кабардино-Балкарии и других \
+регионов Северного Кавказа, обращаемся к Вам с просьбой о помощи.
+
+Наши сыновья, мужья, дочери, невестки и внуки находятся в тюрьмах Республики Ирак. Среди них \
+есть маленькие дети, которые родились там и никогда не видели дома. Мы не знаем, здоровы ли \
+они, получают ли они помощь адвоката и понимают ли они язык, на котором их судят.
+
+## Наша просьба
+
+1. Вернуть наших родственников в Российскую Федерацию.
+2. Рассматривать их дела в российских судах, по российскому закону и с участием защитников.
+3. Передать детей их родным, которые готовы их принять и воспитать.
+
+Между СССР и Иракской Республикой в 1973 году заключён **Договор о правовой помощи по \
+гражданским, семейным и уголовным делам**. Российская Федерация является его \
+правопреемником. Мы просим использовать предусмотренные им механизмы, чтобы наши родные \
+предстали перед судом на родине.
+
+> Мы не просим освободить виновных. Мы просим, чтобы их судили дома, открыто и по закону.
+
+Мы будем благодарны за любой ответ и готовы предоставить сведения о каждом из наших родных."""
+
+
+@demo_cli.command("load")
+def load() -> None:
+    """Create the demo organiser and appeal if missing, and print the login."""
+    password = secrets.token_urlsafe(9)
+    user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        user = sign_up(name="Организатор демо", email=DEMO_EMAIL, password=password, language="ru")
+    else:
+        user.password_hash = hash_password(password)
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == DEMO_SLUG))
+    if appeal is None:
+        appeal = create_appeal(
+            user,
+            AppealData(
+                title="Верните наших детей домой: открытое письмо матерей Северного Кавказа",
+                slug=DEMO_SLUG,
+                language="ru",
+                country="RU",
+                addressees=(
+                    AddresseeData(
+                        "Путину Владимиру Владимировичу", "Президенту Российской Федерации"
+                    ),
+                ),
+                body=DEMO_BODY,
+                closing="С надеждой и уважением, матери и родные",
+                representative_name="Иванова Мадина Руслановна",
+                representative_address="364000, Чеченская Республика, г. Грозный, а/я 0",
+                goal=100,
+            ),
+        )
+        publish_appeal(appeal, user)
+    db.session.commit()
+    click.echo(f"Demo appeal: /a/{appeal.slug}")
+    click.echo(f"Demo organiser: {DEMO_EMAIL}  password: {password}")

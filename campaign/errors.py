@@ -1,0 +1,48 @@
+"""Error pages in the user's language."""
+
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    403: (_l("Not allowed"), _l("Your role on this appeal does not allow this action.")),
+    404: (_l("Page not found"), _l("There is no page at this address.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    429: (
+        _l("Too many attempts"),
+        _l("There were too many attempts. Please wait a few minutes and try again."),
+    ),
+    500: (_l("Something went wrong"), _l("An unexpected error occurred. Please try again.")),
+    503: (
+        _l("Busy"),
+        _l("The site is busy and nothing was saved. Please go back and try again."),
+    ),
+}
+
+
+def render_error(code: int, message: Any = None) -> tuple[str, int]:
+    """Render the error page for an HTTP status code."""
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", title=title, message=message or default), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the error pages."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            _l("The form had expired or came from elsewhere. Please go back, reload and retry."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        return render_error(exc.code)

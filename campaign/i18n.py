@@ -1,0 +1,118 @@
+"""Languages: choose the page language, switch it, and name countries in it."""
+
+import gettext
+from functools import cache
+from urllib.parse import urlsplit
+
+import pycountry
+from flask import Blueprint, Flask, Response, current_app, redirect, request
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SubmitField
+
+from campaign.extensions import babel
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+
+bp = Blueprint("language", __name__, url_prefix="/language")
+
+
+class LanguageForm(FlaskForm):
+    """The switcher shown on every page: one button per language."""
+
+    next = HiddenField()
+    ru = SubmitField(LANGUAGE_NAMES["ru"])
+    en = SubmitField(LANGUAGE_NAMES["en"])
+
+
+def select_locale() -> str:
+    """Pick the language: the remembered choice, then Accept-Language, then the default."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def current_language() -> str:
+    """Return the language code of the current page."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def safe_next(target: str | None) -> str:
+    """Return target if it is a path on this site, else the home page (no open redirect)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target:
+        return "/"
+    return target
+
+
+@bp.post("/")
+def switch() -> Response:
+    """Remember the chosen language in a cookie and go back to the page."""
+    form = LanguageForm()
+    target = safe_next(form.next.data)
+    response = redirect(target)
+    if not form.validate_on_submit():
+        return response
+    choice = "en" if form.en.data else "ru"
+    from campaign.security import cookie_is_secure
+
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        choice,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=cookie_is_secure(current_app),
+    )
+    return response
+
+
+@cache
+def _country_translation(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def country_choices(language: str) -> list[tuple[str, str]]:
+    """Return (alpha-2 code, name in the language) for every country, sorted by name."""
+    translation = _country_translation(language)
+    choices = [
+        (country.alpha_2, translation.gettext(getattr(country, "common_name", country.name)))
+        for country in pycountry.countries
+    ]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+def country_name(code: str, language: str) -> str:
+    """Return the name of an ISO 3166-1 alpha-2 country code in the language."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return _country_translation(language).gettext(getattr(country, "common_name", country.name))
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel and the language switcher to the app."""
+    from campaign import ROOT
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _language_context() -> dict[str, object]:
+        return {
+            "language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?")),
+            "current_language": current_language(),
+            "language_names": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,45 @@
+"""Organisers' Markdown turned into HTML that is safe to show and to render into a PDF."""
+
+from collections.abc import Sequence
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
+    "em", "strong", "code", "pre", "a",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+# Raw HTML is off: anything written as HTML is shown as text.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+def _image_as_text(
+    _renderer: object, tokens: Sequence[Token], idx: int, _options: OptionsDict, _env: EnvType
+) -> str:
+    # A letter must not make readers' browsers (or the PDF renderer) fetch from elsewhere:
+    # an image is shown as its description only.
+    return escapeHtml(tokens[idx].content)
+
+
+_markdown.add_render_rule("image", _image_as_text)
+
+
+def render_markdown(text: str) -> Markup:
+    """Render Markdown to HTML, then keep only an allow-list of tags, attributes and schemes."""
+    html = _markdown.render(text or "")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
+    return Markup(clean)  # noqa: S704 - nh3 has just sanitised it

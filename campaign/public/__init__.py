@@ -1,0 +1,1 @@
+"""Public pages that belong to no appeal: the home page."""

@@ -1,0 +1,1 @@
+"""Signatures: the sign form and its settings, regions, relationships, counting, withdrawal."""

@@ -1,0 +1,37 @@
+"""Contacts: normalise an email or phone so one person counts once, and hash it with a key."""
+
+import hashlib
+import hmac
+
+import phonenumbers
+from flask import current_app
+
+# Providers that ignore dots in the local part and treat "+tag" as the same mailbox.
+_DOTLESS = {"gmail.com", "googlemail.com"}
+
+
+def email_identity(email: str) -> str:
+    """Return the mailbox an address reaches: lower case, +tags dropped, Gmail dots folded."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in _DOTLESS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def normalise_phone(phone: str, country: str) -> str:
+    """Return the number in E.164, reading a national number as the country's; else ValueError."""
+    try:
+        number = phonenumbers.parse(phone, country)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(str(exc)) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def contact_hash(kind: str, identity: str) -> str:
+    """Return a keyed hash of a normalised contact (the key is not in the database)."""
+    key = current_app.config["CONTACT_HASH_KEY"] or current_app.config["SECRET_KEY"]
+    return hmac.new(key.encode(), f"{kind}:{identity}".encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,348 @@
+"""The sign form, built for each appeal from its settings, and the settings form."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    Form,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from campaign.accounts.operations import normalise_email
+from campaign.appeals.models import Appeal
+from campaign.clock import utcnow
+from campaign.forms import no_hidden_characters, normalised
+from campaign.signatures.contacts import normalise_phone
+from campaign.signatures.fields import BUILT_IN_FIELDS
+from campaign.signatures.images import InvalidImage, clean_png, decode_data_url
+from campaign.signatures.models import Display, FieldMode, QuestionKind, SignFormSettings
+from campaign.signatures.operations import SignData, field_mode
+from campaign.signatures.regions import OTHER, region_choices
+
+NAME_MAX = 100
+DISPLAY_CHOICES = [
+    SelectChoice(Display.full.value, _l("My full name and region")),
+    SelectChoice(Display.initials.value, _l("My initials and region")),
+    SelectChoice(Display.hidden.value, _l("Do not show me in the list")),
+]
+
+
+def _text(label: Any, required: bool, max_length: int, message: Any = None) -> StringField:
+    presence = DataRequired(message or _l("This field is required.")) if required else Optional()
+    return StringField(
+        label,
+        filters=[normalised],
+        validators=[
+            presence,
+            Length(max=max_length, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
+    )
+
+
+class SignForm(FlaskForm):
+    """Fields every sign form has; the rest are added per appeal by sign_form_class."""
+
+    surname = _text(_l("Surname"), True, NAME_MAX, _l("Enter your surname."))
+    given_name = _text(_l("Given name"), True, NAME_MAX, _l("Enter your given name."))
+    on_behalf = BooleanField(_l("Someone else is filling in this form for the signer"))
+    helper_name = _text(_l("Name of the person filling in the form"), False, 200)
+    display = RadioField(
+        _l("In the public list of signatories, show"),
+        choices=DISPLAY_CHOICES,
+        default=Display.initials.value,
+        validators=[InputRequired(_l("Choose how you appear in the list."))],
+    )
+    consent = BooleanField(
+        _l("I agree"),
+        validators=[DataRequired(_l("Signing needs your consent to the processing of your data."))],
+    )
+    # Filled only by robots: the field is hidden from people.
+    website = StringField(_l("Leave this field empty"))
+    started = HiddenField()
+    submit = SubmitField(_l("Sign"))
+
+    settings: SignFormSettings
+    country: str
+    image = None
+
+    def validate_helper_name(self, field: Field) -> None:
+        """Whoever fills the form in for someone else gives her name."""
+        if self.on_behalf.data and not field.data:
+            raise ValidationError(_l("Give the name of the person filling in the form."))
+
+    def to_data(self) -> SignData:
+        """Return what was typed as operation input."""
+        get = lambda name: getattr(self, name).data if name in self else ""  # noqa: E731
+        return SignData(
+            surname=self.surname.data,
+            given_name=self.given_name.data,
+            patronymic=get("patronymic") or "",
+            region=get("region") or "",
+            region_other=(get("region_other") or "") if get("region") == OTHER else "",
+            town=get("town") or "",
+            relationship=get("relationship") or "",
+            relative_name=get("relative_name") or "",
+            relative_location=get("relative_location") or "",
+            children=get("children") if "children" in self else None,
+            email=normalise_email(self.email.data) if "email" in self and self.email.data else "",
+            phone=normalise_phone(self.phone.data, self.country)
+            if "phone" in self and self.phone.data
+            else "",
+            postal_address=get("postal_address") or "",
+            image=self.image,
+            typed_signature=get("typed_signature") or "",
+            helper_name=self.helper_name.data if self.on_behalf.data else "",
+            display=Display(self.display.data),
+            answers={
+                question.id: str(self[f"q{question.id}"].data or "")
+                for question in self.settings.questions
+            },
+        )
+
+
+def _valid_email(_form: Form, field: Field) -> None:
+    if field.data:
+        try:
+            normalise_email(field.data)
+        except ValueError:
+            raise ValidationError(_l("Enter a valid email address.")) from None
+
+
+def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -> type[SignForm]:
+    """Build the sign form class for this appeal's settings, labelled in the page language."""
+    attributes: dict[str, Any] = {"settings": settings, "country": appeal.country}
+
+    def mode(name: str) -> FieldMode:
+        return field_mode(settings, name)
+
+    def add(name: str, make: Any) -> None:
+        if mode(name) is not FieldMode.off:
+            attributes[name] = make(mode(name) is FieldMode.required)
+
+    add("patronymic", lambda req: _text(BUILT_IN_FIELDS["patronymic"], req, NAME_MAX))
+    if mode("region") is not FieldMode.off:
+        regions = region_choices(appeal.country, language, settings.regions)
+        choices = [SelectChoice("", _l("Choose…"))]
+        choices += [SelectChoice(code, name) for code, name in regions]
+        choices.append(SelectChoice(OTHER, _l("Elsewhere")))
+        required = mode("region") is FieldMode.required
+        attributes["region"] = SelectField(
+            BUILT_IN_FIELDS["region"],
+            choices=choices,
+            validators=[DataRequired(_l("Choose your region."))] if required else [Optional()],
+        )
+        attributes["region_other"] = _text(_l("Where, if elsewhere"), False, 100)
+    add("town", lambda req: _text(BUILT_IN_FIELDS["town"], req, 100))
+    if mode("relationship") is not FieldMode.off:
+        required = mode("relationship") is FieldMode.required
+        attributes["relationship"] = SelectField(
+            BUILT_IN_FIELDS["relationship"],
+            choices=[SelectChoice("", _l("Choose…"))]
+            + [SelectChoice(r, r) for r in settings.relationships],
+            validators=[DataRequired(_l("Choose your relationship."))] if required else [Optional()],
+        )
+    add("relative_name", lambda req: _text(BUILT_IN_FIELDS["relative_name"], req, 200))
+    add("relative_location", lambda req: _text(BUILT_IN_FIELDS["relative_location"], req, 200))
+    add("children", lambda req: IntegerField(
+        BUILT_IN_FIELDS["children"],
+        validators=[InputRequired() if req else Optional(),
+                    NumberRange(min=0, max=30, message=_l("Enter a number from 0 to 30."))],
+    ))
+    add("email", lambda req: EmailField(
+        BUILT_IN_FIELDS["email"],
+        description=_l("Private: seen only by the organisers."),
+        filters=[normalised],
+        validators=[DataRequired(_l("Enter your email address.")) if req else Optional(),
+                    Length(max=254), _valid_email],
+    ))
+    add("phone", lambda req: StringField(
+        BUILT_IN_FIELDS["phone"],
+        description=_l("Private: seen only by the organisers."),
+        filters=[normalised],
+        validators=[DataRequired(_l("Enter your phone number.")) if req else Optional(),
+                    Length(max=32)],
+    ))
+    add("postal_address", lambda req: TextAreaField(
+        BUILT_IN_FIELDS["postal_address"],
+        description=_l("Private: seen only by the organisers and the authority."),
+        filters=[normalised],
+        validators=[DataRequired(_l("Enter your postal address.")) if req else Optional(),
+                    Length(max=500, message=_l("Use at most %(max)d characters.")),
+                    no_hidden_characters],
+    ))
+    if mode("drawn_signature") is not FieldMode.off:
+        attributes["signature"] = HiddenField()
+        attributes["typed_signature"] = _text(_l("Type your full name as your signature"),
+                                              False, 200)
+    for question in settings.questions:
+        attributes[f"q{question.id}"] = _question_field(question)
+    return type("AppealSignForm", (SignForm,), attributes)
+
+
+def _question_field(question: Any) -> Field:
+    presence = (DataRequired(_l("This field is required.")) if question.required
+                else Optional())
+    if question.kind is QuestionKind.number:
+        return IntegerField(question.label, validators=[
+            InputRequired(_l("This field is required.")) if question.required else Optional(),
+            NumberRange(min=0, max=1_000_000, message=_l("Enter a number from 0 upwards."))])
+    if question.kind is QuestionKind.choice:
+        return SelectField(question.label,
+                           choices=[SelectChoice("", _l("Choose…"))]
+                           + [SelectChoice(c, c) for c in question.choices],
+                           validators=[presence])
+    return _text(question.label, question.required, 500)
+
+
+def validate_sign_form(form: SignForm) -> bool:
+    """Run the per-field checks, then those that involve several fields or decoding."""
+    valid = form.validate_on_submit()
+    if "region" in form and form.region.data == OTHER and not form.region_other.data:
+        form.region_other.errors = [*form.region_other.errors, _l("Say where you live.")]
+        valid = False
+    if "phone" in form and form.phone.data and not form.phone.errors:
+        try:
+            normalise_phone(form.phone.data, form.country)
+        except ValueError:
+            form.phone.errors = [*form.phone.errors, _l("Enter a valid phone number.")]
+            valid = False
+    if "signature" in form:
+        valid = _check_signature(form) and valid
+    return valid
+
+
+def _check_signature(form: SignForm) -> bool:
+    drawn = form.signature.data or ""
+    if drawn:
+        try:
+            form.image = clean_png(decode_data_url(drawn))
+        except InvalidImage:
+            form.signature.data = ""
+            form.signature.errors = [_l("The drawn signature could not be read. Please draw it "
+                                        "again.")]
+            return False
+        return True
+    required = field_mode(form.settings, "drawn_signature") is FieldMode.required
+    if required and not form.typed_signature.data:
+        form.signature.errors = [_l("Sign in the box, or type your full name.")]
+        return False
+    return True
+
+
+class WithdrawForm(FlaskForm):
+    """The confirmation button for withdrawing a signature."""
+
+    submit = SubmitField(_l("Withdraw my signature"))
+
+
+class FillTimer:
+    """A signed timestamp in the form, to refuse forms sent faster than a person types."""
+
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="sign-form-started")
+
+    def stamp(self) -> str:
+        """Return the value to put in the form when it is shown."""
+        return self._serializer.dumps(0)
+
+    def seconds_since(self, value: str | None, max_age: int = 86_400) -> float | None:
+        """Return how long ago the form was shown, or None if the stamp is missing or forged."""
+        if not value:
+            return None
+        try:
+            _payload, signed_at = self._serializer.loads(
+                value, max_age=max_age, return_timestamp=True
+            )
+        except (BadSignature, SignatureExpired):
+            return None
+        return (utcnow() - signed_at).total_seconds()
+
+
+FIELD_MODE_CHOICES = [
+    SelectChoice(FieldMode.off.value, _l("Not asked")),
+    SelectChoice(FieldMode.optional.value, _l("Optional")),
+    SelectChoice(FieldMode.required.value, _l("Required")),
+]
+QUESTION_KIND_CHOICES = [
+    SelectChoice(QuestionKind.text.value, _l("Short text")),
+    SelectChoice(QuestionKind.choice.value, _l("Choice")),
+    SelectChoice(QuestionKind.number.value, _l("Number")),
+]
+
+
+class QuestionForm(Form):
+    """One custom question; a row with an empty label is dropped."""
+
+    label = StringField(
+        _l("Question"),
+        filters=[normalised],
+        validators=[Length(max=300, message=_l("Use at most %(max)d characters.")),
+                    no_hidden_characters],
+    )
+    kind = SelectField(_l("Kind of answer"), choices=QUESTION_KIND_CHOICES, default="text")
+    choices = TextAreaField(_l("Choices, one per line"), filters=[normalised],
+                            validators=[Length(max=3000)])
+    private = BooleanField(_l("Private (organisers only)"))
+    required = BooleanField(_l("Required"))
+
+    def validate_choices(self, field: Field) -> None:
+        """A choice question needs at least two choices."""
+        if self.label.data and self.kind.data == QuestionKind.choice.value:
+            if len([line for line in (field.data or "").split("\n") if line.strip()]) < 2:
+                raise ValidationError(_l("Give at least two choices, one per line."))
+
+
+def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
+    """Build the settings form, with one mode selector per built-in field."""
+    from wtforms import FieldList, FormField, SelectMultipleField
+    from wtforms.widgets import CheckboxInput, ListWidget
+
+    attributes: dict[str, Any] = {
+        f"mode_{name}": SelectField(label, choices=FIELD_MODE_CHOICES)
+        for name, label in BUILT_IN_FIELDS.items()
+    }
+    attributes["regions"] = SelectMultipleField(
+        _l("Regions offered"),
+        description=_l("Tick none to offer every region of the country. “Elsewhere” is always "
+                       "offered."),
+        choices=[SelectChoice(code, name) for code, name in region_codes],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    attributes["relationships"] = TextAreaField(
+        _l("Relationships offered, one per line"),
+        filters=[normalised],
+        validators=[DataRequired(_l("Give at least one relationship.")), Length(max=3000),
+                    no_hidden_characters],
+    )
+    attributes["questions"] = FieldList(FormField(QuestionForm), min_entries=1, max_entries=20)
+    attributes["add_question"] = SubmitField(_l("Add a question"))
+    attributes["confirm_email"] = BooleanField(
+        _l("Signatures count only once confirmed by email"),
+        description=_l("The signer follows a link sent to her address within 7 days. Email "
+                       "becomes required."),
+    )
+    attributes["consent_text"] = TextAreaField(
+        _l("Consent text"),
+        description=_l("Left empty, the default text in the appeal's language is used."),
+        filters=[normalised],
+        validators=[Length(max=3000, message=_l("Use at most %(max)d characters.")),
+                    no_hidden_characters],
+    )
+    attributes["submit"] = SubmitField(_l("Save settings"))
+    return type("SettingsForm", (FlaskForm,), attributes)

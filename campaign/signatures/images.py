@@ -1,0 +1,63 @@
+"""Drawn signatures: accept only a small, real PNG, and keep only its pixels."""
+
+import base64
+import binascii
+import io
+import struct
+from dataclasses import dataclass
+
+from PIL import Image
+
+MAX_BYTES = 100 * 1024
+MAX_WIDTH, MAX_HEIGHT = 2000, 1000
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+DATA_URL_PREFIX = "data:image/png;base64,"
+
+
+class InvalidImage(ValueError):
+    """The upload is not an acceptable PNG."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    """A re-encoded PNG and its size."""
+
+    png: bytes
+    width: int
+    height: int
+
+
+def decode_data_url(value: str) -> bytes:
+    """Return the bytes of a base64 PNG data URL, refusing anything larger than allowed."""
+    if not value.startswith(DATA_URL_PREFIX):
+        raise InvalidImage("not a PNG data URL")
+    encoded = value.removeprefix(DATA_URL_PREFIX)
+    if len(encoded) > (MAX_BYTES * 4) // 3 + 4:
+        raise InvalidImage("too large")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidImage("bad base64") from exc
+
+
+def clean_png(data: bytes) -> CleanImage:
+    """Check the PNG header before decoding, then decode and re-encode to drop everything else."""
+    if len(data) > MAX_BYTES:
+        raise InvalidImage("too large")
+    if len(data) < 33 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
+        raise InvalidImage("not a PNG")
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= MAX_WIDTH and 0 < height <= MAX_HEIGHT):
+        raise InvalidImage("dimensions out of bounds")
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            image.load()
+            if image.size != (width, height):
+                raise InvalidImage("inconsistent header")
+            pixels = image.convert("RGBA")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidImage("undecodable") from exc
+    out = io.BytesIO()
+    # A fresh image from the pixels alone: no text chunks, profiles or trailing data survive.
+    Image.frombytes("RGBA", pixels.size, pixels.tobytes()).save(out, format="PNG", optimize=True)
+    return CleanImage(out.getvalue(), width, height)

@@ -1,0 +1,176 @@
+"""Signatures, their images and answers, and what an appeal asks of its signatories."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.clock import utcnow
+from campaign.extensions import db
+from campaign.types import UTCDateTime
+
+
+class FieldMode(enum.Enum):
+    """Whether the sign form asks for a field."""
+
+    off = "off"
+    optional = "optional"
+    required = "required"
+
+
+class SignatureStatus(enum.Enum):
+    """Where a signature stands; only valid ones are counted and shown."""
+
+    pending = "pending"  # waiting for the emailed confirmation
+    valid = "valid"
+    invalid = "invalid"  # set aside by an organiser (moderation, later)
+    withdrawn = "withdrawn"
+
+
+class Display(enum.Enum):
+    """How a signatory appears in the public list."""
+
+    full = "full"
+    initials = "initials"
+    hidden = "hidden"
+
+
+class QuestionKind(enum.Enum):
+    """The kinds of custom question."""
+
+    text = "text"
+    choice = "choice"
+    number = "number"
+
+
+class SignFormSettings(db.Model):
+    """What an appeal's sign form asks; one row per appeal, created with defaults."""
+
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Built-in field name -> FieldMode value; see signatures.fields.BUILT_IN_FIELDS.
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    # ISO 3166-2 codes offered, or None for every subdivision of the appeal's country.
+    regions: Mapped[list[str] | None] = mapped_column(JSON)
+    relationships: Mapped[list[str]] = mapped_column(JSON)
+    confirm_email: Mapped[bool] = mapped_column(default=False)
+    # Empty means the default consent text of the appeal's language.
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+
+    questions: Mapped[list["CustomQuestion"]] = relationship(
+        order_by="CustomQuestion.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<SignFormSettings appeal={self.appeal_id}>"
+
+
+class CustomQuestion(db.Model):
+    """A question an organiser adds to the sign form."""
+
+    __table_args__ = (UniqueConstraint("appeal_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("sign_form_settings.appeal_id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    label: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[QuestionKind]
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    private: Mapped[bool] = mapped_column(default=False)
+    required: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<CustomQuestion {self.id} {self.kind.value}>"
+
+
+class Signature(db.Model):
+    """One signatory's signature on an appeal, given on one published version."""
+
+    __table_args__ = (
+        # One signature per contact per appeal; withdrawing clears the hashes.
+        UniqueConstraint("appeal_id", "email_hash"),
+        UniqueConstraint("appeal_id", "phone_hash"),
+        # The public list: latest valid signatures of an appeal, keyset-paginated.
+        Index("ix_signature_appeal_list", "appeal_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("appeal_version.id"))
+    status: Mapped[SignatureStatus]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Public unless the signatory chose otherwise (display).
+    surname: Mapped[str] = mapped_column(String(100), default="")
+    given_name: Mapped[str] = mapped_column(String(100), default="")
+    patronymic: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(12), default="")  # ISO 3166-2 code or "other"
+    region_other: Mapped[str] = mapped_column(String(100), default="")
+    town: Mapped[str] = mapped_column(String(100), default="")
+    relationship_: Mapped[str] = mapped_column("relationship", String(100), default="")
+    relative_name: Mapped[str] = mapped_column(String(200), default="")
+    relative_location: Mapped[str] = mapped_column(String(200), default="")
+    children: Mapped[int | None]
+    helper_name: Mapped[str] = mapped_column(String(200), default="")
+    display: Mapped[Display] = mapped_column(default=Display.full)
+    typed_signature: Mapped[str] = mapped_column(String(200), default="")
+
+    # Private: never on a public page, in a URL, a log line or the public dossier.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    # Keyed hashes of the normalised contacts, for "one signature per contact".
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdraw_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    image: Mapped["SignatureImage | None"] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    answers: Mapped[list["SignatureAnswer"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Signature {self.id} appeal={self.appeal_id} {self.status.value}>"
+
+
+class SignatureImage(db.Model):
+    """The drawn signature, re-encoded as PNG; kept apart so signature rows stay narrow."""
+
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signature.id", ondelete="CASCADE"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+
+    def __repr__(self) -> str:
+        return f"<SignatureImage {self.signature_id} {self.width}x{self.height}>"
+
+
+class SignatureAnswer(db.Model):
+    """A signatory's answer to a custom question."""
+
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signature.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("custom_question.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<SignatureAnswer {self.signature_id}/{self.question_id}>"
+

@@ -1,0 +1,336 @@
+"""Sign, confirm, withdraw and purge; the settings of the sign form; the public list."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from campaign.appeals.models import Appeal, AppealStatus
+from campaign.appeals.operations import count_signature
+from campaign.clock import today, utcnow
+from campaign.extensions import db
+from campaign.signatures.contacts import contact_hash, email_identity
+from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
+from campaign.signatures.images import CleanImage
+from campaign.signatures.models import (
+    CustomQuestion,
+    Display,
+    FieldMode,
+    SignatureAnswer,
+    SignatureImage,
+    Signature,
+    SignatureStatus,
+    SignFormSettings,
+    QuestionKind,
+)
+
+
+class AppealNotOpen(Exception):
+    """The appeal does not accept signatures (draft, closed or past its deadline)."""
+
+
+class TokenInvalid(Exception):
+    """The confirmation or withdrawal link is unknown, used or expired."""
+
+
+@dataclass
+class SignData:
+    """What a signatory gave, already checked for shape by the form."""
+
+    surname: str
+    given_name: str
+    patronymic: str = ""
+    region: str = ""
+    region_other: str = ""
+    town: str = ""
+    relationship: str = ""
+    relative_name: str = ""
+    relative_location: str = ""
+    children: int | None = None
+    email: str = ""
+    phone: str = ""  # E.164
+    postal_address: str = ""
+    image: CleanImage | None = None
+    typed_signature: str = ""
+    helper_name: str = ""
+    display: Display = Display.initials
+    answers: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuestionData:
+    """A custom question as the organiser wrote it."""
+
+    label: str
+    kind: str
+    choices: list[str]
+    private: bool
+    required: bool
+
+
+@dataclass
+class SettingsData:
+    """What the organiser chose for the sign form."""
+
+    modes: dict[str, FieldMode]
+    regions: list[str] | None
+    relationships: list[str]
+    confirm_email: bool
+    consent_text: str
+    questions: list[QuestionData]
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    """What signing produced. A duplicate looks the same to the signer as a new signature."""
+
+    signature: Signature | None
+    withdraw_token: str
+    confirm_token: str | None
+    duplicate: bool
+
+
+def _token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_form_settings(appeal: Appeal) -> SignFormSettings:
+    """Return the appeal's sign-form settings; defaults (not yet stored) until first saved."""
+    settings = db.session.get(SignFormSettings, appeal.id)
+    if settings is None:
+        relationships = DEFAULT_RELATIONSHIPS.get(appeal.language, DEFAULT_RELATIONSHIPS["en"])
+        settings = SignFormSettings(
+            appeal_id=appeal.id,
+            fields={name: mode.value for name, mode in DEFAULT_MODES.items()},
+            regions=None,
+            relationships=list(relationships),
+            confirm_email=False,
+            consent_text="",
+            questions=[],
+        )
+    return settings
+
+
+def save_sign_form_settings(appeal: Appeal, data: SettingsData) -> SignFormSettings:
+    """Store what the sign form asks; questions keep their ids when their label is unchanged."""
+    settings = db.session.get(SignFormSettings, appeal.id)
+    if settings is None:
+        settings = SignFormSettings(appeal_id=appeal.id, questions=[])
+        db.session.add(settings)
+    modes = dict(data.modes)
+    if data.confirm_email:
+        modes["email"] = FieldMode.required
+    settings.fields = {name: mode.value for name, mode in modes.items()}
+    settings.regions = data.regions or None
+    settings.relationships = data.relationships
+    settings.confirm_email = data.confirm_email
+    settings.consent_text = data.consent_text
+    existing = {question.label: question for question in settings.questions}
+    kept = []
+    for position, item in enumerate(data.questions, 1):
+        question = existing.pop(item.label, None) or CustomQuestion(label=item.label)
+        question.kind = QuestionKind(item.kind)
+        question.choices = item.choices if question.kind is QuestionKind.choice else []
+        question.private = item.private
+        question.required = item.required
+        question.position = -position  # moved out of the way first: positions are unique
+        kept.append(question)
+    settings.questions = kept
+    db.session.flush()
+    for position, question in enumerate(kept, 1):
+        question.position = position
+    db.session.flush()
+    return settings
+
+
+def field_mode(settings: SignFormSettings, name: str) -> FieldMode:
+    """Return how the form asks for a built-in field."""
+    return FieldMode(settings.fields.get(name, DEFAULT_MODES[name].value))
+
+
+def consent_text(settings: SignFormSettings, language: str) -> str:
+    """Return the consent text shown on the form."""
+    return settings.consent_text or DEFAULT_CONSENT.get(language, DEFAULT_CONSENT["en"])
+
+
+def accepting_signatures(appeal: Appeal) -> bool:
+    """Return True when the appeal is open, published and before its deadline."""
+    return (
+        appeal.status is AppealStatus.open
+        and appeal.latest_version is not None
+        and (appeal.deadline is None or appeal.deadline >= today())
+    )
+
+
+def _tally_region(signature: Signature) -> str:
+    return signature.region or ""
+
+
+def sign_appeal(
+    appeal: Appeal, data: SignData, *, consent: str, confirm_within: timedelta | None
+) -> SignOutcome:
+    """Record a signature on the latest version; a repeated contact stores nothing.
+
+    With confirm_within, the signature waits for its emailed link (valid that long) and is not
+    counted meanwhile.
+    """
+    if not accepting_signatures(appeal):
+        raise AppealNotOpen
+    withdraw_token, withdraw_hash = _token()
+    email_hash = contact_hash("email", email_identity(data.email)) if data.email else None
+    phone_hash = contact_hash("phone", data.phone) if data.phone else None
+    if _contact_has_signed(appeal.id, email_hash, phone_hash):
+        return SignOutcome(None, withdraw_token, None, duplicate=True)
+
+    confirm = confirm_within is not None
+    confirm_token, confirm_hash = _token() if confirm else (None, None)
+    now = utcnow()
+    signature = Signature(
+        appeal_id=appeal.id,
+        version_id=appeal.latest_version.id,
+        status=SignatureStatus.pending if confirm else SignatureStatus.valid,
+        created_at=now,
+        confirmed_at=None if confirm else now,
+        surname=data.surname,
+        given_name=data.given_name,
+        patronymic=data.patronymic,
+        region=data.region,
+        region_other=data.region_other,
+        town=data.town,
+        relationship_=data.relationship,
+        relative_name=data.relative_name,
+        relative_location=data.relative_location,
+        children=data.children,
+        helper_name=data.helper_name,
+        display=data.display,
+        typed_signature=data.typed_signature,
+        email=data.email or None,
+        phone=data.phone or None,
+        postal_address=data.postal_address or None,
+        email_hash=email_hash,
+        phone_hash=phone_hash,
+        consent_text=consent,
+        consent_at=now,
+        withdraw_token_hash=withdraw_hash,
+        confirm_token_hash=confirm_hash,
+        confirm_expires_at=now + confirm_within if confirm_within else None,
+    )
+    if data.image is not None:
+        signature.image = SignatureImage(
+            png=data.image.png, width=data.image.width, height=data.image.height
+        )
+    signature.answers = [
+        SignatureAnswer(question_id=qid, value=value) for qid, value in data.answers.items() if value
+    ]
+    try:
+        # A savepoint: a concurrent signer with the same contact loses here, not the transaction.
+        with db.session.begin_nested():
+            db.session.add(signature)
+            db.session.flush()
+    except IntegrityError:
+        return SignOutcome(None, withdraw_token, None, duplicate=True)
+    if not confirm:
+        count_signature(appeal.id, _tally_region(signature), +1)
+    return SignOutcome(signature, withdraw_token, confirm_token, duplicate=False)
+
+
+def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
+    conditions = [
+        column == value
+        for column, value in ((Signature.email_hash, email_hash), (Signature.phone_hash, phone_hash))
+        if value
+    ]
+    if not conditions:
+        return False
+    query = select(Signature.id).where(Signature.appeal_id == appeal_id, or_(*conditions))
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def confirm_signature(token: str) -> Signature:
+    """Follow the emailed link once: the pending signature becomes valid and is counted."""
+    signature = db.session.scalar(
+        select(Signature).where(Signature.confirm_token_hash == _hash(token))
+    )
+    if (
+        signature is None
+        or signature.status is not SignatureStatus.pending
+        or signature.confirm_expires_at is None
+        or signature.confirm_expires_at < utcnow()
+    ):
+        raise TokenInvalid
+    signature.status = SignatureStatus.valid
+    signature.confirmed_at = utcnow()
+    signature.confirm_token_hash = None
+    signature.confirm_expires_at = None
+    count_signature(signature.appeal_id, _tally_region(signature), +1)
+    db.session.flush()
+    return signature
+
+
+def find_by_withdraw_token(token: str) -> Signature:
+    """Return the signature this private link can withdraw, or raise TokenInvalid."""
+    signature = db.session.scalar(
+        select(Signature).where(Signature.withdraw_token_hash == _hash(token))
+    )
+    if signature is None or signature.status is SignatureStatus.withdrawn:
+        raise TokenInvalid
+    return signature
+
+
+def withdraw_signature(token: str) -> None:
+    """Remove a signature from every count and erase the signer's personal data.
+
+    The row stays, emptied, as the record that a signature was withdrawn.
+    """
+    signature = find_by_withdraw_token(token)
+    if signature.status is SignatureStatus.valid:
+        count_signature(signature.appeal_id, _tally_region(signature), -1)
+    for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
+                 "relationship_", "relative_name", "relative_location", "helper_name",
+                 "typed_signature", "consent_text"):  # fmt: skip
+        setattr(signature, name, "")
+    for name in ("children", "email", "phone", "postal_address", "email_hash", "phone_hash",
+                 "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at"):  # fmt: skip
+        setattr(signature, name, None)
+    signature.image = None
+    signature.answers = []
+    signature.display = Display.hidden
+    signature.status = SignatureStatus.withdrawn
+    signature.withdrawn_at = utcnow()
+    db.session.flush()
+
+
+def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> int:
+    """Delete signatures whose confirmation link expired unused; return how many."""
+    now = now or utcnow()
+    statement = delete(Signature).where(
+        Signature.status == SignatureStatus.pending, Signature.confirm_expires_at < now
+    )
+    if appeal_id is not None:
+        statement = statement.where(Signature.appeal_id == appeal_id)
+    return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+
+
+def public_signatures(
+    appeal_id: int, limit: int, before: tuple[datetime, int] | None = None
+) -> list[Signature]:
+    """Return the latest valid signatures shown in the public list, older than `before`."""
+    query = select(Signature).where(
+        Signature.appeal_id == appeal_id,
+        Signature.status == SignatureStatus.valid,
+        Signature.display != Display.hidden,
+    )
+    if before is not None:
+        query = query.where(tuple_(Signature.created_at, Signature.id) < tuple_(*before))
+    query = query.order_by(Signature.created_at.desc(), Signature.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+

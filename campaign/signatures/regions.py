@@ -1,0 +1,37 @@
+"""Regions: the ISO 3166-2 subdivisions of a country, named in the page's language."""
+
+import gettext
+from functools import cache
+
+import pycountry
+
+OTHER = "other"
+
+
+@cache
+def _translation(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[language],
+                               fallback=True)
+
+
+@cache
+def subdivision_codes(country: str) -> tuple[str, ...]:
+    """Return every ISO 3166-2 code of the country (top-level subdivisions only)."""
+    subdivisions = pycountry.subdivisions.get(country_code=country) or []
+    return tuple(sorted(s.code for s in subdivisions if not s.parent_code))
+
+
+def region_name(code: str, language: str) -> str:
+    """Name a subdivision code in the language (the ISO name where no translation exists)."""
+    subdivision = pycountry.subdivisions.get(code=code)
+    if subdivision is None:
+        return code
+    return _translation(language).gettext(subdivision.name)
+
+
+def region_choices(country: str, language: str, subset: list[str] | None) -> list[tuple[str, str]]:
+    """Return (code, name) for the offered regions, sorted by name in the language."""
+    allowed = subdivision_codes(country)
+    codes = [code for code in subset if code in allowed] if subset else list(allowed)
+    choices = [(code, region_name(code, language)) for code in codes]
+    return sorted(choices, key=lambda choice: choice[1].casefold())

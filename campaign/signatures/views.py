@@ -1,0 +1,275 @@
+"""The public appeal page with its sign form, and what follows signing."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from limits import parse as parse_limit
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from campaign.appeals.models import Appeal, AppealStatus
+from campaign.appeals.operations import region_counts, signature_counts, version_letter
+from campaign.clock import today
+from campaign.extensions import db, limiter
+from campaign.i18n import current_language
+from campaign.mail import send_mail
+from campaign.signatures.forms import (
+    FillTimer,
+    SignForm,
+    WithdrawForm,
+    sign_form_class,
+    validate_sign_form,
+)
+from campaign.signatures.operations import (
+    AppealNotOpen,
+    SignOutcome,
+    TokenInvalid,
+    accepting_signatures,
+    confirm_signature,
+    consent_text,
+    find_by_withdraw_token,
+    public_signatures,
+    purge_pending,
+    sign_appeal,
+    sign_form_settings,
+    withdraw_signature,
+)
+from campaign.signatures.presenting import public_name, region_label
+
+bp = Blueprint("signatures", __name__, url_prefix="/a")
+
+TOP_REGIONS = 7
+
+
+def _published_or_404(slug: str) -> Appeal:
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    if appeal is None or appeal.status is AppealStatus.draft or appeal.latest_version is None:
+        abort(404)
+    return appeal
+
+
+def _daily_ip_hash() -> str:
+    """Hash the client's address with a key that changes every day; the address is not kept."""
+    day_key = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), today().isoformat().encode(), hashlib.sha256
+    ).digest()
+    return hmac.new(day_key, (request.remote_addr or "").encode(), hashlib.sha256).hexdigest()
+
+
+def _rate_limited(appeal: Appeal) -> bool:
+    item = parse_limit(current_app.config["SIGN_LIMIT_PER_IP"])
+    return not limiter.limiter.hit(item, "sign", str(appeal.id), _daily_ip_hash())
+
+
+def _unexpected_fields(form: SignForm) -> bool:
+    """True when the request has a field the form does not know, or one field twice."""
+    known = set(form._fields) | {"csrf_token"}
+    return any(
+        key not in known or len(request.form.getlist(key)) > 1 for key in request.form.keys()
+    )
+
+
+def _page(appeal: Appeal, form: SignForm, status: int = 200, error: str | None = None,
+          preview: bool = False) -> tuple[str, int]:
+    """Render the public page: letter, counts, regions, latest signatories, form, sharing."""
+    language = current_language()
+    before = _cursor(request.args.get("before"))
+    page_size = current_app.config["PUBLIC_LIST_PAGE_SIZE"]
+    signatories = [] if preview else public_signatures(appeal.id, page_size + 1, before)
+    more = len(signatories) > page_size
+    signatories = signatories[:page_size]
+    regions = [] if preview else region_counts(appeal.id)
+    settings = form.settings
+    return render_template(
+        "signatures/new.html",
+        appeal=appeal,
+        letter=version_letter(appeal.latest_version) if not preview else form.letter,
+        version=None if preview else appeal.latest_version,
+        preview=preview,
+        count=0 if preview else signature_counts([appeal.id])[appeal.id],
+        regions=[(region_label(code, other="", language=language), n)
+                 for code, n in regions[:TOP_REGIONS]],
+        signatories=[(public_name(s, language), s) for s in signatories],
+        next_cursor=f"{signatories[-1].created_at.isoformat()}_{signatories[-1].id}"
+        if more else None,
+        form=form,
+        error=error,
+        accepting=accepting_signatures(appeal) or preview,
+        consent=consent_text(settings, appeal.language),
+        share_url=url_for("signatures.new", slug=appeal.slug, _external=True),
+    ), status
+
+
+def _cursor(value: str | None) -> tuple[datetime, int] | None:
+    if not value:
+        return None
+    stamp, _sep, ident = value.rpartition("_")
+    try:
+        return datetime.fromisoformat(stamp), int(ident)
+    except ValueError:
+        return None
+
+
+def new_form(appeal: Appeal, formdata: object = None) -> SignForm:
+    """Return the appeal's sign form, bound to the request unless formdata is None."""
+    settings = sign_form_settings(appeal)
+    form_class = sign_form_class(appeal, settings, current_language())
+    if formdata is None:
+        form = form_class(formdata=None)
+    else:
+        form = form_class()
+    form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp()
+    return form
+
+
+@bp.route("/<slug>", methods=["GET", "POST"])
+def new(slug: str) -> BaseResponse | tuple[str, int]:
+    """The appeal's public page; posting the form signs it."""
+    appeal = _published_or_404(slug)
+    if request.method == "GET":
+        return _page(appeal, new_form(appeal))
+
+    form = new_form(appeal, formdata=request.form)
+    timer = FillTimer(current_app.config["SECRET_KEY"])
+    elapsed = timer.seconds_since(request.form.get("started"))
+    if not accepting_signatures(appeal):
+        return _page(appeal, form, 409, _("This appeal no longer accepts signatures."))
+    if _unexpected_fields(form):
+        return _page(appeal, form, 400,
+                     _("The form arrived with unexpected fields, so nothing was saved. "
+                       "Please check it and sign again."))
+    if form.website.data:
+        # A robot filled the hidden field: it sees the usual page, and nothing is stored.
+        session["signed"] = {"slug": appeal.slug, "withdraw": "", "pending": False}
+        return redirect(url_for("signatures.thanks", slug=appeal.slug))
+    if not validate_sign_form(form):
+        return _page(appeal, form, 200, _("Please correct the fields marked below."))
+    if elapsed is None or elapsed < current_app.config["SIGN_MIN_SECONDS"]:
+        return _page(appeal, form, 200,
+                     _("The form was sent very quickly. Please check it and sign again."))
+    if _rate_limited(appeal):
+        return _page(appeal, form, 429,
+                     _("Too many signatures came from this connection. Please try again later."))
+
+    settings = form.settings
+    confirm_within = (current_app.config["CONFIRMATION_LIFETIME"]
+                      if settings.confirm_email else None)
+    data = form.to_data()
+    try:
+        outcome = sign_appeal(appeal, data, consent=consent_text(settings, appeal.language),
+                              confirm_within=confirm_within)
+    except AppealNotOpen:
+        return _page(appeal, form, 409, _("This appeal no longer accepts signatures."))
+    purge_pending(appeal.id)
+    db.session.commit()
+    _send_signing_mail(appeal, data.email, outcome)
+    session["signed"] = {
+        "slug": appeal.slug,
+        "withdraw": outcome.withdraw_token,
+        "pending": bool(settings.confirm_email),
+    }
+    return redirect(url_for("signatures.thanks", slug=appeal.slug))
+
+
+def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
+    if not email:
+        return
+    title = appeal.latest_version.title
+    if outcome.duplicate:
+        send_mail(email, _("You have already signed: %(title)s", title=title),
+                  _("Someone (perhaps you) tried to sign “%(title)s” again with this address. "
+                    "Your signature was already recorded, so nothing changed. If you did not "
+                    "try to sign, you can ignore this message.", title=title))
+        return
+    withdraw = url_for("signatures.withdraw", slug=appeal.slug,
+                       token=outcome.withdraw_token, _external=True)
+    if outcome.confirm_token:
+        confirm = url_for("signatures.confirm", slug=appeal.slug,
+                          token=outcome.confirm_token, _external=True)
+        body = _("To confirm your signature on “%(title)s”, open this link within 7 days:\n"
+                 "%(confirm)s\n\nTo withdraw your signature later, open this private link:\n"
+                 "%(withdraw)s", title=title, confirm=confirm, withdraw=withdraw)
+        send_mail(email, _("Confirm your signature: %(title)s", title=title), body)
+    else:
+        body = _("Thank you for signing “%(title)s”.\n\nTo withdraw your signature later, open "
+                 "this private link:\n%(withdraw)s", title=title, withdraw=withdraw)
+        send_mail(email, _("Thank you for signing: %(title)s", title=title), body)
+
+
+@bp.get("/<slug>/thanks")
+def thanks(slug: str) -> BaseResponse | str:
+    """Thank the signer, show the private withdrawal link once, and offer to share."""
+    appeal = _published_or_404(slug)
+    signed = session.pop("signed", None)
+    if not signed or signed.get("slug") != slug:
+        return redirect(url_for("signatures.new", slug=slug))
+    # A robot's (or a repeated signer's) page looks the same, with a link that leads nowhere.
+    token = signed["withdraw"] or secrets.token_urlsafe(32)
+    return render_template(
+        "signatures/thanks.html",
+        appeal=appeal,
+        pending=signed["pending"],
+        withdraw_url=url_for("signatures.withdraw", slug=slug, token=token, _external=True),
+        share_url=url_for("signatures.new", slug=slug, _external=True),
+    )
+
+
+@bp.get("/<slug>/confirm/<token>")
+def confirm(slug: str, token: str) -> tuple[str, int] | str:
+    """Follow the emailed link: the signature is confirmed and counted."""
+    appeal = _published_or_404(slug)
+    try:
+        signature = confirm_signature(token)
+        if signature.appeal_id != appeal.id:
+            raise TokenInvalid
+    except TokenInvalid:
+        db.session.rollback()
+        return render_template("signatures/link_invalid.html", appeal=appeal), 404
+    db.session.commit()
+    return render_template("signatures/confirmed.html", appeal=appeal,
+                           share_url=url_for("signatures.new", slug=slug, _external=True))
+
+
+@bp.route("/<slug>/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(slug: str, token: str) -> tuple[str, int] | str:
+    """Ask for confirmation, then withdraw the signature and erase the signer's data."""
+    appeal = _published_or_404(slug)
+    try:
+        signature = find_by_withdraw_token(token)
+        if signature.appeal_id != appeal.id:
+            raise TokenInvalid
+    except TokenInvalid:
+        return render_template("signatures/link_invalid.html", appeal=appeal), 404
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        withdraw_signature(token)
+        db.session.commit()
+        return render_template("signatures/withdrawn.html", appeal=appeal)
+    return render_template("signatures/withdraw.html", appeal=appeal, form=form)
+
+
+@bp.get("/<slug>/qr.svg")
+def qr(slug: str) -> Response:
+    """A QR code of the appeal's address, for posters."""
+    appeal = _published_or_404(slug)
+    url = url_for("signatures.new", slug=appeal.slug, _external=True)
+    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, title=None)
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+

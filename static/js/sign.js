@@ -1,0 +1,65 @@
+/* The sign form's drawn signature (signature_pad, served by this site) and the copy button.
+   Without scripts the form still works: the signer types her name instead. */
+(function () {
+  "use strict";
+
+  function setUpPad(box) {
+    if (typeof SignaturePad === "undefined") return;
+    var pad = box.querySelector(".pad");
+    var canvas = box.querySelector("canvas");
+    var input = box.querySelector("input[name=signature]");
+    var typed = box.querySelector(".typed");
+    var form = box.closest("form");
+    pad.hidden = false;
+    typed.hidden = true;
+    var signaturePad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.6, penColor: "#102a43" });
+
+    function resize() {
+      // Draw at the device's pixel ratio but keep the stored image small.
+      var ratio = Math.min(window.devicePixelRatio || 1, 2);
+      var data = signaturePad.toData();
+      canvas.width = canvas.offsetWidth * ratio;
+      canvas.height = canvas.offsetHeight * ratio;
+      canvas.getContext("2d").scale(ratio, ratio);
+      signaturePad.clear();
+      signaturePad.fromData(data);
+    }
+    window.addEventListener("resize", resize);
+    resize();
+
+    box.querySelector("[data-clear]").addEventListener("click", function () {
+      signaturePad.clear();
+      input.value = "";
+    });
+    form.addEventListener("submit", function () {
+      input.value = signaturePad.isEmpty() ? "" : signaturePad.toDataURL("image/png");
+    });
+  }
+
+  function setUpCopy(button) {
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    var done = button.parentNode.querySelector("[data-copied]");
+    if (!source || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.value).then(function () {
+        if (done) done.hidden = false;
+      });
+    });
+  }
+
+  function setUpHelper(form) {
+    var box = form.querySelector("input[name=on_behalf]");
+    var helper = form.querySelector(".field.helper");
+    if (!box || !helper) return;
+    function sync() { helper.hidden = !box.checked; }
+    box.addEventListener("change", sync);
+    sync();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-signature]").forEach(setUpPad);
+    document.querySelectorAll("[data-copy]").forEach(setUpCopy);
+    document.querySelectorAll("form.sign-form").forEach(setUpHelper);
+  });
+})();

@@ -1,0 +1,208 @@
+"""Fixtures: a fresh, migrated, empty database per test (SQLite, or PostgreSQL when asked)."""
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from campaign import create_app
+from campaign.accounts.models import Role, User
+from campaign.accounts.operations import hash_password
+from campaign.appeals.models import Appeal
+from campaign.appeals.operations import AddresseeData, AppealData, create_appeal
+from campaign.extensions import db
+
+PASSWORD = "correct horse battery"
+# Hashing with Argon2 defaults costs ~50 ms; factories reuse one hash of PASSWORD.
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def _base_config(url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "campaign.test",
+    }
+
+
+def _migrate(url: str) -> None:
+    app = create_app(_base_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Create the run's database once: a migrated SQLite template, or a new PostgreSQL db."""
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        template = tmp_path_factory.mktemp("db") / "template.sqlite"
+        _migrate(f"sqlite:///{template}")
+        yield {"kind": "sqlite", "template": str(template)}
+        return
+    admin = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"campaign_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url)
+        yield {"kind": "postgresql", "url": url}
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def _empty_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if tables:
+            names = ", ".join(f'"{table}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database: dict[str, str], tmp_path: Path) -> str:
+    """Return the URL of an empty, migrated database for this test."""
+    if database["kind"] == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(database["template"], path)
+        return f"sqlite:///{path}"
+    _empty_postgresql(database["url"])
+    return database["url"]
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Extra settings a test module may override."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The application bound to this test's empty database."""
+    app = create_app({**_base_config(database_url), **app_config})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context.
+
+    The test body holds an application context for its own database work; without this, Flask
+    would reuse it for the requests, sharing `g` (the logged-in user, the locale) and the
+    database session between requests, which no real server does.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # Commit the test's own writes and end its transaction, so that the request sees them
+        # and the test's next read sees what the request wrote.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser without cookies."""
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    # Tests read English messages unless they ask for another language.
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """The flask command line."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user; the password is PASSWORD."""
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides: Any) -> User:
+        n = next(counter)
+        values = {
+            "name": f"Organiser {n}",
+            "email": f"organiser{n}@example.org",
+            "password_hash": _PASSWORD_HASH,
+            "language": "en",
+        }
+        values.update(overrides)
+        user = User(**values)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_appeal(app: Flask, make_user: Callable[..., User]) -> Callable[..., Appeal]:
+    """Create a draft appeal; its owner is a new user unless `owner` is given."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        owner: User | None = None, members: dict[User, Role] | None = None, **overrides: Any
+    ) -> Appeal:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "title": f"Appeal number {n}",
+            "language": "en",
+            "addressees": (AddresseeData("The President", "Office of the President"),),
+            "body": "We ask for our relatives to be returned home.",
+            "closing": "Respectfully",
+        }
+        values.update(overrides)
+        appeal = create_appeal(owner or make_user(), AppealData(**values))
+        for user, role in (members or {}).items():
+            from campaign.accounts.models import Membership
+
+            db.session.add(Membership(appeal_id=appeal.id, user=user, role=role))
+        db.session.commit()
+        return appeal
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Log the client in as a user through the login form."""
+
+    def do_login(user: User, password: str = PASSWORD) -> FlaskClient:
+        response = client.post("/accounts/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do_login

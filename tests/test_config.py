@@ -1,0 +1,49 @@
+"""Configuration layers: defaults, instance/config.py, CAMPAIGN_* variables, then tests."""
+
+from campaign import create_app
+
+
+def make(monkeypatch, tmp_path, env=None, instance_config=None, test_config=None):
+    monkeypatch.setattr("campaign.ROOT", tmp_path)
+    (tmp_path / "instance").mkdir(exist_ok=True)
+    if instance_config is not None:
+        (tmp_path / "instance" / "config.py").write_text(instance_config)
+    for key in [k for k in __import__("os").environ if k.startswith("CAMPAIGN_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    return create_app(test_config)
+
+
+def test_defaults_use_sqlite_in_instance_and_keep_a_secret_key(monkeypatch, tmp_path):
+    app = make(monkeypatch, tmp_path)
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == f"sqlite:///{tmp_path / 'instance' / 'campaign.sqlite'}"
+    )
+    key = app.config["SECRET_KEY"]
+    assert len(key) > 40
+    assert make(monkeypatch, tmp_path).config["SECRET_KEY"] == key
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_layers_override_in_order(monkeypatch, tmp_path):
+    app = make(
+        monkeypatch,
+        tmp_path,
+        instance_config="BODY_MAX_LENGTH = 1\nGOAL = 'instance'\nTITLE_MAX_LENGTH = 5\n",
+        env={"CAMPAIGN_GOAL": "env", "CAMPAIGN_TITLE_MAX_LENGTH": "7"},
+    )
+    assert app.config["BODY_MAX_LENGTH"] == 1  # instance over defaults
+    assert app.config["GOAL"] == "env"  # environment over instance
+    assert app.config["TITLE_MAX_LENGTH"] == 7  # JSON values are decoded
+    app = make(monkeypatch, tmp_path, env={"CAMPAIGN_GOAL": "env"}, test_config={"GOAL": "test"})
+    assert app.config["GOAL"] == "test"  # the test mapping last
+
+
+def test_database_url_selects_postgresql_with_psycopg(monkeypatch, tmp_path):
+    app = make(monkeypatch, tmp_path, env={"DATABASE_URL": "postgresql://u@db.internal/campaign"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/campaign"
+    app = make(monkeypatch, tmp_path, env={"DATABASE_URL": "postgres://u@h/c"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/c"

@@ -1,0 +1,88 @@
+"""SQLite settings, and no write surviving a request that was told it failed."""
+
+import sqlite3
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, select, text
+
+from campaign import create_app
+from campaign.accounts.models import User
+from campaign.extensions import db
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """An app on its own SQLite file, whatever database the rest of the suite uses."""
+    path = tmp_path / "lock.sqlite"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLITE_BUSY_TIMEOUT_MS": 100,
+        }
+    )
+    with app.app_context():
+        upgrade()
+    yield app, path
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_sqlite_pragmas(sqlite_app):
+    app, _path = sqlite_app
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = 100
+    with app.app_context():
+        connection = db.session.connection()
+        pragma = lambda name: connection.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("synchronous") == 1  # NORMAL
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 100
+
+
+def test_default_busy_timeout_is_at_least_five_seconds():
+    from campaign.config import Defaults
+
+    assert Defaults.SQLITE_BUSY_TIMEOUT_MS >= 5000
+
+
+def signup(client, email):
+    return client.post(
+        "/accounts/signup",
+        data={
+            "name": "N",
+            "email": email,
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+        },
+        headers={"Accept-Language": "en"},
+    )
+
+
+def test_a_write_refused_for_a_lock_is_never_committed_later(sqlite_app):
+    app, path = sqlite_app
+    used = []
+    with app.app_context():
+        event.listen(db.engine, "checkout", lambda dbapi, _rec, _proxy: used.append(dbapi))
+
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        refused = signup(app.test_client(), "refused@example.org")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert refused.status_code == 503
+    assert "nothing was saved" in refused.get_data(as_text=True)
+    failed_connection = used[-1]
+
+    # The next requests commit their own work, and only theirs.
+    accepted = signup(app.test_client(), "accepted@example.org")
+    assert accepted.status_code == 302
+    assert failed_connection not in used[used.index(failed_connection) + 1 :]
+    with app.app_context():
+        emails = db.session.scalars(select(User.email)).all()
+    assert emails == ["accepted@example.org"]
