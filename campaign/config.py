@@ -43,7 +43,8 @@ class Defaults:
 
     INVITATION_LIFETIME = timedelta(days=7)
 
-    MAIL_BACKEND = "campaign.mail.OutboxBackend"
+    # Each message as an .eml file in MAIL_OUTBOX (default instance/outbox); "smtp" for a server.
+    MAIL_BACKEND = "campaign.mail.EmailBackend"
     MAIL_DEFAULT_SENDER = "Campaign <no-reply@localhost>"
 
     # Keyed hashes of signers' contacts; defaults to SECRET_KEY. Keep it outside the database.

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-
 from flask import Flask, current_app
 from flask_mailman import EmailMessage, Mail
 from flask_mailman.backends.base import BaseEmailBackend
@@ -14,7 +13,7 @@ from flask_mailman.backends.base import BaseEmailBackend
 mail = Mail()
 
 
-class OutboxBackend(BaseEmailBackend):
+class EmailBackend(BaseEmailBackend):
     """Write each message to its own .eml file, atomically, so no mail server is needed."""
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
@@ -38,5 +37,3 @@ def init_app(app: Flask) -> None:
     """Attach Flask-Mailman, writing to instance/outbox unless configured otherwise."""
     app.config.setdefault("MAIL_OUTBOX", str(Path(app.instance_path) / "outbox"))
     mail.init_app(app)
-
-

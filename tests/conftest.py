@@ -105,9 +105,15 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+def outbox(tmp_path: Path) -> Path:
+    """Where this test's mail is written, one .eml file per message."""
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any], outbox: Path) -> Iterator[Flask]:
     """The application bound to this test's empty database."""
-    app = create_app({**_base_config(database_url), **app_config})
+    app = create_app({**_base_config(database_url), "MAIL_OUTBOX": str(outbox), **app_config})
     with app.app_context():
         yield app
         db.session.remove()

@@ -39,7 +39,7 @@ def main() -> None:
             page.click("table.list a")
             page.screenshot(path=outdir / f"show-{width}.png", full_page=True)
             appeal_url = page.url
-            for name in ("edit", "preview", "members"):
+            for name in ("edit", "preview", "members", "settings"):
                 page.goto(appeal_url + name)
                 page.screenshot(path=outdir / f"{name}-{width}.png", full_page=True)
             page.goto(appeal_url + "diff?old=1&new=draft")

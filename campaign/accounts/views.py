@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.forms import LoginForm, LogoutForm, SignUpForm
 from campaign.accounts.models import User
-from campaign.accounts.operations import EmailTaken, authenticate, sign_up
+from campaign.accounts.operations import EmailTaken, authenticate, normalise_email, sign_up
 from campaign.extensions import db, limiter, login_manager
 from campaign.i18n import current_language, safe_next
 
@@ -36,8 +36,14 @@ def load_user(user_id: str) -> User | None:
 
 
 def _account_key() -> str:
-    # The limiter's storage (possibly Redis) sees a hash, never the typed address.
-    email = (request.form.get("email") or "").strip().lower()
+    # Every spelling of an address that reaches the same account shares one counter (the key
+    # is normalised as authenticate() normalises it), and the limiter's storage (possibly
+    # Redis) sees a hash, never the typed address.
+    typed = request.form.get("email") or ""
+    try:
+        email = normalise_email(typed)
+    except ValueError:
+        email = typed.strip().lower()
     return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
 
 

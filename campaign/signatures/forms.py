@@ -154,58 +154,87 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
             BUILT_IN_FIELDS["relationship"],
             choices=[SelectChoice("", _l("Choose…"))]
             + [SelectChoice(r, r) for r in settings.relationships],
-            validators=[DataRequired(_l("Choose your relationship."))] if required else [Optional()],
+            validators=[DataRequired(_l("Choose your relationship."))]
+            if required
+            else [Optional()],
         )
     add("relative_name", lambda req: _text(BUILT_IN_FIELDS["relative_name"], req, 200))
     add("relative_location", lambda req: _text(BUILT_IN_FIELDS["relative_location"], req, 200))
-    add("children", lambda req: IntegerField(
-        BUILT_IN_FIELDS["children"],
-        validators=[InputRequired() if req else Optional(),
-                    NumberRange(min=0, max=30, message=_l("Enter a number from 0 to 30."))],
-    ))
-    add("email", lambda req: EmailField(
-        BUILT_IN_FIELDS["email"],
-        description=_l("Private: seen only by the organisers."),
-        filters=[normalised],
-        validators=[DataRequired(_l("Enter your email address.")) if req else Optional(),
-                    Length(max=254), _valid_email],
-    ))
-    add("phone", lambda req: StringField(
-        BUILT_IN_FIELDS["phone"],
-        description=_l("Private: seen only by the organisers."),
-        filters=[normalised],
-        validators=[DataRequired(_l("Enter your phone number.")) if req else Optional(),
-                    Length(max=32)],
-    ))
-    add("postal_address", lambda req: TextAreaField(
-        BUILT_IN_FIELDS["postal_address"],
-        description=_l("Private: seen only by the organisers and the authority."),
-        filters=[normalised],
-        validators=[DataRequired(_l("Enter your postal address.")) if req else Optional(),
-                    Length(max=500, message=_l("Use at most %(max)d characters.")),
-                    no_hidden_characters],
-    ))
+    add(
+        "children",
+        lambda req: IntegerField(
+            BUILT_IN_FIELDS["children"],
+            validators=[
+                InputRequired() if req else Optional(),
+                NumberRange(min=0, max=30, message=_l("Enter a number from 0 to 30.")),
+            ],
+        ),
+    )
+    add(
+        "email",
+        lambda req: EmailField(
+            BUILT_IN_FIELDS["email"],
+            description=_l("Private: seen only by the organisers."),
+            filters=[normalised],
+            validators=[
+                DataRequired(_l("Enter your email address.")) if req else Optional(),
+                Length(max=254),
+                _valid_email,
+            ],
+        ),
+    )
+    add(
+        "phone",
+        lambda req: StringField(
+            BUILT_IN_FIELDS["phone"],
+            description=_l("Private: seen only by the organisers."),
+            filters=[normalised],
+            validators=[
+                DataRequired(_l("Enter your phone number.")) if req else Optional(),
+                Length(max=32),
+            ],
+        ),
+    )
+    add(
+        "postal_address",
+        lambda req: TextAreaField(
+            BUILT_IN_FIELDS["postal_address"],
+            description=_l("Private: seen only by the organisers and the authority."),
+            filters=[normalised],
+            validators=[
+                DataRequired(_l("Enter your postal address.")) if req else Optional(),
+                Length(max=500, message=_l("Use at most %(max)d characters.")),
+                no_hidden_characters,
+            ],
+        ),
+    )
     if mode("drawn_signature") is not FieldMode.off:
         attributes["signature"] = HiddenField()
-        attributes["typed_signature"] = _text(_l("Type your full name as your signature"),
-                                              False, 200)
+        attributes["typed_signature"] = _text(
+            _l("Type your full name as your signature"), False, 200
+        )
     for question in settings.questions:
         attributes[f"q{question.id}"] = _question_field(question)
     return type("AppealSignForm", (SignForm,), attributes)
 
 
 def _question_field(question: Any) -> Field:
-    presence = (DataRequired(_l("This field is required.")) if question.required
-                else Optional())
+    presence = DataRequired(_l("This field is required.")) if question.required else Optional()
     if question.kind is QuestionKind.number:
-        return IntegerField(question.label, validators=[
-            InputRequired(_l("This field is required.")) if question.required else Optional(),
-            NumberRange(min=0, max=1_000_000, message=_l("Enter a number from 0 upwards."))])
+        return IntegerField(
+            question.label,
+            validators=[
+                InputRequired(_l("This field is required.")) if question.required else Optional(),
+                NumberRange(min=0, max=1_000_000, message=_l("Enter a number from 0 upwards.")),
+            ],
+        )
     if question.kind is QuestionKind.choice:
-        return SelectField(question.label,
-                           choices=[SelectChoice("", _l("Choose…"))]
-                           + [SelectChoice(c, c) for c in question.choices],
-                           validators=[presence])
+        return SelectField(
+            question.label,
+            choices=[SelectChoice("", _l("Choose…"))]
+            + [SelectChoice(c, c) for c in question.choices],
+            validators=[presence],
+        )
     return _text(question.label, question.required, 500)
 
 
@@ -233,8 +262,9 @@ def _check_signature(form: SignForm) -> bool:
             form.image = clean_png(decode_data_url(drawn))
         except InvalidImage:
             form.signature.data = ""
-            form.signature.errors = [_l("The drawn signature could not be read. Please draw it "
-                                        "again.")]
+            form.signature.errors = [
+                _l("The drawn signature could not be read. Please draw it again.")
+            ]
             return False
         return True
     required = field_mode(form.settings, "drawn_signature") is FieldMode.required
@@ -291,20 +321,24 @@ class QuestionForm(Form):
     label = StringField(
         _l("Question"),
         filters=[normalised],
-        validators=[Length(max=300, message=_l("Use at most %(max)d characters.")),
-                    no_hidden_characters],
+        validators=[
+            Length(max=300, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     kind = SelectField(_l("Kind of answer"), choices=QUESTION_KIND_CHOICES, default="text")
-    choices = TextAreaField(_l("Choices, one per line"), filters=[normalised],
-                            validators=[Length(max=3000)])
+    choices = TextAreaField(
+        _l("Choices, one per line"), filters=[normalised], validators=[Length(max=3000)]
+    )
     private = BooleanField(_l("Private (organisers only)"))
     required = BooleanField(_l("Required"))
 
     def validate_choices(self, field: Field) -> None:
         """A choice question needs at least two choices."""
-        if self.label.data and self.kind.data == QuestionKind.choice.value:
-            if len([line for line in (field.data or "").split("\n") if line.strip()]) < 2:
-                raise ValidationError(_l("Give at least two choices, one per line."))
+        is_choice = self.label.data and self.kind.data == QuestionKind.choice.value
+        choices = [line for line in (field.data or "").split("\n") if line.strip()]
+        if is_choice and len(choices) < 2:
+            raise ValidationError(_l("Give at least two choices, one per line."))
 
 
 def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
@@ -318,8 +352,9 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
     }
     attributes["regions"] = SelectMultipleField(
         _l("Regions offered"),
-        description=_l("Tick none to offer every region of the country. “Elsewhere” is always "
-                       "offered."),
+        description=_l(
+            "Tick none to offer every region of the country. “Elsewhere” is always offered."
+        ),
         choices=[SelectChoice(code, name) for code, name in region_codes],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -327,22 +362,28 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
     attributes["relationships"] = TextAreaField(
         _l("Relationships offered, one per line"),
         filters=[normalised],
-        validators=[DataRequired(_l("Give at least one relationship.")), Length(max=3000),
-                    no_hidden_characters],
+        validators=[
+            DataRequired(_l("Give at least one relationship.")),
+            Length(max=3000),
+            no_hidden_characters,
+        ],
     )
     attributes["questions"] = FieldList(FormField(QuestionForm), min_entries=1, max_entries=20)
     attributes["add_question"] = SubmitField(_l("Add a question"))
     attributes["confirm_email"] = BooleanField(
         _l("Signatures count only once confirmed by email"),
-        description=_l("The signer follows a link sent to her address within 7 days. Email "
-                       "becomes required."),
+        description=_l(
+            "The signer follows a link sent to her address within 7 days. Email becomes required."
+        ),
     )
     attributes["consent_text"] = TextAreaField(
         _l("Consent text"),
         description=_l("Left empty, the default text in the appeal's language is used."),
         filters=[normalised],
-        validators=[Length(max=3000, message=_l("Use at most %(max)d characters.")),
-                    no_hidden_characters],
+        validators=[
+            Length(max=3000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     attributes["submit"] = SubmitField(_l("Save settings"))
     return type("SettingsForm", (FlaskForm,), attributes)

@@ -173,4 +173,3 @@ class SignatureAnswer(db.Model):
 
     def __repr__(self) -> str:
         return f"<SignatureAnswer {self.signature_id}/{self.question_id}>"
-

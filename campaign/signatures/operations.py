@@ -19,12 +19,12 @@ from campaign.signatures.models import (
     CustomQuestion,
     Display,
     FieldMode,
+    QuestionKind,
+    Signature,
     SignatureAnswer,
     SignatureImage,
-    Signature,
     SignatureStatus,
     SignFormSettings,
-    QuestionKind,
 )
 
 
@@ -228,7 +228,9 @@ def sign_appeal(
             png=data.image.png, width=data.image.width, height=data.image.height
         )
     signature.answers = [
-        SignatureAnswer(question_id=qid, value=value) for qid, value in data.answers.items() if value
+        SignatureAnswer(question_id=qid, value=value)
+        for qid, value in data.answers.items()
+        if value
     ]
     try:
         # A savepoint: a concurrent signer with the same contact loses here, not the transaction.
@@ -245,7 +247,10 @@ def sign_appeal(
 def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
     conditions = [
         column == value
-        for column, value in ((Signature.email_hash, email_hash), (Signature.phone_hash, phone_hash))
+        for column, value in (
+            (Signature.email_hash, email_hash),
+            (Signature.phone_hash, phone_hash),
+        )
         if value
     ]
     if not conditions:
@@ -332,5 +337,3 @@ def public_signatures(
         query = query.where(tuple_(Signature.created_at, Signature.id) < tuple_(*before))
     query = query.order_by(Signature.created_at.desc(), Signature.id.desc()).limit(limit)
     return list(db.session.scalars(query))
-
-

@@ -15,8 +15,8 @@ from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.forms import settings_form_class
 from campaign.signatures.models import FieldMode, Signature
 from campaign.signatures.operations import (
-    SettingsData,
     QuestionData,
+    SettingsData,
     field_mode,
     save_sign_form_settings,
     sign_form_settings,
@@ -52,10 +52,15 @@ def settings(appeal: Appeal) -> BaseResponse | str:
         while len(form.questions.entries):
             form.questions.pop_entry()
         for question in current.questions:
-            form.questions.append_entry({
-                "label": question.label, "kind": question.kind.value,
-                "choices": "\n".join(question.choices), "private": question.private,
-                "required": question.required})
+            form.questions.append_entry(
+                {
+                    "label": question.label,
+                    "kind": question.kind.value,
+                    "choices": "\n".join(question.choices),
+                    "private": question.private,
+                    "required": question.required,
+                }
+            )
         form.questions.append_entry()
     else:
         form = form_class()
@@ -65,27 +70,39 @@ def settings(appeal: Appeal) -> BaseResponse | str:
             modes = {name: FieldMode(form[f"mode_{name}"].data) for name in BUILT_IN_FIELDS}
             if form.confirm_email.data:
                 modes["email"] = FieldMode.required
-            save_sign_form_settings(appeal, SettingsData(
-                modes=modes,
-                regions=list(form.regions.data or []) or None,
-                relationships=[line.strip() for line in form.relationships.data.split("\n")
-                               if line.strip()],
-                confirm_email=form.confirm_email.data,
-                consent_text=form.consent_text.data or "",
-                questions=[
-                    QuestionData(
-                        label=entry.form.label.data, kind=entry.form.kind.data,
-                        choices=[c.strip() for c in (entry.form.choices.data or "").split("\n")
-                                 if c.strip()],
-                        private=entry.form.private.data, required=entry.form.required.data)
-                    for entry in form.questions.entries if entry.form.label.data
-                ],
-            ))
+            save_sign_form_settings(
+                appeal,
+                SettingsData(
+                    modes=modes,
+                    regions=list(form.regions.data or []) or None,
+                    relationships=[
+                        line.strip() for line in form.relationships.data.split("\n") if line.strip()
+                    ],
+                    confirm_email=form.confirm_email.data,
+                    consent_text=form.consent_text.data or "",
+                    questions=[
+                        QuestionData(
+                            label=entry.form.label.data,
+                            kind=entry.form.kind.data,
+                            choices=[
+                                c.strip()
+                                for c in (entry.form.choices.data or "").split("\n")
+                                if c.strip()
+                            ],
+                            private=entry.form.private.data,
+                            required=entry.form.required.data,
+                        )
+                        for entry in form.questions.entries
+                        if entry.form.label.data
+                    ],
+                ),
+            )
             db.session.commit()
             flash(_("The sign form settings are saved."), "success")
             return redirect(url_for("appeals.settings", appeal_id=appeal.id))
-    return render_template("appeals/settings.html", appeal=appeal, form=form,
-                           fields=BUILT_IN_FIELDS)
+    return render_template(
+        "appeals/settings.html", appeal=appeal, form=form, fields=BUILT_IN_FIELDS
+    )
 
 
 @bp.get("/<int:appeal_id>/signatures/<int:signature_id>/signature.png")

@@ -17,7 +17,9 @@ def region_label(code: str, other: str, language: str) -> str:
 
 def public_name(signature: Signature, language: str) -> str:
     """Return the public line for a signature: full name, or initials, with the region."""
-    region = region_label(signature.region, signature.region_other, language) if signature.region else ""
+    region = (
+        region_label(signature.region, signature.region_other, language) if signature.region else ""
+    )
     if signature.display is Display.full:
         name = " ".join(p for p in (signature.given_name, signature.surname) if p)
     elif signature.display is Display.initials:

@@ -10,8 +10,9 @@ OTHER = "other"
 
 @cache
 def _translation(language: str) -> gettext.NullTranslations:
-    return gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[language],
-                               fallback=True)
+    return gettext.translation(
+        "iso3166-2", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
 
 
 @cache

@@ -79,13 +79,16 @@ def _rate_limited(appeal: Appeal) -> bool:
 def _unexpected_fields(form: SignForm) -> bool:
     """True when the request has a field the form does not know, or one field twice."""
     known = set(form._fields) | {"csrf_token"}
-    return any(
-        key not in known or len(request.form.getlist(key)) > 1 for key in request.form.keys()
-    )
+    return any(key not in known or len(request.form.getlist(key)) > 1 for key in request.form)
 
 
-def _page(appeal: Appeal, form: SignForm, status: int = 200, error: str | None = None,
-          preview: bool = False) -> tuple[str, int]:
+def _page(
+    appeal: Appeal,
+    form: SignForm,
+    status: int = 200,
+    error: str | None = None,
+    preview: bool = False,
+) -> tuple[str, int]:
     """Render the public page: letter, counts, regions, latest signatories, form, sharing."""
     language = current_language()
     before = _cursor(request.args.get("before"))
@@ -102,11 +105,14 @@ def _page(appeal: Appeal, form: SignForm, status: int = 200, error: str | None =
         version=None if preview else appeal.latest_version,
         preview=preview,
         count=0 if preview else signature_counts([appeal.id])[appeal.id],
-        regions=[(region_label(code, other="", language=language), n)
-                 for code, n in regions[:TOP_REGIONS]],
+        regions=[
+            (region_label(code, other="", language=language), n)
+            for code, n in regions[:TOP_REGIONS]
+        ],
         signatories=[(public_name(s, language), s) for s in signatories],
         next_cursor=f"{signatories[-1].created_at.isoformat()}_{signatories[-1].id}"
-        if more else None,
+        if more
+        else None,
         form=form,
         error=error,
         accepting=accepting_signatures(appeal) or preview,
@@ -129,10 +135,7 @@ def new_form(appeal: Appeal, formdata: object = None) -> SignForm:
     """Return the appeal's sign form, bound to the request unless formdata is None."""
     settings = sign_form_settings(appeal)
     form_class = sign_form_class(appeal, settings, current_language())
-    if formdata is None:
-        form = form_class(formdata=None)
-    else:
-        form = form_class()
+    form = form_class(formdata=None) if formdata is None else form_class()
     form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp()
     return form
 
@@ -150,9 +153,15 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     if not accepting_signatures(appeal):
         return _page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     if _unexpected_fields(form):
-        return _page(appeal, form, 400,
-                     _("The form arrived with unexpected fields, so nothing was saved. "
-                       "Please check it and sign again."))
+        return _page(
+            appeal,
+            form,
+            400,
+            _(
+                "The form arrived with unexpected fields, so nothing was saved. "
+                "Please check it and sign again."
+            ),
+        )
     if form.website.data:
         # A robot filled the hidden field: it sees the usual page, and nothing is stored.
         session["signed"] = {"slug": appeal.slug, "withdraw": "", "pending": False}
@@ -160,19 +169,27 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     if not validate_sign_form(form):
         return _page(appeal, form, 200, _("Please correct the fields marked below."))
     if elapsed is None or elapsed < current_app.config["SIGN_MIN_SECONDS"]:
-        return _page(appeal, form, 200,
-                     _("The form was sent very quickly. Please check it and sign again."))
+        return _page(
+            appeal, form, 200, _("The form was sent very quickly. Please check it and sign again.")
+        )
     if _rate_limited(appeal):
-        return _page(appeal, form, 429,
-                     _("Too many signatures came from this connection. Please try again later."))
+        return _page(
+            appeal,
+            form,
+            429,
+            _("Too many signatures came from this connection. Please try again later."),
+        )
 
     settings = form.settings
-    confirm_within = (current_app.config["CONFIRMATION_LIFETIME"]
-                      if settings.confirm_email else None)
+    confirm_within = current_app.config["CONFIRMATION_LIFETIME"] if settings.confirm_email else None
     data = form.to_data()
     try:
-        outcome = sign_appeal(appeal, data, consent=consent_text(settings, appeal.language),
-                              confirm_within=confirm_within)
+        outcome = sign_appeal(
+            appeal,
+            data,
+            consent=consent_text(settings, appeal.language),
+            confirm_within=confirm_within,
+        )
     except AppealNotOpen:
         return _page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     purge_pending(appeal.id)
@@ -191,23 +208,40 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> None
         return
     title = appeal.latest_version.title
     if outcome.duplicate:
-        send_mail(email, _("You have already signed: %(title)s", title=title),
-                  _("Someone (perhaps you) tried to sign “%(title)s” again with this address. "
-                    "Your signature was already recorded, so nothing changed. If you did not "
-                    "try to sign, you can ignore this message.", title=title))
+        send_mail(
+            email,
+            _("You have already signed: %(title)s", title=title),
+            _(
+                "Someone (perhaps you) tried to sign “%(title)s” again with this address. "
+                "Your signature was already recorded, so nothing changed. If you did not "
+                "try to sign, you can ignore this message.",
+                title=title,
+            ),
+        )
         return
-    withdraw = url_for("signatures.withdraw", slug=appeal.slug,
-                       token=outcome.withdraw_token, _external=True)
+    withdraw = url_for(
+        "signatures.withdraw", slug=appeal.slug, token=outcome.withdraw_token, _external=True
+    )
     if outcome.confirm_token:
-        confirm = url_for("signatures.confirm", slug=appeal.slug,
-                          token=outcome.confirm_token, _external=True)
-        body = _("To confirm your signature on “%(title)s”, open this link within 7 days:\n"
-                 "%(confirm)s\n\nTo withdraw your signature later, open this private link:\n"
-                 "%(withdraw)s", title=title, confirm=confirm, withdraw=withdraw)
+        confirm = url_for(
+            "signatures.confirm", slug=appeal.slug, token=outcome.confirm_token, _external=True
+        )
+        body = _(
+            "To confirm your signature on “%(title)s”, open this link within 7 days:\n"
+            "%(confirm)s\n\nTo withdraw your signature later, open this private link:\n"
+            "%(withdraw)s",
+            title=title,
+            confirm=confirm,
+            withdraw=withdraw,
+        )
         send_mail(email, _("Confirm your signature: %(title)s", title=title), body)
     else:
-        body = _("Thank you for signing “%(title)s”.\n\nTo withdraw your signature later, open "
-                 "this private link:\n%(withdraw)s", title=title, withdraw=withdraw)
+        body = _(
+            "Thank you for signing “%(title)s”.\n\nTo withdraw your signature later, open "
+            "this private link:\n%(withdraw)s",
+            title=title,
+            withdraw=withdraw,
+        )
         send_mail(email, _("Thank you for signing: %(title)s", title=title), body)
 
 
@@ -241,8 +275,11 @@ def confirm(slug: str, token: str) -> tuple[str, int] | str:
         db.session.rollback()
         return render_template("signatures/link_invalid.html", appeal=appeal), 404
     db.session.commit()
-    return render_template("signatures/confirmed.html", appeal=appeal,
-                           share_url=url_for("signatures.new", slug=slug, _external=True))
+    return render_template(
+        "signatures/confirmed.html",
+        appeal=appeal,
+        share_url=url_for("signatures.new", slug=slug, _external=True),
+    )
 
 
 @bp.route("/<slug>/withdraw/<token>", methods=["GET", "POST"])
@@ -272,4 +309,3 @@ def qr(slug: str) -> Response:
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
-
