@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.demo import demo_cli
     from campaign.public.views import bp as public_bp
     from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
+    from campaign.signatures.cli import signatures_cli
     from campaign.signatures.views import bp as signatures_bp
 
     app.register_blueprint(accounts_bp)
@@ -46,4 +47,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(signatures_cli)
     return app

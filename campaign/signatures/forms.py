@@ -80,11 +80,6 @@ class SignForm(FlaskForm):
     country: str
     image = None
 
-    def validate_helper_name(self, field: Field) -> None:
-        """Whoever fills the form in for someone else gives her name."""
-        if self.on_behalf.data and not field.data:
-            raise ValidationError(_l("Give the name of the person filling in the form."))
-
     def to_data(self) -> SignData:
         """Return what was typed as operation input."""
         get = lambda name: getattr(self, name).data if name in self else ""  # noqa: E731
@@ -241,6 +236,12 @@ def _question_field(question: Any) -> Field:
 def validate_sign_form(form: SignForm) -> bool:
     """Run the per-field checks, then those that involve several fields or decoding."""
     valid = form.validate_on_submit()
+    if form.on_behalf.data and not form.helper_name.data:
+        form.helper_name.errors = [
+            *form.helper_name.errors,
+            _l("Give the name of the person filling in the form."),
+        ]
+        valid = False
     if "region" in form and form.region.data == OTHER and not form.region_other.data:
         form.region_other.errors = [*form.region_other.errors, _l("Say where you live.")]
         valid = False

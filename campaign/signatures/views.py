@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import io
 import secrets
 from datetime import datetime
 
@@ -25,7 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import region_counts, signature_counts, version_letter
 from campaign.clock import today
-from campaign.extensions import db, limiter
+from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
 from campaign.mail import send_mail
 from campaign.signatures.forms import (
@@ -141,6 +142,7 @@ def new_form(appeal: Appeal, formdata: object = None) -> SignForm:
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token, so that a stale one re-shows what was typed
 def new(slug: str) -> BaseResponse | tuple[str, int]:
     """The appeal's public page; posting the form signs it."""
     appeal = _published_or_404(slug)
@@ -167,6 +169,16 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         session["signed"] = {"slug": appeal.slug, "withdraw": "", "pending": False}
         return redirect(url_for("signatures.thanks", slug=appeal.slug))
     if not validate_sign_form(form):
+        if form.csrf_token.errors:
+            return _page(
+                appeal,
+                form,
+                400,
+                _(
+                    "The form had expired or came from elsewhere, so nothing was saved. "
+                    "Please check it and sign again."
+                ),
+            )
         return _page(appeal, form, 200, _("Please correct the fields marked below."))
     if elapsed is None or elapsed < current_app.config["SIGN_MIN_SECONDS"]:
         return _page(
@@ -305,7 +317,9 @@ def qr(slug: str) -> Response:
     """A QR code of the appeal's address, for posters."""
     appeal = _published_or_404(slug)
     url = url_for("signatures.new", slug=appeal.slug, _external=True)
-    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, title=None)
-    response = Response(svg, mimetype="image/svg+xml")
+    out = io.BytesIO()
+    # A standalone file (with its namespace), so that it works in <img> and as a download.
+    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False)
+    response = Response(out.getvalue(), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -57,9 +57,20 @@
     sync();
   }
 
+  function setUpRegion(form) {
+    var select = form.querySelector("select[name=region]");
+    var other = form.querySelector("input[name=region_other]");
+    if (!select || !other) return;
+    var field = other.closest(".field");
+    function sync() { field.hidden = select.value !== "other"; }
+    select.addEventListener("change", sync);
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-signature]").forEach(setUpPad);
     document.querySelectorAll("[data-copy]").forEach(setUpCopy);
     document.querySelectorAll("form.sign-form").forEach(setUpHelper);
+    document.querySelectorAll("form.sign-form").forEach(setUpRegion);
   });
 })();

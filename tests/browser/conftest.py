@@ -1,14 +1,11 @@
-"""A live server on a free local port, and headless Chromium driven by Playwright."""
+"""Headless Chromium driven by Playwright (the live server is in tests/conftest.py)."""
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, sync_playwright
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -22,19 +19,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def app_config() -> dict[str, object]:
-    """The browser talks to the server by its address, not by the test SERVER_NAME."""
-    return {"SERVER_NAME": None}
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """Serve the test app on 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    """The browser talks to the server by its address; signing is not slowed down."""
+    return {"SERVER_NAME": None, "SIGN_MIN_SECONDS": 0}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,93 @@
+"""The family journey in headless Chromium on a 360 px phone, signature drawn with the mouse."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from campaign.appeals.operations import publish_appeal
+from campaign.extensions import db
+from campaign.signatures.models import Signature, SignatureStatus
+
+pytestmark = pytest.mark.browser
+
+
+def draw(page, selector):
+    box = page.locator(selector).bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 20, y + box["height"] * 0.7)
+    page.mouse.down()
+    for step in range(1, 30):
+        page.mouse.move(x + 20 + step * 8, y + box["height"] * (0.7 - 0.4 * ((step % 6) / 6)))
+    page.mouse.up()
+
+
+def test_sign_with_a_drawn_signature_then_withdraw(
+    live_server, browser, screenshot_dir, make_appeal
+):
+    appeal = make_appeal(goal=10, language="ru", title="Верните наших родных")
+    publish_appeal(appeal, appeal.memberships[0].user)
+    db.session.commit()
+    page = browser.new_page(viewport={"width": 360, "height": 780}, locale="ru-RU", has_touch=False)
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    assert page.locator(".count strong").inner_text() == "0"
+    assert page.evaluate("document.querySelector('.qr img').naturalWidth") > 0
+    page.fill("#surname", "Налоева")
+    page.fill("#given_name", "Мадина")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "мать")
+    page.fill("#email", "madina@example.org")
+    assert page.locator("canvas").is_visible()
+    assert not page.locator("#typed_signature").is_visible()  # scripts on: the pad replaces it
+    page.locator("canvas").scroll_into_view_if_needed()
+    draw(page, "canvas")
+    page.check("#consent")
+    page.screenshot(path=screenshot_dir / "sign-filled-360.png", full_page=True)
+    page.click("#submit")
+
+    assert "/thanks" in page.url
+    page.screenshot(path=screenshot_dir / "thanks-360.png", full_page=True)
+    withdraw_url = page.input_value("#withdraw-url")
+    assert "/withdraw/" in withdraw_url
+    signature = db.session.scalar(select(Signature))
+    assert signature.image is not None and signature.image.png.startswith(b"\x89PNG")
+    assert signature.image.width > 100
+
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    assert page.locator(".count strong").inner_text() == "1"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=screenshot_dir / "public-after-360.png", full_page=True)
+
+    page.goto(withdraw_url)
+    page.click("#submit")
+    assert re.search("отозвана|withdrawn", page.content())
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    assert page.locator(".count strong").inner_text() == "0"
+    db.session.expire_all()
+    assert db.session.scalar(select(Signature.status)) is SignatureStatus.withdrawn
+    assert hosts == {urlsplit(live_server).netloc}
+    page.close()
+
+
+def test_without_scripts_the_typed_name_signs(live_server, browser, make_appeal):
+    appeal = make_appeal()
+    publish_appeal(appeal, appeal.memberships[0].user)
+    db.session.commit()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    assert not page.locator("canvas").is_visible()
+    page.fill("#surname", "Naloeva")
+    page.fill("#given_name", "Madina")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "mother")
+    page.fill("#typed_signature", "Madina Naloeva")
+    page.check("#consent")
+    page.click("#submit")
+    assert "/thanks" in page.url
+    assert db.session.scalar(select(Signature.typed_signature)) == "Madina Naloeva"
+    context.close()

@@ -1,0 +1,86 @@
+"""Many people signing at once: every signature stored once, and the count exact."""
+
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign.appeals.operations import region_counts, signature_counts
+from campaign.extensions import db
+from campaign.signatures.models import Signature
+
+
+@pytest.fixture
+def app_config():
+    return {"SERVER_NAME": None, "SIGN_MIN_SECONDS": 0, "SIGN_LIMIT_PER_IP": "1000 per hour"}
+
+
+def started_stamp(base, slug):
+    with urllib.request.urlopen(f"{base}/a/{slug}", timeout=30) as response:
+        page = response.read().decode()
+    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def post_signature(base, slug, started, n, email):
+    data = urllib.parse.urlencode(
+        {
+            "started": started,
+            "surname": f"Signer{n}",
+            "given_name": "Aminat",
+            "region": ["RU-CE", "RU-DA", "RU-IN"][n % 3],
+            "relationship": "mother",
+            "typed_signature": f"Aminat Signer{n}",
+            "display": "initials",
+            "consent": "y",
+            "email": email,
+        }
+    ).encode()
+    request = urllib.request.Request(f"{base}/a/{slug}", data=data, method="POST")
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_100_concurrent_signatures_are_all_stored_and_counted(live_server, open_appeal):
+    slug, appeal_id = open_appeal.slug, open_appeal.id
+    started = started_stamp(live_server, slug)
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        statuses = list(
+            pool.map(
+                lambda n: post_signature(live_server, slug, started, n, f"s{n}@example.org"),
+                range(100),
+            )
+        )
+    assert statuses == [302] * 100
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 100
+    assert signature_counts([appeal_id]) == {appeal_id: 100}
+    assert dict(region_counts(appeal_id)) == {"RU-CE": 34, "RU-DA": 33, "RU-IN": 33}
+
+
+def test_the_same_email_twice_at_once_gives_exactly_one_signature(live_server, open_appeal):
+    slug, appeal_id = open_appeal.slug, open_appeal.id
+    started = started_stamp(live_server, slug)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(
+            pool.map(
+                lambda n: post_signature(live_server, slug, started, n, "Same@Example.org"),
+                range(10),
+            )
+        )
+    assert statuses == [302] * 10  # everyone sees the same neutral page
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+    assert signature_counts([appeal_id]) == {appeal_id: 1}

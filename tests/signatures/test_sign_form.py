@@ -1,0 +1,391 @@
+"""The family journey through the test client, and every kind of bad input on the sign form."""
+
+import email
+import re
+import struct
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign.appeals.models import AppealStatus
+from campaign.clock import today
+from campaign.extensions import db
+from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
+from campaign.signatures.operations import save_sign_form_settings, sign_form_settings
+from tests.signatures.conftest import data_url, png_bytes
+
+
+def stored():
+    return db.session.scalar(select(func.count()).select_from(Signature))
+
+
+def count_on_page(client, appeal):
+    html = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
+    return int(re.search(r'<p class="count"><strong>(\d+)</strong>', html).group(1))
+
+
+def messages(outbox):
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml"))]
+
+
+def body_of(message):
+    return message.get_payload(decode=True).decode()
+
+
+def set_confirm(appeal, on=True):
+    settings = sign_form_settings(appeal)
+    from campaign.signatures.fields import BUILT_IN_FIELDS
+    from campaign.signatures.operations import SettingsData, field_mode
+
+    save_sign_form_settings(
+        appeal,
+        SettingsData(
+            modes={name: field_mode(settings, name) for name in BUILT_IN_FIELDS},
+            regions=settings.regions,
+            relationships=settings.relationships,
+            confirm_email=on,
+            consent_text=settings.consent_text,
+            questions=[],
+        ),
+    )
+    db.session.commit()
+
+
+def test_family_journey_sign_count_withdraw(client, open_appeal, sign, outbox):
+    assert count_on_page(client, open_appeal) == 0
+    response = sign(open_appeal)
+    assert response.status_code == 302
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    withdraw_url = re.search(r'value="(http[^"]+/withdraw/[^"]+)"', thanks).group(1)
+    assert count_on_page(client, open_appeal) == 1
+
+    signature = db.session.scalar(select(Signature))
+    assert signature.status is SignatureStatus.valid
+    assert signature.version_id == open_appeal.latest_version.id
+    assert signature.consent_text.startswith("I consent") and signature.consent_at
+    assert signature.image.png.startswith(b"\x89PNG")
+    page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert "Madina Naloeva" in page
+
+    # The withdrawal link was emailed too, and the thank-you page shows it only once.
+    [sent] = messages(outbox)
+    assert sent["To"] == "madina@example.org" and withdraw_url in body_of(sent)
+    assert "withdraw" not in client.get(response.headers["Location"]).headers.get("Location", "x")
+
+    path = withdraw_url.split("campaign.test", 1)[1]
+    ask = client.get(path).get_data(as_text=True)
+    assert "Withdraw my signature" in ask
+    assert stored() == 1 and count_on_page(client, open_appeal) == 1  # GET changes nothing
+    done = client.post(path)
+    assert "Your signature is withdrawn" in done.get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 0
+
+    db.session.expire_all()
+    withdrawn = db.session.scalar(select(Signature))
+    assert withdrawn.status is SignatureStatus.withdrawn
+    for value in ("Naloeva", "Madina", "Grozny", "Islam", "Rusafa", "madina@example.org"):
+        row = " ".join(str(v) for v in vars(withdrawn).values())
+        assert value not in row
+    assert db.session.scalar(select(func.count()).select_from(SignatureImage)) == 0
+    assert client.post(path).status_code == 404  # the link works once
+
+
+def test_email_confirmation_journey(client, open_appeal, sign, outbox):
+    set_confirm(open_appeal)
+    response = sign(open_appeal, follow=True)
+    assert "We have sent you an email" in response.get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 0  # pending is not counted
+    [sent] = messages(outbox)
+    confirm = re.search(r"http\S+/confirm/\S+", body_of(sent)).group(0)
+    path = confirm.split("campaign.test", 1)[1]
+    assert "Signature confirmed" in client.get(path).get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 1
+    again = client.get(path)
+    assert again.status_code == 404 and "This link cannot be used" in again.get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 1
+
+
+def test_expired_confirmation_link_is_refused_and_pending_signatures_are_purged(
+    client, open_appeal, sign, outbox
+):
+    set_confirm(open_appeal)
+    sign(open_appeal)
+    confirm = re.search(r"http\S+/confirm/\S+", body_of(messages(outbox)[0])).group(0)
+    signature = db.session.scalar(select(Signature))
+    signature.confirm_expires_at = signature.created_at - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(confirm.split("campaign.test", 1)[1]).status_code == 404
+    assert count_on_page(client, open_appeal) == 0
+    # The next signing on the appeal purges the expired pending one.
+    sign(open_appeal, email="other@example.org", surname="Other")
+    db.session.expire_all()
+    assert [s.surname for s in db.session.scalars(select(Signature))] == ["Other"]
+
+
+def test_repeated_signer_sees_the_same_page_and_gets_an_email(client, open_appeal, sign, outbox):
+    first = client.get(sign(open_appeal).headers["Location"]).get_data(as_text=True)
+    second_response = sign(open_appeal, email="Madina+again@Example.org", surname="Other")
+    second = client.get(second_response.headers["Location"]).get_data(as_text=True)
+    strip = lambda html: re.sub(r"/withdraw/[^\"]+", "", html)  # noqa: E731
+    assert strip(first) == strip(second)
+    assert stored() == 1 and count_on_page(client, open_appeal) == 1
+    sent = messages(outbox)
+    assert len(sent) == 2
+    assert any("already signed" in m["Subject"] for m in sent)
+
+
+@pytest.mark.parametrize("variant", ["m.a.d.i.n.a@gmail.com", "Madina+petition@googlemail.com"])
+def test_gmail_spellings_count_as_one_signer(open_appeal, sign, variant):
+    sign(open_appeal, email="madina@gmail.com")
+    sign(open_appeal, email=variant)
+    assert stored() == 1
+
+
+def test_typed_signature_when_scripts_are_off(open_appeal, sign):
+    assert sign(open_appeal, signature="", typed_signature="Madina Naloeva").status_code == 302
+    signature = db.session.scalar(select(Signature))
+    assert signature.typed_signature == "Madina Naloeva" and signature.image is None
+
+
+def test_filled_in_on_behalf_is_recorded(open_appeal, sign):
+    sign(open_appeal, on_behalf="y", helper_name="Her grandson Adam")
+    assert db.session.scalar(select(Signature.helper_name)) == "Her grandson Adam"
+
+
+def test_names_are_normalised_to_nfc(open_appeal, sign):
+    sign(open_appeal, given_name="А\u0438\u0306ша")  # й written as и + combining breve
+    assert db.session.scalar(select(Signature.given_name)) == "Айша"
+
+
+def test_honeypot_stores_nothing_but_looks_normal(client, open_appeal, sign):
+    response = sign(open_appeal, website="http://spam.example")
+    assert response.status_code == 302 and "/thanks" in response.headers["Location"]
+    assert stored() == 0
+
+
+def test_page_lists_public_signatories_as_they_chose(client, open_appeal, sign):
+    sign(open_appeal, email="a@example.org", surname="Fullname", given_name="Aisha", display="full")
+    sign(
+        open_appeal,
+        email="b@example.org",
+        surname="Initials",
+        given_name="Zarema",
+        display="initials",
+    )
+    sign(
+        open_appeal,
+        email="c@example.org",
+        surname="Hiddenname",
+        given_name="Kheda",
+        display="hidden",
+    )
+    html = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert "Aisha Fullname" in html
+    assert "Z. I." in html and "Initials" not in html
+    assert "Hiddenname" not in html and "Kheda" not in html
+    assert "Chechenskaya Respublika" in html  # the region breakdown and the list
+    assert count_on_page(client, open_appeal) == 3
+
+
+def test_public_list_is_keyset_paginated(app, client, open_appeal, sign):
+    app.config["PUBLIC_LIST_PAGE_SIZE"] = 2
+    for n in range(5):
+        sign(open_appeal, email=f"s{n}@example.org", surname=f"Signer{n}", display="full")
+    first = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert "Signer4" in first and "Signer3" in first and "Signer2" not in first
+    cursor = re.search(r'href="[^"]*before=([^"#&]+)', first).group(1)
+    second = client.get(f"/a/{open_appeal.slug}?before={cursor}").get_data(as_text=True)
+    assert "Signer2" in second and "Signer1" in second and "Signer4" not in second
+
+
+def test_minimum_fill_time(app, client, open_appeal, sign):
+    app.config["SIGN_MIN_SECONDS"] = 60
+    response = sign(open_appeal)
+    html = response.get_data(as_text=True)
+    assert "The form was sent very quickly" in html and 'value="Naloeva"' in html
+    assert stored() == 0
+
+
+def test_rate_limit_per_connection(app, client, open_appeal, sign):
+    app.config["SIGN_LIMIT_PER_IP"] = "2 per hour"
+    for n in range(2):
+        assert sign(open_appeal, email=f"r{n}@example.org").status_code == 302
+    refused = sign(open_appeal, email="r3@example.org", surname="Third")
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert "Too many signatures came from this connection" in html and 'value="Third"' in html
+    assert stored() == 2
+
+
+TOO_BIG_HEADER = bytearray(png_bytes())
+TOO_BIG_HEADER[16:24] = struct.pack(">II", 20000, 20000)
+
+BAD_INPUT = [
+    ({"consent": None}, "Signing needs your consent to the processing of your data."),
+    ({"surname": ""}, "Enter your surname."),
+    ({"given_name": ""}, "Enter your given name."),
+    ({"surname": "N" * 101}, "Use at most 100 characters."),
+    ({"region": "RU-XX"}, "Not a valid choice."),
+    ({"region": ""}, "Choose your region."),
+    ({"region": "other", "region_other": ""}, "Say where you live."),
+    ({"relationship": "cousin twice removed"}, "Not a valid choice."),
+    ({"email": "not-an-email"}, "Enter a valid email address."),
+    ({"children": "-1"}, "Enter a number from 0 to 30."),
+    ({"surname": "Nal\x00oeva"}, "Remove the invisible or control characters"),
+    ({"surname": "Nal\u200boeva"}, "Remove the invisible or control characters"),
+    ({"surname": "Nal\u202eoeva"}, "Remove the invisible or control characters"),
+    ({"given_name": "Ma\x07dina"}, "Remove the invisible or control characters"),
+    (
+        {"signature": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
+        "The drawn signature could not be read",
+    ),
+    (
+        {"signature": data_url(b'<svg xmlns="http://www.w3.org/2000/svg"/>')},
+        "The drawn signature could not be read",
+    ),
+    ({"signature": data_url(bytes(range(256)) * 4)}, "The drawn signature could not be read"),
+    ({"signature": data_url(png_bytes()[:200])}, "The drawn signature could not be read"),
+    ({"signature": data_url(png_bytes(2001, 100))}, "The drawn signature could not be read"),
+    ({"signature": data_url(bytes(TOO_BIG_HEADER))}, "The drawn signature could not be read"),
+    ({"signature": "", "typed_signature": ""}, "Sign in the box, or type your full name."),
+    ({"on_behalf": "y", "helper_name": ""}, "Give the name of the person filling in the form."),
+    ({"display": "everyone"}, "Not a valid choice."),
+    ({"status": "valid"}, "The form arrived with unexpected fields"),
+    ({"appeal_id": "1"}, "The form arrived with unexpected fields"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUT)
+def test_bad_input_is_refused_kept_and_nothing_stored(
+    client, open_appeal, sign, overrides, message
+):
+    response = sign(open_appeal, **overrides)
+    html = response.get_data(as_text=True)
+    assert response.status_code in (200, 400)
+    assert message in html
+    # What was typed is kept (except a drawing that could not be read).
+    assert 'value="Grozny"' in html
+    assert 'value="madina@example.org"' in html or "email" in overrides
+    assert 'value="Islam Naloev"' in html
+    assert stored() == 0 and count_on_page(client, open_appeal) == 0
+
+
+def test_bad_input_message_in_russian(open_appeal, sign):
+    response = sign(open_appeal, consent=None, headers={"Accept-Language": "ru"})
+    html = response.get_data(as_text=True)
+    assert '<html lang="ru">' in html
+    assert "Signing needs your consent" not in html
+    assert 'value="Naloeva"' in html
+    assert stored() == 0
+
+
+def test_duplicate_parameters_are_refused(client, open_appeal):
+    page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    body = (
+        f"started={started}&surname=A&surname=B&given_name=Madina&region=RU-CE"
+        "&relationship=mother&typed_signature=M&display=full&consent=y"
+    )
+    response = client.post(
+        f"/a/{open_appeal.slug}", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "unexpected fields" in response.get_data(as_text=True)
+    assert stored() == 0
+
+
+def test_invalid_phone_is_refused(client, open_appeal, sign):
+    settings = sign_form_settings(open_appeal)
+    fields = dict(settings.fields, phone="optional")
+    from campaign.signatures.models import FieldMode
+    from campaign.signatures.operations import SettingsData
+
+    save_sign_form_settings(
+        open_appeal,
+        SettingsData(
+            modes={k: FieldMode(v) for k, v in fields.items()},
+            regions=None,
+            relationships=settings.relationships,
+            confirm_email=False,
+            consent_text="",
+            questions=[],
+        ),
+    )
+    db.session.commit()
+    response = sign(open_appeal, phone="12")
+    html = response.get_data(as_text=True)
+    assert "Enter a valid phone number." in html and 'value="12"' in html
+    assert stored() == 0
+    assert sign(open_appeal, phone="8 (928) 123-45-67").status_code == 302
+    assert db.session.scalar(select(Signature.phone)) == "+79281234567"
+
+
+@pytest.mark.parametrize("state", ["closed", "past_deadline"])
+def test_closed_or_past_deadline_appeal_refuses_signatures(client, open_appeal, sign, state):
+    if state == "closed":
+        open_appeal.status = AppealStatus.closed
+    else:
+        open_appeal.deadline = today() - timedelta(days=1)
+    db.session.commit()
+    page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert "This appeal is closed." in page and 'name="surname"' not in page
+    response = sign(open_appeal)
+    assert response.status_code == 409
+    assert "This appeal no longer accepts signatures." in response.get_data(as_text=True)
+    assert stored() == 0
+
+
+def test_draft_appeal_cannot_be_signed(client, make_appeal, sign):
+    draft = make_appeal()
+    assert client.get(f"/a/{draft.slug}").status_code == 404
+    assert client.post(f"/a/{draft.slug}", data={"surname": "X"}).status_code == 404
+    assert stored() == 0
+
+
+def test_reused_or_unknown_withdrawal_link(client, open_appeal):
+    assert client.get(f"/a/{open_appeal.slug}/withdraw/not-a-token").status_code == 404
+    assert client.post(f"/a/{open_appeal.slug}/withdraw/not-a-token").status_code == 404
+
+
+def test_qr_code_is_an_svg_of_the_link(client, open_appeal):
+    response = client.get(f"/a/{open_appeal.slug}/qr.svg")
+    assert response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+
+
+def test_page_has_share_block_and_open_graph(client, open_appeal):
+    html = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert f'<meta property="og:title" content="{open_appeal.title}">' in html
+    assert 'name="twitter:card"' in html
+    assert f"http://campaign.test/a/{open_appeal.slug}" in html
+    assert f'/a/{open_appeal.slug}/qr.svg"' in html
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"SIGN_MIN_SECONDS": 0, "WTF_CSRF_ENABLED": True}
+
+    def test_missing_or_foreign_token_keeps_the_form_and_stores_nothing(
+        self, client, open_appeal, sign, app
+    ):
+        for token in (None, "forged-token", self.token_from_another_session(app, open_appeal)):
+            response = sign(open_appeal, csrf_token=token)
+            html = response.get_data(as_text=True)
+            assert response.status_code == 400
+            assert "The form had expired or came from elsewhere" in html
+            assert 'value="Naloeva"' in html and 'value="Grozny"' in html
+            assert stored() == 0
+
+    def test_with_the_page_token_it_signs(self, client, open_appeal, sign):
+        page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        assert sign(open_appeal, csrf_token=token).status_code == 302
+        assert stored() == 1
+
+    @staticmethod
+    def token_from_another_session(app, appeal):
+        other = app.test_client()
+        page = other.get(f"/a/{appeal.slug}").get_data(as_text=True)
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
