@@ -33,7 +33,7 @@ install: $(VENV)/.installed $(VENDOR)
 install-test: $(VENV)/.installed-test $(VENDOR)
 
 translations: install
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel compile -d translations
 
 # Extract the messages afresh and update the catalogues (then translate what is new in ru).
 messages: install
