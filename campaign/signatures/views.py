@@ -169,7 +169,7 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         session["signed"] = {"slug": appeal.slug, "withdraw": "", "pending": False}
         return redirect(url_for("signatures.thanks", slug=appeal.slug))
     if not validate_sign_form(form):
-        if form.csrf_token.errors:
+        if "csrf_token" in form and form.csrf_token.errors:
             return _page(
                 appeal,
                 form,

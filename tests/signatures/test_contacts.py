@@ -1,0 +1,98 @@
+"""Contacts: one person, one identity, and a keyed hash of it."""
+
+import pytest
+
+from campaign.signatures.contacts import contact_hash, email_identity, normalise_phone
+
+
+@pytest.mark.parametrize(
+    ("given", "identity"),
+    [
+        ("Madina@Example.ORG", "madina@example.org"),
+        ("  madina@example.org  ", "madina@example.org"),
+        ("madina+appeal@example.org", "madina@example.org"),
+        ("Madina+Appeal+More@example.org", "madina@example.org"),
+        ("madina.naloeva@example.org", "madina.naloeva@example.org"),
+        ("madina.naloeva@yandex.ru", "madina.naloeva@yandex.ru"),
+        ("Madina.Naloeva@Gmail.com", "madinanaloeva@gmail.com"),
+        ("m.a.d.i.n.a+signed@gmail.com", "madina@gmail.com"),
+        ("madina.naloeva@googlemail.com", "madinanaloeva@gmail.com"),
+        ("MADINA.NALOEVA+x@GoogleMail.COM", "madinanaloeva@gmail.com"),
+    ],
+)
+def test_email_identity(given, identity):
+    assert email_identity(given) == identity
+
+
+def test_gmail_spellings_reach_one_identity():
+    spellings = [
+        "madinanaloeva@gmail.com",
+        "Madina.Naloeva@gmail.com",
+        "madina.naloeva+appeal@googlemail.com",
+        "M.A.D.I.N.A.N.A.L.O.E.V.A@GMAIL.COM",
+    ]
+
+    assert {email_identity(s) for s in spellings} == {"madinanaloeva@gmail.com"}
+
+
+def test_other_domains_keep_their_dots():
+    assert email_identity("madina.naloeva@example.org") != email_identity(
+        "madinanaloeva@example.org"
+    )
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["8 (928) 123-45-67", "+7 928 123 45 67", "+7 (928) 123-45-67", "89281234567"],
+)
+def test_russian_numbers_in_every_spelling_are_one_number(phone):
+    assert normalise_phone(phone, "RU") == "+79281234567"
+
+
+def test_national_and_international_spellings_agree():
+    assert normalise_phone("8 (928) 123-45-67", "RU") == normalise_phone("+7 928 123 45 67", "RU")
+
+
+def test_an_international_number_keeps_its_own_country():
+    assert normalise_phone("+44 20 7946 0958", "RU") == "+442079460958"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["12", "not a phone", "", "+7 000 000 00 00", "8 (928) 123-45-6"],
+    ids=["too-short", "letters", "empty", "unassigned", "one-digit-short"],
+)
+def test_an_invalid_phone_raises_value_error(phone):
+    with pytest.raises(ValueError):
+        normalise_phone(phone, "RU")
+
+
+def test_contact_hash_is_deterministic(app):
+    first = contact_hash("email", "madina@example.org")
+
+    assert first == contact_hash("email", "madina@example.org")
+    assert len(first) == 64 and int(first, 16) >= 0
+    assert "madina" not in first
+
+
+def test_contact_hash_differs_between_identities(app):
+    assert contact_hash("email", "madina@example.org") != contact_hash("email", "islam@example.org")
+
+
+def test_contact_hash_differs_between_kinds(app):
+    assert contact_hash("email", "+79281234567") != contact_hash("phone", "+79281234567")
+
+
+def test_contact_hash_depends_on_the_key(app):
+    app.config["CONTACT_HASH_KEY"] = "first key"
+    first = contact_hash("email", "madina@example.org")
+    assert first == contact_hash("email", "madina@example.org")
+
+    app.config["CONTACT_HASH_KEY"] = "second key"
+
+    assert contact_hash("email", "madina@example.org") != first
+
+
+def test_contact_hash_needs_an_app_context():
+    with pytest.raises(RuntimeError):
+        contact_hash("email", "madina@example.org")

@@ -1,0 +1,175 @@
+"""Drawn signatures: only a small, real PNG gets through, and only its pixels are kept."""
+
+import base64
+import io
+import os
+import random
+import struct
+
+import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from campaign.signatures.images import (
+    MAX_BYTES,
+    PNG_MAGIC,
+    InvalidImage,
+    clean_png,
+    decode_data_url,
+)
+from tests.signatures.conftest import data_url, png_bytes
+
+SECRET_TEXT = "tracker-9f3c1e-do-not-keep"
+
+
+def encode(image, fmt="PNG", **save):
+    out = io.BytesIO()
+    image.save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def blank_png(width, height):
+    return encode(Image.new("L", (width, height), 255))
+
+
+def test_a_real_png_is_re_encoded():
+    original = png_bytes(300, 100)
+
+    clean = clean_png(original)
+
+    assert clean.png.startswith(PNG_MAGIC)
+    assert (clean.width, clean.height) == (300, 100)
+    with Image.open(io.BytesIO(clean.png)) as image:
+        assert image.format == "PNG"
+        assert image.size == (300, 100)
+        # The pixels survive re-encoding.
+        image.load()
+        with Image.open(io.BytesIO(original)) as before:
+            assert image.convert("RGBA").tobytes() == before.convert("RGBA").tobytes()
+
+
+def test_text_chunks_are_dropped():
+    info = PngInfo()
+    info.add_text("Comment", SECRET_TEXT)
+    original = png_bytes(200, 80, pnginfo=info)
+    assert SECRET_TEXT.encode() in original  # the chunk really is in the upload
+
+    clean = clean_png(original)
+
+    assert SECRET_TEXT.encode() not in clean.png
+    with Image.open(io.BytesIO(clean.png)) as image:
+        assert image.size == (200, 80)
+        assert "Comment" not in image.info
+        assert not getattr(image, "text", {})
+
+
+def test_trailing_data_is_dropped():
+    clean = clean_png(png_bytes(120, 60) + SECRET_TEXT.encode())
+
+    assert SECRET_TEXT.encode() not in clean.png
+
+
+def test_a_png_at_the_largest_allowed_size_is_accepted():
+    clean = clean_png(blank_png(2000, 1000))
+
+    assert (clean.width, clean.height) == (2000, 1000)
+
+
+def test_a_data_url_round_trip():
+    original = png_bytes()
+
+    assert decode_data_url(data_url(original)) == original
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(encode(Image.new("RGB", (50, 20), "white"), "GIF"), id="gif"),
+        pytest.param(
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100">'
+            b'<path d="M10 80 L60 20"/></svg>',
+            id="svg",
+        ),
+        pytest.param(os.urandom(2048), id="random-bytes"),
+        pytest.param(b"", id="empty"),
+        pytest.param(PNG_MAGIC, id="magic-only"),
+    ],
+)
+def test_what_is_not_a_png_is_refused(data):
+    with pytest.raises(InvalidImage):
+        clean_png(data)
+
+
+def test_a_truncated_png_is_refused():
+    whole = png_bytes(300, 100)
+
+    with pytest.raises(InvalidImage):
+        clean_png(whole[: len(whole) // 2])
+
+
+def test_a_png_over_100_kb_is_refused():
+    noise = random.Random(1).randbytes(1900 * 950)
+    data = encode(Image.frombytes("L", (1900, 950), noise))
+    assert len(data) > MAX_BYTES == 100 * 1024
+
+    with pytest.raises(InvalidImage):
+        clean_png(data)
+
+
+@pytest.mark.parametrize("size", [(2001, 100), (100, 1001)], ids=["too-wide", "too-tall"])
+def test_a_png_too_large_in_pixels_is_refused(size):
+    data = blank_png(*size)
+    assert len(data) <= MAX_BYTES  # refused for its dimensions, not its weight
+
+    with pytest.raises(InvalidImage):
+        clean_png(data)
+
+
+def test_a_header_claiming_huge_dimensions_is_refused_before_decoding(monkeypatch):
+    data = bytearray(png_bytes(300, 100))
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", 20000, 20000)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the image was handed to the decoder")
+
+    monkeypatch.setattr(Image, "open", no_decoding)
+    with pytest.raises(InvalidImage):
+        clean_png(bytes(data))
+
+
+def test_a_header_disagreeing_with_the_image_is_refused():
+    data = bytearray(png_bytes(300, 100))
+    data[16:24] = struct.pack(">II", 400, 100)  # within bounds, but not what the data holds
+
+    with pytest.raises(InvalidImage):
+        clean_png(bytes(data))
+
+
+def test_a_data_url_of_another_type_is_refused():
+    gif = encode(Image.new("RGB", (50, 20), "white"), "GIF")
+
+    with pytest.raises(InvalidImage):
+        decode_data_url("data:image/gif;base64," + base64.b64encode(gif).decode())
+
+
+def test_a_data_url_claiming_png_with_another_media_type_spelling_is_refused():
+    with pytest.raises(InvalidImage):
+        decode_data_url("data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["not base64 at all!", "iVBORw0KGgo*AAAA", "iVBORw0KGgo"],
+    ids=["punctuation", "bad-character", "bad-padding"],
+)
+def test_bad_base64_is_refused(payload):
+    with pytest.raises(InvalidImage):
+        decode_data_url("data:image/png;base64," + payload)
+
+
+def test_a_data_url_over_the_size_limit_is_refused():
+    payload = base64.b64encode(PNG_MAGIC + b"\0" * (MAX_BYTES + 1)).decode()
+
+    with pytest.raises(InvalidImage):
+        decode_data_url("data:image/png;base64," + payload)
