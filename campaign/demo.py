@@ -1,6 +1,8 @@
-"""`flask demo load`: a demo organiser and an open appeal modelled on the 2018 letter."""
+"""`flask demo load`: a demo organiser, an open appeal modelled on the 2018 letter, signatories."""
 
 import secrets
+import time
+from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
@@ -10,6 +12,8 @@ from campaign.accounts.models import User
 from campaign.accounts.operations import hash_password, sign_up
 from campaign.appeals.models import Appeal
 from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
+from campaign.clock import utcnow
+from campaign.demo_signatories import WINDOW, replace_demo_signatories
 from campaign.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -44,8 +48,16 @@ DEMO_BODY = """\
 
 
 @demo_cli.command("load")
-def load() -> None:
-    """Create the demo organiser and appeal if missing, and print the login."""
+@click.option(
+    "--signatories",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Fictional signatories the demo appeal ends up with (replacing earlier ones).",
+)
+def load(signatories: int) -> None:
+    """Create the demo organiser and appeal if missing, give it signatories, print the login."""
+    started = time.perf_counter()
     password = secrets.token_urlsafe(9)
     user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if user is None:
@@ -73,7 +85,11 @@ def load() -> None:
                 goal=100,
             ),
         )
-        publish_appeal(appeal, user)
+        version = publish_appeal(appeal, user)
+        # Published before the oldest demo signature, which may be WINDOW old.
+        appeal.created_at = version.published_at = utcnow() - WINDOW - timedelta(days=1)
+    replace_demo_signatories(appeal, signatories)
     db.session.commit()
     click.echo(f"Demo appeal: /a/{appeal.slug}")
+    click.echo(f"Demo signatories: {signatories} ({time.perf_counter() - started:.1f} s)")
     click.echo(f"Demo organiser: {DEMO_EMAIL}  password: {password}")

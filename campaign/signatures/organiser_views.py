@@ -22,16 +22,16 @@ from campaign.signatures.operations import (
     sign_form_settings,
 )
 from campaign.signatures.regions import region_choices
-from campaign.signatures.views import _page, new_form
+from campaign.signatures.views import new_form, render_appeal_page
 
 
 @bp.get("/<int:appeal_id>/preview")
 @requires_role(Role.advocate)
 def preview(appeal: Appeal) -> tuple[str, int]:
     """The public page as it will look once the draft is published, form included."""
-    form = new_form(appeal)
-    form.letter = draft_letter(appeal)
-    return _page(appeal, form, preview=True)
+    return render_appeal_page(
+        appeal, new_form(appeal, bound=False), preview_letter=draft_letter(appeal)
+    )
 
 
 @bp.route("/<int:appeal_id>/settings", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ import hmac
 import io
 import secrets
 from datetime import datetime
+from typing import Any
 
 import segno
 from flask import (
@@ -83,14 +84,18 @@ def _unexpected_fields(form: SignForm) -> bool:
     return any(key not in known or len(request.form.getlist(key)) > 1 for key in request.form)
 
 
-def _page(
+def render_appeal_page(
     appeal: Appeal,
     form: SignForm,
     status: int = 200,
     error: str | None = None,
-    preview: bool = False,
+    preview_letter: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
-    """Render the public page: letter, counts, regions, latest signatories, form, sharing."""
+    """Render the public page: letter, counts, regions, latest signatories, form, sharing.
+
+    With preview_letter (the draft), it is the page as it will look once published.
+    """
+    preview = preview_letter is not None
     language = current_language()
     before = _cursor(request.args.get("before"))
     page_size = current_app.config["PUBLIC_LIST_PAGE_SIZE"]
@@ -102,7 +107,7 @@ def _page(
     return render_template(
         "signatures/new.html",
         appeal=appeal,
-        letter=version_letter(appeal.latest_version) if not preview else form.letter,
+        letter=preview_letter or version_letter(appeal.latest_version),
         version=None if preview else appeal.latest_version,
         preview=preview,
         count=0 if preview else signature_counts([appeal.id])[appeal.id],
@@ -132,11 +137,11 @@ def _cursor(value: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def new_form(appeal: Appeal, formdata: object = None) -> SignForm:
-    """Return the appeal's sign form, bound to the request unless formdata is None."""
+def new_form(appeal: Appeal, *, bound: bool) -> SignForm:
+    """Return the appeal's sign form, filled from the request when bound."""
     settings = sign_form_settings(appeal)
     form_class = sign_form_class(appeal, settings, current_language())
-    form = form_class(formdata=None) if formdata is None else form_class()
+    form = form_class() if bound else form_class(formdata=None)
     form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp()
     return form
 
@@ -147,15 +152,15 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     """The appeal's public page; posting the form signs it."""
     appeal = _published_or_404(slug)
     if request.method == "GET":
-        return _page(appeal, new_form(appeal))
+        return render_appeal_page(appeal, new_form(appeal, bound=False))
 
-    form = new_form(appeal, formdata=request.form)
+    form = new_form(appeal, bound=True)
     timer = FillTimer(current_app.config["SECRET_KEY"])
     elapsed = timer.seconds_since(request.form.get("started"))
     if not accepting_signatures(appeal):
-        return _page(appeal, form, 409, _("This appeal no longer accepts signatures."))
+        return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     if _unexpected_fields(form):
-        return _page(
+        return render_appeal_page(
             appeal,
             form,
             400,
@@ -170,7 +175,7 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         return redirect(url_for("signatures.thanks", slug=appeal.slug))
     if not validate_sign_form(form):
         if "csrf_token" in form and form.csrf_token.errors:
-            return _page(
+            return render_appeal_page(
                 appeal,
                 form,
                 400,
@@ -179,13 +184,13 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                     "Please check it and sign again."
                 ),
             )
-        return _page(appeal, form, 200, _("Please correct the fields marked below."))
+        return render_appeal_page(appeal, form, 200, _("Please correct the fields marked below."))
     if elapsed is None or elapsed < current_app.config["SIGN_MIN_SECONDS"]:
-        return _page(
+        return render_appeal_page(
             appeal, form, 200, _("The form was sent very quickly. Please check it and sign again.")
         )
     if _rate_limited(appeal):
-        return _page(
+        return render_appeal_page(
             appeal,
             form,
             429,
@@ -203,7 +208,7 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
             confirm_within=confirm_within,
         )
     except AppealNotOpen:
-        return _page(appeal, form, 409, _("This appeal no longer accepts signatures."))
+        return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     purge_pending(appeal.id)
     db.session.commit()
     _send_signing_mail(appeal, data.email, outcome)
