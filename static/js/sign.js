@@ -31,6 +31,13 @@
       signaturePad.clear();
       input.value = "";
     });
+    // Someone who cannot draw (keyboard, screen reader) signs with her typed name.
+    box.querySelector("[data-type-instead]").addEventListener("click", function () {
+      signaturePad.clear();
+      pad.hidden = true;
+      typed.hidden = false;
+      typed.querySelector("input").focus();
+    });
     form.addEventListener("submit", function () {
       input.value = signaturePad.isEmpty() ? "" : signaturePad.toDataURL("image/png");
     });

@@ -91,3 +91,23 @@ def test_without_scripts_the_typed_name_signs(live_server, browser, make_appeal)
     assert "/thanks" in page.url
     assert db.session.scalar(select(Signature.typed_signature)) == "Madina Naloeva"
     context.close()
+
+
+def test_who_cannot_draw_can_type_her_name(live_server, browser, make_appeal):
+    appeal = make_appeal()
+    publish_appeal(appeal, appeal.memberships[0].user)
+    db.session.commit()
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    page.fill("#surname", "Naloeva")
+    page.fill("#given_name", "Madina")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "mother")
+    page.click("[data-type-instead]")
+    assert not page.locator("canvas").is_visible()
+    page.keyboard.type("Madina Naloeva")  # the typed field has the focus
+    page.check("#consent")
+    page.click("#submit")
+    assert "/thanks" in page.url
+    assert db.session.scalar(select(Signature.typed_signature)) == "Madina Naloeva"
+    page.close()
