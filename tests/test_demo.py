@@ -1,4 +1,4 @@
-"""`flask demo load`: a working login and an open demo appeal, however often it runs."""
+"""`flask demo load`: a working login, an open demo appeal and its signatories, however often."""
 
 import re
 
@@ -6,8 +6,12 @@ from sqlalchemy import func, select
 
 from campaign.accounts.models import User
 from campaign.appeals.models import Appeal, AppealVersion
+from campaign.appeals.operations import region_counts, signature_counts
 from campaign.demo import DEMO_EMAIL, DEMO_SLUG
 from campaign.extensions import db
+from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_RELATIONSHIPS
+from campaign.signatures.images import PNG_MAGIC, clean_png
+from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
 
 
 def counts():
@@ -35,3 +39,96 @@ def test_demo_load_prints_a_working_login_and_is_idempotent(runner, client):
     assert "1973" in html and "Ирак" in html
     appeal = db.session.scalar(select(Appeal))
     assert (appeal.language, appeal.status.value, appeal.latest_version.number) == ("ru", "open", 1)
+
+
+SEVEN_REGIONS = {"RU-CE", "RU-DA", "RU-IN", "RU-KB", "RU-KC", "RU-SE", "RU-STA"}
+CYRILLIC_NAME = re.compile(r"^[А-ЯЁ][а-яё]+(-[А-ЯЁ][а-яё]+)?$")
+WOMEN = {"мать", "жена", "сестра", "бабушка", "дочь", "свекровь"}
+MEN = {"отец", "муж", "брат", "дедушка", "сын", "свёкор"}
+
+
+def load(runner, *args):
+    result = runner.invoke(args=["demo", "load", *args])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result
+
+
+def demo_signatures():
+    return list(db.session.scalars(select(Signature).order_by(Signature.id)))
+
+
+def people():
+    return [(s.surname, s.given_name, s.region, s.relationship_) for s in demo_signatures()]
+
+
+def assert_counted(n):
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == DEMO_SLUG))
+    assert signature_counts([appeal.id]) == {appeal.id: n}
+    assert sum(count for _, count in region_counts(appeal.id)) == n
+    assert db.session.scalar(select(func.count()).select_from(SignatureImage)) == n
+
+
+def test_demo_signatories_are_valid_signed_and_counted(runner):
+    result = load(runner, "--signatories", "30")
+    assert "Demo signatories: 30" in result.output
+    signatures = demo_signatures()
+    appeal = db.session.scalar(select(Appeal))
+    assert len(signatures) == 30
+    assert_counted(30)
+
+    pngs = [s.image.png for s in signatures]
+    assert all(png.startswith(PNG_MAGIC) for png in pngs)
+    assert len(set(pngs)) == 30
+    # A PNG the app itself would accept and re-encode from a signer.
+    assert (clean_png(pngs[0]).width, clean_png(pngs[0]).height) == (300, 100)
+    assert all(len(png) < 4096 for png in pngs)
+
+    relationships = set(DEFAULT_RELATIONSHIPS["ru"])
+    for s in signatures:
+        assert s.status is SignatureStatus.valid
+        assert s.version_id == appeal.latest_version.id
+        assert CYRILLIC_NAME.match(s.surname) and CYRILLIC_NAME.match(s.given_name)
+        assert s.patronymic == "" or CYRILLIC_NAME.match(s.patronymic)
+        assert s.region in SEVEN_REGIONS
+        assert s.relationship_ in relationships
+        if s.relationship_ in WOMEN:
+            assert s.surname.endswith("а") and s.patronymic[-2:] in ("", "на")
+        if s.relationship_ in MEN:
+            assert not s.surname.endswith("а") and s.patronymic[-2:] in ("", "ич")
+        assert s.children is None or 0 <= s.children <= 4
+        assert (s.email, s.phone, s.postal_address, s.email_hash, s.phone_hash) == (None,) * 5
+        assert s.confirmed_at == s.created_at == s.consent_at
+        assert s.consent_text == DEFAULT_CONSENT["ru"]
+    # Oldest first, and none before the letter was published.
+    times = [s.created_at for s in signatures]
+    assert times == sorted(times)
+    assert times[0] >= appeal.latest_version.published_at
+
+
+def test_demo_signatories_are_replaced_not_added(runner):
+    load(runner, "--signatories", "30")
+    load(runner, "--signatories", "30")
+    assert len(demo_signatures()) == 30
+    assert_counted(30)
+    load(runner, "--signatories", "10")
+    assert len(demo_signatures()) == 10
+    assert_counted(10)
+    load(runner, "--signatories", "0")
+    assert_counted(0)
+
+
+def test_demo_signatories_are_the_same_for_the_same_number(runner):
+    load(runner, "--signatories", "12")
+    first = people()
+    load(runner, "--signatories", "5")
+    assert len(people()) == 5 and people() != first[:5]
+    load(runner, "--signatories", "12")
+    assert people() == first
+    assert len(set(first)) > 6  # not one person twelve times
+
+
+def test_demo_load_gives_fifty_signatories_by_default(runner):
+    load(runner)
+    assert len(demo_signatures()) == 50
+    assert_counted(50)
