@@ -4,6 +4,9 @@ import gettext
 from functools import cache
 
 import pycountry
+from flask_babel import force_locale
+
+from campaign.signatures.region_names import SUPPLEMENT
 
 OTHER = "other"
 
@@ -23,11 +26,15 @@ def subdivision_codes(country: str) -> tuple[str, ...]:
 
 
 def region_name(code: str, language: str) -> str:
-    """Name a subdivision code in the language (the ISO name where no translation exists)."""
+    """Name a subdivision in the language: iso-codes' translation, then ours, then the ISO name."""
     subdivision = pycountry.subdivisions.get(code=code)
     if subdivision is None:
         return code
-    return _translation(language).gettext(subdivision.name)
+    translated = _translation(language).gettext(subdivision.name)
+    if translated == subdivision.name and subdivision.name in SUPPLEMENT:
+        with force_locale(language):
+            return str(SUPPLEMENT[subdivision.name])
+    return translated
 
 
 def region_choices(country: str, language: str, subset: list[str] | None) -> list[tuple[str, str]]:
