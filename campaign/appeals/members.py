@@ -1,6 +1,7 @@
 """Organiser pages for the people on an appeal: members, roles and invitation links."""
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -132,20 +133,20 @@ def revoke(appeal: Appeal, invitation_id: int) -> Response:
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
-def invitation(token: str) -> Response | str:
+def invitation(token: str) -> ResponseReturnValue:
     """Accept an invitation to join an appeal."""
     form = ActionForm()
     try:
         pending = find_invitation(token)
     except InvitationInvalid:
-        return render_template("appeals/invitation_invalid.html"), 404  # type: ignore[return-value]
+        return render_template("appeals/invitation_invalid.html"), 404
     appeal = db.session.get(Appeal, pending.appeal_id)
     if form.validate_on_submit():
         try:
             accept_invitation(token, current_user)
         except InvitationInvalid:
             db.session.rollback()
-            return render_template("appeals/invitation_invalid.html"), 404  # type: ignore[return-value]
+            return render_template("appeals/invitation_invalid.html"), 404
         except AlreadyMember:
             db.session.rollback()
             flash(_("You are already a member of this appeal."), "error")
