@@ -32,6 +32,9 @@ def test_sign_with_a_drawn_signature_then_withdraw(
     page = browser.new_page(viewport={"width": 360, "height": 780}, locale="ru-RU", has_touch=False)
     hosts = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else 0)
+    page.on("pageerror", lambda error: problems.append(str(error)))
 
     page.goto(f"{live_server}/a/{appeal.slug}")
     assert page.locator(".count strong").inner_text() == "0"
@@ -70,6 +73,7 @@ def test_sign_with_a_drawn_signature_then_withdraw(
     db.session.expire_all()
     assert db.session.scalar(select(Signature.status)) is SignatureStatus.withdrawn
     assert hosts == {urlsplit(live_server).netloc}
+    assert problems == []  # no script error, no Content-Security-Policy violation
     page.close()
 
 

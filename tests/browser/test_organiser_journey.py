@@ -16,6 +16,9 @@ def test_organiser_drafts_previews_and_publishes(live_server, browser, screensho
     page = browser.new_page(viewport={"width": width, "height": 800}, locale="en-GB")
     hosts = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else 0)
+    page.on("pageerror", lambda error: problems.append(str(error)))
 
     page.goto(live_server + "/")
     page.click("text=Start an appeal")
@@ -62,4 +65,5 @@ def test_organiser_drafts_previews_and_publishes(live_server, browser, screensho
     assert page.locator("html").get_attribute("lang") == "ru"
 
     assert hosts == {urlsplit(live_server).netloc}
+    assert problems == []
     page.close()
