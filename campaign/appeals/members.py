@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Invitation, Membership, Role
@@ -29,7 +30,10 @@ from campaign.extensions import db
 
 def _render_members(appeal: Appeal, invite_form: InviteForm, new_link: str | None = None) -> str:
     memberships = db.session.scalars(
-        select(Membership).where(Membership.appeal_id == appeal.id).order_by(Membership.id)
+        select(Membership)
+        .where(Membership.appeal_id == appeal.id)
+        .options(selectinload(Membership.user))
+        .order_by(Membership.id)
     ).all()
     invitations = db.session.scalars(
         select(Invitation)
