@@ -9,11 +9,14 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    FieldList,
     Form,
+    FormField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -21,6 +24,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from campaign.accounts.operations import normalise_email
 from campaign.appeals.models import Appeal
@@ -30,7 +34,7 @@ from campaign.signatures.contacts import normalise_phone
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.images import InvalidImage, clean_png, decode_data_url
 from campaign.signatures.models import Display, FieldMode, QuestionKind, SignFormSettings
-from campaign.signatures.operations import SignData, field_mode
+from campaign.signatures.operations import QuestionData, SettingsData, SignData, field_mode
 from campaign.signatures.regions import OTHER, region_choices
 
 NAME_MAX = 100
@@ -319,6 +323,7 @@ QUESTION_KIND_CHOICES = [
 class QuestionForm(Form):
     """One custom question; a row with an empty label is dropped."""
 
+    question_id = HiddenField()
     label = StringField(
         _l("Question"),
         filters=[normalised],
@@ -344,9 +349,6 @@ class QuestionForm(Form):
 
 def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
     """Build the settings form, with one mode selector per built-in field."""
-    from wtforms import FieldList, FormField, SelectMultipleField
-    from wtforms.widgets import CheckboxInput, ListWidget
-
     attributes: dict[str, Any] = {
         f"mode_{name}": SelectField(label, choices=FIELD_MODE_CHOICES)
         for name, label in BUILT_IN_FIELDS.items()
@@ -388,3 +390,56 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
     )
     attributes["submit"] = SubmitField(_l("Save settings"))
     return type("SettingsForm", (FlaskForm,), attributes)
+
+
+def fill_settings_form(form: FlaskForm, settings: SignFormSettings) -> None:
+    """Show the stored settings in the settings form, with one blank question row."""
+    for name in BUILT_IN_FIELDS:
+        form[f"mode_{name}"].data = field_mode(settings, name).value
+    form.regions.data = settings.regions or []
+    form.relationships.data = "\n".join(settings.relationships)
+    form.confirm_email.data = settings.confirm_email
+    form.consent_text.data = settings.consent_text
+    while form.questions.entries:
+        form.questions.pop_entry()
+    for question in settings.questions:
+        form.questions.append_entry(
+            {
+                "question_id": question.id,
+                "label": question.label,
+                "kind": question.kind.value,
+                "choices": "\n".join(question.choices),
+                "private": question.private,
+                "required": question.required,
+            }
+        )
+    form.questions.append_entry()
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").split("\n") if line.strip()]
+
+
+def settings_data(form: FlaskForm) -> SettingsData:
+    """Return what the settings form says as operation input."""
+    return SettingsData(
+        modes={name: FieldMode(form[f"mode_{name}"].data) for name in BUILT_IN_FIELDS},
+        regions=list(form.regions.data or []) or None,
+        relationships=_lines(form.relationships.data),
+        confirm_email=form.confirm_email.data,
+        consent_text=form.consent_text.data or "",
+        questions=[
+            QuestionData(
+                label=entry.form.label.data,
+                kind=entry.form.kind.data,
+                choices=_lines(entry.form.choices.data),
+                private=entry.form.private.data,
+                required=entry.form.required.data,
+                id=int(entry.form.question_id.data)
+                if (entry.form.question_id.data or "").isdigit()
+                else None,
+            )
+            for entry in form.questions.entries
+            if entry.form.label.data
+        ],
+    )

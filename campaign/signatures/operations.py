@@ -62,13 +62,22 @@ class SignData:
 
 @dataclass(frozen=True)
 class QuestionData:
-    """A custom question as the organiser wrote it."""
+    """A custom question as the organiser wrote it; id is None for a new one."""
 
     label: str
     kind: str
     choices: list[str]
     private: bool
     required: bool
+    id: int | None = None
+
+
+class QuestionHasAnswers(Exception):
+    """A question that signatories have answered cannot be removed."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.label = label
 
 
 @dataclass
@@ -120,7 +129,10 @@ def sign_form_settings(appeal: Appeal) -> SignFormSettings:
 
 
 def save_sign_form_settings(appeal: Appeal, data: SettingsData) -> SignFormSettings:
-    """Store what the sign form asks; questions keep their ids when their label is unchanged."""
+    """Store what the sign form asks; an edited question keeps its id and its answers.
+
+    Removing a question that has answers is refused: it would erase what signatories gave.
+    """
     settings = db.session.get(SignFormSettings, appeal.id)
     if settings is None:
         settings = SignFormSettings(appeal_id=appeal.id, questions=[])
@@ -133,16 +145,24 @@ def save_sign_form_settings(appeal: Appeal, data: SettingsData) -> SignFormSetti
     settings.relationships = data.relationships
     settings.confirm_email = data.confirm_email
     settings.consent_text = data.consent_text
-    existing = {question.label: question for question in settings.questions}
+    existing = {question.id: question for question in settings.questions}
     kept = []
     for position, item in enumerate(data.questions, 1):
-        question = existing.pop(item.label, None) or CustomQuestion(label=item.label)
+        question = existing.pop(item.id, None) if item.id is not None else None
+        question = question or CustomQuestion()
+        question.label = item.label
         question.kind = QuestionKind(item.kind)
         question.choices = item.choices if question.kind is QuestionKind.choice else []
         question.private = item.private
         question.required = item.required
         question.position = -position  # moved out of the way first: positions are unique
         kept.append(question)
+    for removed in existing.values():
+        answered = select(SignatureAnswer.question_id).where(
+            SignatureAnswer.question_id == removed.id
+        )
+        if db.session.scalar(answered.limit(1)) is not None:
+            raise QuestionHasAnswers(removed.label)
     settings.questions = kept
     db.session.flush()
     for position, question in enumerate(kept, 1):

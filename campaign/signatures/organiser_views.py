@@ -12,12 +12,10 @@ from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.fields import BUILT_IN_FIELDS
-from campaign.signatures.forms import settings_form_class
-from campaign.signatures.models import FieldMode, Signature
+from campaign.signatures.forms import fill_settings_form, settings_data, settings_form_class
+from campaign.signatures.models import Signature
 from campaign.signatures.operations import (
-    QuestionData,
-    SettingsData,
-    field_mode,
+    QuestionHasAnswers,
     save_sign_form_settings,
     sign_form_settings,
 )
@@ -39,67 +37,28 @@ def preview(appeal: Appeal) -> tuple[str, int]:
 def settings(appeal: Appeal) -> BaseResponse | str:
     """Choose what the sign form asks."""
     current = sign_form_settings(appeal)
-    regions = region_choices(appeal.country, current_language(), None)
-    form_class = settings_form_class(regions)
+    form_class = settings_form_class(region_choices(appeal.country, current_language(), None))
     if request.method == "GET":
         form = form_class(formdata=None)
-        for name in BUILT_IN_FIELDS:
-            form[f"mode_{name}"].data = field_mode(current, name).value
-        form.regions.data = current.regions or []
-        form.relationships.data = "\n".join(current.relationships)
-        form.confirm_email.data = current.confirm_email
-        form.consent_text.data = current.consent_text
-        while len(form.questions.entries):
-            form.questions.pop_entry()
-        for question in current.questions:
-            form.questions.append_entry(
-                {
-                    "label": question.label,
-                    "kind": question.kind.value,
-                    "choices": "\n".join(question.choices),
-                    "private": question.private,
-                    "required": question.required,
-                }
-            )
-        form.questions.append_entry()
+        fill_settings_form(form, current)
     else:
         form = form_class()
         if form.add_question.data:
             form.questions.append_entry()
         elif form.validate_on_submit():
-            modes = {name: FieldMode(form[f"mode_{name}"].data) for name in BUILT_IN_FIELDS}
-            if form.confirm_email.data:
-                modes["email"] = FieldMode.required
-            save_sign_form_settings(
-                appeal,
-                SettingsData(
-                    modes=modes,
-                    regions=list(form.regions.data or []) or None,
-                    relationships=[
-                        line.strip() for line in form.relationships.data.split("\n") if line.strip()
-                    ],
-                    confirm_email=form.confirm_email.data,
-                    consent_text=form.consent_text.data or "",
-                    questions=[
-                        QuestionData(
-                            label=entry.form.label.data,
-                            kind=entry.form.kind.data,
-                            choices=[
-                                c.strip()
-                                for c in (entry.form.choices.data or "").split("\n")
-                                if c.strip()
-                            ],
-                            private=entry.form.private.data,
-                            required=entry.form.required.data,
-                        )
-                        for entry in form.questions.entries
-                        if entry.form.label.data
-                    ],
-                ),
-            )
-            db.session.commit()
-            flash(_("The sign form settings are saved."), "success")
-            return redirect(url_for("appeals.settings", appeal_id=appeal.id))
+            try:
+                save_sign_form_settings(appeal, settings_data(form))
+            except QuestionHasAnswers as refused:
+                db.session.rollback()
+                message = _(
+                    "“%(label)s” already has answers: it can be edited but not removed.",
+                    label=refused.label,
+                )
+                flash(message, "error")
+            else:
+                db.session.commit()
+                flash(_("The sign form settings are saved."), "success")
+                return redirect(url_for("appeals.settings", appeal_id=appeal.id))
     return render_template(
         "appeals/settings.html", appeal=appeal, form=form, fields=BUILT_IN_FIELDS
     )

@@ -227,7 +227,13 @@ def test_saving_again_keeps_one_row_and_the_question(open_appeal, save):
     save()
     first_id = the_question(open_appeal).id
 
-    save(**{"mode_town": "required", "questions-0-required": None})
+    save(
+        **{
+            "mode_town": "required",
+            "questions-0-required": None,
+            "questions-0-question_id": str(first_id),
+        }
+    )
 
     assert count(SignFormSettings) == 1
     question = the_question(open_appeal)
@@ -532,3 +538,43 @@ def test_a_visitor_must_log_in(client, open_appeal):
     assert response.status_code == 302
     assert "/accounts/login" in response.headers["Location"]
     assert count(SignFormSettings) == 0
+
+
+def test_the_page_carries_each_question_id(client, open_appeal, save):
+    save()
+    html = client.get(settings_url(open_appeal)).get_data(as_text=True)
+    question_id = the_question(open_appeal).id
+    assert f'name="questions-0-question_id" type="hidden" value="{question_id}"' in html
+
+
+def test_an_answered_question_keeps_its_answers_when_edited_and_cannot_be_removed(
+    client, open_appeal, save, sign
+):
+    save(**{"questions-0-kind": "text", "questions-0-required": None})
+    question = the_question(open_appeal)
+    assert sign(open_appeal, **{f"q{question.id}": "Rusafa, block 4"}).status_code == 302
+    from campaign.signatures.models import SignatureAnswer
+
+    renamed = save(
+        **{
+            "questions-0-kind": "text",
+            "questions-0-label": "Which prison?",
+            "questions-0-question_id": str(question.id),
+        }
+    )
+    assert renamed.status_code == 302
+    db.session.expire_all()
+    assert the_question(open_appeal).id == question.id
+    assert db.session.scalar(select(SignatureAnswer.value)) == "Rusafa, block 4"
+
+    refused = client.post(
+        settings_url(open_appeal),
+        data=settings_form(
+            **{"questions-0-label": "", "questions-0-question_id": str(question.id)}
+        ),
+    )
+    html = refused.get_data(as_text=True)
+    assert "already has answers: it can be edited but not removed." in html
+    db.session.expire_all()
+    assert the_question(open_appeal).label == "Which prison?"
+    assert count(SignatureAnswer) == 1
