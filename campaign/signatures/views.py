@@ -280,35 +280,40 @@ def thanks(slug: str) -> BaseResponse | str:
     )
 
 
+def _link_invalid(slug: str) -> tuple[str, int]:
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    return render_template("signatures/link_invalid.html", appeal=appeal), 404
+
+
+# The token alone identifies the signature, so that an emailed link keeps working after the
+# organisers change the appeal's address; the slug in the link is only for people to read.
+
+
 @bp.get("/<slug>/confirm/<token>")
 def confirm(slug: str, token: str) -> tuple[str, int] | str:
     """Follow the emailed link: the signature is confirmed and counted."""
-    appeal = _published_or_404(slug)
     try:
         signature = confirm_signature(token)
-        if signature.appeal_id != appeal.id:
-            raise TokenInvalid
     except TokenInvalid:
         db.session.rollback()
-        return render_template("signatures/link_invalid.html", appeal=appeal), 404
+        return _link_invalid(slug)
     db.session.commit()
+    appeal = db.session.get(Appeal, signature.appeal_id)
     return render_template(
         "signatures/confirmed.html",
         appeal=appeal,
-        share_url=url_for("signatures.new", slug=slug, _external=True),
+        share_url=url_for("signatures.new", slug=appeal.slug, _external=True),
     )
 
 
 @bp.route("/<slug>/withdraw/<token>", methods=["GET", "POST"])
 def withdraw(slug: str, token: str) -> tuple[str, int] | str:
     """Ask for confirmation, then withdraw the signature and erase the signer's data."""
-    appeal = _published_or_404(slug)
     try:
         signature = find_by_withdraw_token(token)
-        if signature.appeal_id != appeal.id:
-            raise TokenInvalid
     except TokenInvalid:
-        return render_template("signatures/link_invalid.html", appeal=appeal), 404
+        return _link_invalid(slug)
+    appeal = db.session.get(Appeal, signature.appeal_id)
     form = WithdrawForm()
     if form.validate_on_submit():
         withdraw_signature(token)

@@ -389,3 +389,17 @@ class TestWithCsrf:
         other = app.test_client()
         page = other.get(f"/a/{appeal.slug}").get_data(as_text=True)
         return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_emailed_links_survive_a_change_of_address(client, open_appeal, sign, outbox):
+    set_confirm(open_appeal)
+    sign(open_appeal)
+    body = body_of(messages(outbox)[0])
+    confirm = re.search(r"http://campaign.test(\S+/confirm/\S+)", body).group(1)
+    withdraw = re.search(r"http://campaign.test(\S+/withdraw/\S+)", body).group(1)
+    open_appeal.slug = "a-new-address"
+    db.session.commit()
+    assert "Signature confirmed" in client.get(confirm).get_data(as_text=True)
+    assert "Withdraw my signature" in client.get(withdraw).get_data(as_text=True)
+    assert "Your signature is withdrawn" in client.post(withdraw).get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 0
