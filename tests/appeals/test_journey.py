@@ -78,7 +78,7 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client):
     assert v2.number == 2 and v2.fingerprint != v1.fingerprint
     assert "срочно" in client.get(f"/a/{appeal.slug}").get_data(as_text=True)
     dashboard = client.get("/appeals/").get_data(as_text=True)
-    assert re.search(r"Open</span></td>\s*<td>2</td>", dashboard)
+    assert re.search(r"Open</span></td>\s*<td data-label=\"Version\">2</td>", dashboard)
 
     # Both versions stay readable.
     first = client.get(f"/appeals/{appeal.id}/versions/1").get_data(as_text=True)
