@@ -4,6 +4,7 @@ import gettext
 from functools import cache
 
 import pycountry
+from flask import has_app_context
 from flask_babel import force_locale
 
 from campaign.signatures.region_names import SUPPLEMENT
@@ -39,7 +40,17 @@ def region_name(code: str, language: str) -> str:
 
 def region_choices(country: str, language: str, subset: list[str] | None) -> list[tuple[str, str]]:
     """Return (code, name) for the offered regions, sorted by name in the language."""
+    if not has_app_context():  # our catalogue is unreachable: do not cache untranslated names
+        return list(_region_choices.__wrapped__(country, language, tuple(subset or ())))
+    return list(_region_choices(country, language, tuple(subset or ())))
+
+
+@cache
+def _region_choices(
+    country: str, language: str, subset: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    # Built on every view of a public page and every signature: named and sorted once.
     allowed = subdivision_codes(country)
     codes = [code for code in subset if code in allowed] if subset else list(allowed)
     choices = [(code, region_name(code, language)) for code in codes]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
+    return tuple(sorted(choices, key=lambda choice: choice[1].casefold()))
