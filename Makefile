@@ -5,7 +5,7 @@ FLASK := FLASK_APP=campaign $(VENV)/bin/flask
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install install-test translations messages lint system-test-deps
+.PHONY: run test bench install install-test translations messages lint system-deps system-test-deps
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -39,18 +39,31 @@ translations: install
 messages: install
 	$(PY) tools/catalogues.py
 
-run: translations
+run: translations system-deps
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) run --debug --host 127.0.0.1 --port 5000
 
-system-test-deps:
+# Dossiers are laid out by WeasyPrint (Pango) in Debian's DejaVu fonts, which cover Cyrillic.
+system-deps:
+	@fc-list 2>/dev/null | grep -q "DejaVu Serif" && ldconfig -p | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core fonts-dejavu-extra libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	  else \
+	    echo "Dossiers need Pango and the DejaVu fonts: run 'sudo apt-get install fonts-dejavu-core fonts-dejavu-extra libpango-1.0-0 libpangoft2-1.0-0'." >&2; exit 1; \
+	  fi; }
+
+system-test-deps: system-deps
 	@command -v pdftotext >/dev/null && test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; \
 	  else \
 	    echo "Browser tests need Chromium and poppler-utils: run 'sudo apt-get install chromium poppler-utils'." >&2; exit 1; \
 	  fi; }
+
+# Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...).
+bench: install translations system-test-deps
+	$(PY) tools/bench_dossier.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from campaign import database, errors, extensions, i18n, mail, security
+    from campaign import database, errors, extensions, i18n, mail, security, tasks
     from campaign.markup import render_markdown
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -33,10 +33,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    tasks.init_app(app)
 
     from campaign.accounts.views import bp as accounts_bp
     from campaign.appeals.views import bp as appeals_bp
     from campaign.demo import demo_cli
+    from campaign.dossiers import organiser_views as dossier_pages  # noqa: F401  (appeals bp)
+    from campaign.dossiers.cli import dossiers_cli
+    from campaign.dossiers.verify_views import bp as verify_bp
     from campaign.public.views import bp as public_bp
     from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
     from campaign.signatures.cli import signatures_cli
@@ -46,6 +50,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(appeals_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
+    app.register_blueprint(verify_bp)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(dossiers_cli)
     app.cli.add_command(signatures_cli)
+    app.cli.add_command(tasks.tasks_cli)
     return app

@@ -56,6 +56,35 @@ class Defaults:
     TITLE_MAX_LENGTH = 200
     BODY_MAX_LENGTH = 50_000
 
+    # Where queued jobs wait (see tasks.py): "sqlite" is instance/tasks.sqlite, consumed by
+    # threads inside the app so `make run` needs no worker; "sqlite:///path" another file;
+    # "memory" for tests; "redis://host:port/db" for production, consumed by `flask tasks worker`.
+    TASK_QUEUE = "sqlite"
+    # Run each job synchronously inside enqueue(), with no queue and no consumer (tests).
+    TASK_QUEUE_IMMEDIATE = False
+    # Stable per installation (Redis keys, rows of the SQLite file); tests sharing a Redis
+    # give each run its own.
+    TASK_QUEUE_NAME = "campaign"
+    # Consumer threads per app process for the sqlite and memory queues (0: none, run
+    # `flask tasks worker`); also the worker command's default --workers.
+    TASK_WORKERS = 1
+
+    # Where dossier snapshots (and the cache of rendered blocks) are kept; None: instance/dossiers.
+    DOSSIER_FOLDER: str | None = None
+    # Worker processes that lay out a dossier's parts in parallel, and the time a render may take.
+    DOSSIER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+    DOSSIER_TIME_LIMIT = 600
+    # Largest PDF accepted by the public verification page.
+    VERIFY_MAX_BYTES = 200 * 1024 * 1024
+    # The site's public address, for links printed in dossiers (the verification QR code).
+    PUBLIC_URL = "http://127.0.0.1:5000"
+
+    # PKCS#12 file (certificate and key) that signs dossiers, relative to instance/ unless
+    # absolute; None means instance/dossier-signing.p12 if it exists, else no signing.
+    DOSSIER_SIGNING_CERT: str | None = None
+    # Passphrase of that file as a string (None when it has none); keep it out of git.
+    DOSSIER_SIGNING_PASSPHRASE: str | None = None
+
 
 def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     """Apply the configuration layers to the app, in order."""
@@ -98,6 +127,8 @@ def _fill_derived(app: Flask) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("DOSSIER_FOLDER"):
+        app.config["DOSSIER_FOLDER"] = str(instance / "dossiers")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 

@@ -5,7 +5,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import pycountry
-from flask import Blueprint, Flask, Response, current_app, redirect, request
+from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
@@ -29,6 +29,8 @@ class LanguageForm(FlaskForm):
 def select_locale() -> str:
     """Pick the language: the remembered choice, then Accept-Language, then the default."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line and the task queue
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen
@@ -111,6 +113,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_context() -> dict[str, object]:
+        if not has_request_context():  # a PDF rendered by a command or a queued job
+            return {}
         return {
             "language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?")),
             "current_language": current_language(),

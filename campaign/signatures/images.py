@@ -10,6 +10,7 @@ from PIL import Image
 
 MAX_BYTES = 100 * 1024
 MAX_WIDTH, MAX_HEIGHT = 2000, 1000
+PNG_END = b"IEND\xaeB`\x82"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
 
@@ -46,6 +47,10 @@ def clean_png(data: bytes) -> CleanImage:
         raise InvalidImage("too large")
     if len(data) < 33 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
         raise InvalidImage("not a PNG")
+    # Pillow would decode a cut-off file when any library (WeasyPrint does, on import) has set
+    # ImageFile.LOAD_TRUNCATED_IMAGES: a whole PNG ends with its IEND chunk, so look for it.
+    if PNG_END not in data:
+        raise InvalidImage("truncated")
     width, height = struct.unpack(">II", data[16:24])
     if not (0 < width <= MAX_WIDTH and 0 < height <= MAX_HEIGHT):
         raise InvalidImage("dimensions out of bounds")

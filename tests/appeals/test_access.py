@@ -6,7 +6,14 @@ from campaign import create_app
 from campaign.accounts.models import Role
 
 # Placeholder values for URL arguments other than the appeal's id.
-ARGUMENTS = {"number": 1, "membership_id": 1, "invitation_id": 1, "signature_id": 1}
+ARGUMENTS = {
+    "number": 1,
+    "membership_id": 1,
+    "invitation_id": 1,
+    "signature_id": 1,
+    "job_id": 1,
+    "snapshot_id": "0123456789abcdef0123",
+}
 
 
 def organiser_rules(app):

@@ -23,9 +23,13 @@ def app_config() -> dict[str, object]:
     return {"SERVER_NAME": None, "SIGN_MIN_SECONDS": 0}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
+    """Debian's Chromium, headless, for this package's tests only.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is open;
+    code run by later tests that calls asyncio.run() (pyHanko's signing) would fail under it.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run 'apt-get install chromium' (make test does).")
     with sync_playwright() as playwright:

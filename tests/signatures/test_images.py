@@ -173,3 +173,14 @@ def test_a_data_url_over_the_size_limit_is_refused():
 
     with pytest.raises(InvalidImage):
         decode_data_url("data:image/png;base64," + payload)
+
+
+def test_a_truncated_png_is_refused_even_after_weasyprint_is_imported():
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES globally when imported.
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    whole = png_bytes(300, 100)
+    with pytest.raises(InvalidImage):
+        clean_png(whole[:-20])

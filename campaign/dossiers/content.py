@@ -1,0 +1,246 @@
+"""What goes into a dossier, as plain data: the rows of each edition, the summary, the families."""
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from campaign.appeals.models import Appeal, AppealVersion
+from campaign.dossiers.models import Edition
+from campaign.extensions import db
+from campaign.signatures.models import CustomQuestion, Display, Signature, SignatureStatus
+from campaign.signatures.operations import sign_form_settings
+from campaign.signatures.presenting import region_label
+
+# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One signatory as an edition shows her; private values are empty where left out."""
+
+    number: int
+    name: str
+    region: str
+    relationship: str
+    relative: str
+    relative_location: str
+    children: int | None
+    signed_on: str  # ISO date, formatted by the template
+    version: int
+    image_sha256: str  # of the drawn signature; "" when none or left out
+    typed_signature: str
+    town: str
+    postal_address: str
+    helper: str
+    answers: tuple[str, ...]
+    withheld: bool
+
+
+@dataclass(frozen=True)
+class Family:
+    """Signatories grouped by the relative concerned (the annex)."""
+
+    relative: str
+    location: str
+    children: int | None
+    members: tuple[tuple[int, str, str], ...]  # (number, name, relationship)
+
+
+@dataclass
+class DossierContent:
+    """Everything a dossier shows, independent of how it is laid out."""
+
+    appeal: Appeal
+    edition: Edition
+    versions: list[AppealVersion]
+    questions: list[str]  # labels of the custom questions this edition shows
+    rows: list[Row]
+    images: dict[str, bytes] = field(default_factory=dict)  # image_sha256 -> PNG
+
+    @property
+    def language(self) -> str:
+        """The dossier speaks the appeal's language."""
+        return self.appeal.language
+
+    @property
+    def private(self) -> bool:
+        """Whether the edition carries fields an authority needs but the public must not see."""
+        return self.edition is not Edition.public
+
+
+def _name(signature: Signature) -> str:
+    return " ".join(p for p in (signature.surname, signature.given_name, signature.patronymic) if p)
+
+
+def _initials(signature: Signature) -> str:
+    initials = " ".join(f"{p[0]}." for p in (signature.given_name, signature.patronymic) if p)
+    return f"{signature.surname} {initials}".strip() if signature.surname else initials
+
+
+def _valid_signatures(appeal: Appeal) -> Iterator[Signature]:
+    query = (
+        select(Signature)
+        .where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.valid)
+        .order_by(Signature.created_at, Signature.id)
+        .options(selectinload(Signature.image), selectinload(Signature.answers))
+        .execution_options(yield_per=2000)
+    )
+    yield from db.session.scalars(query)
+
+
+def _questions(appeal: Appeal, edition: Edition) -> list[CustomQuestion]:
+    questions = sign_form_settings(appeal).questions
+    if edition is Edition.public:
+        return [q for q in questions if not q.private]
+    if edition is Edition.sheets:
+        return []
+    return list(questions)
+
+
+def collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
+    """Gather the valid signatures of an appeal as the edition shows them, in signing order."""
+    versions = {version.id: version for version in appeal.versions}
+    questions = _questions(appeal, edition)
+    rows: list[Row] = []
+    images: dict[str, bytes] = {}
+    public = edition is Edition.public
+    with force_locale(appeal.language):
+        withheld_name = _("name withheld")
+        for number, signature in enumerate(_valid_signatures(appeal), start=1):
+            hidden = public and signature.display is Display.hidden
+            shown_in_full = not public or signature.display is Display.full
+            region = (
+                region_label(signature.region, signature.region_other, appeal.language)
+                if signature.region
+                else ""
+            )
+            image_sha = ""
+            if signature.image is not None and not public:
+                image_sha = hashlib.sha256(signature.image.png).hexdigest()
+                images[image_sha] = signature.image.png
+            answers = {answer.question_id: answer.value for answer in signature.answers}
+            if public:
+                name = (
+                    withheld_name
+                    if hidden
+                    else (_name(signature) if shown_in_full else _initials(signature))
+                )
+            else:
+                name = _name(signature)
+            rows.append(
+                Row(
+                    number=number,
+                    name=name,
+                    region=region,
+                    relationship="" if hidden else signature.relationship_,
+                    relative=signature.relative_name if shown_in_full else "",
+                    relative_location=signature.relative_location if shown_in_full else "",
+                    children=signature.children if shown_in_full else None,
+                    signed_on=signature.created_at.date().isoformat(),
+                    version=versions[signature.version_id].number,
+                    image_sha256=image_sha,
+                    typed_signature="" if public else signature.typed_signature,
+                    town=signature.town if shown_in_full else "",
+                    postal_address="" if public else (signature.postal_address or ""),
+                    helper="" if public else signature.helper_name,
+                    answers=tuple("" if hidden else answers.get(q.id, "") for q in questions),
+                    withheld=hidden,
+                )
+            )
+    used = sorted({row.version for row in rows}) or [appeal.versions[-1].number]
+    return DossierContent(
+        appeal=appeal,
+        edition=edition,
+        versions=[v for v in appeal.versions if v.number in used],
+        questions=[q.label for q in questions],
+        rows=rows,
+        images=images,
+    )
+
+
+def neutralise_cell(value: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def csv_columns(content: DossierContent) -> list[str]:
+    """Name the columns of the signature list, in the dossier's language."""
+    with force_locale(content.language):
+        columns = [
+            _("Number"),
+            _("Name"),
+            _("Region"),
+            _("Relationship"),
+            _("Relative concerned"),
+            _("Where held"),
+            _("Children"),
+            _("Date"),
+            _("Letter version"),
+        ]
+        if content.private:
+            columns += [_("Town"), _("Postal address"), _("Filled in by"), _("Signature SHA-256")]
+    return columns + content.questions
+
+
+def csv_row(content: DossierContent, row: Row) -> list[str]:
+    """Return one signatory's cells, as in the table."""
+    cells = [
+        str(row.number),
+        row.name,
+        row.region,
+        row.relationship,
+        row.relative,
+        row.relative_location,
+        "" if row.children is None else str(row.children),
+        row.signed_on,
+        str(row.version),
+    ]
+    if content.private:
+        cells += [row.town, row.postal_address, row.helper, row.image_sha256]
+    return cells + list(row.answers)
+
+
+def signature_list_csv(content: DossierContent) -> bytes:
+    """Serialise the signature list canonically: UTF-8, RFC 4180, LF line ends, no BOM.
+
+    Its SHA-256 is the list's fingerprint, so anyone holding the attachment can recompute it.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(csv_columns(content))
+    for row in content.rows:
+        writer.writerow([neutralise_cell(cell) for cell in csv_row(content, row)])
+    return buffer.getvalue().encode("utf-8")
+
+
+def counts_by(rows: list[Row], attribute: str) -> list[tuple[str, int]]:
+    """Count rows by a column, most frequent first, then by name."""
+    counter = Counter(getattr(row, attribute) for row in rows)
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
+
+
+def families(rows: list[Row]) -> list[Family]:
+    """Group signatories by the relative concerned, where collected, in order of first signing."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        key = " ".join(row.relative.split()).casefold()
+        if key:
+            groups.setdefault(key, []).append(row)
+    return [
+        Family(
+            relative=members[0].relative,
+            location=next((m.relative_location for m in members if m.relative_location), ""),
+            children=max((m.children for m in members if m.children is not None), default=None),
+            members=tuple((m.number, m.name, m.relationship) for m in members),
+        )
+        for members in groups.values()
+    ]

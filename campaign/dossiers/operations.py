@@ -1,0 +1,288 @@
+"""Make dossier snapshots, run the render jobs asked for on the web, and verify copies."""
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from campaign import tasks
+from campaign.accounts.models import User
+from campaign.appeals.models import Appeal
+from campaign.clock import utcnow
+from campaign.dossiers.content import collect_content
+from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
+from campaign.dossiers.rendering import Snapshot, render_dossier, write_atomically
+from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
+from campaign.extensions import db
+from campaign.pdf import RenderError, RenderTimeout
+
+log = logging.getLogger(__name__)
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SNAPSHOT_ID = re.compile(r"[0-9a-f]{20}")
+
+
+class NothingToRender(Exception):
+    """The appeal has no published letter yet."""
+
+
+def new_snapshot_id() -> str:
+    """Return a fresh, unguessable snapshot id (20 hex digits)."""
+    return secrets.token_hex(10)
+
+
+def verification_url(snapshot_id: str) -> str:
+    """Return the public address that checks a copy of this snapshot (printed in the PDF).
+
+    Built from PUBLIC_URL, not from the request: the task queue renders without one.
+    """
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("verify.snapshot", snapshot_id=snapshot_id, _external=True)
+
+
+def snapshot_path(snapshot: DossierSnapshot) -> Path:
+    """Return where a snapshot's file is kept."""
+    return Path(current_app.config["DOSSIER_FOLDER"]) / snapshot.filename
+
+
+def make_snapshot(
+    appeal: Appeal,
+    edition: Edition,
+    *,
+    user: User | None,
+    landscape: bool = False,
+    sign: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> DossierSnapshot:
+    """Render a dossier, write its file atomically and record the snapshot (flushed, not committed).
+
+    The caller commits; if that fails it calls discard_file, so no file is left without its
+    snapshot and no snapshot without its file.
+    """
+    if appeal.latest_version is None:
+        raise NothingToRender
+    with force_locale(appeal.language):  # a dossier speaks its appeal's language
+        return _make_snapshot(appeal, edition, user, landscape, sign, progress)
+
+
+def _make_snapshot(
+    appeal: Appeal,
+    edition: Edition,
+    user: User | None,
+    landscape: bool,
+    sign: bool,
+    progress: Callable[[int], None] | None,
+) -> DossierSnapshot:
+    signing = signing_settings(current_app.config) if sign else None
+    snapshot_id = new_snapshot_id()
+    made_at = utcnow()
+    content = collect_content(appeal, edition)
+    rendered = render_dossier(
+        content,
+        Snapshot(
+            id=snapshot_id,
+            made_at=made_at,
+            verify_url=verification_url(snapshot_id),
+            author=_("The organisers of “%(title)s”", title=appeal.title),
+        ),
+        landscape=landscape,
+        progress=progress,
+    )
+    pdf = rendered.pdf
+    if signing is not None:
+        pdf = sign_pdf(
+            pdf,
+            pkcs12_path=signing.path,
+            passphrase=signing.passphrase,
+            reason=_(
+                "Dossier %(id)s of the appeal “%(title)s”", id=snapshot_id, title=appeal.title
+            ),
+        )
+    filename = f"{appeal.id}/{snapshot_id}.pdf"
+    snapshot = DossierSnapshot(
+        id=snapshot_id,
+        appeal_id=appeal.id,
+        edition=edition,
+        versions=rendered.versions,
+        created_at=made_at,
+        created_by_id=user.id if user else None,
+        signature_count=rendered.signature_count,
+        list_fingerprint=rendered.list_fingerprint,
+        file_sha256=hashlib.sha256(pdf).hexdigest(),
+        file_size=len(pdf),
+        pages=rendered.pages,
+        signed=signing is not None,
+        filename=filename,
+    )
+    path = snapshot_path(snapshot)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, pdf)
+    try:
+        db.session.add(snapshot)
+        db.session.flush()
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return snapshot
+
+
+def discard_file(snapshot: DossierSnapshot) -> None:
+    """Remove the file of a snapshot that was not recorded after all."""
+    snapshot_path(snapshot).unlink(missing_ok=True)
+
+
+def appeal_snapshots(appeal: Appeal) -> list[DossierSnapshot]:
+    """Return an appeal's snapshots, newest first."""
+    query = (
+        select(DossierSnapshot)
+        .where(DossierSnapshot.appeal_id == appeal.id)
+        .order_by(DossierSnapshot.created_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def request_dossier(
+    appeal: Appeal, edition: Edition, user: User, *, landscape: bool, sign: bool
+) -> DossierJob:
+    """Record a render asked for on the web; enqueue it after committing (enqueue_job)."""
+    job = DossierJob(
+        appeal_id=appeal.id,
+        edition=edition,
+        landscape=landscape,
+        sign=sign,
+        requested_by_id=user.id,
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def enqueue_job(job: DossierJob) -> None:
+    """Hand a committed job to the task queue."""
+    tasks.enqueue("dossiers.render", job.id)
+
+
+def give_up_if_stalled(job: DossierJob) -> bool:
+    """Mark failed a job with no news for longer than a render may take (its worker died).
+
+    A queue worker killed mid-render (a restart, the memory killer) never reports back; without
+    this the organiser would watch the progress page forever.
+    """
+    if job.status not in (JobStatus.queued, JobStatus.running):
+        return False
+    # Queued jobs may wait behind others: give them the time of a few renders.
+    limit = timedelta(seconds=current_app.config["DOSSIER_TIME_LIMIT"] + 60)
+    if job.status is JobStatus.queued:
+        limit *= 3
+    if utcnow() - job.updated_at <= limit:
+        return False
+    job.status = JobStatus.failed
+    job.error = "interrupted"
+    return True
+
+
+def _failure_code(error: Exception) -> str:
+    if isinstance(error, RenderTimeout):
+        return "timeout"
+    if isinstance(error, SigningUnavailable):
+        return "signing"
+    if isinstance(error, NothingToRender):
+        return "unpublished"
+    if isinstance(error, RenderError):
+        return "layout"
+    return "unexpected"
+
+
+def failure_message(code: str) -> str:
+    """Say why a job failed, in the reader's language."""
+    messages = {
+        "timeout": _("The dossier took longer than the time allowed and was stopped."),
+        "signing": _("The dossier could not be signed: the signing certificate is not usable."),
+        "unpublished": _("The appeal has no published letter yet."),
+        "layout": _("The PDF could not be laid out."),
+        "interrupted": _("The render was interrupted. Please try again."),
+    }
+    return messages.get(code, _("An unexpected error stopped the render."))
+
+
+@tasks.job("dossiers.render")
+def run_dossier_job(job_id: int) -> None:
+    """Render the dossier a job asks for, reporting progress on the job row."""
+    job = db.session.get(DossierJob, job_id)
+    if job is None or job.status is not JobStatus.queued:
+        return
+    job.status = JobStatus.running
+    db.session.commit()
+    appeal = db.session.get(Appeal, job.appeal_id)
+    user = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+    last = {"value": 0}
+
+    def progress(percent: int) -> None:
+        if percent >= last["value"] + 5:
+            last["value"] = percent
+            job.progress = percent
+            db.session.commit()
+
+    snapshot = None
+    try:
+        if appeal is None:
+            raise NothingToRender
+        snapshot = make_snapshot(
+            appeal,
+            job.edition,
+            user=user,
+            landscape=job.landscape,
+            sign=job.sign,
+            progress=progress,
+        )
+        job.snapshot_id = snapshot.id
+        job.status = JobStatus.done
+        job.progress = 100
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        if snapshot is not None:
+            discard_file(snapshot)
+        log.warning("dossier job %s failed: %s", job_id, type(error).__name__)
+        job = db.session.get(DossierJob, job_id)
+        if job is not None:
+            job.error = _failure_code(error)
+            job.status = JobStatus.failed
+            db.session.commit()
+
+
+def sha256_of_stream(stream: IO[bytes]) -> str:
+    """Hash an uploaded file without reading it into memory at once."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_snapshot_by_file_hash(sha256: str) -> DossierSnapshot | None:
+    """Return the snapshot whose file has exactly this SHA-256, if any."""
+    return db.session.scalar(select(DossierSnapshot).where(DossierSnapshot.file_sha256 == sha256))
+
+
+def find_snapshots(fingerprint: str) -> list[DossierSnapshot]:
+    """Return the snapshots a fingerprint names: file SHA-256, signature list SHA-256, or id."""
+    value = fingerprint.strip().lower()
+    if _HEX64.fullmatch(value):
+        condition = or_(
+            DossierSnapshot.file_sha256 == value, DossierSnapshot.list_fingerprint == value
+        )
+    elif _SNAPSHOT_ID.fullmatch(value):
+        condition = DossierSnapshot.id == value
+    else:
+        return []
+    query = select(DossierSnapshot).where(condition).order_by(DossierSnapshot.created_at)
+    return list(db.session.scalars(query))

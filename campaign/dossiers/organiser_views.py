@@ -1,0 +1,105 @@
+"""Organiser pages for dossiers: ask for one, watch it render, list and download snapshots."""
+
+from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from campaign.accounts.models import Role
+from campaign.appeals.access import current_membership, requires_role
+from campaign.appeals.models import Appeal
+from campaign.appeals.views import bp
+from campaign.dossiers.forms import DossierRequestForm
+from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
+from campaign.dossiers.operations import (
+    appeal_snapshots,
+    enqueue_job,
+    failure_message,
+    give_up_if_stalled,
+    request_dossier,
+    snapshot_path,
+)
+from campaign.dossiers.signing import signing_configured
+from campaign.extensions import db
+
+
+def _request_form() -> DossierRequestForm:
+    form = DossierRequestForm()
+    if not signing_configured(current_app.config):
+        del form.sign
+    return form
+
+
+def _page(appeal: Appeal, form: DossierRequestForm) -> str:
+    return render_template(
+        "appeals/dossiers.html",
+        appeal=appeal,
+        form=form,
+        snapshots=appeal_snapshots(appeal),
+        may_render=current_membership().role.includes(Role.editor),
+    )
+
+
+@bp.get("/<int:appeal_id>/dossiers")
+@requires_role(Role.advocate)
+def dossiers(appeal: Appeal) -> str:
+    """The appeal's dossier snapshots, and the form that makes a new one."""
+    return _page(appeal, _request_form())
+
+
+@bp.post("/<int:appeal_id>/dossiers")
+@requires_role(Role.editor)
+def request_new_dossier(appeal: Appeal) -> Response | tuple[str, int]:
+    """Queue a render and show its progress."""
+    form = _request_form()
+    if appeal.latest_version is None:
+        flash(_("Publish the appeal before making a dossier."), "error")
+        return _page(appeal, form), 400
+    if not form.validate_on_submit():
+        return _page(appeal, form), 400
+    job = request_dossier(
+        appeal,
+        Edition(form.edition.data),
+        current_user,
+        landscape=form.landscape.data,
+        sign=bool(form.sign.data) if "sign" in form else False,
+    )
+    db.session.commit()
+    enqueue_job(job)
+    return redirect(url_for("appeals.dossier_job", appeal_id=appeal.id, job_id=job.id))
+
+
+@bp.get("/<int:appeal_id>/dossiers/jobs/<int:job_id>")
+@requires_role(Role.advocate)
+def dossier_job(appeal: Appeal, job_id: int) -> str:
+    """How far a render has gone; the page refreshes itself until it is done."""
+    job = db.session.get(DossierJob, job_id)
+    if job is None or job.appeal_id != appeal.id:
+        abort(404)
+    if give_up_if_stalled(job):
+        db.session.commit()
+    working = job.status in (JobStatus.queued, JobStatus.running)
+    return render_template(
+        "appeals/dossier_job.html",
+        appeal=appeal,
+        job=job,
+        working=working,
+        failure_message=failure_message,
+    )
+
+
+@bp.get("/<int:appeal_id>/dossiers/<snapshot_id>.pdf")
+@requires_role(Role.advocate)
+def dossier_file(appeal: Appeal, snapshot_id: str) -> Response:
+    """Download a snapshot's PDF, as it was made."""
+    snapshot = db.session.get(DossierSnapshot, snapshot_id)
+    if snapshot is None or snapshot.appeal_id != appeal.id:
+        abort(404)
+    path = snapshot_path(snapshot)
+    if not path.is_file():
+        abort(404)
+    made = f"{snapshot.created_at:%Y-%m-%d}"
+    name = f"{appeal.slug}-{snapshot.edition.value}-{made}-{snapshot.id[:8]}.pdf"
+    response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

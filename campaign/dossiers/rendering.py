@@ -1,0 +1,468 @@
+"""Lay a dossier out as parts, render them in parallel (reusing cached blocks), assemble the PDF.
+
+The signatory table and the annex are cut into blocks of whole pages. A block's PDF depends
+only on its rows, so it is cached under a fingerprint of them: after new signatures only the
+last blocks are rendered again. Page numbers ("page X of Y") and the snapshot id depend on the
+whole document, so they are stamped on every page after assembly rather than laid out in the
+blocks.
+"""
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+import segno
+from babel.dates import format_date
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from campaign import ROOT
+from campaign.dossiers.content import (
+    DossierContent,
+    Family,
+    Row,
+    counts_by,
+    families,
+    signature_list_csv,
+)
+from campaign.dossiers.models import Edition
+from campaign.dossiers.pagination import (
+    family_columns,
+    family_pages,
+    signatory_columns,
+    signatory_pages,
+)
+from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
+from campaign.pdf_merge import assemble, footer_document, page_sizes
+
+PAGES_PER_BLOCK = 10
+# The stamps (footers) are laid out in this many pages per job, in parallel.
+STAMP_PAGES_PER_JOB = 400
+TEMPLATES = ("_base", "front", "table", "summary", "annex", "verification", "_bars")
+CHART_ITEMS = 12
+
+
+@dataclass(frozen=True)
+class RenderedDossier:
+    """The finished file and what the snapshot records about it."""
+
+    pdf: bytes
+    pages: int
+    list_fingerprint: str
+    versions: list[int]
+    signature_count: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a render needs to know of the snapshot it makes."""
+
+    id: str
+    made_at: datetime
+    verify_url: str
+    author: str
+
+
+def edition_name(edition: Edition) -> str:
+    """Name an edition for people, in the current language."""
+    names = {
+        Edition.submission: _("Dossier for submission"),
+        Edition.public: _("Public edition"),
+        Edition.sheets: _("Signature sheets"),
+    }
+    return names[edition]
+
+
+def format_day(iso_day: str, language: str) -> str:
+    """Write a date the way the dossier's language does (unambiguous in a narrow column)."""
+    day = date.fromisoformat(iso_day)
+    return format_date(day, "dd.MM.yyyy", locale="ru") if language == "ru" else day.isoformat()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@cache
+def _layout_revision(language: str) -> str:
+    """Fingerprint what shapes a block besides its rows: templates, stylesheet, translations.
+
+    A change to any of them (a new release) makes every cached block stale.
+    """
+    digest = hashlib.sha256()
+    for name in TEMPLATES:
+        digest.update((ROOT / "templates" / "pdf" / f"{name}.html").read_bytes())
+    digest.update((ROOT / "static" / "css" / "dossier.css").read_bytes())
+    catalogue = ROOT / "translations" / language / "LC_MESSAGES" / "messages.mo"
+    if catalogue.exists():
+        digest.update(catalogue.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class BlockCache:
+    """PDFs of table and annex blocks on disk, by content fingerprint, per appeal and edition.
+
+    After each render only the blocks it used are kept, so rows of a withdrawn signature do not
+    linger here beyond the next render.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> bytes | None:
+        """Return a cached block, or None."""
+        path = self.folder / f"{key}.pdf"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        self.used.add(key)
+        return data
+
+    def put(self, key: str, pdf: bytes) -> None:
+        """Keep a block, written atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.folder / f"{key}.pdf", pdf)
+        self.used.add(key)
+
+    def prune(self) -> None:
+        """Forget every block the last render did not use."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.pdf"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old one or the whole new one, never half of it."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _common(content: DossierContent, landscape: bool) -> dict[str, Any]:
+    return {
+        "language": content.language,
+        "title": content.appeal.title,
+        "edition": content.edition.value,
+        "landscape": landscape,
+    }
+
+
+def _block_key(kind: str, content: DossierContent, landscape: bool, items: Sequence[Any]) -> str:
+    digest = hashlib.sha256()
+    header = [
+        _layout_revision(content.language),
+        kind,
+        content.edition.value,
+        content.language,
+        landscape,
+    ]
+    header.append(len(content.versions) > 1)
+    header.append(content.questions)
+    digest.update(json.dumps(header, ensure_ascii=False).encode())
+    for item in items:
+        digest.update(json.dumps(asdict(item), ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _blocks(pages: list[Sequence[Any]]) -> list[list[Sequence[Any]]]:
+    return [list(block) for block in _chunks(pages, PAGES_PER_BLOCK)]
+
+
+def _qr_svg(url: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=True)
+    return out.getvalue()
+
+
+def _chart(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    if len(items) <= CHART_ITEMS:
+        return items
+    rest = sum(n for _label, n in items[CHART_ITEMS - 1 :])
+    return [*items[: CHART_ITEMS - 1], (_("others"), rest)]
+
+
+class DossierLayout:
+    """Turn a dossier's content into render jobs and cached parts, in document order."""
+
+    def __init__(
+        self, content: DossierContent, snapshot: Snapshot, *, landscape: bool, cache: BlockCache
+    ) -> None:
+        self.content = content
+        self.snapshot = snapshot
+        self.landscape = landscape
+        self.cache = cache
+        self.csv = signature_list_csv(content)
+        self.list_fingerprint = hashlib.sha256(self.csv).hexdigest()
+        self.columns = signatory_columns(
+            content.edition, landscape=landscape, versions=len(content.versions) > 1
+        )
+        # Document order: each entry is cached bytes or a job, and the cache key to keep it.
+        self.parts: list[tuple[bytes | RenderJob, str | None]] = []
+
+    def plan(self) -> None:
+        """Fill `parts`: front matter, table blocks, summary, annex blocks, verification."""
+        with force_locale(self.content.language):
+            self.parts.append((self._front(), None))
+            pages = signatory_pages(
+                self.content.rows,
+                self.columns,
+                self.content.edition,
+                self.content.questions,
+                landscape=self.landscape,
+            )
+            for block in _blocks(pages):
+                rows = [row for page in block for row in page]
+                self._block("table", block, rows, self._table_job)
+            if self.content.edition is not Edition.sheets:
+                self.parts.append((self._page("pdf/summary.html", self._summary()), None))
+                groups = families(self.content.rows)
+                pages = family_pages(groups, family_columns(), first_heading=True)
+                for number, block in enumerate(_blocks(pages)):
+                    items = [family for page in block for family in page]
+                    # The first block carries the annex's heading.
+                    kind = "annex-first" if number == 0 else "annex"
+                    self._block(
+                        kind,
+                        block,
+                        items,
+                        lambda pages, first=number == 0: self._annex_job(pages, first),
+                    )
+            self.parts.append((self._verification(), None))
+
+    def _block(
+        self,
+        kind: str,
+        pages: list[Sequence[Any]],
+        items: Sequence[Any],
+        make_job: Callable[[list[Sequence[Any]]], RenderJob],
+    ) -> None:
+        key = _block_key(kind, self.content, self.landscape, items)
+        cached = self.cache.get(key)
+        self.parts.append((cached if cached is not None else make_job(pages), key))
+
+    def _metadata(self) -> PdfMetadata:
+        return PdfMetadata(
+            title=self.content.appeal.title,
+            author=self.snapshot.author,
+            language=self.content.language,
+            subject=edition_name(self.content.edition),
+            created=self.snapshot.made_at,
+        )
+
+    def _page(self, template: str, context: dict[str, Any]) -> RenderJob:
+        html = render_template(template, **_common(self.content, self.landscape), **context)
+        return RenderJob(html=html, metadata=self._metadata())
+
+    def _front(self) -> RenderJob:
+        content = self.content
+        appeal = content.appeal
+        version_counts: dict[int, int] = {}
+        for row in content.rows:
+            version_counts[row.version] = version_counts.get(row.version, 0) + 1
+        representative = None
+        if content.edition is Edition.submission and appeal.representative_name:
+            representative = {
+                "name": appeal.representative_name,
+                "address": appeal.representative_address,
+            }
+        html = render_template(
+            "pdf/front.html",
+            **_common(content, self.landscape),
+            appeal=appeal,
+            versions=content.versions,
+            version_counts=version_counts,
+            count=len(content.rows),
+            made_on=format_day(self.snapshot.made_at.date().isoformat(), self.content.language),
+            reference=f"{appeal.id}/{appeal.slug}",
+            snapshot_id=self.snapshot.id,
+            edition_name=edition_name(content.edition),
+            representative=representative,
+        )
+        attachments: tuple[PdfAttachment, ...] = ()
+        variant = None
+        if content.edition is not Edition.sheets:
+            variant = "pdf/a-3b"
+            attachments = (
+                PdfAttachment(
+                    name="signatories.csv",
+                    data=self.csv,
+                    description=_("The list of signatories, as in the table"),
+                    mime_type="text/csv",
+                    relationship="Data",
+                ),
+            )
+        return RenderJob(
+            html=html, pdf_variant=variant, attachments=attachments, metadata=self._metadata()
+        )
+
+    def _table_job(self, pages: list[Sequence[Row]]) -> RenderJob:
+        resources = {
+            f"{row.image_sha256}.png": self.content.images[row.image_sha256]
+            for page in pages
+            for row in page
+            if row.image_sha256
+        }
+        html = render_template(
+            "pdf/table.html",
+            **_common(self.content, self.landscape),
+            pages=pages,
+            columns=self.columns,
+            questions=self.content.questions,
+            several_versions=len(self.content.versions) > 1,
+            format_day=partial(format_day, language=self.content.language),
+        )
+        return RenderJob(html=html, resources=resources, pdf_variant=self._variant())
+
+    def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
+        html = render_template(
+            "pdf/annex.html",
+            **_common(self.content, False),
+            pages=pages,
+            columns=family_columns(),
+            first=first,
+        )
+        return RenderJob(html=html, pdf_variant=self._variant())
+
+    def _variant(self) -> str | None:
+        return None if self.content.edition is Edition.sheets else "pdf/a-3b"
+
+    def _summary(self) -> dict[str, Any]:
+        rows = self.content.rows
+        not_given = _("region not given")
+        by_region = [(label or not_given, n) for label, n in counts_by(rows, "region")]
+        by_relationship = [
+            (label or _("not given"), n) for label, n in counts_by(rows, "relationship")
+        ]
+        return {
+            "count": len(rows),
+            "by_region": by_region,
+            "by_relationship": by_relationship,
+            "chart_regions": _chart(by_region),
+            "chart_relationships": _chart(by_relationship),
+        }
+
+    def _verification(self) -> RenderJob:
+        html = render_template(
+            "pdf/verification.html",
+            **_common(self.content, False),
+            snapshot_id=self.snapshot.id,
+            made_on=format_day(self.snapshot.made_at.date().isoformat(), self.content.language),
+            count=len(self.content.rows),
+            versions=self.content.versions,
+            list_fingerprint=self.list_fingerprint,
+            verify_url=self.snapshot.verify_url,
+        )
+        return RenderJob(
+            html=html,
+            resources={"qr.svg": _qr_svg(self.snapshot.verify_url)},
+            pdf_variant=self._variant(),
+        )
+
+
+def footer_text(page: int, total: int, snapshot_id: str) -> str:
+    """The footer of every page, in the current language."""
+    return _("Page %(page)d of %(total)d · snapshot %(id)s", page=page, total=total, id=snapshot_id)
+
+
+def render_dossier(
+    content: DossierContent,
+    snapshot: Snapshot,
+    *,
+    landscape: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RenderedDossier:
+    """Render the dossier for a snapshot: parts in parallel, cached blocks reused, then assembled.
+
+    `progress` receives a percentage now and then.
+    """
+    config = current_app.config
+    folder = (
+        Path(config["DOSSIER_FOLDER"]) / "cache" / str(content.appeal.id) / content.edition.value
+    )
+    cache = BlockCache(folder)
+    layout = DossierLayout(content, snapshot, landscape=landscape, cache=cache)
+    layout.plan()
+
+    pending = [
+        (index, part)
+        for index, (part, _key) in enumerate(layout.parts)
+        if isinstance(part, RenderJob)
+    ]
+    # Stamps are a small share of the work; assembling is counted as the last tenth.
+    total_steps = len(pending) + 2
+    done = 0
+
+    def tick(_index: int) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(min(99, int(90 * done / total_steps)))
+
+    static_root = ROOT / "static"
+    rendered = render_many(
+        [job for _index, job in pending],
+        static_root=static_root,
+        processes=config["DOSSIER_PROCESSES"],
+        time_limit=config["DOSSIER_TIME_LIMIT"],
+        on_done=tick,
+    )
+    parts: list[bytes] = []
+    by_index = dict(zip((index for index, _job in pending), rendered, strict=True))
+    for index, (part, key) in enumerate(layout.parts):
+        pdf = by_index.get(index, part)
+        assert isinstance(pdf, bytes)
+        if key is not None and index in by_index:
+            cache.put(key, pdf)
+        parts.append(pdf)
+    cache.prune()
+
+    sizes = page_sizes(parts)
+    with force_locale(content.language):
+        footers = [footer_text(n, len(sizes), snapshot.id) for n in range(1, len(sizes) + 1)]
+    stamp_jobs = [
+        RenderJob(
+            html=footer_document(
+                footers[start : start + STAMP_PAGES_PER_JOB],
+                sizes[start : start + STAMP_PAGES_PER_JOB],
+                language=content.language,
+            )
+        )
+        for start in range(0, len(sizes), STAMP_PAGES_PER_JOB)
+    ]
+    stamps = render_many(
+        stamp_jobs,
+        static_root=static_root,
+        processes=config["DOSSIER_PROCESSES"],
+        time_limit=config["DOSSIER_TIME_LIMIT"],
+    )
+    if progress is not None:
+        progress(95)
+    pdf = assemble(parts, stamps)
+    return RenderedDossier(
+        pdf=pdf,
+        pages=len(sizes),
+        list_fingerprint=layout.list_fingerprint,
+        versions=[version.number for version in content.versions],
+        signature_count=len(content.rows),
+    )

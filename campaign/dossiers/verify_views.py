@@ -1,0 +1,68 @@
+"""The public verification page: does this copy match a dossier this site made?"""
+
+from flask import Blueprint, abort, current_app, render_template, request
+from werkzeug.datastructures import FileStorage
+
+from campaign.dossiers.forms import VerifyFileForm, VerifyForm
+from campaign.dossiers.models import DossierSnapshot, Edition
+from campaign.dossiers.operations import (
+    find_snapshot_by_file_hash,
+    find_snapshots,
+    sha256_of_stream,
+)
+from campaign.dossiers.rendering import edition_name
+from campaign.extensions import db, limiter
+
+bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+
+@bp.before_request
+def _allow_large_uploads() -> None:
+    # A dossier of thousands of signatories is far larger than any other form's upload.
+    request.max_content_length = current_app.config["VERIFY_MAX_BYTES"]
+
+
+def _uploaded_hash(upload: FileStorage) -> str:
+    return sha256_of_stream(upload.stream)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def index() -> tuple[str, int] | str:
+    """Check a copy (or a fingerprint) against every snapshot."""
+    form = VerifyForm()
+    if request.method == "GET":
+        return render_template("verify/index.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("verify/index.html", form=form), 400
+    if form.pdf.data:
+        file_hash = _uploaded_hash(form.pdf.data)
+        match = find_snapshot_by_file_hash(file_hash)
+        matches = [match] if match else []
+        checked = file_hash
+    else:
+        matches = find_snapshots(form.fingerprint.data)
+        checked = form.fingerprint.data
+    return render_template("verify/index.html", form=form, matches=matches, checked=checked)
+
+
+@bp.route("/<snapshot_id>", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def snapshot(snapshot_id: str) -> tuple[str, int] | str:
+    """What one snapshot is, and whether an uploaded copy is that very file."""
+    found = db.session.get(DossierSnapshot, snapshot_id)
+    if found is None:
+        abort(404)
+    form = VerifyFileForm()
+    result = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("verify/snapshot.html", snapshot=found, form=form), 400
+        result = _uploaded_hash(form.pdf.data) == found.file_sha256
+    return render_template("verify/snapshot.html", snapshot=found, form=form, result=result)
+
+
+@bp.app_template_global()
+def edition_label(edition: Edition) -> str:
+    """Name an edition on a page."""
+    return edition_name(edition)

@@ -1,0 +1,247 @@
+"""Rendered dossiers read back: signatories in order, pages, footers, images, CSV, PDF/A."""
+
+import hashlib
+import re
+
+import pytest
+
+from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
+from campaign.dossiers import rendering
+from campaign.dossiers.content import collect_content, csv_row
+from campaign.dossiers.models import DossierSnapshot, Edition
+from campaign.dossiers.operations import make_snapshot, snapshot_path
+from campaign.extensions import db
+from campaign.pdf import RenderTimeout
+from campaign.signatures.models import Display, SignatureStatus
+from tests.dossiers.pdftools import (
+    FOOTER,
+    attachments,
+    csv_rows,
+    flat,
+    image_count,
+    page_size_mm,
+    page_texts,
+    xmp,
+)
+
+
+def render(appeal, edition=Edition.submission, **options):
+    snapshot = make_snapshot(appeal, edition, user=None, **options)
+    db.session.commit()
+    return snapshot, snapshot_path(snapshot).read_bytes()
+
+
+@pytest.fixture
+def signed_appeal(open_appeal, make_signature):
+    """45 valid signatures (a few typed instead of drawn), one pending, one withdrawn."""
+    for n in range(45):
+        make_signature(
+            open_appeal, drawn=n % 9 != 4, typed_signature="Подпись" if n % 9 == 4 else ""
+        )
+    pending = make_signature(open_appeal, surname="Ожидающая")
+    pending.status = SignatureStatus.pending
+    withdrawn = make_signature(open_appeal, surname="Отозвавшая")
+    withdrawn.status = SignatureStatus.withdrawn
+    db.session.commit()
+    return open_appeal
+
+
+def test_submission_lists_every_valid_signatory_in_order(signed_appeal):
+    snapshot, pdf = render(signed_appeal)
+    text = flat(" ".join(page_texts(pdf)))
+    content = collect_content(signed_appeal, Edition.submission)
+    assert len(content.rows) == 45 == snapshot.signature_count
+    positions = [text.index(row.name) for row in content.rows]
+    assert positions == sorted(positions)
+    assert "Ожидающая" not in text
+    assert "Отозвавшая" not in text
+
+
+def test_every_page_says_page_x_of_y_and_the_snapshot(signed_appeal):
+    snapshot, pdf = render(signed_appeal)
+    pages = page_texts(pdf)
+    assert len(pages) == snapshot.pages > 5
+    for number, page in enumerate(pages, start=1):
+        footer = FOOTER.findall(page)
+        assert footer == [(str(number), str(len(pages)), snapshot.id)], page[-200:]
+
+
+def test_one_image_per_drawn_signature(signed_appeal):
+    _snapshot, pdf = render(signed_appeal)
+    drawn = sum(1 for n in range(45) if n % 9 != 4)
+    assert image_count(pdf) == drawn
+    assert "Подпись" in " ".join(page_texts(pdf))  # the typed ones
+
+
+def test_cover_letter_summary_annex_and_verification(signed_appeal):
+    snapshot, pdf = render(signed_appeal)
+    pages = [flat(page) for page in page_texts(pdf)]
+    version = signed_appeal.latest_version
+    cover = pages[0]
+    assert signed_appeal.title in cover
+    assert "The President" in cover and "Office of the President" in cover
+    assert "45" in cover and version.fingerprint in cover and snapshot.id in cover
+    assert "Зарема Представитель" in cover  # the representative, for the submission
+    assert "Договор 1973 года" in pages[1]
+    summary = next(page for page in pages if page.startswith("Сводка"))
+    assert "Чеченская Республика 45" in summary or "Чеченская республика 45" in summary
+    assert "мать 45" in summary
+    annex = " ".join(
+        page for page in pages if "Приложение: семьи" in page or "Где содержится" in page
+    )
+    assert "Ислам Налоев 17" in annex and "Багдад, тюрьма Русафа" in annex
+    verification = pages[-1]
+    assert verification.startswith("Проверка")
+    assert version.fingerprint in verification
+    assert snapshot.list_fingerprint in verification
+    assert f"https://campaign.test/verify/{snapshot.id}" in verification
+
+
+def test_fonts_are_embedded_and_metadata_set(signed_appeal):
+    import subprocess
+
+    snapshot, pdf = render(signed_appeal)
+    fonts = subprocess.run(
+        ["pdffonts", str(snapshot_path(snapshot))], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+    assert any("DejaVu" in line for line in fonts)
+    packet = xmp(pdf)
+    assert re.search(r"pdfaid:part(>|=\")3", packet)
+    assert re.search(r"pdfaid:conformance(>|=\")B", packet)
+    assert signed_appeal.title in packet
+    info = subprocess.run(
+        ["pdfinfo", str(snapshot_path(snapshot))], capture_output=True, text=True, check=True
+    ).stdout
+    assert signed_appeal.title in info
+    assert "Организаторы обращения" in info
+
+
+def test_attached_csv_is_the_table(signed_appeal):
+    snapshot, pdf = render(signed_appeal)
+    files = attachments(pdf)
+    assert list(files) == ["signatories.csv"]
+    data = files["signatories.csv"]
+    assert hashlib.sha256(data).hexdigest() == snapshot.list_fingerprint
+    rows = csv_rows(data)
+    content = collect_content(signed_appeal, Edition.submission)
+    assert rows[1:] == [csv_row(content, row) for row in content.rows]
+    text = flat(" ".join(page_texts(pdf)))
+    for cells in rows[1:]:
+        assert f"{cells[0]} {cells[1]}" in text  # number and name, as in the table
+
+
+def test_formula_looking_cells_are_neutralised(open_appeal, make_signature):
+    make_signature(open_appeal, surname='=HYPERLINK("http://x")', relative_name="+7 999")
+    _snapshot, pdf = render(open_appeal)
+    rows = csv_rows(attachments(pdf)["signatories.csv"])
+    assert rows[1][1].startswith("'=HYPERLINK")
+    assert rows[1][4] == "'+7 999"
+
+
+def test_signatures_on_two_versions(open_appeal, make_signature, make_user):
+    make_signature(open_appeal, surname="Перваяверсия")
+    update_appeal(
+        open_appeal,
+        AppealData(
+            title=open_appeal.title,
+            language="ru",
+            addressees=(AddresseeData("The President", "Office of the President"),),
+            body="Второй текст письма.",
+            closing="С уважением",
+        ),
+    )
+    publish_appeal(open_appeal, open_appeal.memberships[0].user)
+    db.session.commit()
+    make_signature(open_appeal, surname="Втораяверсия")
+    snapshot, pdf = render(open_appeal)
+    assert snapshot.versions == [1, 2]
+    text = flat(" ".join(page_texts(pdf)))
+    for version in open_appeal.versions:
+        assert text.count(version.fingerprint) >= 2  # cover, letter, verification
+    assert text.count("Договор 1973 года") == 1 and text.count("Второй текст письма.") == 1
+    assert re.search(r"Перваяверсия .*? 1 ", text) and re.search(r"Втораяверсия .*? 2 ", text)
+
+
+def test_landscape_table_pages(signed_appeal):
+    _snapshot, pdf = render(signed_appeal, landscape=True)
+    assert page_size_mm(pdf, 0) == (210, 297)
+    assert page_size_mm(pdf, 2) == (297, 210)
+    footers = [FOOTER.search(page) for page in page_texts(pdf)]
+    assert all(footers)
+
+
+def test_sheets_have_the_letter_and_one_line_per_signatory(signed_appeal):
+    snapshot, pdf = render(signed_appeal, Edition.sheets)
+    pages = page_texts(pdf)
+    text = flat(" ".join(pages))
+    assert "Договор 1973 года" in text
+    content = collect_content(signed_appeal, Edition.sheets)
+    for row in content.rows:
+        assert f"{row.number} {row.name}" in text
+    assert image_count(pdf) == 0
+    assert attachments(pdf) == {}
+    assert len(FOOTER.findall(text)) == snapshot.pages
+
+
+def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch):
+    render(signed_appeal)
+    jobs = []
+    real = rendering.render_many
+
+    def counting(parts, **options):
+        jobs.append(len(parts))
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", counting)
+    snapshot, pdf = render(signed_appeal)
+    # Front matter, summary, verification; no table or annex block: all were cached.
+    assert jobs[0] == 3
+    make_signature(signed_appeal, surname="Новаяподписантка")
+    jobs.clear()
+    snapshot, pdf = render(signed_appeal)
+    assert jobs[0] == 5  # and the last block of the table and of the annex
+    assert "Новаяподписантка" in flat(" ".join(page_texts(pdf)))
+    cached = list((snapshot_path(snapshot).parent.parent / "cache").rglob("*.pdf"))
+    assert len(cached) == 2  # the blocks no longer used are gone
+
+
+def test_public_edition_names_as_signers_chose(open_appeal, make_signature):
+    make_signature(open_appeal, surname="Полнаяфамилия", given_name="Аминат", display=Display.full)
+    make_signature(open_appeal, surname="Инициалова", given_name="Хава", display=Display.initials)
+    make_signature(open_appeal, surname="Скрытова", given_name="Седа", display=Display.hidden)
+    _snapshot, pdf = render(open_appeal, Edition.public)
+    text = flat(" ".join(page_texts(pdf)))
+    assert "Полнаяфамилия Аминат" in text
+    assert "Инициалова Х. Р." in text and "Хава" not in text
+    assert "Скрытова" not in text and "Седа" not in text
+    assert "имя скрыто" in text
+    assert image_count(pdf) == 0
+
+
+def test_a_letter_cannot_make_the_renderer_fetch_or_attach(make_appeal, make_signature):
+    body = (
+        "![x](http://127.0.0.1:9/track.png) ![y](file:///etc/passwd)\n\n"
+        "[passwd](file:///etc/passwd)\n\n"
+        '<link rel="attachment" href="file:///etc/passwd">\n\n'
+        "<style>@import url(http://127.0.0.1:9/a.css);</style>\n\n"
+        '<img src="http://127.0.0.1:9/x.png">'
+    )
+    appeal = make_appeal(language="ru", body=body)
+    publish_appeal(appeal, appeal.memberships[0].user)
+    db.session.commit()
+    make_signature(appeal)
+    _snapshot, pdf = render(appeal)
+    assert list(attachments(pdf)) == ["signatories.csv"]
+    assert b"root:x:0:0" not in pdf
+    assert image_count(pdf) == 1  # the signature, nothing from the letter
+    assert "@import" in flat(page_texts(pdf)[1])  # shown as text, not run
+
+
+def test_a_render_over_its_time_limit_leaves_no_snapshot(app, signed_appeal):
+    app.config["DOSSIER_TIME_LIMIT"] = 0.01
+    with pytest.raises(RenderTimeout):
+        make_snapshot(signed_appeal, Edition.submission, user=None)
+    db.session.rollback()
+    assert db.session.query(DossierSnapshot).count() == 0
+    assert not list((snapshot_path(DossierSnapshot(filename="x")).parent).glob("*/*.pdf"))

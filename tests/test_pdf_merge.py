@@ -1,0 +1,255 @@
+"""Assembling rendered parts into one PDF/A document and stamping footers afterwards."""
+
+import io
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import StreamObject
+
+from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
+from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, footer_document, page_sizes
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+CSV = PdfAttachment("signatures.csv", "n,ФИО\n1,Анна\n".encode(), "Signatures")
+A4 = (595.28, 841.89)
+
+
+def png(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 6), (seed * 40 % 256, 90, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def part(first: int, rows: int, *, landscape: bool = False, host: bool = False) -> RenderJob:
+    """A table of signatories, 8 rows per page, with a distinct image per row."""
+    size = "A4 landscape" if landscape else "A4"
+    body = "".join(
+        f"<tr><td>{n}</td><td>Подписант {n}</td><td><img src='app:///data/{n}.png'></td></tr>"
+        for n in range(first, first + rows)
+    )
+    html = (
+        f"<!DOCTYPE html><html lang=ru><head><style>@page {{ size: {size}; margin: 15mm }}"
+        "body { font: 9pt 'DejaVu Sans' } tr { height: 20mm; break-inside: avoid }"
+        "td { border: 0.5pt solid #999 } img { image-rendering: crisp-edges }</style></head>"
+        f"<body><table>{body}</table></body></html>"
+    )
+    resources = {f"{n}.png": png(n) for n in range(first, first + rows)}
+    if host:
+        return RenderJob(
+            html,
+            resources,
+            "pdf/a-3b",
+            (CSV,),
+            PdfMetadata("Досье «Обращение»", "Инициативная группа", "ru"),
+        )
+    return RenderJob(html, resources, "pdf/a-3b")
+
+
+@dataclass
+class Dossier:
+    parts: list[bytes]
+    sizes: list[tuple[float, float]]
+    footers: list[str]
+    pdf: bytes
+
+
+@pytest.fixture(scope="module")
+def dossier() -> Dossier:
+    """Host (portrait), a landscape part and a portrait part, stamped in two chunks."""
+    jobs = [part(1, 20, host=True), part(21, 10, landscape=True), part(31, 16)]
+    parts = render_many(jobs, static_root=STATIC, processes=2, time_limit=120)
+    sizes = page_sizes(parts)
+    footers = [f"Страница {i} из {len(sizes)} · снимок 3f9a-<b>&" for i in range(1, len(sizes) + 1)]
+    half = len(sizes) // 2
+    chunks = [
+        footer_document(footers[:half], sizes[:half], language="ru"),
+        footer_document(footers[half:], sizes[half:], language="ru"),
+    ]
+    stamps = render_many(
+        [RenderJob(html) for html in chunks], static_root=STATIC, processes=2, time_limit=120
+    )
+    return Dossier(parts, sizes, footers, assemble(parts, stamps))
+
+
+def poppler(*command: str) -> str:
+    """Run a poppler tool; it must not complain on stderr."""
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    assert result.stderr == ""
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def pdf_path(dossier, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("dossier") / "dossier.pdf"
+    path.write_bytes(dossier.pdf)
+    return str(path)
+
+
+def test_page_sizes_mix_portrait_and_landscape(dossier):
+    counts = [len(PdfReader(io.BytesIO(p)).pages) for p in dossier.parts]
+    assert all(count >= 2 for count in counts)
+    portrait, landscape = pytest.approx(A4, abs=0.01), pytest.approx(A4[::-1], abs=0.01)
+    assert dossier.sizes[: counts[0]] == [portrait] * counts[0]
+    assert dossier.sizes[counts[0] : counts[0] + counts[1]] == [landscape] * counts[1]
+
+
+def test_pages_are_concatenated_and_keep_their_sizes(dossier):
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    assert len(reader.pages) == sum(len(PdfReader(io.BytesIO(p)).pages) for p in dossier.parts)
+    assert page_sizes([dossier.pdf]) == dossier.sizes
+
+
+def test_each_page_shows_its_own_footer(dossier, pdf_path):
+    pages = poppler("pdftotext", "-layout", pdf_path, "-").split("\f")[:-1]
+    assert len(pages) == len(dossier.footers)
+    for text, footer in zip(pages, dossier.footers, strict=True):
+        assert footer in text
+        assert len(re.findall(r"Страница \d+ из", text)) == 1
+        assert "Подписант" in text
+
+
+def test_footers_are_bottom_centred(dossier, pdf_path):
+    bbox = poppler("pdftotext", "-bbox-layout", pdf_path, "-")
+    pages = re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', bbox, re.S)
+    assert len(pages) == len(dossier.footers)
+    for width, height, body in pages:
+        lines = re.findall(
+            r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>',
+            body,
+            re.S,
+        )
+        footer = [line for line in lines if ">Страница<" in line[4]]
+        assert len(footer) == 1
+        x_min, _, x_max, y_max = (float(v) for v in footer[0][:4])
+        assert (x_min + x_max) / 2 == pytest.approx(float(width) / 2, abs=1.5)
+        # The bottom of the line box sits about 8 mm above the bottom edge.
+        assert float(height) - y_max == pytest.approx(FOOTER_BOTTOM_MM * 72 / 25.4, abs=3)
+
+
+def test_footer_text_is_escaped(dossier):
+    html = footer_document(["<script>x</script> & y"], [A4], language="ru")
+    assert "<script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt; &amp; y" in html
+
+
+def test_footer_document_has_one_page_per_footer():
+    sizes = [A4, A4[::-1], A4[::-1], A4]
+    footers = [f"стр. {i}" for i in range(4)]
+    stamps = render_many(
+        [RenderJob(footer_document(footers, sizes, language="ru"))],
+        static_root=STATIC,
+        processes=0,
+        time_limit=0,
+    )
+    assert page_sizes(stamps) == [pytest.approx(size, abs=0.01) for size in sizes]
+    texts = [p.extract_text() for p in PdfReader(io.BytesIO(stamps[0])).pages]
+    assert texts == footers
+
+
+def test_footer_document_needs_a_size_per_footer():
+    with pytest.raises(ValueError):
+        footer_document(["a", "b"], [A4], language="ru")
+
+
+def test_host_attachment_is_the_only_one(dossier):
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    assert reader.attachments == {"signatures.csv": [CSV.data]}
+    catalog = reader.trailer["/Root"]
+    assert len(catalog["/AF"]) == 1
+    assert catalog["/AF"][0].get_object()["/AFRelationship"] == "/Data"
+    names = catalog["/Names"]["/EmbeddedFiles"]["/Names"]
+    assert names[1].get_object() == catalog["/AF"][0].get_object()
+
+
+def test_host_document_level_metadata_survives(dossier):
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    catalog = reader.trailer["/Root"]
+    assert reader.pdf_header == "%PDF-1.7"
+    assert catalog["/Lang"] == "ru"
+    assert catalog["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
+    assert "/DestOutputProfile" in catalog["/OutputIntents"][0]
+    xmp = reader.xmp_metadata
+    raw = xmp.stream.get_data()
+    assert b'pdfaid:part="3"' in raw
+    assert b'pdfaid:conformance="B"' in raw
+    info = reader.metadata
+    assert info.title == xmp.dc_title["x-default"] == "Досье «Обращение»"
+    assert info.author == xmp.dc_creator[0]
+    assert info.producer == xmp.pdf_producer == "WeasyPrint 70.0"
+    assert info.creation_date.astimezone(UTC).replace(tzinfo=None) == xmp.xmp_create_date
+    assert info.modification_date.astimezone(UTC).replace(tzinfo=None) == xmp.xmp_modify_date
+    assert b"pypdf" not in dossier.pdf
+
+
+def test_all_fonts_are_embedded_with_distinct_subset_names(pdf_path):
+    rows = poppler("pdffonts", pdf_path).splitlines()[2:]
+    assert rows
+    assert all(row.split()[-5] == "yes" for row in rows)
+    # Identical subsets may be shared; different subsets never share a tagged name.
+    reader = PdfReader(pdf_path)
+    programs: dict[str, set[bytes]] = {}
+    for pdf_page in reader.pages:
+        for resources in _resources(pdf_page["/Resources"].get_object()):
+            for font in resources.get("/Font", {}).get_object().values():
+                descendant = font.get_object()["/DescendantFonts"][0].get_object()
+                program = descendant["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+                programs.setdefault(descendant["/BaseFont"], set()).add(program)
+    assert all(len(found) == 1 for found in programs.values())
+
+
+def _resources(resources):
+    yield resources
+    for xobject in resources.get("/XObject", {}).get_object().values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+            yield from _resources(xobject["/Resources"].get_object())
+
+
+def test_identical_objects_are_stored_once(dossier):
+    # Every part embeds the same sRGB profile (a stream with /N 3 and no /Subtype).
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    objects = [reader.get_object(idnum) for idnum in reader.xref[0]]
+    profiles = [
+        obj
+        for obj in objects
+        if isinstance(obj, StreamObject) and obj.get("/N") == 3 and "/Subtype" not in obj
+    ]
+    assert len(profiles) == 1
+
+
+def test_poppler_renders_without_complaint(pdf_path, tmp_path):
+    poppler("pdftoppm", "-r", "10", "-png", pdf_path, str(tmp_path / "page"))
+    assert len(list(tmp_path.glob("page*.png"))) == len(PdfReader(pdf_path).pages)
+    poppler("pdfinfo", pdf_path)
+
+
+def test_stamp_count_must_match(dossier):
+    stamps = render_many(
+        [RenderJob(footer_document(["x"], [A4], language="ru"))],
+        static_root=STATIC,
+        processes=0,
+        time_limit=0,
+    )
+    with pytest.raises(ValueError):
+        assemble(dossier.parts, stamps)
+    with pytest.raises(ValueError):
+        assemble([], [])
+
+
+def test_stamp_size_must_match(dossier):
+    host = dossier.parts[0]
+    count = len(PdfReader(io.BytesIO(host)).pages)
+    stamps = render_many(
+        [RenderJob(footer_document(["x"] * count, [A4[::-1]] * count, language="ru"))],
+        static_root=STATIC,
+        processes=0,
+        time_limit=0,
+    )
+    with pytest.raises(ValueError):
+        assemble([host], stamps)

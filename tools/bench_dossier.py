@@ -1,0 +1,224 @@
+"""Benchmark the submission dossier: our block render against one naive WeasyPrint document.
+
+For each N (BENCH_SIZES, default 1000,5000,20000) it loads the demo appeal with N fictional
+signatories (`flask demo load --signatories N`) into a throw-away database, then measures, each
+in a fresh process: our render with an empty cache, our re-render after 1 % more signatures
+(the cache warm), and one WeasyPrint document holding the same content. Peak memory is the
+largest total resident size of the measured process and all its children (the render workers),
+sampled from /proc. BENCH_NAIVE_MAX skips the naive render above that N (it takes minutes).
+"""
+
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+FLASK = [PYTHON, "-m", "flask"]
+
+
+def _tree_rss(pid: int) -> int:
+    """Sum the resident memory (bytes) of a process and its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run a command; return its wall time, the peak memory of its process tree, its output."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    output, _ = process.communicate()
+    elapsed = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{output}")
+    return elapsed, peak, output
+
+
+def _pages(output: str) -> int:
+    found = re.search(r"pages\s+(\d+)", output)
+    return int(found.group(1)) if found else 0
+
+
+def bench(count: int, naive_max: int) -> list[tuple[str, float, int, int]]:
+    """Measure the three renders at one size."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="campaign-bench-") as folder:
+        env = {
+            **os.environ,
+            "FLASK_APP": "campaign",
+            "CAMPAIGN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
+            "CAMPAIGN_DOSSIER_FOLDER": f"{folder}/dossiers",
+            "CAMPAIGN_SECRET_KEY": "benchmark",
+        }
+        subprocess.run(
+            [*FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+        started = time.perf_counter()
+        subprocess.run(
+            [*FLASK, "demo", "load", "--signatories", str(count)],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        print(f"  demo load --signatories {count}: {time.perf_counter() - started:.1f} s")
+        slug = "vernite-nashikh-detei"
+        render = [*FLASK, "dossiers", "render", slug, "--edition", "submission"]
+        seconds, peak, output = measure(render, env)
+        results.append(("ours, cold cache", seconds, peak, _pages(output)))
+        more = max(1, count // 100)
+        subprocess.run([PYTHON, __file__, "--add", str(more)], env=env, cwd=ROOT, check=True)
+        seconds, peak, output = measure(render, env)
+        results.append((f"ours, +{more} signatures", seconds, peak, _pages(output)))
+        if count <= naive_max:
+            seconds, peak, output = measure([PYTHON, __file__, "--naive"], env)
+            results.append(("naive, one document", seconds, peak, _pages(output)))
+    return results
+
+
+def add_signatures(count: int) -> None:
+    """Add signatures signed now (the newest, at the end of the list), as new signers would."""
+    from sqlalchemy import select
+
+    from campaign import create_app
+    from campaign.appeals.models import Appeal
+    from campaign.demo_signatories import draw_signature, fictional_signatories
+    from campaign.extensions import db
+    from campaign.signatures.images import clean_png
+    from campaign.signatures.operations import SignData, sign_appeal
+
+    app = create_app()
+    with app.app_context():
+        appeal = db.session.scalar(select(Appeal).where(Appeal.slug == "vernite-nashikh-detei"))
+        for n, person in enumerate(fictional_signatories(count)):
+            data = SignData(
+                surname=person.surname,
+                given_name=person.given_name,
+                patronymic=person.patronymic,
+                region=person.region,
+                town=person.town,
+                relationship=person.relationship,
+                relative_name=person.relative_name,
+                relative_location=person.relative_location,
+                children=person.children,
+                display=person.display,
+                image=clean_png(draw_signature(10_000_000 + n)),
+            )
+            sign_appeal(appeal, data, consent="benchmark", confirm_within=None)
+        db.session.commit()
+
+
+def naive_render() -> None:
+    """Render the same content as one WeasyPrint document, page numbers by CSS counters."""
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+    from sqlalchemy import select
+
+    from campaign import ROOT as APP_ROOT
+    from campaign import create_app
+    from campaign.appeals.models import Appeal
+    from campaign.clock import utcnow
+    from campaign.dossiers.content import collect_content
+    from campaign.dossiers.models import Edition
+    from campaign.dossiers.rendering import BlockCache, DossierLayout, Snapshot
+    from campaign.extensions import db
+    from campaign.pdf import RenderJob, render_pdf
+
+    app = create_app()
+    with app.app_context(), app.test_request_context():
+        appeal = db.session.scalar(select(Appeal).where(Appeal.slug == "vernite-nashikh-detei"))
+        with force_locale(appeal.language):
+            content = collect_content(appeal, Edition.submission)
+            snapshot = Snapshot("0" * 20, utcnow(), "https://example.org/verify/x", "bench")
+            with tempfile.TemporaryDirectory() as empty:
+                layout = DossierLayout(
+                    content, snapshot, landscape=False, cache=BlockCache(Path(empty))
+                )
+                layout.plan()
+        jobs = [part for part, _key in layout.parts]
+        bodies = [re.search(r"<body[^>]*>(.*)</body>", job.html, re.S).group(1) for job in jobs]
+        head = jobs[0].html.split("<body", 1)[0]
+        footer = (
+            "<style>@page { @bottom-center { content: 'Страница ' counter(page) ' из ' "
+            "counter(pages); font-size: 7.5pt } }</style>"
+        )
+        html = head.replace("</head>", footer + "</head>")
+        html += '<body class="submission">' + "".join(bodies) + "</body></html>"
+        resources = {name: data for job in jobs for name, data in job.resources.items()}
+        pdf = render_pdf(
+            RenderJob(
+                html=html,
+                resources=resources,
+                pdf_variant=jobs[0].pdf_variant,
+                attachments=jobs[0].attachments,
+                metadata=jobs[0].metadata,
+            ),
+            APP_ROOT / "static",
+        )
+        print(f"pages {len(PdfReader(io.BytesIO(pdf)).pages)}")
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    if sys.argv[1:2] == ["--add"]:
+        add_signatures(int(sys.argv[2]))
+        return
+    if sys.argv[1:2] == ["--naive"]:
+        naive_render()
+        return
+    sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,5000,20000").split(",")]
+    naive_max = int(os.environ.get("BENCH_NAIVE_MAX", "20000"))
+    print(f"Submission dossier, {os.cpu_count()} CPUs; peak = process and its workers.")
+    rows = []
+    for count in sizes:
+        print(f"N = {count}")
+        for label, seconds, peak, pages in bench(count, naive_max):
+            rows.append((count, label, seconds, peak, pages))
+            print(f"  {label:<24} {seconds:7.1f} s {peak / 2**20:7.0f} MB {pages:6d} pages")
+    print()
+    print("| N | render | seconds | peak MB | pages | time vs naive |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for count, label, seconds, peak, pages in rows:
+        naive = next((r[2] for r in rows if r[0] == count and r[1].startswith("naive")), None)
+        ratio = f"{seconds / naive:.2f}" if naive else "n/a"
+        print(f"| {count} | {label} | {seconds:.1f} | {peak / 2**20:.0f} | {pages} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
