@@ -1,6 +1,7 @@
 """`flask dossiers ...`: render dossiers and manage the signing certificate."""
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -72,6 +73,7 @@ def render_command(
             bar.update(percent - shown["percent"])
             shown["percent"] = percent
 
+    started = time.perf_counter()
     try:
         snapshot = make_snapshot(
             appeal, Edition(edition), user=None, landscape=landscape, sign=sign, progress=progress
@@ -86,6 +88,7 @@ def render_command(
         if shown["percent"]:
             bar.update(100 - shown["percent"])
             bar.render_finish()
+    seconds = time.perf_counter() - started
     try:
         db.session.commit()
     except Exception:
@@ -97,6 +100,7 @@ def render_command(
     click.echo(f"edition         {snapshot.edition.value}")
     click.echo(f"signatories     {snapshot.signature_count}")
     click.echo(f"pages           {snapshot.pages}")
+    click.echo(f"seconds         {seconds:.1f}")
     click.echo(f"letter versions {', '.join(map(str, snapshot.versions))}")
     click.echo(f"list sha256     {snapshot.list_fingerprint}")
     click.echo(f"file sha256     {snapshot.file_sha256}")

@@ -44,9 +44,9 @@ from campaign.dossiers.pagination import (
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
 from campaign.pdf_merge import assemble, footer_document, page_sizes
 
-PAGES_PER_BLOCK = 10
-# The stamps (footers) are laid out in this many pages per job, in parallel.
-STAMP_PAGES_PER_JOB = 400
+# Small enough that new signatures re-render little, large enough to keep each block's own
+# start-up cost (style sheets, fonts) small.
+PAGES_PER_BLOCK = 6
 TEMPLATES = ("_base", "front", "table", "summary", "annex", "verification", "_bars")
 CHART_ITEMS = 12
 
@@ -440,15 +440,17 @@ def render_dossier(
     sizes = page_sizes(parts)
     with force_locale(content.language):
         footers = [footer_text(n, len(sizes), snapshot.id) for n in range(1, len(sizes) + 1)]
+    # The footers are laid out in one job per worker process, in parallel.
+    per_job = -(-len(sizes) // max(1, config["DOSSIER_PROCESSES"]))
     stamp_jobs = [
         RenderJob(
             html=footer_document(
-                footers[start : start + STAMP_PAGES_PER_JOB],
-                sizes[start : start + STAMP_PAGES_PER_JOB],
+                footers[start : start + per_job],
+                sizes[start : start + per_job],
                 language=content.language,
             )
         )
-        for start in range(0, len(sizes), STAMP_PAGES_PER_JOB)
+        for start in range(0, len(sizes), per_job)
     ]
     stamps = render_many(
         stamp_jobs,
