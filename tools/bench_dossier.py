@@ -60,7 +60,7 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
         nonlocal peak
         while process.poll() is None:
             peak = max(peak, _tree_rss(process.pid))
-            time.sleep(0.05)
+            time.sleep(0.25)  # reading /proc costs CPU the render would use
 
     sampler = threading.Thread(target=sample)
     sampler.start()

@@ -39,9 +39,25 @@ def main() -> None:
             page.click("table.list a")
             page.screenshot(path=outdir / f"show-{width}.png", full_page=True)
             appeal_url = page.url
-            for name in ("edit", "preview", "members", "settings"):
+            for name in ("edit", "preview", "members", "settings", "dossiers"):
                 page.goto(appeal_url + name)
                 page.screenshot(path=outdir / f"{name}-{width}.png", full_page=True)
+            page.goto(appeal_url + "dossiers")
+            page.click("#edition-1")  # the public edition
+            page.click("#submit")
+            page.screenshot(path=outdir / f"dossier-job-{width}.png", full_page=True)
+            page.wait_for_selector("a.button[href$='.pdf']", timeout=300_000)
+            page.screenshot(path=outdir / f"dossier-ready-{width}.png", full_page=True)
+            snapshot_page = page.locator("dd code.hash").first.inner_text()
+            page.goto(base + "/verify/")
+            page.fill("#fingerprint", snapshot_page)
+            page.click("#submit")
+            page.screenshot(path=outdir / f"verify-match-{width}.png", full_page=True)
+            page.goto(base + f"/verify/{snapshot_page}")
+            page.screenshot(path=outdir / f"verify-snapshot-{width}.png", full_page=True)
+            page.goto(base + "/verify/")
+            page.click("#submit")
+            page.screenshot(path=outdir / f"verify-error-{width}.png", full_page=True)
             page.goto(appeal_url + "diff?old=1&new=draft")
             page.screenshot(path=outdir / f"diff-{width}.png", full_page=True)
             page.goto(base + "/appeals/new")

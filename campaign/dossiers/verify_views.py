@@ -1,7 +1,10 @@
 """The public verification page: does this copy match a dossier this site made?"""
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from campaign.dossiers.forms import VerifyFileForm, VerifyForm
 from campaign.dossiers.models import DossierSnapshot, Edition
@@ -20,6 +23,19 @@ bp = Blueprint("verify", __name__, url_prefix="/verify")
 def _allow_large_uploads() -> None:
     # A dossier of thousands of signatories is far larger than any other form's upload.
     request.max_content_length = current_app.config["VERIFY_MAX_BYTES"]
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
+    # The body was not read, so there is nothing of it to keep in the form.
+    megabytes = current_app.config["VERIFY_MAX_BYTES"] / (1024 * 1024)
+    message = _(
+        "The file is larger than %(size)s MB: no dossier made here is.",
+        size=format_decimal(round(megabytes, 1)),
+    )
+    return render_template(
+        "verify/index.html", form=VerifyForm(formdata=None), too_large=message
+    ), 413
 
 
 def _uploaded_hash(upload: FileStorage) -> str:

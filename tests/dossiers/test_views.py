@@ -198,6 +198,16 @@ def test_verify_needs_a_file_or_a_fingerprint(client):
     assert 'value="' + "a" * 101 + '"' in too_long.get_data(as_text=True)
 
 
+def test_verify_refuses_a_file_over_the_limit(app, client):
+    # Small sizes: the test client keeps a body under 500 KB in memory (no temporary file).
+    app.config["VERIFY_MAX_BYTES"] = 100 * 1024
+    big = io.BytesIO(b"%PDF-1.7\n" + b"0" * (100 * 1024 + 10))
+    response = client.post("/verify/", data={"pdf": (big, "huge.pdf")})
+    assert response.status_code == 413
+    assert "The file is larger than 0.1 MB" in response.get_data(as_text=True)
+    assert '<form method="post" enctype="multipart/form-data"' in response.get_data(as_text=True)
+
+
 def test_verification_pages_show_no_private_data(client, snapshot, open_appeal):
     pages = [
         client.get(f"/verify/{snapshot.id}").get_data(as_text=True),
