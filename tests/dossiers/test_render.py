@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import subprocess
 
 import pytest
 
@@ -12,7 +13,9 @@ from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
 from campaign.pdf import RenderTimeout
-from campaign.signatures.models import Display, SignatureStatus
+from campaign.signatures.fields import DEFAULT_MODES
+from campaign.signatures.models import Display, FieldMode, SignatureStatus
+from campaign.signatures.operations import QuestionData, SettingsData, save_sign_form_settings
 from tests.dossiers.pdftools import (
     FOOTER,
     attachments,
@@ -98,7 +101,6 @@ def test_cover_letter_summary_annex_and_verification(signed_appeal):
 
 
 def test_fonts_are_embedded_and_metadata_set(signed_appeal):
-    import subprocess
 
     snapshot, pdf = render(signed_appeal)
     fonts = subprocess.run(
@@ -245,3 +247,60 @@ def test_a_render_over_its_time_limit_leaves_no_snapshot(app, signed_appeal):
     db.session.rollback()
     assert db.session.query(DossierSnapshot).count() == 0
     assert not list((snapshot_path(DossierSnapshot(filename="x")).parent).glob("*/*.pdf"))
+
+
+def test_public_edition_has_no_private_value(open_appeal, make_signature):
+    settings = save_sign_form_settings(
+        open_appeal,
+        SettingsData(
+            modes={
+                **DEFAULT_MODES,
+                "phone": FieldMode.optional,
+                "postal_address": FieldMode.optional,
+            },
+            regions=None,
+            relationships=["мать", "жена"],
+            confirm_email=False,
+            consent_text="",
+            questions=[
+                QuestionData("Секретный вопрос", "text", [], private=True, required=False),
+                QuestionData("Открытый вопрос", "text", [], private=False, required=False),
+            ],
+        ),
+    )
+    db.session.commit()
+    private_q, public_q = settings.questions
+    planted = {
+        "email": "zz-planted-mail@example.org",
+        "phone": "+79280000001",
+        "postal_address": "ул. Подброшенная, дом 99",
+        "helper_name": "Помощница Подброшенная",
+    }
+    make_signature(
+        open_appeal,
+        answers={private_q.id: "Ответ-тайна-42", public_q.id: "Ответ-открытый-7"},
+        **planted,
+    )
+    make_signature(open_appeal, surname="Невидимова", display=Display.hidden, town="Тайнокент")
+    _snapshot, public_pdf = render(open_appeal, Edition.public)
+    public_text = flat(" ".join(page_texts(public_pdf)))
+    public_csv = attachments(public_pdf)["signatories.csv"].decode()
+    secrets = [
+        *planted.values(),
+        "Ответ-тайна-42",
+        "Невидимова",
+        "Тайнокент",
+        "ул. Мира, 1",
+        "Зарема",
+    ]
+    for secret in secrets:
+        assert secret not in public_text, secret
+        assert secret not in public_csv, secret
+    assert "Ответ-открытый-7" in public_text and "Ответ-открытый-7" in public_csv
+    # The same values are in the submission edition: the search above can find them.
+    _snapshot, submission_pdf = render(open_appeal, Edition.submission)
+    submission_text = flat(" ".join(page_texts(submission_pdf)))
+    submission_csv = attachments(submission_pdf)["signatories.csv"].decode()
+    for found in ("ул. Подброшенная, дом 99", "Ответ-тайна-42", "Помощница Подброшенная"):
+        assert found in submission_text and found in submission_csv, found
+    assert "Невидимова" in submission_text and "Зарема" in submission_text
