@@ -1,10 +1,12 @@
 """Rendered dossiers read back: signatories in order, pages, footers, images, CSV, PDF/A."""
 
 import hashlib
+import io
 import re
 import subprocess
 
 import pytest
+from pypdf import PdfReader
 
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.dossiers import rendering
@@ -117,6 +119,8 @@ def test_fonts_are_embedded_and_metadata_set(signed_appeal):
     ).stdout
     assert signed_appeal.title in info
     assert "Организаторы обращения" in info
+    catalog = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert catalog["/Lang"] == "ru"
 
 
 def test_attached_csv_is_the_table(signed_appeal):
