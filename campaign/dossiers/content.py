@@ -177,7 +177,7 @@ def csv_columns(content: DossierContent) -> list[str]:
     with force_locale(content.language):
         columns = [
             _("Number"),
-            _("Name"),
+            _("Full name"),
             _("Region"),
             _("Relationship"),
             _("Relative concerned"),
