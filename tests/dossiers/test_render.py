@@ -308,3 +308,24 @@ def test_public_edition_has_no_private_value(open_appeal, make_signature):
     for found in ("ул. Подброшенная, дом 99", "Ответ-тайна-42", "Помощница Подброшенная"):
         assert found in submission_text and found in submission_csv, found
     assert "Невидимова" in submission_text and "Зарема" in submission_text
+
+
+def test_an_appeal_without_signatures_still_has_its_dossier(open_appeal):
+    snapshot, pdf = render(open_appeal)
+    assert snapshot.signature_count == 0 and snapshot.versions == [1]
+    text = flat(" ".join(page_texts(pdf)))
+    assert "Подписей нет." in text and "Договор 1973 года" in text
+    assert csv_rows(attachments(pdf)["signatories.csv"])[1:] == []
+
+
+def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature):
+    appeal = make_appeal(language="en")
+    publish_appeal(appeal, appeal.memberships[0].user)
+    db.session.commit()
+    make_signature(appeal)
+    snapshot, pdf = render(appeal)
+    pages = page_texts(pdf)
+    assert "DOSSIER FOR SUBMISSION" in pages[0]
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)} · snapshot {snapshot.id}" in page
+    assert "Full name" in flat(" ".join(pages))
