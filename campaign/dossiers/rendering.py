@@ -42,11 +42,13 @@ from campaign.dossiers.pagination import (
     signatory_pages,
 )
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
+from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_merge import assemble, footer_document, page_sizes
 
 # Small enough that new signatures re-render little, large enough to keep each block's own
 # start-up cost (style sheets, fonts) small.
 PAGES_PER_BLOCK = 6
+STOP_WORKERS_FROM_PAGES = 300
 TEMPLATES = ("_base", "front", "table", "summary", "annex", "verification", "_bars")
 CHART_ITEMS = 12
 
@@ -460,6 +462,10 @@ def render_dossier(
     )
     if progress is not None:
         progress(95)
+    if len(sizes) >= STOP_WORKERS_FROM_PAGES:
+        # Merging a big document holds it all in this process: the idle workers' memory is
+        # worth more now than the second it takes to start them again for the next render.
+        stop_render_workers()
     pdf = assemble(parts, stamps)
     return RenderedDossier(
         pdf=pdf,

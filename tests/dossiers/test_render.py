@@ -329,3 +329,13 @@ def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature)
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)} · snapshot {snapshot.id}" in page
     assert "Full name" in flat(" ".join(pages))
+
+
+def test_workers_are_stopped_before_merging_a_big_document(signed_appeal, monkeypatch):
+    from campaign import pdf as renderer
+
+    monkeypatch.setattr(rendering, "STOP_WORKERS_FROM_PAGES", 5)
+    snapshot, pdf = render(signed_appeal)
+    assert renderer.pool_pids() == []
+    assert len(page_texts(pdf)) == snapshot.pages > 5
+    render(signed_appeal)  # the next render starts them again
