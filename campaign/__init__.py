@@ -40,11 +40,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.demo import demo_cli
     from campaign.dossiers import organiser_views as dossier_pages  # noqa: F401  (appeals bp)
     from campaign.dossiers.cli import dossiers_cli
+    from campaign.dossiers.operations import forget_cached_blocks
     from campaign.dossiers.verify_views import bp as verify_bp
     from campaign.public.views import bp as public_bp
     from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
     from campaign.signatures.cli import signatures_cli
+    from campaign.signatures.operations import signature_withdrawn
     from campaign.signatures.views import bp as signatures_bp
+
+    signature_withdrawn.connect(forget_cached_blocks)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(appeals_bp)

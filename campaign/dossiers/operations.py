@@ -4,6 +4,7 @@ import hashlib
 import logging
 import re
 import secrets
+import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,12 @@ from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
-from campaign.dossiers.rendering import Snapshot, render_dossier, write_atomically
+from campaign.dossiers.rendering import (
+    Snapshot,
+    cache_folder,
+    render_dossier,
+    write_atomically,
+)
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
 from campaign.pdf import RenderError, RenderTimeout
@@ -33,6 +39,16 @@ _SNAPSHOT_ID = re.compile(r"[0-9a-f]{20}")
 
 class NothingToRender(Exception):
     """The appeal has no published letter yet."""
+
+
+def forget_cached_blocks(_sender: object, *, appeal_id: int, **_extra: object) -> None:
+    """Delete the cached table and annex blocks of an appeal (they hold signers' data).
+
+    Connected to signature_withdrawn: a withdrawn signer's name and address must not outlive
+    her withdrawal in a cache. Snapshots already made are records of what was submitted and
+    stay. The next render lays every block out afresh.
+    """
+    shutil.rmtree(cache_folder(appeal_id), ignore_errors=True)
 
 
 def new_snapshot_id() -> str:

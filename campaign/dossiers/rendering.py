@@ -111,11 +111,17 @@ def _layout_revision(language: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def cache_folder(appeal_id: int, edition: Edition | None = None) -> Path:
+    """Return where the blocks of an appeal's dossiers (of one edition, if given) are cached."""
+    folder = Path(current_app.config["DOSSIER_FOLDER"]) / "cache" / str(appeal_id)
+    return folder if edition is None else folder / edition.value
+
+
 class BlockCache:
     """PDFs of table and annex blocks on disk, by content fingerprint, per appeal and edition.
 
-    After each render only the blocks it used are kept, so rows of a withdrawn signature do not
-    linger here beyond the next render.
+    After each render only the blocks it used are kept; a withdrawal empties the appeal's
+    cache at once (operations.forget_cached_blocks).
     """
 
     def __init__(self, folder: Path) -> None:
@@ -399,10 +405,7 @@ def render_dossier(
     `progress` receives a percentage now and then.
     """
     config = current_app.config
-    folder = (
-        Path(config["DOSSIER_FOLDER"]) / "cache" / str(content.appeal.id) / content.edition.value
-    )
-    cache = BlockCache(folder)
+    cache = BlockCache(cache_folder(content.appeal.id, content.edition))
     layout = DossierLayout(content, snapshot, landscape=landscape, cache=cache)
     layout.plan()
 

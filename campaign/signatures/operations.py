@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from blinker import Namespace
 from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +27,10 @@ from campaign.signatures.models import (
     SignatureStatus,
     SignFormSettings,
 )
+
+_signals = Namespace()
+# Sent with appeal_id= once a signer's data is erased, for whatever else keeps copies of it.
+signature_withdrawn = _signals.signal("signature-withdrawn")
 
 
 class AppealNotOpen(Exception):
@@ -331,6 +336,7 @@ def withdraw_signature(token: str) -> None:
     signature.status = SignatureStatus.withdrawn
     signature.withdrawn_at = utcnow()
     db.session.flush()
+    signature_withdrawn.send(withdraw_signature, appeal_id=signature.appeal_id)
 
 
 def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> int:

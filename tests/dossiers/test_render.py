@@ -212,6 +212,36 @@ def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch)
     assert len(cached) == 2  # the blocks no longer used are gone
 
 
+def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal):
+    from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+
+    other = make_appeal()
+    publish_appeal(other, other.memberships[0].user)
+    other_signer = SignData(surname="Другая", given_name="Зарема", region="RU-IN")
+    sign_appeal(other, other_signer, consent="Consent", confirm_within=None)
+    snapshot, _pdf = render(signed_appeal)
+    render(other)
+    cache = snapshot_path(snapshot).parent.parent / "cache"
+    leaving = sign_appeal(
+        signed_appeal,
+        SignData(surname="Уходящая", given_name="Лейла", region="RU-CE"),
+        consent="Согласие",
+        confirm_within=None,
+    )
+    db.session.commit()
+    render(signed_appeal)
+    assert any("Уходящая" in flat(" ".join(page_texts(block.read_bytes())))
+               for block in (cache / str(signed_appeal.id)).rglob("*.pdf"))  # fmt: skip
+
+    withdraw_signature(leaving.withdraw_token)
+    db.session.commit()
+    assert not (cache / str(signed_appeal.id)).exists()
+    assert list((cache / str(other.id)).rglob("*.pdf"))  # other appeals keep theirs
+    snapshot, pdf = render(signed_appeal)
+    assert "Уходящая" not in flat(" ".join(page_texts(pdf)))
+    assert snapshot.signature_count == 45
+
+
 def test_public_edition_names_as_signers_chose(open_appeal, make_signature):
     make_signature(open_appeal, surname="Полнаяфамилия", given_name="Аминат", display=Display.full)
     make_signature(open_appeal, surname="Инициалова", given_name="Хава", display=Display.initials)
