@@ -1,4 +1,4 @@
-"""Assembling rendered parts into one PDF/A document and stamping footers afterwards."""
+"""Assembling rendered parts into one PDF/A document and drawing footers afterwards."""
 
 import io
 import re
@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from pypdf.generic import StreamObject
 
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
-from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, footer_document, page_sizes
+from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, glyph_sample_document, page_sizes
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CSV = PdfAttachment("signatures.csv", "n,ФИО\n1,Анна\n".encode(), "Signatures")
@@ -56,25 +56,29 @@ class Dossier:
     parts: list[bytes]
     sizes: list[tuple[float, float]]
     footers: list[str]
+    sample: bytes
     pdf: bytes
+
+
+def sample(text: str) -> bytes:
+    (pdf,) = render_many(
+        [RenderJob(glyph_sample_document(text, language="ru"))],
+        static_root=STATIC,
+        processes=0,
+        time_limit=0,
+    )
+    return pdf
 
 
 @pytest.fixture(scope="module")
 def dossier() -> Dossier:
-    """Host (portrait), a landscape part and a portrait part, stamped in two chunks."""
+    """Host (portrait), a landscape part and a portrait part, with footers drawn on them."""
     jobs = [part(1, 20, host=True), part(21, 10, landscape=True), part(31, 16)]
     parts = render_many(jobs, static_root=STATIC, processes=2, time_limit=120)
     sizes = page_sizes(parts)
     footers = [f"Страница {i} из {len(sizes)} · снимок 3f9a-<b>&" for i in range(1, len(sizes) + 1)]
-    half = len(sizes) // 2
-    chunks = [
-        footer_document(footers[:half], sizes[:half], language="ru"),
-        footer_document(footers[half:], sizes[half:], language="ru"),
-    ]
-    stamps = render_many(
-        [RenderJob(html) for html in chunks], static_root=STATIC, processes=2, time_limit=120
-    )
-    return Dossier(parts, sizes, footers, assemble(parts, stamps))
+    glyphs = sample("".join(footers))
+    return Dossier(parts, sizes, footers, glyphs, assemble(parts, footers, glyphs))
 
 
 def poppler(*command: str) -> str:
@@ -132,29 +136,33 @@ def test_footers_are_bottom_centred(dossier, pdf_path):
         assert float(height) - y_max == pytest.approx(FOOTER_BOTTOM_MM * 72 / 25.4, abs=3)
 
 
-def test_footer_text_is_escaped(dossier):
-    html = footer_document(["<script>x</script> & y"], [A4], language="ru")
+def test_glyph_sample_is_escaped_and_sets_each_character_apart():
+    html = glyph_sample_document("<script>x</script> & yy", language="ru")
     assert "<script>" not in html
-    assert "&lt;script&gt;x&lt;/script&gt; &amp; y" in html
+    assert "<p>&amp; / &lt; &gt; c i p r s t x y </p>" in html
 
 
-def test_footer_document_has_one_page_per_footer():
-    sizes = [A4, A4[::-1], A4[::-1], A4]
-    footers = [f"стр. {i}" for i in range(4)]
-    stamps = render_many(
-        [RenderJob(footer_document(footers, sizes, language="ru"))],
-        static_root=STATIC,
-        processes=0,
-        time_limit=0,
-    )
-    assert page_sizes(stamps) == [pytest.approx(size, abs=0.01) for size in sizes]
-    texts = [p.extract_text() for p in PdfReader(io.BytesIO(stamps[0])).pages]
-    assert texts == footers
+def test_footers_use_one_font_set_by_weasyprint(dossier, pdf_path):
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    footer_fonts = {
+        page["/Resources"]["/Font"]["/CampaignFooter"].get_object()["/BaseFont"]
+        for page in reader.pages
+    }
+    assert len(footer_fonts) == 1
+    assert footer_fonts.pop().endswith("+DejaVu-Sans")
 
 
-def test_footer_document_needs_a_size_per_footer():
+def test_footer_count_must_match(dossier):
     with pytest.raises(ValueError):
-        footer_document(["a", "b"], [A4], language="ru")
+        assemble(dossier.parts, dossier.footers[:-1], dossier.sample)
+    with pytest.raises(ValueError):
+        assemble([], [], dossier.sample)
+
+
+def test_a_character_missing_from_the_sample_is_refused(dossier):
+    footers = [*dossier.footers[:-1], "Страница Ж"]
+    with pytest.raises(ValueError, match="Ж"):
+        assemble(dossier.parts, footers, dossier.sample)
 
 
 def test_host_attachment_is_the_only_one(dossier):
@@ -227,29 +235,3 @@ def test_poppler_renders_without_complaint(pdf_path, tmp_path):
     poppler("pdftoppm", "-r", "10", "-png", pdf_path, str(tmp_path / "page"))
     assert len(list(tmp_path.glob("page*.png"))) == len(PdfReader(pdf_path).pages)
     poppler("pdfinfo", pdf_path)
-
-
-def test_stamp_count_must_match(dossier):
-    stamps = render_many(
-        [RenderJob(footer_document(["x"], [A4], language="ru"))],
-        static_root=STATIC,
-        processes=0,
-        time_limit=0,
-    )
-    with pytest.raises(ValueError):
-        assemble(dossier.parts, stamps)
-    with pytest.raises(ValueError):
-        assemble([], [])
-
-
-def test_stamp_size_must_match(dossier):
-    host = dossier.parts[0]
-    count = len(PdfReader(io.BytesIO(host)).pages)
-    stamps = render_many(
-        [RenderJob(footer_document(["x"] * count, [A4[::-1]] * count, language="ru"))],
-        static_root=STATIC,
-        processes=0,
-        time_limit=0,
-    )
-    with pytest.raises(ValueError):
-        assemble([host], stamps)

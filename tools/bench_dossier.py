@@ -152,7 +152,7 @@ def add_signatures(count: int) -> None:
 def naive_render() -> None:
     """Render the same content as one WeasyPrint document, page numbers by CSS counters."""
     from flask_babel import force_locale
-    from pypdf import PdfReader
+    from pikepdf import Pdf
     from sqlalchemy import select
 
     from campaign import ROOT as APP_ROOT
@@ -199,7 +199,8 @@ def naive_render() -> None:
         )
         # Like the command's figure: from the content gathered to the file in memory.
         print(f"seconds {time.perf_counter() - started:.1f}")
-        print(f"pages {len(PdfReader(io.BytesIO(pdf)).pages)}")
+        with Pdf.open(io.BytesIO(pdf)) as document:
+            print(f"pages {len(document.pages)}")
 
 
 def main() -> None:

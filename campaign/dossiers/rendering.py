@@ -3,7 +3,7 @@
 The signatory table and the annex are cut into blocks of whole pages. A block's PDF depends
 only on its rows, so it is cached under a fingerprint of them: after new signatures only the
 last blocks are rendered again. Page numbers ("page X of Y") and the snapshot id depend on the
-whole document, so they are stamped on every page after assembly rather than laid out in the
+whole document, so they are drawn on every page after assembly rather than laid out in the
 blocks.
 """
 
@@ -43,7 +43,7 @@ from campaign.dossiers.pagination import (
 )
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
 from campaign.pdf import shutdown as stop_render_workers
-from campaign.pdf_merge import assemble, footer_document, page_sizes
+from campaign.pdf_merge import assemble, glyph_sample_document, page_sizes
 
 # Small enough that new signatures re-render little, large enough to keep each block's own
 # start-up cost (style sheets, fonts) small.
@@ -414,8 +414,8 @@ def render_dossier(
         for index, (part, _key) in enumerate(layout.parts)
         if isinstance(part, RenderJob)
     ]
-    # Stamps are a small share of the work; assembling is counted as the last tenth.
-    total_steps = len(pending) + 2
+    # Footers and assembling are counted as the last tenth.
+    total_steps = len(pending) + 3
     done = 0
 
     def tick(_index: int) -> None:
@@ -424,9 +424,14 @@ def render_dossier(
         if progress is not None:
             progress(min(99, int(90 * done / total_steps)))
 
+    # The footers are drawn with the font WeasyPrint sets for a sample of their characters
+    # (which do not depend on the page count: all digits are in).
+    with force_locale(content.language):
+        characters = footer_text(0, 0, snapshot.id) + "0123456789"
+    sample_job = RenderJob(html=glyph_sample_document(characters, language=content.language))
     static_root = ROOT / "static"
-    rendered = render_many(
-        [job for _index, job in pending],
+    *rendered, glyph_sample = render_many(
+        [*(job for _index, job in pending), sample_job],
         static_root=static_root,
         processes=config["DOSSIER_PROCESSES"],
         time_limit=config["DOSSIER_TIME_LIMIT"],
@@ -442,37 +447,19 @@ def render_dossier(
         parts.append(pdf)
     cache.prune()
 
-    sizes = page_sizes(parts)
+    page_count = len(page_sizes(parts))
     with force_locale(content.language):
-        footers = [footer_text(n, len(sizes), snapshot.id) for n in range(1, len(sizes) + 1)]
-    # The footers are laid out in one job per worker process, in parallel.
-    per_job = -(-len(sizes) // max(1, config["DOSSIER_PROCESSES"]))
-    stamp_jobs = [
-        RenderJob(
-            html=footer_document(
-                footers[start : start + per_job],
-                sizes[start : start + per_job],
-                language=content.language,
-            )
-        )
-        for start in range(0, len(sizes), per_job)
-    ]
-    stamps = render_many(
-        stamp_jobs,
-        static_root=static_root,
-        processes=config["DOSSIER_PROCESSES"],
-        time_limit=config["DOSSIER_TIME_LIMIT"],
-    )
+        footers = [footer_text(n, page_count, snapshot.id) for n in range(1, page_count + 1)]
     if progress is not None:
         progress(95)
-    if len(sizes) >= STOP_WORKERS_FROM_PAGES:
+    if page_count >= STOP_WORKERS_FROM_PAGES:
         # Merging a big document holds it all in this process: the idle workers' memory is
         # worth more now than the second it takes to start them again for the next render.
         stop_render_workers()
-    pdf = assemble(parts, stamps)
+    pdf = assemble(parts, footers, glyph_sample)
     return RenderedDossier(
         pdf=pdf,
-        pages=len(sizes),
+        pages=page_count,
         list_fingerprint=layout.list_fingerprint,
         versions=[version.number for version in content.versions],
         signature_count=len(content.rows),

@@ -201,12 +201,12 @@ def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch)
 
     monkeypatch.setattr(rendering, "render_many", counting)
     snapshot, pdf = render(signed_appeal)
-    # Front matter, summary, verification; no table or annex block: all were cached.
-    assert jobs[0] == 3
+    # Front matter, summary, verification, the footers' glyphs; no table or annex block.
+    assert jobs[0] == 4
     make_signature(signed_appeal, surname="Новаяподписантка")
     jobs.clear()
     snapshot, pdf = render(signed_appeal)
-    assert jobs[0] == 5  # and the last block of the table and of the annex
+    assert jobs[0] == 6  # and the last block of the table and of the annex
     assert "Новаяподписантка" in flat(" ".join(page_texts(pdf)))
     cached = list((snapshot_path(snapshot).parent.parent / "cache").rglob("*.pdf"))
     assert len(cached) == 2  # the blocks no longer used are gone
