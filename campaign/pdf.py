@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import io
 import mimetypes
 import multiprocessing
 import multiprocessing.pool
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint.pdf
+from PIL import Image
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -45,6 +47,7 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _PDFA_CSS = "html { image-rendering: crisp-edges }"
 
 _ATTACHMENT_PREFIX = "/attachment/"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class _ClosingColorProfile(ColorProfile):
@@ -108,6 +111,10 @@ class RenderJob:
     pdf_variant: str | None = None
     attachments: tuple[PdfAttachment, ...] = ()
     metadata: PdfMetadata | None = None
+    # Paint transparent PNG resources onto white before layout. An image with transparency
+    # becomes two PDF objects (the image and its soft mask): on a table with an image per row,
+    # this halves the objects, which is most of the memory the final merge needs.
+    opaque_images: bool = False
 
 
 class AppFetcher(URLFetcher):
@@ -179,6 +186,20 @@ class AppFetcher(URLFetcher):
         return target.read_bytes(), _mime_type(target.name)
 
 
+def _on_white(data: bytes) -> bytes:
+    """Return a PNG painted onto white, without transparency; anything else unchanged."""
+    if not data.startswith(_PNG_MAGIC):
+        return data
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+        if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+            return data
+        painted = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        painted.alpha_composite(image.convert("RGBA"))
+    out = io.BytesIO()
+    painted.convert("RGB").save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
 @cache
 def _headers(mime_type: str) -> EmailMessage:
     # Parsing a header costs 1.5 ms (the email package's policy): once per type, not per image.
@@ -202,7 +223,10 @@ def _w3c_date(moment: datetime) -> str:
 
 def render_pdf(job: RenderJob, static_root: Path) -> bytes:
     """Render one job to PDF bytes in this process."""
-    fetcher = AppFetcher(static_root, job.resources, attachments=job.attachments)
+    resources = job.resources
+    if job.opaque_images:
+        resources = {name: _on_white(data) for name, data in resources.items()}
+    fetcher = AppFetcher(static_root, resources, attachments=job.attachments)
     options: dict[str, Any] = {"pdf_variant": job.pdf_variant}
     if job.pdf_variant and job.pdf_variant.startswith("pdf/a"):
         options["stylesheets"] = [CSS(string=_PDFA_CSS, url_fetcher=fetcher)]

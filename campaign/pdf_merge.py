@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from io import BytesIO
 
-from pikepdf import Array, Dictionary, Name, Object, Page, Pdf, Stream
+from pikepdf import Array, Dictionary, Name, Object, Page, Pdf, Stream, StreamDecodeLevel
 
 # Distance from the bottom edge of the page to the footer's descenders.
 FOOTER_BOTTOM_MM = 8
@@ -170,7 +170,7 @@ def assemble(parts: Sequence[bytes], footers: Sequence[str], glyph_sample: bytes
         _share_and_retag(host)
         output = BytesIO()
         # Only objects reachable from the trailer are written: the parts' catalogs are gone.
-        host.save(output, compress_streams=True)
+        host.save(output, compress_streams=True, stream_decode_level=StreamDecodeLevel.none)
     return output.getvalue()
 
 

@@ -209,6 +209,31 @@ def test_static_and_data_resources_are_embedded(static):
     assert len(images(pdf)) == 1
 
 
+def test_opaque_images_are_painted_onto_white_without_a_soft_mask(static):
+    drawing = Image.new("RGBA", (20, 10), (0, 0, 0, 0))
+    drawing.putpixel((3, 3), (16, 42, 67, 255))  # the pen's navy ink
+    buffer = io.BytesIO()
+    drawing.save(buffer, "PNG")
+    html = page('<img src="app:///data/s.png">')
+    resources = {"s.png": buffer.getvalue(), "x.png": png()}
+
+    def drawn(pdf: bytes) -> list:
+        return [
+            xobject.get_object()
+            for pdf_page in PdfReader(io.BytesIO(pdf)).pages
+            for xobject in pdf_page["/Resources"]["/XObject"].values()
+        ]
+
+    (masked,) = drawn(render(html, static, resources=resources))
+    assert "/SMask" in masked
+    (opaque,) = drawn(render(html, static, resources=resources, opaque_images=True))
+    assert "/SMask" not in opaque
+    assert opaque["/ColorSpace"] == "/DeviceRGB"
+    pixels = Image.frombytes("RGB", (20, 10), opaque.get_data())
+    assert pixels.getpixel((3, 3)) == (16, 42, 67)
+    assert pixels.getpixel((0, 0)) == (255, 255, 255)
+
+
 def test_project_static_root_serves_its_stylesheet():
     pdf = render(
         page("", '<link rel=stylesheet href="app:///static/css/site.css">'), ROOT / "static"

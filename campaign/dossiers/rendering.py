@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
+import weasyprint
 from babel.dates import format_date
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -97,11 +98,14 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 @cache
 def _layout_revision(language: str) -> str:
-    """Fingerprint what shapes a block besides its rows: templates, stylesheet, translations.
+    """Fingerprint what shapes a block besides its rows: code, templates, stylesheet, translations.
 
     A change to any of them (a new release) makes every cached block stale.
     """
     digest = hashlib.sha256()
+    for module in ("pdf.py", "dossiers/rendering.py", "dossiers/pagination.py"):
+        digest.update((ROOT / "campaign" / module).read_bytes())
+    digest.update(weasyprint.__version__.encode())
     for name in TEMPLATES:
         digest.update((ROOT / "templates" / "pdf" / f"{name}.html").read_bytes())
     digest.update((ROOT / "static" / "css" / "dossier.css").read_bytes())
@@ -340,7 +344,9 @@ class DossierLayout:
             several_versions=len(self.content.versions) > 1,
             format_day=partial(format_day, language=self.content.language),
         )
-        return RenderJob(html=html, resources=resources, pdf_variant=self._variant())
+        return RenderJob(
+            html=html, resources=resources, pdf_variant=self._variant(), opaque_images=True
+        )
 
     def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
         html = render_template(
@@ -446,6 +452,10 @@ def render_dossier(
             cache.put(key, pdf)
         parts.append(pdf)
     cache.prune()
+    # The jobs' HTML and images are no longer needed: free them before the merge, which holds
+    # the whole document.
+    layout.parts.clear()
+    del pending, rendered, by_index
 
     page_count = len(page_sizes(parts))
     with force_locale(content.language):
