@@ -198,9 +198,10 @@ def _share_and_retag(pdf: Pdf) -> None:
     for page in pdf.pages:
         for resources in _resources(page.obj.get("/Resources")):
             for font in resources.get("/Font", Dictionary()).values():
-                if font.is_indirect and font.objgen in fonts_done:
-                    continue
-                fonts_done.add(font.objgen)
+                if font.is_indirect:
+                    if font.objgen in fonts_done:
+                        continue
+                    fonts_done.add(font.objgen)
                 _share_font_program(font, programs)
             spaces = resources.get("/ColorSpace")
             if spaces is None or (spaces.is_indirect and spaces.objgen in spaces_done):
@@ -208,7 +209,7 @@ def _share_and_retag(pdf: Pdf) -> None:
             if spaces.is_indirect:
                 spaces_done.add(spaces.objgen)
             for key, space in list(spaces.items()):
-                if len(space) == 2 and space[0] == "/ICCBased":
+                if isinstance(space, Array) and len(space) == 2 and space[0] == "/ICCBased":
                     digest = hashlib.sha256(space[1].read_raw_bytes()).digest()
                     spaces[key] = [Name.ICCBased, profiles.setdefault(digest, space[1])]
 
