@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import tinycss2
 from PIL import Image
 from pypdf import PdfReader
 
@@ -28,6 +29,7 @@ from campaign.pdf import (
     pool_pids,
     render_many,
     render_pdf,
+    user_agent_subset,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +234,24 @@ def test_opaque_images_are_painted_onto_white_without_a_soft_mask(static):
     pixels = Image.frombytes("RGB", (20, 10), opaque.get_data())
     assert pixels.getpixel((3, 3)) == (16, 42, 67)
     assert pixels.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_user_agent_subset_keeps_the_rules_of_the_given_elements_only():
+    sheet = user_agent_subset(frozenset({"table", "tr", "td", "em"}))
+    parsed = tinycss2.parse_stylesheet(sheet, skip_whitespace=True)
+    rules: dict[str, str] = {}
+    for rule in parsed:
+        if rule.type == "qualified-rule":
+            for selector in tinycss2.serialize(rule.prelude).split(","):
+                rules[selector.strip()] = rules.get(selector.strip(), "") + tinycss2.serialize(
+                    rule.content
+                )
+    assert "display: table-cell" in rules["td"]
+    assert "display: table-row" in rules["tr"]
+    assert "font-style: italic" in rules["em"]
+    assert "th" not in rules and "li" not in rules and "body" not in rules
+    assert not any("[" in selector or ":" in selector for selector in rules)
+    assert any(rule.type == "at-rule" and rule.lower_at_keyword == "page" for rule in parsed)
 
 
 def test_project_static_root_serves_its_stylesheet():

@@ -50,6 +50,12 @@ from campaign.pdf_merge import assemble, glyph_sample_document, page_sizes
 # start-up cost (style sheets, fonts) small.
 PAGES_PER_BLOCK = 6
 STOP_WORKERS_FROM_PAGES = 300
+# Every element the table and annex templates (and _base) use: their blocks are laid out
+# with the user-agent rules for these alone (see RenderJob.user_agent_elements).
+BLOCK_ELEMENTS = (
+    "html", "head", "meta", "title", "link", "body", "section", "h2", "p", "div",
+    "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "span", "em", "img",
+)  # fmt: skip
 TEMPLATES = ("_base", "front", "table", "summary", "annex", "verification", "_bars")
 CHART_ITEMS = 12
 
@@ -345,7 +351,11 @@ class DossierLayout:
             format_day=partial(format_day, language=self.content.language),
         )
         return RenderJob(
-            html=html, resources=resources, pdf_variant=self._variant(), opaque_images=True
+            html=html,
+            resources=resources,
+            pdf_variant=self._variant(),
+            opaque_images=True,
+            user_agent_elements=BLOCK_ELEMENTS,
         )
 
     def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
@@ -356,7 +366,7 @@ class DossierLayout:
             columns=family_columns(),
             first=first,
         )
-        return RenderJob(html=html, pdf_variant=self._variant())
+        return RenderJob(html=html, pdf_variant=self._variant(), user_agent_elements=BLOCK_ELEMENTS)
 
     def _variant(self) -> str | None:
         return None if self.content.edition is Edition.sheets else "pdf/a-3b"

@@ -4,17 +4,20 @@ import hashlib
 import io
 import re
 import subprocess
+from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
 
+from campaign import ROOT
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
+from campaign.clock import utcnow
 from campaign.dossiers import rendering
 from campaign.dossiers.content import collect_content, csv_row
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
-from campaign.pdf import RenderTimeout
+from campaign.pdf import RenderTimeout, render_pdf
 from campaign.signatures.fields import DEFAULT_MODES
 from campaign.signatures.models import Display, FieldMode, SignatureStatus
 from campaign.signatures.operations import QuestionData, SettingsData, save_sign_form_settings
@@ -240,6 +243,35 @@ def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal
     snapshot, pdf = render(signed_appeal)
     assert "Уходящая" not in flat(" ".join(page_texts(pdf)))
     assert snapshot.signature_count == 45
+
+
+def raster(pdf: bytes, folder) -> list[bytes]:
+    """The pages as PNG images at 40 dpi."""
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-", str(folder / "p")], input=pdf, check=True)
+    pages = [path.read_bytes() for path in sorted(folder.glob("p-*.png"))]
+    assert pages
+    return pages
+
+
+@pytest.mark.parametrize("edition", list(Edition))
+def test_blocks_look_the_same_with_the_cut_down_user_agent_stylesheet(
+    signed_appeal, make_signature, edition, tmp_path
+):
+    make_signature(signed_appeal, display=Display.hidden)
+    make_signature(signed_appeal, display=Display.initials, helper_name="Соседка Аминат")
+    content = collect_content(signed_appeal, edition)
+    snapshot = rendering.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
+    cache = rendering.BlockCache(tmp_path / "cache")
+    layout = rendering.DossierLayout(content, snapshot, landscape=False, cache=cache)
+    layout.plan()
+    blocks = [part for part, key in layout.parts if key is not None]
+    assert blocks
+    for number, job in enumerate(blocks):
+        assert job.user_agent_elements == rendering.BLOCK_ELEMENTS
+        ours = raster(render_pdf(job, ROOT / "static"), tmp_path / f"ours{number}")
+        full = replace(job, user_agent_elements=())
+        assert ours == raster(render_pdf(full, ROOT / "static"), tmp_path / f"full{number}")
 
 
 def test_public_edition_names_as_signers_chose(open_appeal, make_signature):
