@@ -462,10 +462,6 @@ def render_dossier(
             cache.put(key, pdf)
         parts.append(pdf)
     cache.prune()
-    # The jobs' HTML and images are no longer needed: free them before the merge, which holds
-    # the whole document.
-    layout.parts.clear()
-    del pending, rendered, by_index
 
     page_count = len(page_sizes(parts))
     with force_locale(content.language):
