@@ -153,7 +153,7 @@ LOCATIONS = (
 )
 CHILDREN = ((0, 46), (1, 20), (2, 17), (3, 10), (4, 7))
 DISPLAYS = ((Display.initials, 70), (Display.full, 20), (Display.hidden, 10))
-INKS = ((20, 24, 60, 255), (15, 15, 15, 255), (25, 45, 120, 255))  # fmt: skip
+INKS = ((20, 24, 60), (15, 15, 15), (25, 45, 120))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -268,9 +268,12 @@ def _curve(anchors: list[tuple[float, float]], samples: int) -> list[tuple[float
 
 
 def draw_signature(seed: int) -> bytes:
-    """Draw a handwritten-looking signature, the same for the same seed, as a PNG."""
+    """Draw a handwritten-looking signature, the same for the same seed, as a PNG.
+
+    The ink is on white, as signing stores a drawn signature (signatures.images.clean_png).
+    """
     rng = random.Random(seed)  # noqa: S311 - a reproducible drawing, not a secret
-    image = Image.new("RGBA", (IMAGE_WIDTH, IMAGE_HEIGHT), (0, 0, 0, 0))
+    image = Image.new("RGB", (IMAGE_WIDTH, IMAGE_HEIGHT), (255, 255, 255))
     draw = ImageDraw.Draw(image)
     ink, width = rng.choice(INKS), rng.choice((2, 3))
     right, bottom = IMAGE_WIDTH - MARGIN, IMAGE_HEIGHT - MARGIN
@@ -305,7 +308,7 @@ def draw_signature(seed: int) -> bytes:
 
 
 def _png(image: Image.Image) -> bytes:
-    """Encode an RGBA image as PNG."""
+    """Encode an image as PNG."""
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=6)
     return out.getvalue()

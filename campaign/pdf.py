@@ -10,6 +10,7 @@ import multiprocessing
 import multiprocessing.pool
 import queue
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,13 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from functools import cache
+from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
+import cssselect2
 import tinycss2
+import weasyprint.images
 import weasyprint.pdf
 from PIL import Image
 from weasyprint import CSS, HTML, Attachment
@@ -63,6 +68,57 @@ class _ClosingColorProfile(ColorProfile):
             super().__init__(file_object, *args, **kwargs)
         finally:
             file_object.close()
+
+
+def plain_png_idat(data: bytes) -> bytes | None:
+    """Return a PNG's compressed pixel data if a PDF can take it as it is, else None.
+
+    That is an 8-bit, non-interlaced greyscale or RGB PNG without transparency: its IDAT
+    chunks, joined, are a FlateDecode stream with the PNG predictors.
+    """
+    if not data.startswith(_PNG_MAGIC):
+        return None
+    chunks, position = [], len(_PNG_MAGIC)
+    header = None
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if len(body) != length:
+            return None
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            chunks.append(body)
+        elif kind == b"tRNS":
+            return None
+        elif kind == b"IEND":
+            break
+        position += 12 + length
+    if header is None or len(header) != 13 or not chunks:
+        return None
+    depth, colour, compression, filtering, interlace = header[8:13]
+    if depth != 8 or colour not in (0, 2) or (compression, filtering, interlace) != (0, 0, 0):
+        return None
+    return b"".join(chunks)
+
+
+_weasyprint_png_data = weasyprint.images.RasterImage._get_png_data
+
+
+def _png_data(pillow_image: Image.Image) -> bytes:
+    # WeasyPrint decodes every PNG and encodes it again to take its IDAT chunks; a plain PNG's
+    # own chunks are the same pixels (a test compares the pages). WeasyPrint < 71 calls this
+    # with the image it opened from the file's bytes.
+    source = getattr(pillow_image, "fp", None)
+    if pillow_image.format == "PNG" and isinstance(source, io.BytesIO):
+        idat = plain_png_idat(source.getvalue())
+        if idat is not None:
+            return idat
+    return _weasyprint_png_data(pillow_image)
+
+
+weasyprint.images.RasterImage._get_png_data = staticmethod(_png_data)
 
 
 # WeasyPrint 70 opens its sRGB profile for every PDF/A document and never closes it: a
@@ -121,9 +177,10 @@ class RenderJob:
     # this halves the objects, which is most of the memory the final merge needs.
     opaque_images: bool = False
     # The HTML elements the document uses, when it is markup of our own: WeasyPrint's
-    # user-agent stylesheet is then cut down to the rules for those elements. Matching every
-    # element against the whole stylesheet is a fifth of a table's render; the result is the
-    # same (a test compares the pages).
+    # user-agent stylesheet is then cut down to the rules for those elements (matching every
+    # element against the whole stylesheet is a fifth of a table's render), and the markup is
+    # read by a plain parser (tinyhtml5, a whole HTML5 parser in Python, is a tenth). The
+    # result is the same (a test compares the pages).
     user_agent_elements: tuple[str, ...] = ()
 
 
@@ -196,10 +253,89 @@ class AppFetcher(URLFetcher):
         return target.read_bytes(), _mime_type(target.name)
 
 
+_VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+
+
+class NotOwnMarkup(ValueError):
+    """The markup is not the plain, well-nested HTML of the elements it was said to use."""
+
+
+class _OwnMarkupParser(HTMLParser):
+    def __init__(self, elements: frozenset[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements = elements
+        self.builder = ElementTree.TreeBuilder()
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.elements or (not self.open and tag != "html"):
+            raise NotOwnMarkup(f"element {tag[:20]!r}")
+        self.builder.start(tag, {name: value or "" for name, value in attrs})
+        if tag in _VOID_ELEMENTS:
+            self.builder.end(tag)
+        else:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID_ELEMENTS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_ELEMENTS:
+            return
+        if not self.open or self.open.pop() != tag:
+            raise NotOwnMarkup(f"end tag {tag[:20]!r} out of place")
+        self.builder.end(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self.open:
+            self.builder.data(data)
+        elif data.strip():
+            raise NotOwnMarkup("text outside <html>")
+
+    def unknown_decl(self, data: str) -> None:
+        raise NotOwnMarkup("declaration")
+
+    def handle_pi(self, data: str) -> None:
+        raise NotOwnMarkup("processing instruction")
+
+
+def own_markup_tree(markup: str, elements: frozenset[str]) -> ElementTree.Element:
+    """Parse markup of our own: well-nested HTML using only elements, with head and body.
+
+    Raise NotOwnMarkup for anything else (an HTML5 parser would repair it; this one refuses).
+    """
+    parser = _OwnMarkupParser(elements)
+    parser.feed(markup)
+    parser.close()
+    if parser.open:
+        raise NotOwnMarkup(f"{parser.open[-1][:20]!r} left open")
+    root = parser.builder.close()
+    if [child.tag for child in root] != ["head", "body"]:
+        raise NotOwnMarkup("<html> must hold <head> and <body>")
+    return root
+
+
 class _HTML(HTML):
     """WeasyPrint's HTML with, optionally, a user-agent stylesheet of our choosing."""
 
     user_agent: CSS | None = None
+
+    @classmethod
+    def from_tree(cls, root: ElementTree.Element, *, url_fetcher: URLFetcher) -> _HTML:
+        """Make the document of an already parsed tree (HTML.__init__ without its parser)."""
+        document = cls.__new__(cls)
+        document.base_url = BASE_URL
+        document.url_fetcher = url_fetcher
+        document.media_type = "print"
+        document.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+            root, content_language=None
+        )
+        document.etree_element = document.wrapper_element.etree_element
+        return document
 
     def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
         # WeasyPrint asks the document for its user-agent stylesheets (weasyprint < 71).
@@ -292,9 +428,12 @@ def render_pdf(job: RenderJob, static_root: Path) -> bytes:
     options: dict[str, Any] = {"pdf_variant": job.pdf_variant}
     if job.pdf_variant and job.pdf_variant.startswith("pdf/a"):
         options["stylesheets"] = [CSS(string=_PDFA_CSS, url_fetcher=fetcher)]
-    html = _HTML(string=job.html, base_url=BASE_URL, url_fetcher=fetcher)
     if job.user_agent_elements:
-        html.user_agent = _user_agent_sheet(frozenset(job.user_agent_elements))
+        elements = frozenset(job.user_agent_elements)
+        html = _HTML.from_tree(own_markup_tree(job.html, elements), url_fetcher=fetcher)
+        html.user_agent = _user_agent_sheet(elements)
+    else:
+        html = _HTML(string=job.html, base_url=BASE_URL, url_fetcher=fetcher)
     document = html.render(**options)
 
     # Attachments come only from the job: <link rel=attachment> and <a rel=attachment> in the
@@ -399,6 +538,22 @@ def shutdown() -> None:
     """Stop the worker pool now; the next render_many starts a new one."""
     with _pool_lock:
         _discard_pool()
+
+
+def start_workers(processes: int) -> None:
+    """Start the worker pool in the background unless it runs, for a render about to begin.
+
+    Starting it (the fork server imports WeasyPrint) takes about a second, which can overlap
+    with reading the data. render_many waits for it; should it fail, render_many starts one.
+    """
+    if processes == 0:
+        return
+
+    def start() -> None:
+        with _pool_lock:
+            _get_pool(processes)
+
+    threading.Thread(target=start, name="render-workers-start", daemon=True).start()
 
 
 def render_many(

@@ -9,6 +9,7 @@ from campaign.appeals.models import Appeal, AppealVersion
 from campaign.appeals.operations import region_counts, signature_counts
 from campaign.demo import DEMO_EMAIL, DEMO_SLUG
 from campaign.extensions import db
+from campaign.pdf import plain_png_idat
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_RELATIONSHIPS
 from campaign.signatures.images import PNG_MAGIC, clean_png
 from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
@@ -83,6 +84,8 @@ def test_demo_signatories_are_valid_signed_and_counted(runner):
     # A PNG the app itself would accept and re-encode from a signer.
     assert (clean_png(pngs[0]).width, clean_png(pngs[0]).height) == (300, 100)
     assert all(len(png) < 4096 for png in pngs)
+    # On white, as signing stores a drawn signature: the dossier embeds them as they are.
+    assert all(plain_png_idat(png) is not None for png in pngs)
 
     relationships = set(DEFAULT_RELATIONSHIPS["ru"])
     for s in signatures:

@@ -9,10 +9,12 @@ import sys
 import threading
 import time
 import urllib.request
+import zlib
 from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pikepdf
 import pytest
 import tinycss2
 from PIL import Image
@@ -20,15 +22,19 @@ from pypdf import PdfReader
 
 from campaign.pdf import (
     AppFetcher,
+    NotOwnMarkup,
     PdfAttachment,
     PdfMetadata,
     RefusedURL,
     RenderError,
     RenderJob,
     RenderTimeout,
+    own_markup_tree,
+    plain_png_idat,
     pool_pids,
     render_many,
     render_pdf,
+    start_workers,
     user_agent_subset,
 )
 
@@ -234,6 +240,117 @@ def test_opaque_images_are_painted_onto_white_without_a_soft_mask(static):
     pixels = Image.frombytes("RGB", (20, 10), opaque.get_data())
     assert pixels.getpixel((3, 3)) == (16, 42, 67)
     assert pixels.getpixel((0, 0)) == (255, 255, 255)
+
+
+def encoded(image: Image.Image, **save) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **save)
+    return buffer.getvalue()
+
+
+def idat(data: bytes) -> bytes:
+    chunks, position = [], 8
+    while position < len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        if data[position + 4 : position + 8] == b"IDAT":
+            chunks.append(data[position + 8 : position + 8 + length])
+        position += 12 + length
+    return b"".join(chunks)
+
+
+def noise(mode: str) -> Image.Image:
+    return Image.frombytes(
+        mode, (37, 11), bytes((i * 97 + i // 7) % 256 for i in range(37 * 11 * len(mode)))
+    )
+
+
+def with_header_byte(data: bytes, offset: int, value: int) -> bytes:
+    """Change a byte of the IHDR chunk (offset counted from the start of the file)."""
+    changed = data[:offset] + bytes([value]) + data[offset + 1 :]
+    crc = zlib.crc32(changed[12:29]).to_bytes(4, "big")
+    return changed[:29] + crc + changed[33:]
+
+
+def test_plain_png_idat_takes_only_what_a_pdf_can_use_as_it_is():
+    rgb, grey = encoded(noise("RGB")), encoded(noise("L"), optimize=True)
+    assert plain_png_idat(rgb) == idat(rgb) and plain_png_idat(grey) == idat(grey)
+    for refused in (
+        encoded(noise("RGBA")),
+        encoded(noise("LA")),
+        encoded(noise("RGB").convert("P")),
+        encoded(noise("RGB"), transparency=(0, 0, 0)),
+        encoded(noise("L").convert("1")),
+        encoded(noise("L").convert("I;16")),
+        with_header_byte(rgb, 28, 1),  # interlaced
+        rgb[:40],
+        b"GIF89a" + rgb[6:],
+        b"",
+    ):
+        assert plain_png_idat(refused) is None
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_plain_png_is_embedded_as_it_is_with_the_same_pixels(static, mode):
+    picture = noise(mode)
+    data = encoded(picture, optimize=True)
+    pdf = render(page('<img src="app:///data/x.png">'), static, resources={"x.png": data})
+    with pikepdf.Pdf.open(io.BytesIO(pdf)) as parsed:
+        (raw,) = parsed.pages[0].Resources.XObject.values()
+        assert raw.read_raw_bytes() == idat(data)  # the file's own compressed pixels
+    (xobject,) = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/XObject"].values()
+    xobject = xobject.get_object()
+    assert xobject["/ColorSpace"] == ("/DeviceRGB" if mode == "RGB" else "/DeviceGray")
+    assert xobject.get_data() == picture.tobytes()
+
+
+def test_other_pngs_are_still_re_encoded_by_weasyprint(static):
+    palette = noise("RGB").quantize(16)
+    pdf = render(
+        page('<img src="app:///data/x.png">'), static, resources={"x.png": encoded(palette)}
+    )
+    (xobject,) = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/XObject"].values()
+    assert xobject.get_object().get_data() == palette.convert("RGB").tobytes()
+
+
+OWN = frozenset({"html", "head", "title", "meta", "body", "p", "em", "img"})
+
+
+def test_own_markup_is_parsed_into_the_tree_weasyprint_lays_out():
+    root = own_markup_tree(
+        '<!doctype html>\n<html lang="ru"><head><meta charset="utf-8"><title>T</title></head>'
+        '<body class="x"><p data-a>№&nbsp;1 &lt;b&gt; &#34;<em>ok</em></p>'
+        '<img src="a.png" alt=""></body></html>\n',
+        OWN,
+    )
+    assert root.tag == "html" and root.get("lang") == "ru"
+    head, body = root
+    assert [child.tag for child in head] == ["meta", "title"]
+    paragraph, image = body
+    assert paragraph.get("data-a") == ""
+    assert paragraph.text == '№\xa01 <b> "' and paragraph[0].text == "ok"
+    assert image.get("src") == "a.png" and len(image) == 0
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<html><head></head><body><script>x()</script></body></html>",  # not among the elements
+        "<html><head></head><body><p><em>x</p></em></body></html>",  # badly nested
+        "<html><head></head><body><p>x</body></html>",  # left open
+        "<html><head></head><body></body></html><p>x</p>",  # after the root
+        "stray<html><head></head><body></body></html>",  # text outside the root
+        "<html><body><p>x</p></body></html>",  # no head
+        "<html><head></head><body></body>",  # the root left open
+    ],
+)
+def test_own_markup_parser_refuses_what_it_would_have_to_repair(markup):
+    with pytest.raises(NotOwnMarkup):
+        own_markup_tree(markup, OWN)
+
+
+def test_a_job_of_own_markup_that_is_not_fails(static):
+    with pytest.raises(NotOwnMarkup):
+        render(page("<table></table>"), static, user_agent_elements=tuple(OWN))
 
 
 def test_user_agent_subset_keeps_the_rules_of_the_given_elements_only():
@@ -446,6 +563,21 @@ def test_time_limit_kills_the_workers_and_the_next_call_works():
     pdfs = render_many([_job("after")], static_root=ROOT / "static", processes=2, time_limit=60)
     assert "after" in text(pdfs[0])
     assert set(pool_pids()).isdisjoint(workers)
+
+
+def test_workers_started_ahead_serve_the_next_render():
+    render_many([_job("warm")], static_root=ROOT / "static", processes=1, time_limit=60)
+    start_workers(2)
+    deadline = time.monotonic() + 30
+    while len(pool_pids()) != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = pool_pids()
+    assert len(started) == 2
+    pdfs = render_many([_job("next")], static_root=ROOT / "static", processes=2, time_limit=60)
+    assert "next" in text(pdfs[0])
+    assert pool_pids() == started
+    start_workers(0)  # rendering in process: nothing to start
+    assert pool_pids() == started
 
 
 def test_worker_failure_is_a_short_render_error():

@@ -24,6 +24,7 @@ from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobSt
 from campaign.dossiers.rendering import (
     Snapshot,
     cache_folder,
+    prepare_render,
     render_dossier,
     write_atomically,
 )
@@ -101,6 +102,7 @@ def _make_snapshot(
     signing = signing_settings(current_app.config) if sign else None
     snapshot_id = new_snapshot_id()
     made_at = utcnow()
+    prepare_render()
     content = collect_content(appeal, edition)
     rendered = render_dossier(
         content,

@@ -42,7 +42,7 @@ from campaign.dossiers.pagination import (
     signatory_columns,
     signatory_pages,
 )
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
+from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
 from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_merge import assemble, glyph_sample_document, page_sizes
 
@@ -407,6 +407,11 @@ class DossierLayout:
 def footer_text(page: int, total: int, snapshot_id: str) -> str:
     """The footer of every page, in the current language."""
     return _("Page %(page)d of %(total)d · snapshot %(id)s", page=page, total=total, id=snapshot_id)
+
+
+def prepare_render() -> None:
+    """Get the render workers going while the caller gathers a dossier's content."""
+    start_workers(current_app.config["DOSSIER_PROCESSES"])
 
 
 def render_dossier(

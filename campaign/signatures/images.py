@@ -1,4 +1,4 @@
-"""Drawn signatures: accept only a small, real PNG, and keep only its pixels."""
+"""Drawn signatures: accept only a small, real PNG, and keep only its pixels, on white."""
 
 import base64
 import binascii
@@ -42,7 +42,11 @@ def decode_data_url(value: str) -> bytes:
 
 
 def clean_png(data: bytes) -> CleanImage:
-    """Check the PNG header before decoding, then decode and re-encode to drop everything else."""
+    """Check the PNG header before decoding, then decode and re-encode to drop everything else.
+
+    The pixels are kept painted onto white, without transparency: the dossier embeds such a PNG
+    as it is (one image object, no soft mask, nothing decoded or re-encoded at each render).
+    """
     if len(data) > MAX_BYTES:
         raise InvalidImage("too large")
     if len(data) < 33 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
@@ -64,5 +68,8 @@ def clean_png(data: bytes) -> CleanImage:
         raise InvalidImage("undecodable") from exc
     out = io.BytesIO()
     # A fresh image from the pixels alone: no text chunks, profiles or trailing data survive.
-    Image.frombytes("RGBA", pixels.size, pixels.tobytes()).save(out, format="PNG", optimize=True)
+    fresh = Image.frombytes("RGBA", pixels.size, pixels.tobytes())
+    on_white = Image.new("RGBA", fresh.size, (255, 255, 255, 255))
+    on_white.alpha_composite(fresh)
+    on_white.convert("RGB").save(out, format="PNG", optimize=True)
     return CleanImage(out.getvalue(), width, height)

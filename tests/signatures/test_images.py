@@ -42,10 +42,16 @@ def test_a_real_png_is_re_encoded():
     with Image.open(io.BytesIO(clean.png)) as image:
         assert image.format == "PNG"
         assert image.size == (300, 100)
-        # The pixels survive re-encoding.
+        # The pixels survive re-encoding, painted onto white: no transparency is left.
         image.load()
+        assert image.mode == "RGB"
+        assert "transparency" not in image.info
         with Image.open(io.BytesIO(original)) as before:
-            assert image.convert("RGBA").tobytes() == before.convert("RGBA").tobytes()
+            expected = Image.new("RGBA", before.size, (255, 255, 255, 255))
+            expected.alpha_composite(before.convert("RGBA"))
+            assert image.tobytes() == expected.convert("RGB").tobytes()
+        assert image.getpixel((0, 0)) == (255, 255, 255)  # transparent in the upload
+        assert image.getpixel((60, 20)) == (0, 0, 0)  # the ink
 
 
 def test_text_chunks_are_dropped():
