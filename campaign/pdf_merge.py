@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from io import BytesIO
+from typing import BinaryIO
 
 from pikepdf import Array, Dictionary, Name, Object, Page, Pdf, Stream, StreamDecodeLevel
 
@@ -40,11 +41,18 @@ def _size(page: Page) -> tuple[float, float]:
     return right - left, top - bottom
 
 
-def page_sizes(parts: Sequence[bytes]) -> list[tuple[float, float]]:
-    """Return the (width, height) in points of every page of parts, in order."""
+def _open(part: bytes | BinaryIO) -> Pdf:
+    if isinstance(part, bytes):
+        return Pdf.open(BytesIO(part))
+    part.seek(0)
+    return Pdf.open(part)
+
+
+def page_sizes(parts: Sequence[bytes | BinaryIO]) -> list[tuple[float, float]]:
+    """Return the (width, height) in points of every page of parts (PDFs or their files)."""
     sizes = []
     for part in parts:
-        with Pdf.open(BytesIO(part)) as pdf:
+        with _open(part) as pdf:
             sizes.extend(_size(page) for page in pdf.pages)
     return sizes
 
@@ -131,8 +139,10 @@ class _FooterFont:
         ).encode()
 
 
-def assemble(parts: Sequence[bytes], footers: Sequence[str], glyph_sample: bytes) -> bytes:
-    """Concatenate parts (parts[0] is the host) and draw footers[i] at the foot of page i.
+def assemble(
+    parts: Sequence[bytes | BinaryIO], footers: Sequence[str], glyph_sample: bytes
+) -> bytes:
+    """Concatenate parts (PDFs or their files; parts[0] is the host), draw footers[i] on page i.
 
     glyph_sample is the rendered glyph_sample_document() of the footers' characters.
     """
@@ -144,9 +154,9 @@ def assemble(parts: Sequence[bytes], footers: Sequence[str], glyph_sample: bytes
         raise ValueError("nothing to assemble")
     with ExitStack() as stack:
         # qpdf copies foreign streams lazily: every source stays open until the file is written.
-        host = stack.enter_context(Pdf.open(BytesIO(parts[0])))
+        host = stack.enter_context(_open(parts[0]))
         for part in parts[1:]:
-            host.pages.extend(stack.enter_context(Pdf.open(BytesIO(part))).pages)
+            host.pages.extend(stack.enter_context(_open(part)).pages)
         if len(footers) != len(host.pages):
             raise ValueError(f"{len(footers)} footers for {len(host.pages)} pages")
         sample = stack.enter_context(Pdf.open(BytesIO(glyph_sample)))

@@ -13,11 +13,12 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Self
 
 import segno
 import weasyprint
@@ -137,22 +138,32 @@ class BlockCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.used: set[str] = set()
+        self._open = ExitStack()
 
-    def get(self, key: str) -> bytes | None:
-        """Return a cached block, or None."""
-        path = self.folder / f"{key}.pdf"
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get(self, key: str) -> BinaryIO | None:
+        """Return a cached block's file, open (it stays readable should the cache be emptied)."""
         try:
-            data = path.read_bytes()
+            handle = self._open.enter_context((self.folder / f"{key}.pdf").open("rb"))
         except FileNotFoundError:
             return None
         self.used.add(key)
-        return data
+        return handle
 
     def put(self, key: str, pdf: bytes) -> None:
         """Keep a block, written atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
         write_atomically(self.folder / f"{key}.pdf", pdf)
         self.used.add(key)
+
+    def close(self) -> None:
+        """Close the files that get returned."""
+        self._open.close()
 
     def prune(self) -> None:
         """Forget every block the last render did not use."""
@@ -235,8 +246,9 @@ class DossierLayout:
         self.columns = signatory_columns(
             content.edition, landscape=landscape, versions=len(content.versions) > 1
         )
-        # Document order: each entry is cached bytes or a job, and the cache key to keep it.
-        self.parts: list[tuple[bytes | RenderJob, str | None]] = []
+        # Document order: each entry is a cached block's file or a job, and the cache key to
+        # keep it under.
+        self.parts: list[tuple[BinaryIO | RenderJob, str | None]] = []
 
     def plan(self) -> None:
         """Fill `parts`: front matter, table blocks, summary, annex blocks, verification."""
@@ -425,8 +437,18 @@ def render_dossier(
 
     `progress` receives a percentage now and then.
     """
+    with BlockCache(cache_folder(content.appeal.id, content.edition)) as cache:
+        return _render(content, snapshot, landscape, progress, cache)
+
+
+def _render(
+    content: DossierContent,
+    snapshot: Snapshot,
+    landscape: bool,
+    progress: Callable[[int], None] | None,
+    cache: BlockCache,
+) -> RenderedDossier:
     config = current_app.config
-    cache = BlockCache(cache_folder(content.appeal.id, content.edition))
     layout = DossierLayout(content, snapshot, landscape=landscape, cache=cache)
     layout.plan()
 
@@ -458,14 +480,24 @@ def render_dossier(
         time_limit=config["DOSSIER_TIME_LIMIT"],
         on_done=tick,
     )
-    parts: list[bytes] = []
+    # Blocks are merged from their files in the cache: the merge reads them as it needs them,
+    # and this process holds only the parts that are not cached (front matter, summary).
+    parts: list[bytes | BinaryIO] = []
     by_index = dict(zip((index for index, _job in pending), rendered, strict=True))
+    del pending, rendered
     for index, (part, key) in enumerate(layout.parts):
-        pdf = by_index.get(index, part)
-        assert isinstance(pdf, bytes)
-        if key is not None and index in by_index:
+        if index not in by_index:
+            assert not isinstance(part, RenderJob)
+            parts.append(part)
+            continue
+        pdf = by_index.pop(index)
+        if key is not None:
             cache.put(key, pdf)
-        parts.append(pdf)
+            # Emptied meanwhile (a withdrawal): the bytes in hand will do.
+            parts.append(cache.get(key) or pdf)
+        else:
+            parts.append(pdf)
+    layout.parts.clear()
     cache.prune()
 
     page_count = len(page_sizes(parts))

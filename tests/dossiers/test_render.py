@@ -5,6 +5,7 @@ import io
 import re
 import subprocess
 from dataclasses import replace
+from shutil import rmtree
 
 import pytest
 from pypdf import PdfReader
@@ -215,6 +216,37 @@ def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch)
     assert len(cached) == 2  # the blocks no longer used are gone
 
 
+def test_a_cache_emptied_during_a_render_does_not_break_it(
+    signed_appeal, make_signature, monkeypatch
+):
+    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)  # several blocks to reuse
+    first, pdf = render(signed_appeal)
+    make_signature(signed_appeal, surname="Новаяподписантка")
+    real = rendering.render_many
+    jobs = []
+
+    def emptying(parts, **options):
+        # A withdrawal elsewhere empties the cache while the new blocks are being rendered:
+        # the cached blocks already chosen are open, the new ones are still in hand.
+        jobs.append(len(parts))
+        rendered = real(parts, **options)
+        rmtree(rendering.cache_folder(signed_appeal.id))
+        return rendered
+
+    monkeypatch.setattr(rendering, "render_many", emptying)
+    snapshot, pdf = render(signed_appeal)
+    texts = page_texts(pdf)
+    assert len(texts) == snapshot.pages
+    assert "Новаяподписантка" in flat(" ".join(texts))
+    assert snapshot.signature_count == first.signature_count + 1
+    assert len(FOOTER.findall(" ".join(texts))) == snapshot.pages
+    assert snapshot.pages - first.pages <= 1
+    # Only the last table block and the last annex block were rendered (with the front matter,
+    # summary, verification and glyphs); the table's other pages came from the cache.
+    assert jobs[0] == 6
+    assert sum("Подпись" in text for text in texts) >= 3
+
+
 def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal):
     from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
 
@@ -255,7 +287,7 @@ def raster(pdf: bytes, folder) -> list[bytes]:
 
 
 @pytest.mark.parametrize("edition", list(Edition))
-def test_blocks_look_the_same_with_the_cut_down_user_agent_stylesheet(
+def test_blocks_look_the_same_with_our_parser_and_cut_down_user_agent_stylesheet(
     signed_appeal, make_signature, edition, tmp_path
 ):
     make_signature(signed_appeal, display=Display.hidden)
