@@ -7,6 +7,7 @@ import copy
 import io
 import mimetypes
 import multiprocessing
+import multiprocessing.forkserver
 import multiprocessing.pool
 import queue
 import re
@@ -534,10 +535,19 @@ def pool_pids() -> list[int]:
         return [process.pid for process in _pool._pool if process.pid]  # type: ignore[attr-defined]
 
 
-def shutdown() -> None:
-    """Stop the worker pool now; the next render_many starts a new one."""
+def shutdown(*, fork_server: bool = False) -> None:
+    """Stop the worker pool now, and the fork server too if asked; render_many starts them again.
+
+    The fork server holds WeasyPrint imported (about 60 MB); starting it again takes a second.
+    """
     with _pool_lock:
         _discard_pool()
+        if fork_server and START_METHOD == "forkserver":
+            # Python has no public way to stop it; ForkServer._stop has been there since 3.8
+            # (its own tests use it). Without it the server stays, as it would anyway.
+            stop = getattr(multiprocessing.forkserver._forkserver, "_stop", None)
+            if stop is not None:
+                stop()
 
 
 def start_workers(processes: int) -> None:

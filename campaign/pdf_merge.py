@@ -140,11 +140,15 @@ class _FooterFont:
 
 
 def assemble(
-    parts: Sequence[bytes | BinaryIO], footers: Sequence[str], glyph_sample: bytes
-) -> bytes:
+    parts: Sequence[bytes | BinaryIO],
+    footers: Sequence[str],
+    glyph_sample: bytes,
+    output: BinaryIO,
+) -> None:
     """Concatenate parts (PDFs or their files; parts[0] is the host), draw footers[i] on page i.
 
-    glyph_sample is the rendered glyph_sample_document() of the footers' characters.
+    glyph_sample is the rendered glyph_sample_document() of the footers' characters. The
+    document is written to output.
     """
     # Render every part with the host's pdf_variant (for PDF/A, WeasyPrint also flags each
     # annotation as printable). Only the host's document-level objects survive: its catalog
@@ -178,10 +182,8 @@ def assemble(
             page.contents_add(host.make_stream(footer_font.line(footer, _box(page))))
 
         _share_and_retag(host)
-        output = BytesIO()
         # Only objects reachable from the trailer are written: the parts' catalogs are gone.
         host.save(output, compress_streams=True, stream_decode_level=StreamDecodeLevel.none)
-    return output.getvalue()
 
 
 def _resources(resources: Object | None) -> Iterator[Dictionary]:

@@ -60,6 +60,12 @@ class Dossier:
     pdf: bytes
 
 
+def merged(parts, footers, glyphs) -> bytes:
+    output = io.BytesIO()
+    assemble(parts, footers, glyphs, output)
+    return output.getvalue()
+
+
 def sample(text: str) -> bytes:
     (pdf,) = render_many(
         [RenderJob(glyph_sample_document(text, language="ru"))],
@@ -78,7 +84,7 @@ def dossier() -> Dossier:
     sizes = page_sizes(parts)
     footers = [f"Страница {i} из {len(sizes)} · снимок 3f9a-<b>&" for i in range(1, len(sizes) + 1)]
     glyphs = sample("".join(footers))
-    return Dossier(parts, sizes, footers, glyphs, assemble(parts, footers, glyphs))
+    return Dossier(parts, sizes, footers, glyphs, merged(parts, footers, glyphs))
 
 
 def poppler(*command: str) -> str:
@@ -154,15 +160,15 @@ def test_footers_use_one_font_set_by_weasyprint(dossier, pdf_path):
 
 def test_footer_count_must_match(dossier):
     with pytest.raises(ValueError):
-        assemble(dossier.parts, dossier.footers[:-1], dossier.sample)
+        merged(dossier.parts, dossier.footers[:-1], dossier.sample)
     with pytest.raises(ValueError):
-        assemble([], [], dossier.sample)
+        merged([], [], dossier.sample)
 
 
 def test_a_character_missing_from_the_sample_is_refused(dossier):
     footers = [*dossier.footers[:-1], "Страница Ж"]
     with pytest.raises(ValueError, match="Ж"):
-        assemble(dossier.parts, footers, dossier.sample)
+        merged(dossier.parts, footers, dossier.sample)
 
 
 def test_host_attachment_is_the_only_one(dossier):

@@ -426,10 +426,17 @@ def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature)
 
 
 def test_workers_are_stopped_before_merging_a_big_document(signed_appeal, monkeypatch):
+    import multiprocessing.forkserver
+
     from campaign import pdf as renderer
 
+    server = multiprocessing.forkserver._forkserver
+    render(signed_appeal)
+    assert renderer.pool_pids() and server._forkserver_pid is not None
     monkeypatch.setattr(rendering, "STOP_WORKERS_FROM_PAGES", 5)
     snapshot, pdf = render(signed_appeal)
+    # Neither the workers nor the fork server (WeasyPrint imported) wait through the merge.
     assert renderer.pool_pids() == []
+    assert server._forkserver_pid is None
     assert len(page_texts(pdf)) == snapshot.pages > 5
     render(signed_appeal)  # the next render starts them again
