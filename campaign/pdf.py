@@ -566,6 +566,10 @@ def start_workers(processes: int) -> None:
     threading.Thread(target=start, name="render-workers-start", daemon=True).start()
 
 
+def _as_is(_index: int, pdf: bytes) -> Any:
+    return pdf
+
+
 def render_many(
     jobs: Sequence[RenderJob],
     *,
@@ -573,8 +577,14 @@ def render_many(
     processes: int,
     time_limit: float,
     on_done: Callable[[int], None] | None = None,
-) -> list[bytes]:
-    """Render jobs in worker processes within time_limit seconds; return PDFs in job order."""
+    keep: Callable[[int, bytes], Any] = _as_is,
+) -> list[Any]:
+    """Render jobs in worker processes within time_limit seconds; return PDFs in job order.
+
+    keep(index, pdf) is called in the calling thread as each PDF arrives, and what it returns
+    stands for that PDF in the list (say, a file it was written to): the PDFs need not all be
+    held in memory at once.
+    """
     # processes=0 renders in the calling thread, one job after another, and enforces no time
     # limit (tests, the CLI). Otherwise batches from several threads run one after another:
     # the pool is shared, and a timeout or a failure replaces it (its workers are killed, the
@@ -584,9 +594,10 @@ def render_many(
         results = []
         for index, job in enumerate(jobs):
             try:
-                results.append(render_pdf(job, static_root))
+                pdf = render_pdf(job, static_root)
             except Exception as exc:
                 raise RenderError(f"part {index}: {_short(exc)}") from None
+            results.append(keep(index, pdf))
             if on_done is not None:
                 on_done(index)
         return results
@@ -607,7 +618,7 @@ def render_many(
                 callback=lambda pdf, index=index: finished.put((index, True, pdf)),
                 error_callback=lambda exc, index=index: finished.put((index, False, exc)),
             )
-        results: list[bytes | None] = [None] * len(jobs)
+        results: list[Any] = [None] * len(jobs)
         pending = len(jobs)
         try:
             while pending:
@@ -622,7 +633,7 @@ def render_many(
                     continue
                 if not ok:
                     raise RenderError(f"part {index}: {_short(value)}") from None
-                results[index] = value
+                results[index] = keep(index, value)
                 pending -= 1
                 if on_done is not None:
                     on_done(index)
@@ -631,4 +642,4 @@ def render_many(
                 # Stop the workers still rendering this batch: they must not eat CPU or
                 # delay the next batch.
                 _discard_pool()
-    return [pdf for pdf in results if pdf is not None]
+    return results

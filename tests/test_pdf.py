@@ -529,6 +529,29 @@ def test_render_many_keeps_order_and_reports_progress():
     assert {thread for _, thread in done} == {threading.get_ident()}
 
 
+@pytest.mark.parametrize("processes", [0, 2])
+def test_render_many_hands_each_pdf_to_keep_as_it_arrives(processes, tmp_path):
+    kept: list[tuple[int, int]] = []
+
+    def keep(index: int, pdf: bytes) -> Path:
+        kept.append((index, threading.get_ident()))
+        path = tmp_path / f"{index}.pdf"
+        path.write_bytes(pdf)
+        return path
+
+    results = render_many(
+        [_job("a"), _job("b", 200), _job("c")],
+        static_root=ROOT / "static",
+        processes=processes,
+        time_limit=120,
+        keep=keep,
+    )
+    assert results == [tmp_path / "0.pdf", tmp_path / "1.pdf", tmp_path / "2.pdf"]
+    assert [text(path.read_bytes()).split()[1] for path in results] == ["a", "b", "c"]
+    assert sorted(index for index, _ in kept) == [0, 1, 2]
+    assert {thread for _, thread in kept} == {threading.get_ident()}
+
+
 def test_render_many_in_process():
     done: list[int] = []
     pdfs = render_many(

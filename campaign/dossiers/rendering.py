@@ -473,30 +473,36 @@ def _render(
         characters = footer_text(0, 0, snapshot.id) + "0123456789"
     sample_job = RenderJob(html=glyph_sample_document(characters, language=content.language))
     static_root = ROOT / "static"
+
+    keys = [layout.parts[index][1] for index, _job in pending]
+
+    def keep(position: int, pdf: bytes) -> bytes | BinaryIO:
+        # A new block goes to the cache as soon as it arrives, and is merged from there: this
+        # process never holds all the blocks at once. (The last job is the glyph sample.)
+        key = keys[position] if position < len(keys) else None
+        if key is None:
+            return pdf
+        cache.put(key, pdf)
+        # Emptied meanwhile (a withdrawal): the bytes in hand will do.
+        return cache.get(key) or pdf
+
     *rendered, glyph_sample = render_many(
         [*(job for _index, job in pending), sample_job],
         static_root=static_root,
         processes=config["DOSSIER_PROCESSES"],
         time_limit=config["DOSSIER_TIME_LIMIT"],
         on_done=tick,
+        keep=keep,
     )
-    # Blocks are merged from their files in the cache: the merge reads them as it needs them,
-    # and this process holds only the parts that are not cached (front matter, summary).
-    parts: list[bytes | BinaryIO] = []
     by_index = dict(zip((index for index, _job in pending), rendered, strict=True))
     del pending, rendered
-    for index, (part, key) in enumerate(layout.parts):
-        if index not in by_index:
+    parts: list[bytes | BinaryIO] = []
+    for index, (part, _key) in enumerate(layout.parts):
+        if index in by_index:
+            parts.append(by_index.pop(index))
+        else:
             assert not isinstance(part, RenderJob)
             parts.append(part)
-            continue
-        pdf = by_index.pop(index)
-        if key is not None:
-            cache.put(key, pdf)
-            # Emptied meanwhile (a withdrawal): the bytes in hand will do.
-            parts.append(cache.get(key) or pdf)
-        else:
-            parts.append(pdf)
     layout.parts.clear()
     cache.prune()
 
