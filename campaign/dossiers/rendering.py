@@ -51,6 +51,10 @@ from campaign.pdf_merge import assemble, glyph_sample_document, page_sizes
 # start-up cost (style sheets, fonts) small.
 PAGES_PER_BLOCK = 6
 STOP_WORKERS_FROM_PAGES = 300
+# Cached blocks held open at once (about 50,000 signatories); beyond that they are read into
+# memory. The merge maps each file, a second descriptor: this stays well under the usual
+# limit of 1,024 open files.
+OPEN_BLOCKS = 256
 # Every element the table and annex templates (and _base) use: their blocks are laid out
 # with the user-agent rules for these alone (see RenderJob.user_agent_elements).
 BLOCK_ELEMENTS = (
@@ -139,6 +143,7 @@ class BlockCache:
         self.folder = folder
         self.used: set[str] = set()
         self._open = ExitStack()
+        self._count = 0
 
     def __enter__(self) -> Self:
         return self
@@ -146,14 +151,22 @@ class BlockCache:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def get(self, key: str) -> BinaryIO | None:
-        """Return a cached block's file, open (it stays readable should the cache be emptied)."""
+    def get(self, key: str) -> BinaryIO | bytes | None:
+        """Return a cached block's file, open (it stays readable should the cache be emptied).
+
+        Past OPEN_BLOCKS files, return the block's bytes instead.
+        """
+        path = self.folder / f"{key}.pdf"
         try:
-            handle = self._open.enter_context((self.folder / f"{key}.pdf").open("rb"))
+            if self._count < OPEN_BLOCKS:
+                found: BinaryIO | bytes = self._open.enter_context(path.open("rb"))
+                self._count += 1
+            else:
+                found = path.read_bytes()
         except FileNotFoundError:
             return None
         self.used.add(key)
-        return handle
+        return found
 
     def put(self, key: str, pdf: bytes) -> None:
         """Keep a block, written atomically."""
@@ -164,6 +177,7 @@ class BlockCache:
     def close(self) -> None:
         """Close the files that get returned."""
         self._open.close()
+        self._count = 0
 
     def prune(self) -> None:
         """Forget every block the last render did not use."""
@@ -248,7 +262,7 @@ class DossierLayout:
         )
         # Document order: each entry is a cached block's file or a job, and the cache key to
         # keep it under.
-        self.parts: list[tuple[BinaryIO | RenderJob, str | None]] = []
+        self.parts: list[tuple[BinaryIO | bytes | RenderJob, str | None]] = []
 
     def plan(self) -> None:
         """Fill `parts`: front matter, table blocks, summary, annex blocks, verification."""

@@ -247,6 +247,18 @@ def test_a_cache_emptied_during_a_render_does_not_break_it(
     assert sum("Подпись" in text for text in texts) >= 3
 
 
+def test_the_block_cache_holds_a_bounded_number_of_files_open(tmp_path, monkeypatch):
+    monkeypatch.setattr(rendering, "OPEN_BLOCKS", 2)
+    with rendering.BlockCache(tmp_path) as cache:
+        for key in "abc":
+            cache.put(key, f"%PDF {key}".encode())
+        found = [cache.get(key) for key in "abc"]
+        assert cache.get("missing") is None
+        assert [part.read() for part in found[:2]] == [b"%PDF a", b"%PDF b"]
+        assert found[2] == b"%PDF c"  # past the limit: read into memory
+    assert all(part.closed for part in found[:2])
+
+
 def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal):
     from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
 
