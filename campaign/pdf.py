@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import copy
 import io
+import logging
 import mimetypes
 import multiprocessing
 import multiprocessing.forkserver
@@ -35,6 +36,8 @@ from PIL import Image
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+log = logging.getLogger(__name__)
 
 # Templates name every file absolutely, in their CSS too: app:///static/<path> for files under
 # the static root, app:///data/<name> for RenderJob.resources. urljoin knows no "app" scheme, so
@@ -560,8 +563,11 @@ def start_workers(processes: int) -> None:
         return
 
     def start() -> None:
-        with _pool_lock:
-            _get_pool(processes)
+        try:
+            with _pool_lock:
+                _get_pool(processes)
+        except Exception as exc:  # render_many tries again, and reports a failure
+            log.warning("render workers not started ahead: %s", type(exc).__name__)
 
     threading.Thread(target=start, name="render-workers-start", daemon=True).start()
 

@@ -603,6 +603,30 @@ def test_workers_started_ahead_serve_the_next_render():
     assert pool_pids() == started
 
 
+def test_workers_that_cannot_start_ahead_leave_it_to_the_render(monkeypatch, caplog):
+    from campaign import pdf as renderer
+
+    real = renderer._get_pool
+    calls = []
+
+    def failing(processes):
+        calls.append(processes)
+        if len(calls) == 1:
+            raise OSError("no more processes")
+        return real(processes)
+
+    renderer.shutdown()
+    monkeypatch.setattr(renderer, "_get_pool", failing)
+    start_workers(2)
+    deadline = time.monotonic() + 10
+    while not caplog.records and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r.getMessage() for r in caplog.records] == ["render workers not started ahead: OSError"]
+    pdfs = render_many([_job("later")], static_root=ROOT / "static", processes=2, time_limit=60)
+    assert "later" in text(pdfs[0])
+    assert calls == [2, 2]
+
+
 def test_worker_failure_is_a_short_render_error():
     secret = "SECRET-MARKUP-" + "x" * 5000
     with pytest.raises(RenderError) as caught:
