@@ -1,4 +1,5 @@
-"""Database engine settings: SQLite pragmas, and no transaction outliving a failed request."""
+"""Database engine settings: SQLite pragmas, no transaction outliving a failed request, and
+work that waits for the transaction to commit."""
 
 import sqlite3
 from collections.abc import Callable
@@ -8,8 +9,11 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from campaign.extensions import db
+
+_AFTER_COMMIT = "campaign.after_commit"
 
 
 def init_app(app: Flask) -> None:
@@ -56,3 +60,31 @@ def _database_busy(_exc: OperationalError) -> Any:
 
     db.session.rollback()
     return render_error(503)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the session's current transaction commits; never if it rolls back.
+
+    For what must not happen before the change is visible to others (another process reading
+    the database in between would see the old rows).
+    """
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the callback belongs to this transaction, not to a later one
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    # Also sent when a savepoint is released: only the outermost transaction's commit counts.
+    if session.in_nested_transaction():
+        return
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_commit(session: Session, transaction: SessionTransaction) -> None:
+    # After a commit the list is already empty; after a rollback (or a close) it is dropped.
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)

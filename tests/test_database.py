@@ -8,6 +8,7 @@ from sqlalchemy import event, select, text
 
 from campaign import create_app
 from campaign.accounts.models import User
+from campaign.database import after_commit
 from campaign.extensions import db
 
 
@@ -86,3 +87,34 @@ def test_a_write_refused_for_a_lock_is_never_committed_later(sqlite_app):
     with app.app_context():
         emails = db.session.scalars(select(User.email)).all()
     assert emails == ["accepted@example.org"]
+
+
+def test_after_commit_waits_for_the_outermost_commit(app):
+    calls = []
+    with app.app_context():
+        db.session.add(User(name="A", email="a@example.org", password_hash="x", language="en"))
+        after_commit(lambda: calls.append("first"))
+        db.session.flush()
+        with db.session.begin_nested():
+            after_commit(lambda: calls.append("second"))
+            db.session.add(User(name="B", email="b@example.org", password_hash="x", language="en"))
+        assert calls == []  # neither at a flush nor at a savepoint's release
+        db.session.commit()
+        assert calls == ["first", "second"]
+        db.session.commit()
+        assert calls == ["first", "second"]  # once
+
+
+def test_after_commit_is_dropped_on_rollback(app):
+    calls = []
+    with app.app_context():
+        db.session.add(User(name="A", email="a@example.org", password_hash="x", language="en"))
+        after_commit(lambda: calls.append("rolled back"))
+        db.session.rollback()
+        db.session.add(User(name="B", email="b@example.org", password_hash="x", language="en"))
+        db.session.commit()
+        assert calls == []
+        after_commit(lambda: calls.append("closed"))
+        db.session.close()
+        db.session.commit()
+        assert calls == []

@@ -69,7 +69,7 @@ def main() -> None:
                 str(ROOT / "translations"),
                 "-l",
                 language,
-                "--no-wrap",
+                "--width=100",
             ]
             + (["--no-fuzzy-matching", "--ignore-obsolete"] if command == "update" else []),
             check=True,

@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from campaign.appeals.models import Appeal
 from campaign.dossiers.models import Edition
-from campaign.dossiers.operations import NothingToRender, discard_file, make_snapshot, snapshot_path
+from campaign.dossiers.operations import (
+    NothingToRender,
+    SignersWithdrew,
+    discard_file,
+    make_snapshot,
+    snapshot_path,
+)
 from campaign.dossiers.signing import (
     SigningUnavailable,
     make_development_certificate,
@@ -80,6 +86,10 @@ def render_command(
         )
     except NothingToRender:
         raise click.ClickException("The appeal has no published letter yet.") from None
+    except SignersWithdrew:
+        raise click.ClickException(
+            "Signatures kept being withdrawn during the render; try again."
+        ) from None
     except SigningUnavailable as error:
         raise click.ClickException(str(error)) from None
     except RenderError as error:

@@ -31,6 +31,7 @@ from campaign.dossiers.rendering import (
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
 from campaign.pdf import RenderError, RenderTimeout
+from campaign.signatures.operations import withdrawal_count
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,16 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SNAPSHOT_ID = re.compile(r"[0-9a-f]{20}")
 
 
+# Renders tried before giving up on an appeal whose signers keep withdrawing meanwhile.
+RENDER_ATTEMPTS = 3
+
+
 class NothingToRender(Exception):
     """The appeal has no published letter yet."""
+
+
+class SignersWithdrew(Exception):
+    """Signers withdrew during every attempt at rendering the dossier."""
 
 
 def forget_cached_blocks(_sender: object, *, appeal_id: int, **_extra: object) -> None:
@@ -100,21 +109,30 @@ def _make_snapshot(
     progress: Callable[[int], None] | None,
 ) -> DossierSnapshot:
     signing = signing_settings(current_app.config) if sign else None
-    snapshot_id = new_snapshot_id()
-    made_at = utcnow()
     prepare_render()
-    content = collect_content(appeal, edition)
-    rendered = render_dossier(
-        content,
-        Snapshot(
-            id=snapshot_id,
-            made_at=made_at,
-            verify_url=verification_url(snapshot_id),
-            author=_("The organisers of “%(title)s”", title=appeal.title),
-        ),
-        landscape=landscape,
-        progress=progress,
-    )
+    for _attempt in range(RENDER_ATTEMPTS):
+        snapshot_id = new_snapshot_id()
+        made_at = utcnow()
+        withdrawals = withdrawal_count(appeal.id)
+        content = collect_content(appeal, edition)
+        rendered = render_dossier(
+            content,
+            Snapshot(
+                id=snapshot_id,
+                made_at=made_at,
+                verify_url=verification_url(snapshot_id),
+                author=_("The organisers of “%(title)s”", title=appeal.title),
+            ),
+            landscape=landscape,
+            progress=progress,
+        )
+        if withdrawal_count(appeal.id) == withdrawals:
+            break
+        # Someone withdrew after her row was read: neither this dossier nor the blocks it
+        # cached (some after her withdrawal emptied the cache) may keep her data.
+        forget_cached_blocks(None, appeal_id=appeal.id)
+    else:
+        raise SignersWithdrew
     pdf = rendered.pdf
     if signing is not None:
         pdf = sign_pdf(
@@ -215,6 +233,8 @@ def _failure_code(error: Exception) -> str:
         return "signing"
     if isinstance(error, NothingToRender):
         return "unpublished"
+    if isinstance(error, SignersWithdrew):
+        return "withdrawals"
     if isinstance(error, RenderError):
         return "layout"
     return "unexpected"
@@ -228,6 +248,9 @@ def failure_message(code: str) -> str:
         "unpublished": _("The appeal has no published letter yet."),
         "layout": _("The PDF could not be laid out."),
         "interrupted": _("The render was interrupted. Please try again."),
+        "withdrawals": _(
+            "Signatures kept being withdrawn while the dossier was being made. Please try again."
+        ),
     }
     return messages.get(code, _("An unexpected error stopped the render."))
 

@@ -135,8 +135,8 @@ def cache_folder(appeal_id: int, edition: Edition | None = None) -> Path:
 class BlockCache:
     """PDFs of table and annex blocks on disk, by content fingerprint, per appeal and edition.
 
-    After each render only the blocks it used are kept; a withdrawal empties the appeal's
-    cache at once (operations.forget_cached_blocks).
+    After each render only the blocks it used are kept; a committed withdrawal empties the
+    appeal's cache (operations.forget_cached_blocks).
     """
 
     def __init__(self, folder: Path) -> None:

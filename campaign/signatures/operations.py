@@ -4,14 +4,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from blinker import Namespace
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import count_signature
 from campaign.clock import today, utcnow
+from campaign.database import after_commit
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
@@ -29,7 +31,8 @@ from campaign.signatures.models import (
 )
 
 _signals = Namespace()
-# Sent with appeal_id= once a signer's data is erased, for whatever else keeps copies of it.
+# Sent with appeal_id= once the erasure of a signer's data is committed, for whatever else keeps
+# copies of it (sent earlier, a render reading the rows meanwhile would copy her data again).
 signature_withdrawn = _signals.signal("signature-withdrawn")
 
 
@@ -336,7 +339,22 @@ def withdraw_signature(token: str) -> None:
     signature.status = SignatureStatus.withdrawn
     signature.withdrawn_at = utcnow()
     db.session.flush()
-    signature_withdrawn.send(withdraw_signature, appeal_id=signature.appeal_id)
+    after_commit(
+        partial(signature_withdrawn.send, withdraw_signature, appeal_id=signature.appeal_id)
+    )
+
+
+def withdrawal_count(appeal_id: int) -> int:
+    """Count the withdrawn signatures of an appeal, as committed now.
+
+    Read on a connection of its own, outside the session's transaction and whatever it has
+    already read: a change means someone withdrew since the last count.
+    """
+    query = select(func.count(Signature.id)).where(
+        Signature.appeal_id == appeal_id, Signature.status == SignatureStatus.withdrawn
+    )
+    with db.engine.connect() as connection:
+        return connection.scalar(query) or 0
 
 
 def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> int:

@@ -39,3 +39,16 @@ def test_render_refuses_an_unknown_appeal_or_a_draft(runner, make_appeal):
 def test_render_refuses_an_unknown_edition(runner, open_appeal):
     result = runner.invoke(args=["dossiers", "render", open_appeal.slug, "--edition", "all"])
     assert result.exit_code == 2 and "'all' is not one of" in result.output
+
+
+def test_render_says_when_signers_kept_withdrawing(runner, open_appeal, monkeypatch):
+    from campaign.dossiers import cli, operations
+
+    def withdrawn(*_args, **_options):
+        raise operations.SignersWithdrew
+
+    monkeypatch.setattr(cli, "make_snapshot", withdrawn)
+    result = runner.invoke(args=["dossiers", "render", open_appeal.slug])
+    assert result.exit_code == 1
+    assert "Signatures kept being withdrawn during the render; try again." in result.output
+    assert db.session.query(DossierSnapshot).count() == 0

@@ -281,12 +281,74 @@ def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal
                for block in (cache / str(signed_appeal.id)).rglob("*.pdf"))  # fmt: skip
 
     withdraw_signature(leaving.withdraw_token)
+    # Not before the withdrawal is committed: a render reading the rows meanwhile would still
+    # see her, and cache her again.
+    assert (cache / str(signed_appeal.id)).exists()
     db.session.commit()
     assert not (cache / str(signed_appeal.id)).exists()
     assert list((cache / str(other.id)).rglob("*.pdf"))  # other appeals keep theirs
     snapshot, pdf = render(signed_appeal)
     assert "Уходящая" not in flat(" ".join(page_texts(pdf)))
     assert snapshot.signature_count == 45
+
+
+def sign_to_leave(appeal, surname):
+    from campaign.signatures.operations import SignData, sign_appeal
+
+    outcome = sign_appeal(
+        appeal,
+        SignData(surname=surname, given_name="Лейла", region="RU-CE"),
+        consent="Согласие",
+        confirm_within=None,
+    )
+    db.session.commit()
+    return outcome.withdraw_token
+
+
+def withdrawing_during(monkeypatch, tokens):
+    """Make each render withdraw the next signature once its blocks are laid out."""
+    from campaign.signatures.operations import withdraw_signature
+
+    real = rendering.render_many
+    calls = []
+
+    def withdrawing(parts, **options):
+        rendered = real(parts, **options)
+        calls.append(len(parts))
+        if tokens:
+            withdraw_signature(tokens.pop(0))
+            db.session.commit()
+        return rendered
+
+    monkeypatch.setattr(rendering, "render_many", withdrawing)
+    return calls
+
+
+def test_a_signer_who_withdraws_during_a_render_is_left_out(signed_appeal, monkeypatch):
+    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)
+    token = sign_to_leave(signed_appeal, "Уходящая")
+    calls = withdrawing_during(monkeypatch, [token])
+    snapshot, pdf = render(signed_appeal)
+    assert len(calls) == 2  # her withdrawal came after her row was read: rendered again
+    assert "Уходящая" not in flat(" ".join(page_texts(pdf)))
+    assert "Уходящая" not in attachments(pdf)["signatories.csv"].decode()
+    assert snapshot.signature_count == 45
+    cached = list(rendering.cache_folder(signed_appeal.id).rglob("*.pdf"))
+    assert cached  # the second render's blocks
+    for block in cached:
+        assert "Уходящая" not in flat(" ".join(page_texts(block.read_bytes())))
+
+
+def test_a_render_gives_up_while_signers_keep_withdrawing(signed_appeal, monkeypatch):
+    from campaign.dossiers.operations import RENDER_ATTEMPTS, SignersWithdrew
+
+    tokens = [sign_to_leave(signed_appeal, f"Уходящая{n}") for n in range(RENDER_ATTEMPTS)]
+    withdrawing_during(monkeypatch, tokens)
+    with pytest.raises(SignersWithdrew):
+        make_snapshot(signed_appeal, Edition.submission, user=None)
+    db.session.rollback()
+    assert not rendering.cache_folder(signed_appeal.id).exists()
+    assert db.session.scalar(db.select(db.func.count(DossierSnapshot.id))) == 0
 
 
 def raster(pdf: bytes, folder) -> list[bytes]:

@@ -104,6 +104,27 @@ def test_a_failed_render_says_why_and_leaves_no_snapshot(
     assert not list(snapshot_path(DossierSnapshot(filename="x")).parent.rglob("*/*.pdf"))
 
 
+def test_a_render_given_up_for_withdrawals_says_so(client, login, open_appeal, owner, monkeypatch):
+    from campaign.dossiers import operations
+
+    def withdrawn(*_args, **_options):
+        raise operations.SignersWithdrew
+
+    monkeypatch.setattr(operations, "make_snapshot", withdrawn)
+    login(owner)
+    response = client.post(
+        f"/appeals/{open_appeal.id}/dossiers",
+        data={"edition": "public"},
+        headers={"Accept-Language": "ru"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Пока готовилось досье, подписи продолжали отзывать" in page
+    job = db.session.scalars(db.select(DossierJob)).one()
+    assert (job.status, job.error) == (JobStatus.failed, "withdrawals")
+    assert db.session.query(DossierSnapshot).count() == 0
+
+
 def test_the_progress_page_speaks_russian(client, login, open_appeal, owner):
     job = DossierJob(appeal_id=open_appeal.id, edition=Edition.sheets, progress=10)
     job.status = JobStatus.running
