@@ -82,7 +82,8 @@ class AppealForm(FlaskForm):
     slug = StringField(
         _l("Address"),
         description=_l(
-            "Lower-case latin letters, digits and hyphens. Left empty, it is made from the title."
+            "Lower-case latin letters, digits and hyphens. Left empty, it is made from the title. "
+            "Once the appeal is published, a former address keeps leading to it."
         ),
         filters=[_lower],
     )

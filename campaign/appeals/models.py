@@ -50,6 +50,7 @@ class Appeal(db.Model):
         order_by="AppealVersion.number", back_populates="appeal", cascade="all, delete-orphan"
     )
     memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")
+    former_addresses: Mapped[list["FormerAddress"]] = relationship(cascade="all, delete-orphan")
 
     @property
     def latest_version(self) -> "AppealVersion | None":
@@ -58,6 +59,21 @@ class Appeal(db.Model):
 
     def __repr__(self) -> str:
         return f"<Appeal {self.id} {self.slug!r} {self.status.value}>"
+
+
+class FormerAddress(db.Model):
+    """An address a published appeal had before: it still leads there, and no other appeal takes it.
+
+    Posters, QR codes and shared links carry the address; once out, it must never lead to
+    someone else's appeal.
+    """
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<FormerAddress {self.slug!r} of appeal {self.appeal_id}>"
 
 
 class Addressee(db.Model):

@@ -20,6 +20,7 @@ from campaign.appeals.models import (
     Appeal,
     AppealStatus,
     AppealVersion,
+    FormerAddress,
     SignatureTally,
 )
 from campaign.clock import utcnow
@@ -32,7 +33,7 @@ LETTER_FIELDS = ("title", "addressees", "body", "closing", "language")
 
 
 class SlugTaken(Exception):
-    """Another appeal already has this address."""
+    """Another appeal has this address, or had it."""
 
 
 class NothingToPublish(Exception):
@@ -96,11 +97,33 @@ def slug_is_valid(slug: str) -> bool:
 
 
 def slug_in_use(slug: str, *, except_id: int | None = None) -> bool:
-    """Return True when another appeal has this slug."""
-    query = select(Appeal.id).where(Appeal.slug == slug)
+    """Return True when another appeal has this slug, now or before (see FormerAddress)."""
+    current = select(Appeal.id).where(Appeal.slug == slug)
+    former = select(FormerAddress.appeal_id).where(FormerAddress.slug == slug)
     if except_id is not None:
-        query = query.where(Appeal.id != except_id)
-    return db.session.scalar(query) is not None
+        current = current.where(Appeal.id != except_id)
+        former = former.where(FormerAddress.appeal_id != except_id)
+    return db.session.scalar(current.union_all(former).limit(1)) is not None
+
+
+def appeal_at(slug: str) -> Appeal | None:
+    """Return the appeal whose address this is now."""
+    return db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+
+
+def appeal_formerly_at(slug: str) -> Appeal | None:
+    """Return the appeal that had this address before it moved, if any."""
+    return db.session.scalar(select(Appeal).join(FormerAddress).where(FormerAddress.slug == slug))
+
+
+def _move(appeal: Appeal, slug: str) -> None:
+    former = {address.slug: address for address in appeal.former_addresses}
+    if slug in former:  # back to an address it had
+        appeal.former_addresses.remove(former.pop(slug))
+    # A draft's address has not been given out yet: it is simply replaced.
+    if appeal.latest_version is not None and appeal.slug not in former:
+        appeal.former_addresses.append(FormerAddress(slug=appeal.slug))
+    appeal.slug = slug
 
 
 def _free_slug(base: str) -> str:
@@ -133,7 +156,7 @@ def update_appeal(appeal: Appeal, data: AppealData) -> Appeal:
     if data.slug and data.slug != appeal.slug:
         if slug_in_use(data.slug, except_id=appeal.id):
             raise SlugTaken(data.slug)
-        appeal.slug = data.slug
+        _move(appeal, data.slug)
     _apply(appeal, data)
     db.session.flush()
     return appeal

@@ -21,11 +21,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from limits import parse as parse_limit
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.appeals.models import Appeal, AppealStatus
-from campaign.appeals.operations import region_counts, signature_counts, version_letter
+from campaign.appeals.operations import (
+    appeal_at,
+    appeal_formerly_at,
+    region_counts,
+    signature_counts,
+    version_letter,
+)
 from campaign.clock import today
 from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
@@ -59,10 +64,24 @@ TOP_REGIONS = 7
 
 
 def _published_or_404(slug: str) -> Appeal:
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    appeal = appeal_at(slug)
+    if appeal is None:
+        _follow_the_move(slug)
     if appeal is None or appeal.status is AppealStatus.draft or appeal.latest_version is None:
         abort(404)
     return appeal
+
+
+def _follow_the_move(slug: str) -> None:
+    """Send a request for an appeal's former address to the same page at its address now."""
+    moved = appeal_formerly_at(slug)
+    if moved is None or request.endpoint is None:
+        return
+    arguments = {**request.args.to_dict(flat=False), **(request.view_args or {})}
+    arguments["slug"] = moved.slug
+    # Temporary (not cached: the appeal may move back) and keeping the method, so that a form
+    # sent from a page opened before the move is sent again to the new address.
+    abort(redirect(url_for(request.endpoint, **arguments), 307))
 
 
 def _daily_ip_hash() -> str:
@@ -281,7 +300,7 @@ def thanks(slug: str) -> BaseResponse | str:
 
 
 def _link_invalid(slug: str) -> tuple[str, int]:
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    appeal = appeal_at(slug) or appeal_formerly_at(slug)
     return render_template("signatures/link_invalid.html", appeal=appeal), 404
 
 

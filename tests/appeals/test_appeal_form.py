@@ -191,3 +191,43 @@ def test_form_page_in_russian_names_countries_in_russian(client, organiser):
     assert "Российская Федерация" in html
     html = client.get("/appeals/new", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Russian Federation" in html
+
+
+def test_a_published_appeals_former_address_stays_its_own(client, organiser, make_appeal):
+    from campaign.appeals.operations import publish_appeal
+
+    appeal = make_appeal(owner=organiser, slug="first-address")
+    publish_appeal(appeal, organiser)
+    db.session.commit()
+    moved = client.post(f"/appeals/{appeal.id}/edit", data=form_data(slug="second-address"))
+    assert moved.status_code == 302
+    db.session.expire_all()
+    assert appeal.slug == "second-address"
+    assert [a.slug for a in appeal.former_addresses] == ["first-address"]
+    shown = client.get(f"/appeals/{appeal.id}/").get_data(as_text=True)
+    assert "Former addresses, still leading here:" in shown
+    assert "/a/first-address</code>" in shown
+
+    # Posters and links carry the old address: no other appeal may take it.
+    response = client.post("/appeals/new", data=form_data(slug="first-address"))
+    html = response.get_data(as_text=True)
+    assert "Another appeal already uses this address." in html
+    assert 'value="first-address"' in html
+    assert appeal_count() == 1
+
+    # The appeal itself may move back; then the second address is the one kept.
+    back = client.post(f"/appeals/{appeal.id}/edit", data=form_data(slug="first-address"))
+    assert back.status_code == 302
+    db.session.expire_all()
+    assert appeal.slug == "first-address"
+    assert [a.slug for a in appeal.former_addresses] == ["second-address"]
+
+
+def test_a_drafts_former_address_is_free_again(client, organiser, make_appeal):
+    draft = make_appeal(owner=organiser, slug="draft-address")
+    client.post(f"/appeals/{draft.id}/edit", data=form_data(slug="better-address"))
+    db.session.expire_all()
+    assert (draft.slug, draft.former_addresses) == ("better-address", [])
+    created = client.post("/appeals/new", data=form_data(slug="draft-address"))
+    assert created.status_code == 302
+    assert appeal_count() == 2

@@ -403,3 +403,30 @@ def test_emailed_links_survive_a_change_of_address(client, open_appeal, sign, ou
     assert "Withdraw my signature" in client.get(withdraw).get_data(as_text=True)
     assert "Your signature is withdrawn" in client.post(withdraw).get_data(as_text=True)
     assert count_on_page(client, open_appeal) == 0
+
+
+def test_an_appeals_former_address_leads_to_it(client, open_appeal, sign):
+    from campaign.appeals.operations import AppealData, update_appeal
+
+    old = open_appeal.slug
+    data = AppealData(
+        title=open_appeal.title,
+        language=open_appeal.language,
+        country=open_appeal.country,
+        body=open_appeal.body,
+        slug="a-new-address",
+    )
+    update_appeal(open_appeal, data)
+    db.session.commit()
+    page = client.get(f"/a/{old}?utm=poster")
+    assert page.status_code == 307
+    assert page.headers["Location"] == "/a/a-new-address?utm=poster"
+    qr = client.get(f"/a/{old}/qr.svg")
+    assert (qr.status_code, qr.headers["Location"]) == (307, "/a/a-new-address/qr.svg")
+    # A form opened before the move is sent again to the new address.
+    posted = client.post(f"/a/{old}", data={"surname": "Naloeva"})
+    assert (posted.status_code, posted.headers["Location"]) == (307, "/a/a-new-address")
+    assert client.get("/a/a-new-address").status_code == 200
+    assert client.get("/a/never-was-an-address").status_code == 404
+    sign(open_appeal)
+    assert stored() == 1
