@@ -42,6 +42,10 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 
     INVITATION_LIFETIME = timedelta(days=7)
+    # A link to choose a new password works this long, and only until the password changes.
+    RESET_LINK_LIFETIME = timedelta(hours=1)
+    RESET_LINK_LIMIT_PER_IP = "5 per hour"
+    RESET_LINK_LIMIT_PER_ACCOUNT = "3 per hour"
 
     # Each message as an .eml file in MAIL_OUTBOX (default instance/outbox); "smtp" for a server.
     MAIL_BACKEND = "campaign.mail.EmailBackend"

@@ -33,7 +33,9 @@ def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login", "/accounts/signup", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/accounts/login", "/accounts/signup", "/accounts/reset", "/no-such-page"]
+)
 def test_security_headers(client, path):
     response = client.get(path)
     policy = response.headers["Content-Security-Policy"]
@@ -151,6 +153,21 @@ class TestWithCsrf:
         )
         assert response.status_code == 302
         assert client.get("/appeals/").status_code == 200
+
+    def test_reset_forms_without_token_are_refused(self, client, make_user, outbox):
+        user = make_user()
+        response = client.post("/accounts/reset", data={"email": user.email})
+        assert response.status_code == 400
+        assert not list(outbox.glob("*.eml"))
+        token = csrf_token_of(client, "/accounts/reset")
+        response = client.post("/accounts/reset", data={"email": user.email, "csrf_token": token})
+        assert response.status_code == 302
+        [mail] = outbox.glob("*.eml")
+        link = re.search(rb"/accounts/reset/[^\s]+", mail.read_bytes()).group(0).decode()
+        new = {"password": "a new, long password", "confirm": "a new, long password"}
+        assert client.post(link, data=new).status_code == 400
+        response = client.post(link, data={**new, "csrf_token": csrf_token_of(client, link)})
+        assert response.status_code == 302
 
     def test_new_appeal_without_token_is_refused(self, client, logged_in):
         response = client.post("/appeals/new", data=form_data())

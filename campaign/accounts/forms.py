@@ -1,4 +1,6 @@
-"""Forms for signing up and logging in."""
+"""Forms for signing up, logging in and choosing a new password."""
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,6 +17,21 @@ def valid_email(_form: FlaskForm, field: EmailField) -> None:
         normalise_email(field.data or "")
     except ValueError:
         raise ValidationError(_l("Enter a valid email address.")) from None
+
+
+def _new_password() -> list[Any]:
+    return [
+        DataRequired(_l("Choose a password.")),
+        Length(
+            min=PASSWORD_MIN_LENGTH,
+            max=200,
+            message=_l("Use between %(min)d and %(max)d characters."),
+        ),
+    ]
+
+
+def _same_password() -> list[Any]:
+    return [EqualTo("password", message=_l("The two passwords differ."))]
 
 
 class SignUpForm(FlaskForm):
@@ -34,21 +51,8 @@ class SignUpForm(FlaskForm):
         filters=[normalised],
         validators=[DataRequired(_l("Enter your email address.")), valid_email],
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            Length(
-                min=PASSWORD_MIN_LENGTH,
-                max=200,
-                message=_l("Use between %(min)d and %(max)d characters."),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[EqualTo("password", message=_l("The two passwords differ."))],
-    )
+    password = PasswordField(_l("Password"), validators=_new_password())
+    confirm = PasswordField(_l("Repeat the password"), validators=_same_password())
     submit = SubmitField(_l("Create account"))
 
 
@@ -68,3 +72,22 @@ class LogoutForm(FlaskForm):
     """A button: logging out changes state, so it is a POST with a CSRF token."""
 
     submit = SubmitField(_l("Log out"))
+
+
+class ResetRequestForm(FlaskForm):
+    """The address of the account whose password was forgotten."""
+
+    email = EmailField(
+        _l("Email"),
+        filters=[normalised],
+        validators=[DataRequired(_l("Enter your email address.")), valid_email],
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField(_l("New password"), validators=_new_password())
+    confirm = PasswordField(_l("Repeat the password"), validators=_same_password())
+    submit = SubmitField(_l("Save the new password"))

@@ -1,4 +1,4 @@
-"""Sign up, log in and log out."""
+"""Sign up, log in, log out, and choose a new password when it is forgotten."""
 
 import hashlib
 
@@ -16,9 +16,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from campaign.accounts.forms import LoginForm, LogoutForm, SignUpForm
+from campaign.accounts.forms import (
+    LoginForm,
+    LogoutForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignUpForm,
+)
 from campaign.accounts.models import User
 from campaign.accounts.operations import EmailTaken, authenticate, normalise_email, sign_up
+from campaign.accounts.password_reset import (
+    ResetLinkInvalid,
+    credential_fingerprint,
+    request_reset,
+    set_password,
+    user_for_reset,
+)
 from campaign.extensions import db, limiter, login_manager
 from campaign.i18n import current_language, safe_next
 
@@ -31,8 +44,15 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Return the logged-in user from the id kept in the session."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """Return the logged-in user from the id kept in the session.
+
+    A session started before the password last changed is over: changing a password (say,
+    after a laptop was lost) logs out every other browser.
+    """
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or session.get("credential") != credential_fingerprint(user):
+        return None
+    return user
 
 
 def _account_key() -> str:
@@ -55,6 +75,7 @@ def _start_session(user: User) -> None:
     # A fresh session at login: nothing from before (a planted id, an old CSRF token) survives.
     session.clear()
     login_user(user)
+    session["credential"] = credential_fingerprint(user)
     session.permanent = True
 
 
@@ -113,3 +134,44 @@ def logout() -> Response:
         logout_user()
         session.clear()
     return redirect(url_for("public.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LINK_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RESET_LINK_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+)
+def forgot_password() -> Response | str:
+    """Ask for a link to choose a new password; the answer never says if the account exists."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        request_reset(form.email.data)
+        db.session.commit()
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to choose a new "
+                "password. Check your email."
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | tuple[str, int] | str:
+    """Choose a new password with the mailed link, then go on logged in."""
+    try:
+        user = user_for_reset(token)
+    except ResetLinkInvalid:
+        return render_template("accounts/reset_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        set_password(user, form.password.data)
+        db.session.commit()
+        _start_session(user)
+        flash(_("Your new password is saved. Other browsers have been logged out."), "success")
+        return redirect(url_for("appeals.index"))
+    return render_template("accounts/reset_password.html", form=form)
