@@ -42,8 +42,11 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 
     INVITATION_LIFETIME = timedelta(days=7)
-    # A link to choose a new password works this long, and only until the password changes.
+    # Mailed links work this long, and only until the password changes.
+    SIGNUP_LINK_LIFETIME = timedelta(days=2)
     RESET_LINK_LIFETIME = timedelta(hours=1)
+    SIGNUP_LIMIT_PER_IP = "10 per hour"
+    SIGNUP_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LINK_LIMIT_PER_IP = "5 per hour"
     RESET_LINK_LIMIT_PER_ACCOUNT = "3 per hour"
 

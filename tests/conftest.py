@@ -21,6 +21,7 @@ from campaign.accounts.models import Role, User
 from campaign.accounts.operations import hash_password
 from campaign.appeals.models import Appeal
 from campaign.appeals.operations import AddresseeData, AppealData, create_appeal
+from campaign.clock import utcnow
 from campaign.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -183,6 +184,7 @@ def make_user(app: Flask) -> Callable[..., User]:
             "email": f"organiser{n}@example.org",
             "password_hash": _PASSWORD_HASH,
             "language": "en",
+            "email_confirmed_at": utcnow(),
         }
         values.update(overrides)
         user = User(**values)

@@ -23,6 +23,8 @@ def sqlite_app(tmp_path):
             "WTF_CSRF_ENABLED": False,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "SQLITE_BUSY_TIMEOUT_MS": 100,
+            "TASK_QUEUE_IMMEDIATE": True,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
         }
     )
     with app.app_context():
@@ -118,3 +120,26 @@ def test_after_commit_is_dropped_on_rollback(app):
         db.session.close()
         db.session.commit()
         assert calls == []
+
+
+def test_accounts_made_before_confirmation_count_as_confirmed(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0003")
+        db.session.execute(
+            text(
+                "INSERT INTO user (email, name, password_hash, language, created_at) "
+                "VALUES ('old@example.org', 'Old', 'x', 'en', '2026-11-01 10:00:00')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        user = db.session.scalar(select(User))
+        assert user.email_confirmed_at == user.created_at
+        db.engine.dispose()

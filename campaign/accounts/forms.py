@@ -91,3 +91,9 @@ class NewPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=_new_password())
     confirm = PasswordField(_l("Repeat the password"), validators=_same_password())
     submit = SubmitField(_l("Save the new password"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button: confirming an account logs in, so it is a POST with a CSRF token."""
+
+    submit = SubmitField(_l("Confirm my account"))

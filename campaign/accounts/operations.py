@@ -21,7 +21,11 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class EmailTaken(Exception):
-    """An account with this email exists."""
+    """A confirmed account has this email."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
 
 
 class InvitationInvalid(Exception):
@@ -50,20 +54,36 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def sign_up(*, name: str, email: str, password: str, language: str | None = None) -> User:
-    """Create an organiser account."""
+def sign_up(
+    *, name: str, email: str, password: str, language: str | None = None, confirmed: bool = False
+) -> User:
+    """Create an organiser account, unconfirmed until its address answers the mailed link.
+
+    The address of a confirmed account raises EmailTaken. An unconfirmed one is taken over by
+    the latest sign-up, whose name and password replace the earlier ones (and whose link
+    replaces theirs): whoever registered someone else's address first gains nothing.
+    """
     email = normalise_email(email)
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise EmailTaken(email)
-    user = User(
-        name=normalise_text(name),
-        email=email,
-        password_hash=hash_password(password),
-        language=language,
-    )
-    db.session.add(user)
+    password_hash = hash_password(password)  # in every case, so that all take the same time
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and user.email_confirmed_at is not None:
+        raise EmailTaken(user.id)
+    if user is None:
+        user = User(email=email)
+        db.session.add(user)
+    user.name = normalise_text(name)
+    user.password_hash = password_hash
+    user.language = language
+    user.email_confirmed_at = utcnow() if confirmed else None
     db.session.flush()
     return user
+
+
+def confirm_email(user: User) -> None:
+    """Record that the owner of the user's address answered (the link was followed)."""
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        db.session.flush()
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -1,4 +1,4 @@
-"""Sign up, log in, log out, and choose a new password when it is forgotten."""
+"""Sign up and confirm the address, log in, log out, choose a new password when forgotten."""
 
 import hashlib
 
@@ -16,21 +16,31 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from campaign import tasks
 from campaign.accounts.forms import (
+    ConfirmForm,
     LoginForm,
     LogoutForm,
     NewPasswordForm,
     ResetRequestForm,
     SignUpForm,
 )
-from campaign.accounts.models import User
-from campaign.accounts.operations import EmailTaken, authenticate, normalise_email, sign_up
-from campaign.accounts.password_reset import (
-    ResetLinkInvalid,
+from campaign.accounts.mailed_links import (
+    CONFIRM,
+    RESET,
+    LinkInvalid,
     credential_fingerprint,
     request_reset,
     set_password,
-    user_for_reset,
+    user_for_link,
+)
+from campaign.accounts.models import User
+from campaign.accounts.operations import (
+    EmailTaken,
+    authenticate,
+    confirm_email,
+    normalise_email,
+    sign_up,
 )
 from campaign.extensions import db, limiter, login_manager
 from campaign.i18n import current_language, safe_next
@@ -80,27 +90,67 @@ def _start_session(user: User) -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGNUP_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"]
+)
 def signup() -> Response | str:
-    """Create an organiser account and log it in."""
+    """Create an organiser account and mail the link that confirms it.
+
+    The answer is the same whether or not the address already has an account (its owner gets
+    a word by mail instead): the page must not tell anyone who organises an appeal here.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("appeals.index"))
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = sign_up(
+            user_id = sign_up(
                 name=form.name.data,
                 email=form.email.data,
                 password=form.password.data,
                 language=current_language(),
-            )
-        except EmailTaken:
-            form.email.errors.append(_("An account with this email exists. Log in instead."))
-        else:
-            db.session.commit()
-            _start_session(user)
-            flash(_("Welcome. Your account is ready."), "success")
-            return redirect(url_for("appeals.index"))
+            ).id
+        except EmailTaken as taken:
+            db.session.rollback()
+            user_id = taken.user_id
+        db.session.commit()
+        tasks.enqueue("accounts.signup_mail", user_id)
+        return redirect(url_for("accounts.signup_sent"))
     return render_template("accounts/signup.html", form=form)
+
+
+@bp.get("/signup/sent")
+def signup_sent() -> str:
+    """Say where to look next."""
+    return render_template("accounts/signup_sent.html")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Response | tuple[str, int] | str:
+    """Confirm a new account with a button (mail scanners follow links, not forms); log in.
+
+    Once the account is confirmed the link is spent: it must not stay a way in without the
+    password.
+    """
+    try:
+        user = user_for_link(token, CONFIRM)
+    except LinkInvalid:
+        return _link_invalid(CONFIRM)
+    if user.email_confirmed_at is not None:
+        return _link_invalid(CONFIRM)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        confirm_email(user)
+        db.session.commit()
+        _start_session(user)
+        flash(_("Welcome. Your account is ready."), "success")
+        return redirect(url_for("appeals.index"))
+    return render_template("accounts/confirm.html", form=form, user=user)
+
+
+def _link_invalid(purpose: str) -> tuple[str, int]:
+    return render_template("accounts/link_invalid.html", purpose=purpose), 404
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -119,11 +169,20 @@ def login() -> Response | str:
     target = safe_next(request.args.get("next") or url_for("appeals.index"))
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and user.email_confirmed_at is None:
+            # Only whoever knows the password learns that the account waits: mail the link again.
+            user_id = user.id
+            db.session.rollback()
+            tasks.enqueue("accounts.signup_mail", user_id)
+            form.email.errors.append(
+                _("Confirm your address first: we have sent you a new link. Check your email.")
+            )
+        elif user is not None:
             db.session.commit()
             _start_session(user)
             return redirect(target)
-        form.password.errors.append(_("The email or the password is wrong."))
+        else:
+            form.password.errors.append(_("The email or the password is wrong."))
     return render_template("accounts/login.html", form=form)
 
 
@@ -164,9 +223,9 @@ def forgot_password() -> Response | str:
 def reset_password(token: str) -> Response | tuple[str, int] | str:
     """Choose a new password with the mailed link, then go on logged in."""
     try:
-        user = user_for_reset(token)
-    except ResetLinkInvalid:
-        return render_template("accounts/reset_invalid.html"), 404
+        user = user_for_link(token, RESET)
+    except LinkInvalid:
+        return _link_invalid(RESET)
     form = NewPasswordForm()
     if form.validate_on_submit():
         set_password(user, form.password.data)

@@ -1,6 +1,7 @@
 """Signing up through the form: good input, and every kind of bad input."""
 
 import html
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 
 from campaign.accounts.models import User
 from campaign.extensions import db
+from tests.mailbox import body, link_path, mails, subject
 
 GOOD_PASSWORD = "a long passphrase"
 
@@ -27,16 +29,47 @@ def user_count():
     return db.session.scalar(select(func.count()).select_from(User))
 
 
-def test_sign_up_creates_the_user_logs_in_and_goes_to_the_dashboard(client):
+def confirm_path(outbox):
+    [message] = mails(outbox)
+    assert subject(message) == "Confirm your Campaign account"
+    return link_path(message, "/accounts/confirm/")
+
+
+def test_sign_up_mails_a_link_that_confirms_the_account_and_logs_in(client, outbox):
     response = client.post("/accounts/signup", data=signup_data())
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/appeals/"
+    assert (response.status_code, response.headers["Location"]) == (302, "/accounts/signup/sent")
+    assert "Check your email" in client.get("/accounts/signup/sent").get_data(as_text=True)
     user = db.session.scalar(select(User))
-    assert (user.name, user.email) == ("Zarema Aliyeva", "zarema@example.org")
-    # Logged in: the dashboard opens instead of sending to the login page.
+    assert (user.name, user.email, user.email_confirmed_at) == (
+        "Zarema Aliyeva",
+        "zarema@example.org",
+        None,
+    )
+    # Not usable yet: not logged in, and the password alone does not let anyone in.
+    assert client.get("/appeals/").status_code == 302
+    login = client.post("/accounts/login", data={"email": user.email, "password": GOOD_PASSWORD})
+    assert "Confirm your address first" in login.get_data(as_text=True)
+    assert client.get("/appeals/").status_code == 302
+    assert [subject(m) for m in mails(outbox)] == ["Confirm your Campaign account"] * 2
+
+    path = link_path(mails(outbox)[-1], "/accounts/confirm/")
+    page = client.get(path)  # a mail scanner following the link confirms nothing
+    assert "Confirm my account" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_confirmed_at is None
+    confirmed = client.post(path)
+    assert (confirmed.status_code, confirmed.headers["Location"]) == (302, "/appeals/")
     dashboard = client.get("/appeals/")
     assert dashboard.status_code == 200
     assert "Welcome. Your account is ready." in dashboard.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_confirmed_at is not None
+    client.post("/accounts/logout")
+    # Spent: the link is no way in without the password.
+    assert client.post(path).status_code == 404
+    assert client.get("/appeals/").status_code == 302
+    login = client.post("/accounts/login", data={"email": user.email, "password": GOOD_PASSWORD})
+    assert login.status_code == 302
 
 
 def test_email_is_normalised(client):
@@ -102,14 +135,63 @@ def test_passwords_that_differ(client):
 
 
 @pytest.mark.parametrize("email", ["zarema@example.org", "ZAREMA@Example.ORG"])
-def test_email_already_registered(client, make_user, email):
-    make_user(email="zarema@example.org")
-    assert_refused(
-        client,
-        signup_data(email=email),
-        "An account with this email exists. Log in instead.",
-        typed=["Zarema Aliyeva", email],
+def test_an_address_with_an_account_gets_the_same_answer(client, make_user, outbox, email):
+    existing = make_user(email="zarema@example.org", name="Zarema")
+    new = client.post("/accounts/signup", data=signup_data(email="new@example.org"))
+    taken = client.post("/accounts/signup", data=signup_data(email=email))
+    assert (taken.status_code, taken.headers["Location"]) == (
+        new.status_code,
+        new.headers["Location"],
     )
+    assert user_count() == 2
+    db.session.expire_all()
+    assert db.session.get(User, existing.id).name == "Zarema"  # nothing changed
+    by_address = {message["To"]: message for message in mails(outbox)}
+    assert subject(by_address["zarema@example.org"]) == "You already have a Campaign account"
+    assert "/accounts/reset" in body(by_address["zarema@example.org"])
+    assert subject(by_address["new@example.org"]) == "Confirm your Campaign account"
+
+
+def test_whoever_registered_someone_elses_address_first_gains_nothing(client, outbox):
+    client.post("/accounts/signup", data=signup_data(name="Impostor", password="impostor's pw",
+                                                   confirm="impostor's pw"))  # fmt: skip
+    impostors_link = confirm_path(outbox)
+    next(outbox.glob("*.eml")).unlink()
+    client.post("/accounts/signup", data=signup_data())  # the owner of the address
+    owners_link = confirm_path(outbox)
+    assert client.post(impostors_link).status_code == 404  # replaced by the later sign-up
+    assert client.get("/appeals/").status_code == 302
+    assert client.post(owners_link).status_code == 302
+    user = db.session.scalar(select(User))
+    assert user.name == "Zarema Aliyeva"
+    assert PasswordHasher().verify(user.password_hash, GOOD_PASSWORD)
+    assert user_count() == 1
+
+
+def test_a_confirmation_link_that_is_forged_or_expired_is_refused(client, outbox, app):
+    client.post("/accounts/signup", data=signup_data(), headers={"Accept-Language": "ru"})
+    path = link_path(mails(outbox)[0], "/accounts/confirm/")
+    forged = client.post(path + "x", headers={"Accept-Language": "ru"})
+    assert forged.status_code == 404
+    assert "Эта ссылка больше не работает" in forged.get_data(as_text=True)
+    app.config["SIGNUP_LINK_LIFETIME"] = timedelta(seconds=-1)
+    assert client.post(path).status_code == 404
+    assert db.session.scalar(select(User.email_confirmed_at)) is None
+
+
+def test_the_confirmation_mail_speaks_the_language_of_the_sign_up(client, outbox):
+    client.post("/accounts/signup", data=signup_data(), headers={"Accept-Language": "ru"})
+    [message] = mails(outbox)
+    assert subject(message) == "Подтвердите учётную запись Campaign"
+    page = client.get(link_path(message, "/accounts/confirm/"), headers={"Accept-Language": "ru"})
+    assert "Подтвердить учётную запись" in page.get_data(as_text=True)
+
+
+def test_sign_ups_are_throttled_per_address(client, outbox):
+    for _attempt in range(3):
+        assert client.post("/accounts/signup", data=signup_data()).status_code == 302
+    assert client.post("/accounts/signup", data=signup_data()).status_code == 429
+    assert len(mails(outbox)) == 3
 
 
 @pytest.mark.parametrize(

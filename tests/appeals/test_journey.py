@@ -10,10 +10,11 @@ from campaign.appeals.models import Appeal
 from campaign.appeals.operations import canonical_letter, version_letter
 from campaign.extensions import db
 from tests.appeals.test_appeal_form import form_data
+from tests.mailbox import link_path, mails
 
 
-def test_sign_up_create_preview_publish_edit_publish_and_compare(client):
-    # Sign up.
+def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox):
+    # Sign up, and confirm with the mailed link.
     response = client.post(
         "/accounts/signup",
         data={
@@ -25,6 +26,8 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client):
     )
     assert response.status_code == 302
     assert db.session.scalar(select(User.email)) == "zarema@example.org"
+    [message] = mails(outbox)
+    assert client.post(link_path(message, "/accounts/confirm/")).status_code == 302
 
     # Create a draft; it is not public yet.
     response = client.post(

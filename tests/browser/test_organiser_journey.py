@@ -7,12 +7,15 @@ from sqlalchemy import select
 
 from campaign.appeals.models import Appeal
 from campaign.extensions import db
+from tests.mailbox import link_path, mails
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_organiser_drafts_previews_and_publishes(live_server, browser, screenshot_dir, width):
+def test_organiser_drafts_previews_and_publishes(
+    live_server, browser, screenshot_dir, width, outbox
+):
     page = browser.new_page(viewport={"width": width, "height": 800}, locale="en-GB")
     hosts = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
@@ -26,6 +29,12 @@ def test_organiser_drafts_previews_and_publishes(live_server, browser, screensho
     page.fill("#email", f"zarema{width}@example.org")
     page.fill("#password", "a long passphrase")
     page.fill("#confirm", "a long passphrase")
+    page.click("#submit")
+    assert "Check your email" in page.content()
+    page.screenshot(path=screenshot_dir / f"signup-sent-{width}.png", full_page=True)
+    [message] = mails(outbox)
+    page.goto(live_server + link_path(message, "/accounts/confirm/"))
+    page.screenshot(path=screenshot_dir / f"confirm-{width}.png", full_page=True)
     page.click("#submit")
     assert page.url.endswith("/appeals/")
 

@@ -1,0 +1,146 @@
+"""Links mailed to organisers: confirm the address of a new account, choose a new password.
+
+Each link is signed, works for a limited time, and only while the password is the one it was
+made for; the mail leaves from the task queue, so that answers take the same time whoever
+asked.
+"""
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from campaign import tasks
+from campaign.accounts.models import User
+from campaign.accounts.operations import confirm_email, hash_password, normalise_email
+from campaign.extensions import db
+from campaign.mail import send_mail
+
+CONFIRM = "confirm"
+RESET = "reset"
+
+
+class LinkInvalid(Exception):
+    """The link is forged, expired, or was made before the password last changed."""
+
+
+def credential_fingerprint(user: User) -> str:
+    """Return a digest of the user's password hash: it changes whenever the password does.
+
+    Keyed, because it travels in links and session cookies, which are signed but readable.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"campaign.{purpose}")
+
+
+def _lifetime(purpose: str) -> timedelta:
+    config = current_app.config
+    return config["SIGNUP_LINK_LIFETIME" if purpose == CONFIRM else "RESET_LINK_LIFETIME"]
+
+
+def link_token(user: User, purpose: str) -> str:
+    """Return a token for one purpose that works until the user's password changes."""
+    return _serializer(purpose).dumps([user.id, credential_fingerprint(user)])
+
+
+def user_for_link(token: str, purpose: str) -> User:
+    """Return the user a token of this purpose is for, or raise LinkInvalid."""
+    try:
+        user_id, fingerprint = _serializer(purpose).loads(
+            token, max_age=_lifetime(purpose).total_seconds()
+        )
+    except (BadSignature, TypeError, ValueError):
+        raise LinkInvalid from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not hmac.compare_digest(credential_fingerprint(user), str(fingerprint)):
+        raise LinkInvalid
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the user a new password; earlier links and other sessions stop working.
+
+    The link that leads here was read in the user's mailbox: the address is confirmed too.
+    """
+    user.password_hash = hash_password(password)
+    confirm_email(user)
+    db.session.flush()
+
+
+def request_reset(email: str) -> None:
+    """Mail a link to choose a new password if an account has this address; say nothing."""
+    user_id = db.session.scalar(select(User.id).where(User.email == normalise_email(email)))
+    # A job either way (for no one without an account): the answer takes the same time.
+    tasks.enqueue("accounts.reset_mail", user_id or 0)
+
+
+def _external(endpoint: str, **values: str) -> str:
+    # Built from PUBLIC_URL: a queued job has no request to take the address from.
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def _minutes(purpose: str) -> int:
+    return max(1, int(_lifetime(purpose).total_seconds() // 60))
+
+
+def _user_language(user: User) -> str:
+    return user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@tasks.job("accounts.reset_mail")
+def send_reset_mail(user_id: int) -> None:
+    """Mail the user a link to choose a new password, in her language (0: no one)."""
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        return
+    link = _external("accounts.reset_password", token=link_token(user, RESET))
+    with force_locale(_user_language(user)):
+        send_mail(
+            user.email,
+            _("Choose a new password"),
+            _(
+                "Someone (perhaps you) asked to choose a new password for your Campaign "
+                "account. To do so, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
+                "The link works once. If you did not ask, ignore this message: your password "
+                "stays as it is.",
+                minutes=_minutes(RESET),
+                link=link,
+            ),
+        )
+
+
+@tasks.job("accounts.signup_mail")
+def send_signup_mail(user_id: int) -> None:
+    """Answer a sign-up: the link that confirms a new account, or a word to an existing one."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(_user_language(user)):
+        if user.email_confirmed_at is None:
+            subject = _("Confirm your Campaign account")
+            body = _(
+                "To finish creating your Campaign account, open this link within %(hours)d "
+                "hours and confirm:\n\n%(link)s\n\nIf you did not sign up, ignore this "
+                "message: without confirmation the account cannot be used.",
+                hours=_minutes(CONFIRM) // 60,
+                link=_external("accounts.confirm", token=link_token(user, CONFIRM)),
+            )
+        else:
+            subject = _("You already have a Campaign account")
+            body = _(
+                "Someone (perhaps you) tried to sign up to Campaign with this address, which "
+                "already has an account: nothing was changed. To get in, log in; if you forgot "
+                "the password, choose a new one here:\n\n%(link)s",
+                link=_external("accounts.forgot_password"),
+            )
+        send_mail(user.email, subject, body)
