@@ -1,6 +1,8 @@
 """Sign up and confirm the address, log in, log out, choose a new password when forgotten."""
 
 import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -46,6 +48,7 @@ from campaign.extensions import db, limiter, login_manager
 from campaign.i18n import current_language, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+View = TypeVar("View", bound=Callable[..., Any])
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = None
@@ -81,6 +84,25 @@ def _login_failed(response: Response) -> bool:
     return response.status_code != 302
 
 
+def _throttled(
+    setting: str, *, deduct_when: Callable[[Response], bool] | None = None
+) -> Callable[[View], View]:
+    """Limit a form's POSTs per connection (setting_PER_IP) and per typed address
+    (setting_PER_ACCOUNT, counting only the answers deduct_when picks)."""
+
+    def decorate(view: View) -> View:
+        per_account = limiter.limit(
+            lambda: current_app.config[f"{setting}_PER_ACCOUNT"],
+            key_func=_account_key,
+            methods=["POST"],
+            deduct_when=deduct_when,
+        )
+        per_ip = limiter.limit(lambda: current_app.config[f"{setting}_PER_IP"], methods=["POST"])
+        return per_ip(per_account(view))
+
+    return decorate
+
+
 def _start_session(user: User) -> None:
     # A fresh session at login: nothing from before (a planted id, an old CSRF token) survives.
     session.clear()
@@ -90,10 +112,7 @@ def _start_session(user: User) -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["SIGNUP_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"]
-)
+@_throttled("SIGNUP_LIMIT")
 def signup() -> Response | str:
     """Create an organiser account and mail the link that confirms it.
 
@@ -154,13 +173,7 @@ def _link_invalid(purpose: str) -> tuple[str, int]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
+@_throttled("LOGIN_LIMIT", deduct_when=_login_failed)
 def login() -> Response | str:
     """Check the email and password; the same message whichever of the two was wrong."""
     if current_user.is_authenticated:
@@ -196,12 +209,7 @@ def logout() -> Response:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESET_LINK_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["RESET_LINK_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-)
+@_throttled("RESET_LINK_LIMIT")
 def forgot_password() -> Response | str:
     """Ask for a link to choose a new password; the answer never says if the account exists."""
     form = ResetRequestForm()

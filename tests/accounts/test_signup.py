@@ -206,3 +206,12 @@ def test_name_with_hidden_characters(client, name):
         "Remove the invisible or control characters from this field.",
         typed=[name, "zarema@example.org"],
     )
+
+
+def test_sign_ups_are_throttled_per_connection(client, outbox):
+    for n in range(10):
+        data = signup_data(email=f"someone{n}@example.org")
+        assert client.post("/accounts/signup", data=data).status_code == 302
+    refused = client.post("/accounts/signup", data=signup_data(email="one-more@example.org"))
+    assert refused.status_code == 429
+    assert user_count() == 10
