@@ -2,12 +2,12 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from campaign.accounts.models import Invitation, Membership, Role, User
 from campaign.clock import utcnow
@@ -71,12 +71,20 @@ def sign_up(
     if user is None:
         user = User(email=email)
         db.session.add(user)
+    user.created_at = utcnow()  # an unconfirmed account taken over starts again
     user.name = normalise_text(name)
     user.password_hash = password_hash
     user.language = language
     user.email_confirmed_at = utcnow() if confirmed else None
     db.session.flush()
     return user
+
+
+def purge_unconfirmed(lifetime: timedelta, now: datetime | None = None) -> int:
+    """Delete accounts never confirmed within their link's lifetime; return how many."""
+    cutoff = (now or utcnow()) - lifetime
+    statement = delete(User).where(User.email_confirmed_at.is_(None), User.created_at < cutoff)
+    return db.session.execute(statement).rowcount
 
 
 def confirm_email(user: User) -> None:

@@ -42,6 +42,7 @@ from campaign.accounts.operations import (
     authenticate,
     confirm_email,
     normalise_email,
+    purge_unconfirmed,
     sign_up,
 )
 from campaign.extensions import db, limiter, login_manager
@@ -123,6 +124,8 @@ def signup() -> Response | str:
         return redirect(url_for("appeals.index"))
     form = SignUpForm()
     if form.validate_on_submit():
+        # Accounts whose owner never confirmed go, with the name and address they hold.
+        purge_unconfirmed(current_app.config["SIGNUP_LINK_LIFETIME"])
         try:
             user_id = sign_up(
                 name=form.name.data,

@@ -215,3 +215,14 @@ def test_sign_ups_are_throttled_per_connection(client, outbox):
     refused = client.post("/accounts/signup", data=signup_data(email="one-more@example.org"))
     assert refused.status_code == 429
     assert user_count() == 10
+
+
+def test_accounts_never_confirmed_are_purged_at_the_next_sign_up(client, outbox, app):
+    client.post("/accounts/signup", data=signup_data(email="never@example.org"))
+    client.post("/accounts/signup", data=signup_data(email="recent@example.org"))
+    stale = db.session.scalar(select(User).where(User.email == "never@example.org"))
+    stale.created_at -= app.config["SIGNUP_LINK_LIFETIME"] + timedelta(minutes=1)
+    db.session.commit()
+    client.post("/accounts/signup", data=signup_data(email="next@example.org"))
+    emails = set(db.session.scalars(select(User.email)))
+    assert emails == {"recent@example.org", "next@example.org"}
