@@ -138,6 +138,9 @@ def signup() -> Response | str:
             user_id = taken.user_id
         db.session.commit()
         tasks.enqueue("accounts.signup_mail", user_id)
+        if request.args.get("next"):
+            # Where the sign-up began (an invitation, say), for when this browser confirms.
+            session["after_confirm"] = safe_next(request.args["next"])
         return redirect(url_for("accounts.signup_sent"))
     return render_template("accounts/signup.html", form=form)
 
@@ -165,9 +168,10 @@ def confirm(token: str) -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         confirm_email(user)
         db.session.commit()
+        target = session.get("after_confirm") or url_for("appeals.index")
         _start_session(user)
         flash(_("Welcome. Your account is ready."), "success")
-        return redirect(url_for("appeals.index"))
+        return redirect(target)
     return render_template("accounts/confirm.html", form=form, user=user)
 
 

@@ -226,3 +226,10 @@ def test_accounts_never_confirmed_are_purged_at_the_next_sign_up(client, outbox,
     client.post("/accounts/signup", data=signup_data(email="next@example.org"))
     emails = set(db.session.scalars(select(User.email)))
     assert emails == {"recent@example.org", "next@example.org"}
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_a_sign_up_never_leads_off_the_site(client, outbox, target):
+    client.post("/accounts/signup", query_string={"next": target}, data=signup_data())
+    confirmed = client.post(link_path(mails(outbox)[0], "/accounts/confirm/"))
+    assert confirmed.headers["Location"] == "/"

@@ -1,8 +1,10 @@
 """Members of an appeal: invitation links, roles, removal, and who may do what."""
 
 import hashlib
+import html
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select, text
@@ -11,6 +13,7 @@ from campaign.accounts.models import Invitation, Membership, Role
 from campaign.accounts.operations import membership_of
 from campaign.clock import utcnow
 from campaign.extensions import db
+from tests.mailbox import link_path, mails
 
 LINK = re.compile(r'value="https?://campaign\.test/appeals/invitations/([A-Za-z0-9_-]+)"')
 CANNOT_BE_USED = "This invitation cannot be used"
@@ -60,6 +63,26 @@ def create_link(client, appeal, role="editor"):
 def refresh(obj):
     db.session.expire_all()
     return obj
+
+
+def test_an_invitee_without_an_account_comes_back_to_the_invitation(
+    client, login, appeal, owner, outbox
+):
+    login(owner)
+    token = create_link(client, appeal)
+    client.post("/accounts/logout")
+    invitation = f"/appeals/invitations/{token}"
+    to_login = client.get(invitation)
+    assert to_login.headers["Location"] == f"/accounts/login?next={quote(invitation, safe='')}"
+    login_page = client.get(to_login.headers["Location"]).get_data(as_text=True)
+    signup = re.search(r'href="(/accounts/signup\?next=[^"]+)"', login_page).group(1)
+    signup = html.unescape(signup)
+    data = {"name": "New Invitee", "email": "new@example.org", "password": "a long passphrase"}
+    response = client.post(signup, data={**data, "confirm": data["password"]})
+    assert response.headers["Location"] == "/accounts/signup/sent"
+    confirmed = client.post(link_path(mails(outbox)[-1], "/accounts/confirm/"))
+    assert confirmed.headers["Location"] == invitation
+    assert "You are invited to join" in client.get(invitation).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", [Role.editor, Role.advocate, Role.owner])
