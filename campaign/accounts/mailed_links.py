@@ -9,7 +9,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -20,6 +20,7 @@ from campaign.accounts.models import User
 from campaign.accounts.operations import confirm_email, hash_password, normalise_email
 from campaign.extensions import db
 from campaign.mail import send_mail
+from campaign.urls import public_url_for
 
 CONFIRM = "confirm"
 RESET = "reset"
@@ -83,12 +84,6 @@ def request_reset(email: str) -> None:
     tasks.enqueue("accounts.reset_mail", user_id or 0)
 
 
-def _external(endpoint: str, **values: str) -> str:
-    # Built from PUBLIC_URL: a queued job has no request to take the address from.
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for(endpoint, _external=True, **values)
-
-
 def _minutes(purpose: str) -> int:
     return max(1, int(_lifetime(purpose).total_seconds() // 60))
 
@@ -103,7 +98,7 @@ def send_reset_mail(user_id: int) -> None:
     user = db.session.get(User, user_id) if user_id else None
     if user is None:
         return
-    link = _external("accounts.reset_password", token=link_token(user, RESET))
+    link = public_url_for("accounts.reset_password", token=link_token(user, RESET))
     with force_locale(_user_language(user)):
         send_mail(
             user.email,
@@ -133,7 +128,7 @@ def send_signup_mail(user_id: int) -> None:
                 "hours and confirm:\n\n%(link)s\n\nIf you did not sign up, ignore this "
                 "message: without confirmation the account cannot be used.",
                 hours=_minutes(CONFIRM) // 60,
-                link=_external("accounts.confirm", token=link_token(user, CONFIRM)),
+                link=public_url_for("accounts.confirm", token=link_token(user, CONFIRM)),
             )
         else:
             subject = _("You already have a Campaign account")
@@ -141,6 +136,6 @@ def send_signup_mail(user_id: int) -> None:
                 "Someone (perhaps you) tried to sign up to Campaign with this address, which "
                 "already has an account: nothing was changed. To get in, log in; if you forgot "
                 "the password, choose a new one here:\n\n%(link)s",
-                link=_external("accounts.forgot_password"),
+                link=public_url_for("accounts.forgot_password"),
             )
         send_mail(user.email, subject, body)

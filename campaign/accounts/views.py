@@ -133,8 +133,7 @@ def signup() -> Response | str:
                 password=form.password.data,
                 language=current_language(),
             ).id
-        except EmailTaken as taken:
-            db.session.rollback()
+        except EmailTaken as taken:  # raised before anything changed: the purge stands
             user_id = taken.user_id
         db.session.commit()
         tasks.enqueue("accounts.signup_mail", user_id)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -32,6 +32,7 @@ from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_sett
 from campaign.extensions import db
 from campaign.pdf import RenderError, RenderTimeout
 from campaign.signatures.operations import withdrawal_count
+from campaign.urls import public_url_for
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,7 @@ def verification_url(snapshot_id: str) -> str:
 
     Built from PUBLIC_URL, not from the request: the task queue renders without one.
     """
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("verify.snapshot", snapshot_id=snapshot_id, _external=True)
+    return public_url_for("verify.snapshot", snapshot_id=snapshot_id)
 
 
 def snapshot_path(snapshot: DossierSnapshot) -> Path:

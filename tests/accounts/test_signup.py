@@ -228,6 +228,16 @@ def test_accounts_never_confirmed_are_purged_at_the_next_sign_up(client, outbox,
     assert emails == {"recent@example.org", "next@example.org"}
 
 
+def test_a_sign_up_with_a_taken_address_purges_too(client, outbox, app, make_user):
+    taken = make_user(email="taken@example.org")
+    client.post("/accounts/signup", data=signup_data(email="never@example.org"))
+    stale = db.session.scalar(select(User).where(User.email == "never@example.org"))
+    stale.created_at -= app.config["SIGNUP_LINK_LIFETIME"] + timedelta(minutes=1)
+    db.session.commit()
+    client.post("/accounts/signup", data=signup_data(email=taken.email))
+    assert set(db.session.scalars(select(User.email))) == {"taken@example.org"}
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
 def test_a_sign_up_never_leads_off_the_site(client, outbox, target):
     client.post("/accounts/signup", query_string={"next": target}, data=signup_data())
