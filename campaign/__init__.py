@@ -23,9 +23,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from campaign import database, errors, extensions, i18n, mail, security, tasks
     from campaign.markup import render_markdown
+    from campaign.urls import public_url_for
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_global(public_url_for)
 
     extensions.init_app(app)
     mail.init_app(app)

@@ -1,4 +1,4 @@
-"""Addresses the site gives out beyond a request (printed in PDFs, sent by mail)."""
+"""Addresses the site gives out: printed in PDFs, sent by mail, shown to be copied or shared."""
 
 from typing import Any
 

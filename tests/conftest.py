@@ -37,6 +37,7 @@ def _base_config(url: str) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "campaign.test",
+        "PUBLIC_URL": "http://campaign.test",
         # Jobs run inside enqueue(): no queue file, no consumer threads.
         "TASK_QUEUE_IMMEDIATE": True,
     }

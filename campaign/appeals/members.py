@@ -26,6 +26,7 @@ from campaign.appeals.models import Appeal
 from campaign.appeals.views import bp
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.urls import public_url_for
 
 
 def _render_members(appeal: Appeal, invite_form: InviteForm, new_link: str | None = None) -> str:
@@ -77,7 +78,7 @@ def invite(appeal: Appeal) -> Response | str:
         appeal.id, Role[form.role.data], current_user, current_app.config["INVITATION_LIFETIME"]
     )
     db.session.commit()
-    link = url_for("appeals.invitation", token=token, _external=True)
+    link = public_url_for("appeals.invitation", token=token)
     return _render_members(appeal, InviteForm(formdata=None), new_link=link)
 
 

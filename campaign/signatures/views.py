@@ -57,6 +57,7 @@ from campaign.signatures.operations import (
     withdraw_signature,
 )
 from campaign.signatures.presenting import public_name, region_label
+from campaign.urls import public_url_for
 
 bp = Blueprint("signatures", __name__, url_prefix="/a")
 
@@ -142,7 +143,7 @@ def render_appeal_page(
         error=error,
         accepting=accepting_signatures(appeal) or preview,
         consent=consent_text(settings, appeal.language),
-        share_url=url_for("signatures.new", slug=appeal.slug, _external=True),
+        share_url=public_url_for("signatures.new", slug=appeal.slug),
     ), status
 
 
@@ -255,12 +256,10 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> None
             ),
         )
         return
-    withdraw = url_for(
-        "signatures.withdraw", slug=appeal.slug, token=outcome.withdraw_token, _external=True
-    )
+    withdraw = public_url_for("signatures.withdraw", slug=appeal.slug, token=outcome.withdraw_token)
     if outcome.confirm_token:
-        confirm = url_for(
-            "signatures.confirm", slug=appeal.slug, token=outcome.confirm_token, _external=True
+        confirm = public_url_for(
+            "signatures.confirm", slug=appeal.slug, token=outcome.confirm_token
         )
         body = _(
             "To confirm your signature on “%(title)s”, open this link within 7 days:\n"
@@ -294,8 +293,8 @@ def thanks(slug: str) -> BaseResponse | str:
         "signatures/thanks.html",
         appeal=appeal,
         pending=signed["pending"],
-        withdraw_url=url_for("signatures.withdraw", slug=slug, token=token, _external=True),
-        share_url=url_for("signatures.new", slug=slug, _external=True),
+        withdraw_url=public_url_for("signatures.withdraw", slug=slug, token=token),
+        share_url=public_url_for("signatures.new", slug=slug),
     )
 
 
@@ -321,7 +320,7 @@ def confirm(slug: str, token: str) -> tuple[str, int] | str:
     return render_template(
         "signatures/confirmed.html",
         appeal=appeal,
-        share_url=url_for("signatures.new", slug=appeal.slug, _external=True),
+        share_url=public_url_for("signatures.new", slug=appeal.slug),
     )
 
 
@@ -345,7 +344,7 @@ def withdraw(slug: str, token: str) -> tuple[str, int] | str:
 def qr(slug: str) -> Response:
     """A QR code of the appeal's address, for posters."""
     appeal = _published_or_404(slug)
-    url = url_for("signatures.new", slug=appeal.slug, _external=True)
+    url = public_url_for("signatures.new", slug=appeal.slug)
     out = io.BytesIO()
     # A standalone file (with its namespace), so that it works in <img> and as a download.
     segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False)

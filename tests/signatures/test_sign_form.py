@@ -430,3 +430,19 @@ def test_an_appeals_former_address_leads_to_it(client, open_appeal, sign):
     assert client.get("/a/never-was-an-address").status_code == 404
     sign(open_appeal)
     assert stored() == 1
+
+
+def test_links_given_out_carry_the_public_address_whatever_the_host_header(
+    app, client, open_appeal, sign, outbox
+):
+    # Behind a proxy that passes any Host on, a forged one must not reach the signer's mail.
+    app.config.update(SERVER_NAME=None, PUBLIC_URL="https://appeals.example.org")
+    set_confirm(open_appeal)
+    forged = {"Host": "evil.example"}
+    signed = sign(open_appeal, headers=forged)
+    thanks = client.get(signed.headers["Location"], headers=forged).get_data(as_text=True)
+    body = body_of(messages(outbox)[0])
+    links = re.findall(r"https?://\S+", body) + re.findall(r'value="(https?://[^"]+)"', thanks)
+    assert len(links) == 4  # confirm and withdraw in the mail; withdraw and share on the page
+    assert all(link.startswith("https://appeals.example.org/a/") for link in links), links
+    assert "evil.example" not in body + thanks
