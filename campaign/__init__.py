@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from campaign import database, errors, extensions, i18n, mail, security, tasks
+    from campaign import database, errors, extensions, i18n, logs, mail, security, tasks
     from campaign.markup import render_markdown
     from campaign.urls import public_url_for
 
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
     app.register_blueprint(verify_bp)
+    logs.init_app(app)  # after the routes: it reads which of them carry a token
     app.cli.add_command(demo_cli)
     app.cli.add_command(dossiers_cli)
     app.cli.add_command(signatures_cli)

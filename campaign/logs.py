@@ -1,0 +1,67 @@
+"""Keep the secrets carried by links (withdrawal, confirmation, reset, invitation) out of logs.
+
+Such a link is its own key: whoever reads it in a request log can withdraw a signature or take
+over an account. Every route with a `token` argument is covered, found in the URL map.
+"""
+
+import logging
+import re
+
+from flask import Flask
+
+REDACTED = "[token]"
+_SEGMENT = r"[^/?#\s\"]+"
+
+
+class TokenRedactor(logging.Filter):
+    """Replace the token in any logged path of a route that takes one."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.paths = [
+            re.compile(_pattern(rule.rule))
+            for rule in app.url_map.iter_rules()
+            if "token" in rule.arguments
+        ]
+
+    def redact(self, text: str) -> str:
+        """Return text with the token of each secret-bearing path replaced."""
+        for path in self.paths:
+            text = path.sub(_without_token, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = self.redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.redact(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+def _pattern(rule: str) -> str:
+    """A regular expression for the paths of a rule, with the token as the group `token`."""
+    out = []
+    for part in re.split(r"(<[^>]+>)", rule):
+        if not part.startswith("<"):
+            out.append(re.escape(part))
+        elif re.fullmatch(r"<(\w+:)?token>", part):
+            out.append(f"(?P<token>{_SEGMENT})")
+        else:
+            out.append(_SEGMENT)
+    return "".join(out)
+
+
+def _without_token(match: re.Match[str]) -> str:
+    start, end = match.span("token")
+    whole, offset = match.group(0), match.start(0)
+    return whole[: start - offset] + REDACTED + whole[end - offset :]
+
+
+def init_app(app: Flask) -> None:
+    """Redact tokens from the request lines of the development server (the werkzeug logger)."""
+    logger = logging.getLogger("werkzeug")
+    for old in [known for known in logger.filters if isinstance(known, TokenRedactor)]:
+        logger.removeFilter(old)
+    logger.addFilter(TokenRedactor(app))

@@ -1,0 +1,58 @@
+"""The development server's request log keeps no secret of a link."""
+
+import logging
+
+from flask import url_for
+from werkzeug.serving import WSGIRequestHandler
+
+from campaign.logs import REDACTED, TokenRedactor
+
+SECRET = "Zx9-secretTOKENvalue_42"
+
+
+def token_routes(app):
+    return [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+
+
+def sample_values(rule):
+    # "1" builds for a string and for a number alike.
+    return {**{name: "1" for name in rule.arguments}, "token": SECRET}
+
+
+def test_every_route_with_a_token_is_covered(app):
+    routes = token_routes(app)
+    # Withdrawal, signature and account confirmation, reset, invitation.
+    assert len(routes) >= 5
+    redactor = TokenRedactor(app)
+    with app.test_request_context():
+        for rule in routes:
+            path = url_for(rule.endpoint, **sample_values(rule))
+            line = f'127.0.0.1 - - [x] "GET {path}?next=/a HTTP/1.1" 200 -'
+            redacted = redactor.redact(line)
+            assert SECRET not in redacted, rule.rule
+            assert REDACTED in redacted
+            assert redacted.startswith('127.0.0.1 - - [x] "GET /')
+
+
+def test_other_paths_are_left_as_they_are(app):
+    redactor = TokenRedactor(app)
+    for path in ("/a/withdraw-the-law", "/verify", f"/a/{SECRET}", "/static/css/site.css"):
+        assert redactor.redact(f"GET {path} HTTP/1.1") == f"GET {path} HTTP/1.1"
+
+
+def test_the_request_log_line_is_redacted(app, caplog):
+    with app.test_request_context():
+        path = url_for("signatures.withdraw", slug="return-them", token=SECRET)
+
+    class Handler(WSGIRequestHandler):
+        def __init__(self):  # no socket: only what log_request reads
+            self.command, self.path, self.request_version = "GET", path, "HTTP/1.1"
+            self.client_address = ("127.0.0.1", 5000)
+
+        def address_string(self):
+            return "127.0.0.1"
+
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        Handler().log_request(200, 512)
+    assert SECRET not in caplog.text
+    assert f"/a/return-them/withdraw/{REDACTED}" in caplog.text
