@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -44,3 +44,14 @@ def screenshot_dir(tmp_path: Path) -> Path:
     path = Path(os.environ.get("SCREENSHOT_DIR", tmp_path / "screenshots"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def draw(page: Page, selector: str) -> None:
+    """Draw a signature-like stroke with the mouse on the element."""
+    box = page.locator(selector).bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 20, y + box["height"] * 0.7)
+    page.mouse.down()
+    for step in range(1, 30):
+        page.mouse.move(x + 20 + step * 8, y + box["height"] * (0.7 - 0.4 * ((step % 6) / 6)))
+    page.mouse.up()

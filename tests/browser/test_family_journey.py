@@ -9,18 +9,9 @@ from sqlalchemy import select
 from campaign.appeals.operations import publish_appeal
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureStatus
+from tests.browser.conftest import draw
 
 pytestmark = pytest.mark.browser
-
-
-def draw(page, selector):
-    box = page.locator(selector).bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + 20, y + box["height"] * 0.7)
-    page.mouse.down()
-    for step in range(1, 30):
-        page.mouse.move(x + 20 + step * 8, y + box["height"] * (0.7 - 0.4 * ((step % 6) / 6)))
-    page.mouse.up()
 
 
 def test_sign_with_a_drawn_signature_then_withdraw(

@@ -1,0 +1,110 @@
+"""axe-core (from the npm registry, installed at set-up) finds no violation on the main pages.
+
+Each page is audited in Russian as a visitor or organiser reaches it, error states included,
+on a phone and on a desktop.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from campaign.appeals.operations import publish_appeal
+from campaign.extensions import db
+from tests.browser.conftest import draw
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run 'make install-test' (npm install).")
+    return AXE.read_text()
+
+
+def violations(page, axe_source):
+    # Evaluated through the DevTools protocol: the site's Content-Security-Policy stays as is.
+    page.evaluate(axe_source)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{item['id']} ({item['impact']}): {[node['target'] for node in item['nodes'][:3]]}"
+        for item in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_no_violation_on_the_main_pages(
+    live_server, browser, axe_source, make_user, make_appeal, width
+):
+    owner = make_user(language="ru")
+    appeal = make_appeal(owner=owner, language="ru", title="Верните наших родных", goal=50)
+    publish_appeal(appeal, owner)
+    db.session.commit()
+    page = browser.new_page(viewport={"width": width, "height": 800}, locale="ru-RU")
+    found = {}
+
+    def audit(name):
+        found[name] = violations(page, axe_source)
+
+    def visit(name, path):
+        page.goto(live_server + path)
+        audit(name)
+
+    visit("home", "/")
+    visit("sign-up", "/accounts/signup")
+    page.click("#submit")
+    audit("sign-up, errors")
+    visit("forgotten password", "/accounts/reset")
+    visit("verify", "/verify/")
+    page.click("#submit")
+    audit("verify, error")
+
+    visit("appeal", f"/a/{appeal.slug}")
+    page.click("#submit")
+    audit("appeal, errors")
+    page.fill("#surname", "Налоева")
+    page.fill("#given_name", "Мадина")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "мать")
+    page.locator("canvas").scroll_into_view_if_needed()
+    draw(page, "canvas")
+    page.check("#consent")
+    page.click("#submit")
+    assert "/thanks" in page.url
+    audit("thanks")
+    visit("withdraw", page.input_value("#withdraw-url").removeprefix("http://campaign.test"))
+
+    visit("log in", "/accounts/login")
+    page.fill("#email", owner.email)
+    page.fill("#password", "not the password")
+    page.click("#submit")
+    audit("log in, error")
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    audit("my appeals")
+    base = f"/appeals/{appeal.id}/"
+    for name in ("", "edit", "preview", "settings", "dossiers", "versions/1", "members"):
+        visit(f"organiser {name or 'overview'}", base + name)
+    page.click("form.row-form #submit")  # a new invitation link is shown
+    audit("organiser members, invitation")
+    visit("new appeal", "/appeals/new")
+    page.click("#submit")
+    audit("new appeal, errors")
+
+    page.goto(live_server + base + "dossiers")
+    page.check("#edition-1")  # public
+    page.click("#submit")
+    page.wait_for_selector("a.button[href$='.pdf']", timeout=120_000)
+    audit("dossier ready")
+    fingerprint = page.locator("dd code.hash").first.inner_text()
+    visit("organiser dossiers, a snapshot", base + "dossiers")
+    visit("verify, again", "/verify/")
+    page.fill("#fingerprint", fingerprint)
+    page.click("#submit")
+    audit("verify, match")
+
+    assert len(found) == 27
+    assert {name: found for name, found in found.items() if found} == {}
