@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from campaign import database, errors, extensions, i18n, logs, mail, security, tasks
+    from campaign import database, errors, extensions, i18n, logs, mail, security, tasks, urls
     from campaign.markup import render_markdown
     from campaign.urls import public_url_for
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     tasks.init_app(app)
+    urls.init_app(app)
 
     from campaign.accounts.views import bp as accounts_bp
     from campaign.appeals.views import bp as appeals_bp

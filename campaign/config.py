@@ -83,7 +83,7 @@ class Defaults:
     DOSSIER_TIME_LIMIT = 600
     # Largest PDF accepted by the public verification page.
     VERIFY_MAX_BYTES = 200 * 1024 * 1024
-    # The site's public address, for links printed in dossiers (the verification QR code).
+    # The site's public address: every link given out (mail, sharing, QR codes, dossiers).
     PUBLIC_URL = "http://127.0.0.1:5000"
 
     # PKCS#12 file (certificate and key) that signs dossiers, relative to instance/ unless

@@ -1,8 +1,9 @@
 """Addresses the site gives out: printed in PDFs, sent by mail, shown to be copied or shared."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import Flask, current_app, request, url_for
 
 
 def public_url_for(endpoint: str, **values: Any) -> str:
@@ -13,3 +14,27 @@ def public_url_for(endpoint: str, **values: Any) -> str:
     """
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         return url_for(endpoint, _external=True, **values)
+
+
+def init_app(app: Flask) -> None:
+    """Warn once per process when requests come for another host than PUBLIC_URL names.
+
+    A site left with the default PUBLIC_URL would mail withdrawal links that lead nowhere; the
+    operator hears of it in the log at the first request, without the Host header being trusted.
+    """
+    warned = False
+
+    @app.before_request
+    def _check_public_url() -> None:
+        nonlocal warned
+        if warned:
+            return
+        configured = urlsplit(app.config["PUBLIC_URL"]).netloc
+        if request.host != configured:
+            warned = True
+            app.logger.warning(
+                "Requests arrive for %r but PUBLIC_URL is %r: every link the site gives out "
+                "(mail, sharing, QR codes, dossiers) uses PUBLIC_URL. Set CAMPAIGN_PUBLIC_URL.",
+                request.host[:100],
+                app.config["PUBLIC_URL"],
+            )
