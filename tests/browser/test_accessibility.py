@@ -101,10 +101,14 @@ def test_no_violation_on_the_main_pages(
     audit("dossier ready")
     fingerprint = page.locator("dd code.hash").first.inner_text()
     visit("organiser dossiers, a snapshot", base + "dossiers")
-    visit("verify, again", "/verify/")
+    page.goto(live_server + "/verify/")
     page.fill("#fingerprint", fingerprint)
     page.click("#submit")
+    assert page.locator(".flash-success").count() == 1
     audit("verify, match")
+    page.click("dd a")  # the snapshot's own page
+    assert page.url.startswith(f"{live_server}/verify/") and not page.url.endswith("/verify/")
+    audit("verified snapshot")
 
     assert len(found) == 27
-    assert {name: found for name, found in found.items() if found} == {}
+    assert {name: problems for name, problems in found.items() if problems} == {}
