@@ -3,7 +3,7 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 
 
 def public_url_for(endpoint: str, **values: Any) -> str:
@@ -12,8 +12,12 @@ def public_url_for(endpoint: str, **values: Any) -> str:
     Queued jobs have no request, and a request's Host header is the client's to choose: an
     address that leaves the site must not depend on it.
     """
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for(endpoint, _external=True, **values)
+    address = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        address.netloc, script_name=address.path or "/", url_scheme=address.scheme
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def init_app(app: Flask) -> None:
