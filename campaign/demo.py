@@ -91,7 +91,7 @@ def load(signatories: int) -> None:
                 goal=100,
             ),
         )
-        version = publish_appeal(appeal, user)
+        version = publish_appeal(appeal, user, seen_revision=appeal.draft_revision)
         # Published before the oldest demo signature, which may be WINDOW old.
         appeal.created_at = version.published_at = utcnow() - WINDOW - timedelta(days=1)
     replace_demo_signatories(appeal, signatories)

@@ -1,5 +1,6 @@
 """Forms for writing an appeal and managing its members."""
 
+import re
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -67,8 +69,26 @@ class AddresseeForm(Form):
             raise ValidationError(_l("Give the name of the person holding this office."))
 
 
+_REVISION = re.compile(r"[0-9]{1,9}")
+
+
+class RevisionField(HiddenField):
+    """The revision of the draft that the page showed; anything but a number reads as None.
+
+    None matches no revision: a page that lost it is treated as one showing an older draft.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the number, never failing validation (the operation compares it)."""
+        raw = str(valuelist[0]) if valuelist else ""
+        self.data = int(raw) if _REVISION.fullmatch(raw) else None
+
+
 class AppealForm(FlaskForm):
     """Everything an organiser writes about an appeal."""
+
+    # Filled from the appeal on the edit page; a new appeal has none yet.
+    draft_revision = RevisionField()
 
     title = StringField(
         _l("Title"),
@@ -183,6 +203,12 @@ class ActionForm(FlaskForm):
     """A button that changes state (publish, close, reopen, remove, revoke)."""
 
     submit = SubmitField()
+
+
+class PublishForm(ActionForm):
+    """The publish button, with the revision of the draft that the page showed."""
+
+    draft_revision = RevisionField()
 
 
 class InviteForm(FlaskForm):

@@ -39,6 +39,10 @@ class Appeal(db.Model):
     representative_address: Mapped[str] = mapped_column(Text, default="")
     goal: Mapped[int | None]
     deadline: Mapped[date | None]
+    # Goes up by one with every saved change of the draft. An editor saves, and anyone
+    # publishes, the draft as it was when their page showed it: a change saved by someone else
+    # in between is refused, not overwritten or published unseen.
+    draft_revision: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -46,6 +46,10 @@ class NotReadyToPublish(Exception):
     def __init__(self, missing: list[str]) -> None:
         super().__init__(", ".join(missing))
         self.missing = missing
+
+
+class DraftChanged(Exception):
+    """Someone saved the draft after the page the request came from showed it."""
 
 
 class InvalidTransition(Exception):
@@ -151,8 +155,31 @@ def create_appeal(owner: User, data: AppealData) -> Appeal:
     return appeal
 
 
-def update_appeal(appeal: Appeal, data: AppealData) -> Appeal:
-    """Change the draft; the published versions stay as they were."""
+def _hold_draft(appeal: Appeal, seen_revision: int | None, *, change: bool) -> None:
+    """Lock the appeal's row for this transaction if its draft is still at seen_revision.
+
+    Raise DraftChanged otherwise (None, a page that showed no revision, never matches). One
+    conditional UPDATE: another transaction doing the same waits for this one to end and then
+    finds the revision moved (change) or the draft as this one left it. The appeal is then
+    read afresh, so what is saved or published is the draft as it stands under the lock.
+    """
+    held = db.session.execute(
+        update(Appeal)
+        .where(Appeal.id == appeal.id, Appeal.draft_revision == seen_revision)
+        .values(draft_revision=Appeal.draft_revision + (1 if change else 0))
+        .execution_options(synchronize_session=False)
+    )
+    if held.rowcount != 1:
+        raise DraftChanged
+    db.session.expire(appeal)
+
+
+def update_appeal(appeal: Appeal, data: AppealData, *, seen_revision: int | None) -> Appeal:
+    """Change the draft, if it is still the revision the editor saw; versions stay as they were.
+
+    Raise DraftChanged when someone saved it since (nothing is changed then).
+    """
+    _hold_draft(appeal, seen_revision, change=True)
     if data.slug and data.slug != appeal.slug:
         if slug_in_use(data.slug, except_id=appeal.id):
             raise SlugTaken(data.slug)
@@ -172,11 +199,7 @@ def _apply(appeal: Appeal, data: AppealData) -> None:
     appeal.representative_address = normalise_text(data.representative_address)
     appeal.goal = data.goal
     appeal.deadline = data.deadline
-    wanted = [
-        AddresseeData(normalise_text(a.name), normalise_text(a.office))
-        for a in data.addressees
-        if normalise_text(a.name)
-    ]
+    wanted = _typed_addressees(data)
     current = [AddresseeData(a.name, a.office) for a in appeal.addressees]
     if wanted != current:
         # Positions are unique per appeal, so old rows go before new ones take their places.
@@ -185,6 +208,25 @@ def _apply(appeal: Appeal, data: AppealData) -> None:
         appeal.addressees.extend(
             Addressee(position=i, name=a.name, office=a.office) for i, a in enumerate(wanted, 1)
         )
+
+
+def _typed_addressees(data: AppealData) -> list[AddresseeData]:
+    return [
+        AddresseeData(normalise_text(a.name), normalise_text(a.office))
+        for a in data.addressees
+        if normalise_text(a.name)
+    ]
+
+
+def typed_letter(data: AppealData) -> dict[str, Any]:
+    """Return the letter fields of typed input as the draft would hold them once saved."""
+    return {
+        "title": normalise_text(data.title),
+        "addressees": [{"name": a.name, "office": a.office} for a in _typed_addressees(data)],
+        "body": normalise_text(data.body),
+        "closing": normalise_text(data.closing),
+        "language": data.language,
+    }
 
 
 def draft_letter(appeal: Appeal) -> dict[str, Any]:
@@ -242,8 +284,13 @@ def missing_for_publishing(appeal: Appeal) -> list[str]:
     return missing
 
 
-def publish_appeal(appeal: Appeal, user: User) -> AppealVersion:
-    """Freeze the draft as the next numbered version with its fingerprint, and open the appeal."""
+def publish_appeal(appeal: Appeal, user: User, *, seen_revision: int | None) -> AppealVersion:
+    """Freeze the draft as the next numbered version with its fingerprint, and open the appeal.
+
+    Only the draft at seen_revision, the one the publisher's page showed: raise DraftChanged
+    when someone saved it since.
+    """
+    _hold_draft(appeal, seen_revision, change=False)
     missing = missing_for_publishing(appeal)
     if missing:
         raise NotReadyToPublish(missing)

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Membership, Role
 from campaign.appeals.access import current_membership, requires_role
-from campaign.appeals.forms import MAX_ADDRESSEES, ActionForm, AppealForm
+from campaign.appeals.forms import MAX_ADDRESSEES, ActionForm, AppealForm, PublishForm
 from campaign.appeals.models import Appeal, AppealStatus, AppealVersion
 from campaign.appeals.operations import (
+    DiffLine,
+    DraftChanged,
     InvalidTransition,
     NothingToPublish,
     NotReadyToPublish,
@@ -27,6 +29,7 @@ from campaign.appeals.operations import (
     publish_appeal,
     reopen_appeal,
     signature_counts,
+    typed_letter,
     update_appeal,
     version_letter,
 )
@@ -119,29 +122,49 @@ def show(appeal: Appeal) -> str:
 def edit(appeal: Appeal) -> Response | str:
     """Change the draft (of the next version, once published)."""
     form = _appeal_form(appeal)
+    conflict: list[DiffLine] | None = None
     if request.method == "POST" and not _add_addressee_row(form) and form.validate_on_submit():
+        typed = form.to_data()
         try:
-            update_appeal(appeal, form.to_data())
+            update_appeal(appeal, typed, seen_revision=form.draft_revision.data)
             db.session.commit()
+        except DraftChanged:
+            # Saved elsewhere meanwhile: show how the saved draft differs from what was typed,
+            # and keep the typed text; saving it again replaces the saved draft knowingly.
+            db.session.rollback()
+            conflict = diff_letters(draft_letter(appeal), typed_letter(typed))
+            form.draft_revision.data = appeal.draft_revision
         except (SlugTaken, IntegrityError):
             db.session.rollback()
             form.slug.errors.append(_("Another appeal already uses this address."))
         else:
             flash(_("The draft is saved."), "success")
             return redirect(url_for("appeals.show", appeal_id=appeal.id))
-    return render_template("appeals/edit.html", form=form, appeal=appeal)
+    return render_template("appeals/edit.html", form=form, appeal=appeal, conflict=conflict)
 
 
 @bp.post("/<int:appeal_id>/publish")
 @requires_role(Role.editor)
 def publish(appeal: Appeal) -> Response:
     """Freeze the draft as a new version."""
-    if ActionForm().validate_on_submit():
+    form = PublishForm()
+    if form.validate_on_submit():
         try:
-            version = publish_appeal(appeal, current_user)
+            version = publish_appeal(appeal, current_user, seen_revision=form.draft_revision.data)
+        except DraftChanged:
+            db.session.rollback()
+            flash(
+                _(
+                    "Nothing was published: the draft was changed and saved after this page "
+                    "showed it. Check the draft as it is now, then publish again."
+                ),
+                "error",
+            )
         except NotReadyToPublish:
+            db.session.rollback()
             flash(_("Give the letter a title, an addressee and a text before publishing."), "error")
         except NothingToPublish:
+            db.session.rollback()
             flash(_("Nothing has changed since the last version."), "error")
         else:
             db.session.commit()

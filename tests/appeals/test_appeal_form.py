@@ -30,6 +30,20 @@ def form_data(**overrides):
     return data
 
 
+def current_revision(appeal):
+    return db.session.scalar(select(Appeal.draft_revision).where(Appeal.id == appeal.id))
+
+
+def edit_data(appeal, **overrides):
+    """The edit form as sent from a page showing the draft as it is now."""
+    return form_data(draft_revision=str(current_revision(appeal)), **overrides)
+
+
+def publish_data(appeal):
+    """The publish button as sent from a page showing the draft as it is now."""
+    return {"draft_revision": str(current_revision(appeal))}
+
+
 def appeal_count():
     return db.session.scalar(select(func.count()).select_from(Appeal))
 
@@ -146,11 +160,12 @@ def test_editing_keeps_an_old_deadline_but_refuses_a_new_past_one(client, organi
     appeal.deadline = past
     db.session.commit()
     ok = client.post(
-        f"/appeals/{appeal.id}/edit", data=form_data(title="New title", deadline=past.isoformat())
+        f"/appeals/{appeal.id}/edit",
+        data=edit_data(appeal, title="New title", deadline=past.isoformat()),
     )
     assert ok.status_code == 302
     other = (today() - timedelta(days=1)).isoformat()
-    refused = client.post(f"/appeals/{appeal.id}/edit", data=form_data(deadline=other))
+    refused = client.post(f"/appeals/{appeal.id}/edit", data=edit_data(appeal, deadline=other))
     assert "The deadline cannot be in the past." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert (appeal.title, appeal.deadline) == ("New title", past)
@@ -159,7 +174,9 @@ def test_editing_keeps_an_old_deadline_but_refuses_a_new_past_one(client, organi
 def test_edit_slug_to_another_appeals_slug_is_refused(client, organiser, make_appeal):
     make_appeal(owner=organiser, slug="first-appeal")
     second = make_appeal(owner=organiser, slug="second-appeal")
-    response = client.post(f"/appeals/{second.id}/edit", data=form_data(slug="first-appeal"))
+    response = client.post(
+        f"/appeals/{second.id}/edit", data=edit_data(second, slug="first-appeal")
+    )
     assert "Another appeal already uses this address." in response.get_data(as_text=True)
     db.session.expire_all()
     assert second.slug == "second-appeal"
@@ -197,9 +214,9 @@ def test_a_published_appeals_former_address_stays_its_own(client, organiser, mak
     from campaign.appeals.operations import publish_appeal
 
     appeal = make_appeal(owner=organiser, slug="first-address")
-    publish_appeal(appeal, organiser)
+    publish_appeal(appeal, organiser, seen_revision=appeal.draft_revision)
     db.session.commit()
-    moved = client.post(f"/appeals/{appeal.id}/edit", data=form_data(slug="second-address"))
+    moved = client.post(f"/appeals/{appeal.id}/edit", data=edit_data(appeal, slug="second-address"))
     assert moved.status_code == 302
     db.session.expire_all()
     assert appeal.slug == "second-address"
@@ -216,7 +233,7 @@ def test_a_published_appeals_former_address_stays_its_own(client, organiser, mak
     assert appeal_count() == 1
 
     # The appeal itself may move back; then the second address is the one kept.
-    back = client.post(f"/appeals/{appeal.id}/edit", data=form_data(slug="first-address"))
+    back = client.post(f"/appeals/{appeal.id}/edit", data=edit_data(appeal, slug="first-address"))
     assert back.status_code == 302
     db.session.expire_all()
     assert appeal.slug == "first-address"
@@ -225,7 +242,7 @@ def test_a_published_appeals_former_address_stays_its_own(client, organiser, mak
 
 def test_a_drafts_former_address_is_free_again(client, organiser, make_appeal):
     draft = make_appeal(owner=organiser, slug="draft-address")
-    client.post(f"/appeals/{draft.id}/edit", data=form_data(slug="better-address"))
+    client.post(f"/appeals/{draft.id}/edit", data=edit_data(draft, slug="better-address"))
     db.session.expire_all()
     assert (draft.slug, draft.former_addresses) == ("better-address", [])
     created = client.post("/appeals/new", data=form_data(slug="draft-address"))

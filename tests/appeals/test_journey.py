@@ -9,7 +9,7 @@ from campaign.accounts.models import User
 from campaign.appeals.models import Appeal
 from campaign.appeals.operations import canonical_letter, version_letter
 from campaign.extensions import db
-from tests.appeals.test_appeal_form import form_data
+from tests.appeals.test_appeal_form import edit_data, form_data, publish_data
 from tests.mailbox import link_path, mails
 
 
@@ -50,7 +50,7 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox)
     assert "Vladimir Putin" in preview
 
     # Publish version 1, with its fingerprint.
-    response = client.post(f"/appeals/{appeal.id}/publish")
+    response = client.post(f"/appeals/{appeal.id}/publish", data=publish_data(appeal))
     assert response.status_code == 302
     db.session.expire_all()
     v1 = appeal.latest_version
@@ -64,8 +64,10 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox)
     # Edit: readers keep seeing version 1 until the next publish.
     response = client.post(
         f"/appeals/{appeal.id}/edit",
-        data=form_data(
-            title="Верните наших родных", body="Мы просим **срочно вернуть** наших родных домой."
+        data=edit_data(
+            appeal,
+            title="Верните наших родных",
+            body="Мы просим **срочно вернуть** наших родных домой.",
         ),
     )
     assert response.status_code == 302
@@ -75,7 +77,7 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox)
     assert "Publish version 2" in overview
 
     # Publish version 2.
-    client.post(f"/appeals/{appeal.id}/publish")
+    client.post(f"/appeals/{appeal.id}/publish", data=publish_data(appeal))
     db.session.expire_all()
     v2 = appeal.latest_version
     assert v2.number == 2 and v2.fingerprint != v1.fingerprint
@@ -96,7 +98,7 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox)
     assert re.search(r"<ins[^>]*>.*Мы просим \*\*срочно вернуть\*\*", diff)
 
     # Publishing again without changes is refused.
-    client.post(f"/appeals/{appeal.id}/publish")
+    client.post(f"/appeals/{appeal.id}/publish", data=publish_data(appeal))
     db.session.expire_all()
     assert len(appeal.versions) == 2
 
@@ -105,8 +107,8 @@ def test_diff_against_the_draft(client, make_user, login, make_appeal):
     owner = make_user()
     appeal = make_appeal(owner=owner, body="First text.")
     login(owner)
-    client.post(f"/appeals/{appeal.id}/publish")
-    client.post(f"/appeals/{appeal.id}/edit", data=form_data(body="Second text."))
+    client.post(f"/appeals/{appeal.id}/publish", data=publish_data(appeal))
+    client.post(f"/appeals/{appeal.id}/edit", data=edit_data(appeal, body="Second text."))
     html = client.get(f"/appeals/{appeal.id}/diff?old=1&new=draft").get_data(as_text=True)
     assert re.search(r"<del[^>]*>.*First text\.", html)
     assert re.search(r"<ins[^>]*>.*Second text\.", html)
@@ -116,7 +118,7 @@ def test_close_and_reopen_through_the_pages(client, make_user, login, make_appea
     owner = make_user()
     appeal = make_appeal(owner=owner)
     login(owner)
-    client.post(f"/appeals/{appeal.id}/publish")
+    client.post(f"/appeals/{appeal.id}/publish", data=publish_data(appeal))
     client.post(f"/appeals/{appeal.id}/close")
     db.session.expire_all()
     assert appeal.status.value == "closed"
@@ -130,7 +132,9 @@ def test_publishing_an_incomplete_draft_shows_why(client, make_user, login, make
     owner = make_user()
     appeal = make_appeal(owner=owner, body="")
     login(owner)
-    response = client.post(f"/appeals/{appeal.id}/publish", follow_redirects=True)
+    response = client.post(
+        f"/appeals/{appeal.id}/publish", data=publish_data(appeal), follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert "Give the letter a title, an addressee and a text before publishing." in html
     db.session.expire_all()

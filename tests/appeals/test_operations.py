@@ -117,13 +117,13 @@ def test_fingerprint_ignores_unicode_form_and_line_endings():
 def test_publish_freezes_numbered_versions(make_user):
     owner = make_user()
     appeal = create_appeal(owner, _data())
-    first = publish_appeal(appeal, owner)
+    first = publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     assert (first.number, appeal.status) == (1, AppealStatus.open)
     assert first.fingerprint == letter_fingerprint(1, version_letter(first))
 
-    update_appeal(appeal, _data(body="Изменённый текст."))
+    update_appeal(appeal, _data(body="Изменённый текст."), seen_revision=appeal.draft_revision)
     assert first.body == "Текст письма."
-    second = publish_appeal(appeal, owner)
+    second = publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     assert second.number == 2
     assert second.fingerprint != first.fingerprint
     assert [v.number for v in appeal.versions] == [1, 2]
@@ -132,9 +132,9 @@ def test_publish_freezes_numbered_versions(make_user):
 def test_publishing_an_unchanged_draft_is_refused(make_user):
     owner = make_user()
     appeal = create_appeal(owner, _data())
-    publish_appeal(appeal, owner)
+    publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     with pytest.raises(NothingToPublish):
-        publish_appeal(appeal, owner)
+        publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     assert db.session.scalar(select(func.count()).select_from(AppealVersion)) == 1
 
 
@@ -142,7 +142,7 @@ def test_publishing_an_incomplete_draft_is_refused(make_user):
     owner = make_user()
     appeal = create_appeal(owner, _data(body="", addressees=()))
     with pytest.raises(NotReadyToPublish) as raised:
-        publish_appeal(appeal, owner)
+        publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     assert raised.value.missing == ["addressees", "body"]
     assert appeal.status is AppealStatus.draft
 
@@ -161,7 +161,9 @@ def test_addressees_keep_their_order_and_blank_rows_are_dropped(make_user):
     )
     assert [(a.position, a.name) for a in appeal.addressees] == [(1, "Second"), (2, "First")]
     update_appeal(
-        appeal, _data(addressees=(AddresseeData("First", "A"), AddresseeData("Second", "B")))
+        appeal,
+        _data(addressees=(AddresseeData("First", "A"), AddresseeData("Second", "B"))),
+        seen_revision=appeal.draft_revision,
     )
     db.session.commit()
     db.session.expire_all()
@@ -173,7 +175,7 @@ def test_close_and_reopen(make_user):
     appeal = create_appeal(owner, _data())
     with pytest.raises(InvalidTransition):
         close_appeal(appeal)
-    publish_appeal(appeal, owner)
+    publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     close_appeal(appeal)
     assert appeal.status is AppealStatus.closed and appeal.closed_at is not None
     with pytest.raises(InvalidTransition):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign.appeals.operations import publish_appeal
+from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.extensions import db
 from tests.browser.conftest import draw
 from tests.conftest import PASSWORD
@@ -41,7 +41,7 @@ def test_no_violation_on_the_main_pages(
 ):
     owner = make_user(language="ru")
     appeal = make_appeal(owner=owner, language="ru", title="Верните наших родных", goal=50)
-    publish_appeal(appeal, owner)
+    publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     db.session.commit()
     page = browser.new_page(viewport={"width": width, "height": 800}, locale="ru-RU")
     found = {}
@@ -90,6 +90,18 @@ def test_no_violation_on_the_main_pages(
         visit(f"organiser {name or 'overview'}", base + name)
     page.click("form.row-form #submit")  # a new invitation link is shown
     audit("organiser members, invitation")
+    page.goto(live_server + base + "edit")
+    saved_meanwhile = AppealData(
+        title=appeal.title,
+        language=appeal.language,
+        addressees=tuple(AddresseeData(a.name, a.office) for a in appeal.addressees),
+        body="Текст, сохранённый соорганизатором.",
+    )
+    update_appeal(appeal, saved_meanwhile, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    page.click("form.appeal-form #submit")
+    assert page.locator(".panel.conflict").count() == 1
+    audit("organiser edit, conflict")
     visit("new appeal", "/appeals/new")
     page.click("#submit")
     audit("new appeal, errors")
@@ -110,5 +122,5 @@ def test_no_violation_on_the_main_pages(
     assert page.url.startswith(f"{live_server}/verify/") and not page.url.endswith("/verify/")
     audit("verified snapshot")
 
-    assert len(found) == 27
+    assert len(found) == 28
     assert {name: problems for name, problems in found.items() if problems} == {}

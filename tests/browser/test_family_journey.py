@@ -18,7 +18,7 @@ def test_sign_with_a_drawn_signature_then_withdraw(
     live_server, browser, screenshot_dir, make_appeal
 ):
     appeal = make_appeal(goal=10, language="ru", title="Верните наших родных")
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     page = browser.new_page(viewport={"width": 360, "height": 780}, locale="ru-RU", has_touch=False)
     hosts = set()
@@ -72,7 +72,7 @@ def test_sign_with_a_drawn_signature_then_withdraw(
 
 def test_without_scripts_the_typed_name_signs(live_server, browser, make_appeal):
     appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 780})
     page = context.new_page()
@@ -92,7 +92,7 @@ def test_without_scripts_the_typed_name_signs(live_server, browser, make_appeal)
 
 def test_who_cannot_draw_can_type_her_name(live_server, browser, make_appeal):
     appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     page = browser.new_page(viewport={"width": 360, "height": 780})
     page.goto(f"{live_server}/a/{appeal.slug}")

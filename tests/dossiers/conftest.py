@@ -45,7 +45,7 @@ def open_appeal(make_appeal):
         representative_name="Зарема Представитель",
         representative_address="г. Грозный, ул. Мира, 1",
     )
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     return appeal
 

@@ -160,8 +160,11 @@ def test_signatures_on_two_versions(open_appeal, make_signature, make_user):
             body="Второй текст письма.",
             closing="С уважением",
         ),
+        seen_revision=open_appeal.draft_revision,
     )
-    publish_appeal(open_appeal, open_appeal.memberships[0].user)
+    publish_appeal(
+        open_appeal, open_appeal.memberships[0].user, seen_revision=open_appeal.draft_revision
+    )
     db.session.commit()
     make_signature(open_appeal, surname="Втораяверсия")
     snapshot, pdf = render(open_appeal)
@@ -263,7 +266,7 @@ def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal
     from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
 
     other = make_appeal()
-    publish_appeal(other, other.memberships[0].user)
+    publish_appeal(other, other.memberships[0].user, seen_revision=other.draft_revision)
     other_signer = SignData(surname="Другая", given_name="Зарема", region="RU-IN")
     sign_appeal(other, other_signer, consent="Consent", confirm_within=None)
     snapshot, _pdf = render(signed_appeal)
@@ -402,7 +405,7 @@ def test_a_letter_cannot_make_the_renderer_fetch_or_attach(make_appeal, make_sig
         '<img src="http://127.0.0.1:9/x.png">'
     )
     appeal = make_appeal(language="ru", body=body)
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     make_signature(appeal)
     _snapshot, pdf = render(appeal)
@@ -488,7 +491,7 @@ def test_an_appeal_without_signatures_still_has_its_dossier(open_appeal):
 
 def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature):
     appeal = make_appeal(language="en")
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     make_signature(appeal)
     snapshot, pdf = render(appeal)

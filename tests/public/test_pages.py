@@ -23,11 +23,15 @@ def test_draft_appeal_is_404(client, make_appeal):
 def test_public_page_shows_latest_version_not_the_draft(client, make_appeal):
     appeal = make_appeal(body="Published words.", goal=300)
     owner = appeal.memberships[0].user
-    publish_appeal(appeal, owner)
+    publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
     db.session.commit()
     from tests.appeals.test_operations import _data
 
-    update_appeal(appeal, _data(title=appeal.title, body="Draft words.", language="en", goal=300))
+    update_appeal(
+        appeal,
+        _data(title=appeal.title, body="Draft words.", language="en", goal=300),
+        seen_revision=appeal.draft_revision,
+    )
     db.session.commit()
     html = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
     assert "Published words." in html and "Draft words." not in html
@@ -40,7 +44,7 @@ def test_private_details_never_reach_the_public_page(client, make_appeal):
         representative_name="Secret Representative Zx81",
         representative_address="Hidden Street 42, Qw77",
     )
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     owner_email = appeal.memberships[0].user.email
     html = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
@@ -50,7 +54,7 @@ def test_private_details_never_reach_the_public_page(client, make_appeal):
 
 def test_pages_load_nothing_from_other_sites(client, make_appeal):
     appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
     db.session.commit()
     for path in ("/", f"/a/{appeal.slug}", "/accounts/login", "/accounts/signup"):
         html = client.get(path).get_data(as_text=True)

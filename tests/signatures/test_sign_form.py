@@ -416,7 +416,7 @@ def test_an_appeals_former_address_leads_to_it(client, open_appeal, sign):
         body=open_appeal.body,
         slug="a-new-address",
     )
-    update_appeal(open_appeal, data)
+    update_appeal(open_appeal, data, seen_revision=open_appeal.draft_revision)
     db.session.commit()
     page = client.get(f"/a/{old}?utm=poster")
     assert page.status_code == 307
