@@ -211,6 +211,13 @@ class PublishForm(ActionForm):
     draft_revision = RevisionField()
 
 
+class DeleteDraftForm(FlaskForm):
+    """Confirm deleting a draft, as the page showed it."""
+
+    draft_revision = RevisionField()
+    submit = SubmitField(_l("Delete the draft"))
+
+
 class InviteForm(FlaskForm):
     """Create an invitation link for a role."""
 

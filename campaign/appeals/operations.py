@@ -56,6 +56,10 @@ class InvalidTransition(Exception):
     """The appeal's status does not allow this change."""
 
 
+class AlreadyPublished(Exception):
+    """A published appeal stays: its versions are what people signed."""
+
+
 @dataclass(frozen=True)
 class AddresseeData:
     """An addressee as typed: name and office."""
@@ -319,6 +323,20 @@ def close_appeal(appeal: Appeal) -> None:
         raise InvalidTransition(appeal.status.value)
     appeal.status = AppealStatus.closed
     appeal.closed_at = utcnow()
+    db.session.flush()
+
+
+def delete_draft(appeal: Appeal, *, seen_revision: int | None) -> None:
+    """Delete an appeal that was never published, as the owner's page showed it.
+
+    Its addressees, members, invitations and sign form go with it. Raise DraftChanged when
+    someone saved the draft since the page showed it, AlreadyPublished once it has a version
+    (checked under the same lock as publishing takes, so the two cannot cross).
+    """
+    _hold_draft(appeal, seen_revision, change=False)
+    if appeal.versions:
+        raise AlreadyPublished
+    db.session.delete(appeal)
     db.session.flush()
 
 

@@ -11,9 +11,16 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Membership, Role
 from campaign.appeals.access import current_membership, requires_role
-from campaign.appeals.forms import MAX_ADDRESSEES, ActionForm, AppealForm, PublishForm
+from campaign.appeals.forms import (
+    MAX_ADDRESSEES,
+    ActionForm,
+    AppealForm,
+    DeleteDraftForm,
+    PublishForm,
+)
 from campaign.appeals.models import Appeal, AppealStatus, AppealVersion
 from campaign.appeals.operations import (
+    AlreadyPublished,
     DiffLine,
     DraftChanged,
     InvalidTransition,
@@ -22,6 +29,7 @@ from campaign.appeals.operations import (
     SlugTaken,
     close_appeal,
     create_appeal,
+    delete_draft,
     diff_letters,
     draft_letter,
     has_unpublished_changes,
@@ -170,6 +178,47 @@ def publish(appeal: Appeal) -> Response:
             db.session.commit()
             flash(_("Version %(number)d is published.", number=version.number), "success")
     return redirect(url_for("appeals.show", appeal_id=appeal.id))
+
+
+@bp.route("/<int:appeal_id>/delete", methods=["GET", "POST"])
+@requires_role(Role.owner)
+def delete(appeal: Appeal) -> Response | str:
+    """Delete a draft that was never published, after a confirmation page."""
+    kept = _(
+        "A published appeal cannot be deleted: its versions were public and may have been "
+        "signed. Close it to stop new signatures."
+    )
+    if appeal.versions:
+        flash(kept, "error")
+        return redirect(url_for("appeals.show", appeal_id=appeal.id))
+    # The revision comes from the page that asked for the deletion, never from the appeal.
+    form = (
+        DeleteDraftForm()
+        if request.method == "POST"
+        else DeleteDraftForm(draft_revision=appeal.draft_revision)
+    )
+    if form.validate_on_submit():
+        title = appeal.title
+        try:
+            delete_draft(appeal, seen_revision=form.draft_revision.data)
+        except DraftChanged:
+            db.session.rollback()
+            flash(
+                _(
+                    "Nothing was deleted: the draft was changed and saved after this page "
+                    "showed it. Look at it again before deleting it."
+                ),
+                "error",
+            )
+            return redirect(url_for("appeals.delete", appeal_id=appeal.id))
+        except AlreadyPublished:
+            db.session.rollback()
+            flash(kept, "error")
+            return redirect(url_for("appeals.show", appeal_id=appeal.id))
+        db.session.commit()
+        flash(_("The draft “%(title)s” is deleted.", title=title), "success")
+        return redirect(url_for("appeals.index"))
+    return render_template("appeals/delete.html", appeal=appeal, form=form)
 
 
 @bp.post("/<int:appeal_id>/close")
