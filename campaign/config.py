@@ -49,6 +49,8 @@ class Defaults:
     SIGNUP_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LINK_LIMIT_PER_IP = "5 per hour"
     RESET_LINK_LIMIT_PER_ACCOUNT = "3 per hour"
+    # Wrong current passwords on the account page, per account.
+    ACCOUNT_CHANGE_LIMIT = "5 per 15 minutes"
 
     # Each message as an .eml file in MAIL_OUTBOX (default instance/outbox); "smtp" for a server.
     MAIL_BACKEND = "campaign.mail.EmailBackend"

@@ -34,11 +34,10 @@ def _same_password() -> list[Any]:
     return [EqualTo("password", message=_l("The two passwords differ."))]
 
 
-class SignUpForm(FlaskForm):
-    """A new organiser account."""
-
-    name = StringField(
+def _name() -> StringField:
+    return StringField(
         _l("Your name"),
+        description=_l("Other members of your appeals see it."),
         filters=[normalised],
         validators=[
             DataRequired(_l("Enter your name.")),
@@ -46,6 +45,12 @@ class SignUpForm(FlaskForm):
             no_hidden_characters,
         ],
     )
+
+
+class SignUpForm(FlaskForm):
+    """A new organiser account."""
+
+    name = _name()
     email = EmailField(
         _l("Email"),
         filters=[normalised],
@@ -97,3 +102,21 @@ class ConfirmForm(FlaskForm):
     """A button: confirming an account logs in, so it is a POST with a CSRF token."""
 
     submit = SubmitField(_l("Confirm my account"))
+
+
+class NameForm(FlaskForm):
+    """The name an organiser goes by."""
+
+    name = _name()
+    submit = SubmitField(_l("Save the name"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, then a new one twice."""
+
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    password = PasswordField(_l("New password"), validators=_new_password())
+    confirm = PasswordField(_l("Repeat the new password"), validators=_same_password())
+    submit = SubmitField(_l("Change the password"))

@@ -40,6 +40,10 @@ class AlreadyMember(Exception):
     """The user already belongs to the appeal."""
 
 
+class WrongPassword(Exception):
+    """The password given as the current one is not the user's."""
+
+
 def normalise_email(email: str) -> str:
     """Return the email as stored: syntax-normalised and lower-cased; raise ValueError if bad."""
     try:
@@ -112,6 +116,26 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     db.session.flush()
     return user
+
+
+def rename_user(user: User, name: str) -> None:
+    """Change the name other members see."""
+    user.name = normalise_text(name)
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password of a logged-in user who knows the current one.
+
+    Raise WrongPassword otherwise. The new hash changes the user's credential fingerprint, so
+    every other session ends (see accounts.views.load_user).
+    """
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword from None
+    user.password_hash = hash_password(new)
+    db.session.flush()
 
 
 def membership_of(user_id: int, appeal_id: int) -> Membership | None:

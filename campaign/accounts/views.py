@@ -1,4 +1,5 @@
-"""Sign up and confirm the address, log in, log out, choose a new password when forgotten."""
+"""Sign up and confirm the address, log in, log out, choose a new password when forgotten,
+and change one's name and password."""
 
 import hashlib
 from collections.abc import Callable
@@ -8,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -15,14 +17,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from campaign import tasks
 from campaign.accounts.forms import (
+    ChangePasswordForm,
     ConfirmForm,
     LoginForm,
     LogoutForm,
+    NameForm,
     NewPasswordForm,
     ResetRequestForm,
     SignUpForm,
@@ -39,10 +43,13 @@ from campaign.accounts.mailed_links import (
 from campaign.accounts.models import User
 from campaign.accounts.operations import (
     EmailTaken,
+    WrongPassword,
     authenticate,
+    change_password,
     confirm_email,
     normalise_email,
     purge_unconfirmed,
+    rename_user,
     sign_up,
 )
 from campaign.extensions import db, limiter, login_manager
@@ -248,3 +255,46 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
         flash(_("Your new password is saved. Other browsers have been logged out."), "success")
         return redirect(url_for("appeals.index"))
     return render_template("accounts/reset_password.html", form=form)
+
+
+def _password_refused(_response: Response) -> bool:
+    return bool(g.get("password_refused"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
+    key_func=lambda: f"password-change:{current_user.get_id()}",
+    methods=["POST"],
+    deduct_when=_password_refused,
+)
+def settings() -> Response | str:
+    """The account: the name other members see, and the password.
+
+    Wrong current passwords are counted per account: a session left open on a shared computer
+    does not let anyone try passwords at leisure.
+    """
+    user = current_user._get_current_object()
+    name_form = NameForm(prefix="profile", obj=user)
+    password_form = ChangePasswordForm(prefix="password")
+    if name_form.submit.data and name_form.validate_on_submit():
+        rename_user(user, name_form.name.data)
+        db.session.commit()
+        flash(_("Your name is saved."), "success")
+        return redirect(url_for("accounts.settings"))
+    if password_form.submit.data and password_form.validate_on_submit():
+        try:
+            change_password(user, password_form.current.data, password_form.password.data)
+        except WrongPassword:
+            db.session.rollback()
+            g.password_refused = True
+            password_form.current.errors.append(_("This is not your current password."))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Your new password is saved. Other browsers have been logged out."), "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template(
+        "accounts/settings.html", user=user, name_form=name_form, password_form=password_form
+    )
