@@ -12,6 +12,7 @@ import multiprocessing.forkserver
 import multiprocessing.pool
 import queue
 import re
+import signal
 import struct
 import threading
 import time
@@ -512,9 +513,15 @@ def _get_pool(processes: int) -> multiprocessing.pool.Pool:
         if START_METHOD == "forkserver":
             # Imported once in the fork server, so each worker starts with WeasyPrint loaded.
             context.set_forkserver_preload([__name__])
-        _pool = context.Pool(processes)
+        _pool = context.Pool(processes, initializer=_ignore_interrupts)
         _pool_size = processes
     return _pool
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C in a terminal interrupts the whole process group: the workers leave stopping to
+    # the application (its exit hook terminates them), instead of each printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _discard_pool() -> None:

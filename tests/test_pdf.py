@@ -2,7 +2,9 @@
 
 import base64
 import io
+import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -586,6 +588,20 @@ def test_time_limit_kills_the_workers_and_the_next_call_works():
     pdfs = render_many([_job("after")], static_root=ROOT / "static", processes=2, time_limit=60)
     assert "after" in text(pdfs[0])
     assert set(pool_pids()).isdisjoint(workers)
+
+
+def test_workers_leave_an_interrupt_to_the_application():
+    # Ctrl-C reaches every process of the terminal's group: the workers must neither die
+    # with a traceback each nor stop serving; the application stops them as it exits.
+    render_many([_job("warm")], static_root=ROOT / "static", processes=2, time_limit=60)
+    workers = pool_pids()
+    for pid in workers:
+        os.kill(pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert all(_alive(pid) for pid in workers)
+    pdfs = render_many([_job("still")], static_root=ROOT / "static", processes=2, time_limit=60)
+    assert "still" in text(pdfs[0])
+    assert pool_pids() == workers
 
 
 def test_workers_started_ahead_serve_the_next_render():
