@@ -120,3 +120,37 @@ class ChangePasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=_new_password())
     confirm = PasswordField(_l("Repeat the new password"), validators=_same_password())
     submit = SubmitField(_l("Change the password"))
+
+
+class EmailChangeForm(FlaskForm):
+    """A new address for the account, and the current password."""
+
+    email = EmailField(
+        _l("New email address"),
+        description=_l("We mail it a link: the address changes when you open it there."),
+        filters=[normalised],
+        validators=[DataRequired(_l("Enter your email address.")), valid_email],
+    )
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    submit = SubmitField(_l("Send the link"))
+
+    def __init__(self, *args: Any, current_email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._current_email = current_email
+
+    def validate_email(self, field: EmailField) -> None:
+        """The account's own address is no change."""
+        try:
+            same = normalise_email(field.data or "") == self._current_email
+        except ValueError:
+            return  # valid_email says why
+        if same:
+            raise ValidationError(_l("This is already your address."))
+
+
+class EmailChangeConfirmForm(FlaskForm):
+    """A button: mail scanners follow links, so the change itself is a POST."""
+
+    submit = SubmitField(_l("Use this address"))

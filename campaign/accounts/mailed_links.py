@@ -1,4 +1,5 @@
-"""Links mailed to organisers: confirm the address of a new account, choose a new password.
+"""Links mailed to organisers: confirm the address of a new account, choose a new password,
+move an account to a new address.
 
 Each link is signed, works for a limited time, and only while the password is the one it was
 made for; the mail leaves from the task queue, so that answers take the same time whoever
@@ -17,13 +18,23 @@ from sqlalchemy import select
 
 from campaign import tasks
 from campaign.accounts.models import User
-from campaign.accounts.operations import confirm_email, hash_password, normalise_email
+from campaign.accounts.operations import (
+    confirm_email,
+    hash_password,
+    normalise_email,
+)
 from campaign.extensions import db
 from campaign.mail import send_mail
 from campaign.urls import public_url_for
 
 CONFIRM = "confirm"
 RESET = "reset"
+EMAIL = "email"
+_LIFETIMES = {
+    CONFIRM: "SIGNUP_LINK_LIFETIME",
+    RESET: "RESET_LINK_LIFETIME",
+    EMAIL: "SIGNUP_LINK_LIFETIME",
+}
 
 
 class LinkInvalid(Exception):
@@ -44,13 +55,22 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def _lifetime(purpose: str) -> timedelta:
-    config = current_app.config
-    return config["SIGNUP_LINK_LIFETIME" if purpose == CONFIRM else "RESET_LINK_LIFETIME"]
+    return current_app.config[_LIFETIMES[purpose]]
+
+
+def _link_fingerprint(user: User, purpose: str) -> str:
+    # A link to a new address also stops working once another address is asked for; it names
+    # the address only through this digest, so the URL does not carry it.
+    if purpose != EMAIL:
+        return credential_fingerprint(user)
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"{user.password_hash}\0{user.pending_email or ''}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def link_token(user: User, purpose: str) -> str:
     """Return a token for one purpose that works until the user's password changes."""
-    return _serializer(purpose).dumps([user.id, credential_fingerprint(user)])
+    return _serializer(purpose).dumps([user.id, _link_fingerprint(user, purpose)])
 
 
 def user_for_link(token: str, purpose: str) -> User:
@@ -62,8 +82,10 @@ def user_for_link(token: str, purpose: str) -> User:
     except (BadSignature, TypeError, ValueError):
         raise LinkInvalid from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not hmac.compare_digest(credential_fingerprint(user), str(fingerprint)):
+    if user is None or not hmac.compare_digest(_link_fingerprint(user, purpose), str(fingerprint)):
         raise LinkInvalid
+    if purpose == EMAIL and user.pending_email is None:
+        raise LinkInvalid  # already used
     return user
 
 
@@ -139,3 +161,54 @@ def send_signup_mail(user_id: int) -> None:
                 link=public_url_for("accounts.forgot_password"),
             )
         send_mail(user.email, subject, body)
+
+
+@tasks.job("accounts.email_change_mail")
+def send_email_change_mail(user_id: int) -> None:
+    """Mail the address a user asked to move to: the link, or a word if it has an account."""
+    user = db.session.get(User, user_id)
+    if user is None or user.pending_email is None:
+        return
+    holder = db.session.scalar(
+        select(User.id).where(
+            User.email == user.pending_email, User.email_confirmed_at.is_not(None)
+        )
+    )
+    with force_locale(_user_language(user)):
+        if holder is not None and holder != user.id:
+            subject = _("This address already has a Campaign account")
+            body = _(
+                "Someone (perhaps you) asked to move a Campaign account to this address, which "
+                "already has an account of its own: nothing was changed."
+            )
+        else:
+            subject = _("Confirm the new address of your Campaign account")
+            body = _(
+                "To log in to your Campaign account (%(name)s) with this address from now on, "
+                "open this link within %(hours)d hours and confirm:\n\n%(link)s\n\nIf you did "
+                "not ask for this, ignore this message: nothing changes.",
+                name=user.name,
+                hours=_minutes(EMAIL) // 60,
+                link=public_url_for("accounts.confirm_email_change", token=link_token(user, EMAIL)),
+            )
+        send_mail(user.pending_email, subject, body)
+
+
+@tasks.job("accounts.email_changed_mail")
+def send_email_changed_mail(user_id: int, old_email: str) -> None:
+    """Tell the address an account left that it did."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(_user_language(user)):
+        send_mail(
+            old_email,
+            _("The address of your Campaign account was changed"),
+            _(
+                "Your Campaign account (%(name)s) now uses the address %(email)s: log in with it "
+                "from now on. If you did not change it, someone who knows your password holds "
+                "the account: ask the other owners of your appeals to remove it from them.",
+                name=user.name,
+                email=user.email,
+            ),
+        )

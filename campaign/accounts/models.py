@@ -36,6 +36,9 @@ class User(UserMixin, db.Model):
     # Set when the owner of the address answered the mailed link; until then no one logs in.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An address the user asked to move to: it replaces `email` when the link mailed there is
+    # followed (proof that the user reads it).
+    pending_email: Mapped[str | None] = mapped_column(String(254))
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

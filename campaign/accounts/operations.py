@@ -124,18 +124,48 @@ def rename_user(user: User, name: str) -> None:
     db.session.flush()
 
 
+def check_password(user: User, password: str) -> None:
+    """Raise WrongPassword unless password is the user's."""
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword from None
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the password of a logged-in user who knows the current one.
 
     Raise WrongPassword otherwise. The new hash changes the user's credential fingerprint, so
     every other session ends (see accounts.views.load_user).
     """
-    try:
-        _hasher.verify(user.password_hash, current)
-    except (VerificationError, InvalidHashError):
-        raise WrongPassword from None
+    check_password(user, current)
     user.password_hash = hash_password(new)
     db.session.flush()
+
+
+def ask_email_change(user: User, email: str) -> None:
+    """Remember the address the user asked to move to (mail it the link once committed)."""
+    user.pending_email = normalise_email(email)
+    db.session.flush()
+
+
+def move_to_pending_email(user: User) -> str:
+    """Make the address the user asked for (and proved to read) the account's; return the old.
+
+    Raise EmailTaken when a confirmed account has it by now. An unconfirmed account holding it
+    goes: whoever signed up with it never showed they read it, and this user just did.
+    """
+    if user.pending_email is None:
+        raise ValueError("no address asked for")
+    holder = db.session.scalar(select(User).where(User.email == user.pending_email))
+    if holder is not None and holder.id != user.id:
+        if holder.email_confirmed_at is not None:
+            raise EmailTaken(holder.id)
+        db.session.delete(holder)
+        db.session.flush()
+    old, user.email, user.pending_email = user.email, user.pending_email, None
+    db.session.flush()
+    return old
 
 
 def membership_of(user_id: int, appeal_id: int) -> Membership | None:

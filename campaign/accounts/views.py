@@ -18,12 +18,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from campaign import tasks
 from campaign.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
+    EmailChangeConfirmForm,
+    EmailChangeForm,
     LoginForm,
     LogoutForm,
     NameForm,
@@ -33,6 +36,7 @@ from campaign.accounts.forms import (
 )
 from campaign.accounts.mailed_links import (
     CONFIRM,
+    EMAIL,
     RESET,
     LinkInvalid,
     credential_fingerprint,
@@ -44,9 +48,12 @@ from campaign.accounts.models import User
 from campaign.accounts.operations import (
     EmailTaken,
     WrongPassword,
+    ask_email_change,
     authenticate,
     change_password,
+    check_password,
     confirm_email,
+    move_to_pending_email,
     normalise_email,
     purge_unconfirmed,
     rename_user,
@@ -278,6 +285,27 @@ def settings() -> Response | str:
     user = current_user._get_current_object()
     name_form = NameForm(prefix="profile", obj=user)
     password_form = ChangePasswordForm(prefix="password")
+    email_form = EmailChangeForm(prefix="email", current_email=user.email)
+    if email_form.submit.data and email_form.validate_on_submit():
+        try:
+            check_password(user, email_form.current.data)
+        except WrongPassword:
+            g.password_refused = True
+            email_form.current.errors.append(_("This is not your current password."))
+        else:
+            ask_email_change(user, email_form.email.data)
+            db.session.commit()
+            tasks.enqueue("accounts.email_change_mail", user.id)
+            flash(
+                _(
+                    "We have sent a link to %(new)s. Your address changes when you open it "
+                    "there; until then, log in with %(current)s.",
+                    new=user.pending_email,
+                    current=user.email,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.settings"))
     if name_form.submit.data and name_form.validate_on_submit():
         rename_user(user, name_form.name.data)
         db.session.commit()
@@ -296,5 +324,42 @@ def settings() -> Response | str:
             flash(_("Your new password is saved. Other browsers have been logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return render_template(
-        "accounts/settings.html", user=user, name_form=name_form, password_form=password_form
+        "accounts/settings.html",
+        user=user,
+        name_form=name_form,
+        password_form=password_form,
+        email_form=email_form,
     )
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
+    """Move the account to the address the mailed link reached, with a button.
+
+    The link proves the new address is read; it does not log anyone in.
+    """
+    try:
+        user = user_for_link(token, EMAIL)
+    except LinkInvalid:
+        return _link_invalid(EMAIL)
+    form = EmailChangeConfirmForm()
+    if form.validate_on_submit():
+        new = user.pending_email
+        try:
+            old = move_to_pending_email(user)
+            db.session.commit()
+        except (EmailTaken, IntegrityError):
+            db.session.rollback()
+            flash(
+                _(
+                    "Another account uses %(new)s now: your address stays %(current)s.",
+                    new=new,
+                    current=user.email,
+                ),
+                "error",
+            )
+        else:
+            tasks.enqueue("accounts.email_changed_mail", user.id, old)
+            flash(_("Your account now uses the address %(email)s.", email=user.email), "success")
+        return redirect(url_for("accounts.settings"))
+    return render_template("accounts/confirm_email_change.html", form=form, user=user)

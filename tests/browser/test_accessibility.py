@@ -12,6 +12,7 @@ from campaign.appeals.operations import AddresseeData, AppealData, publish_appea
 from campaign.extensions import db
 from tests.browser.conftest import draw
 from tests.conftest import PASSWORD
+from tests.mailbox import link_path, mails
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,7 @@ def violations(page, axe_source):
 
 @pytest.mark.parametrize("width", [360, 1280])
 def test_no_violation_on_the_main_pages(
-    live_server, browser, axe_source, make_user, make_appeal, width
+    live_server, browser, axe_source, make_user, make_appeal, outbox, width
 ):
     owner = make_user(language="ru")
     appeal = make_appeal(owner=owner, language="ru", title="Верните наших родных", goal=50)
@@ -109,6 +110,12 @@ def test_no_violation_on_the_main_pages(
     page.fill("#password-current", "не тот пароль")
     page.click("#password-submit")
     audit("account, errors")
+    page.fill("#email-email", "novyi@example.org")
+    page.fill("#email-current", PASSWORD)
+    page.click("#email-submit")
+    assert page.locator(".notice").count() == 1
+    audit("account, new address asked")
+    visit("confirm a new address", link_path(mails(outbox)[-1], "/accounts/email/"))
     draft = make_appeal(owner=owner, language="ru", title="Черновик")
     visit("delete a draft", f"/appeals/{draft.id}/delete")
 
@@ -128,5 +135,5 @@ def test_no_violation_on_the_main_pages(
     assert page.url.startswith(f"{live_server}/verify/") and not page.url.endswith("/verify/")
     audit("verified snapshot")
 
-    assert len(found) == 31
+    assert len(found) == 33
     assert {name: problems for name, problems in found.items() if problems} == {}
