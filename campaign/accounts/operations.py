@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from campaign.accounts.models import Invitation, Membership, Role, User
+from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.text import normalise_text
@@ -231,7 +232,8 @@ def revoke_invitation(invitation: Invitation) -> None:
     db.session.flush()
 
 
-def _owner_count(appeal_id: int) -> int:
+def owner_count(appeal_id: int) -> int:
+    """Return how many owners the appeal has."""
     return db.session.scalar(
         select(func.count())
         .select_from(Membership)
@@ -239,10 +241,28 @@ def _owner_count(appeal_id: int) -> int:
     )
 
 
+def _role_under_lock(membership: Membership) -> Role | None:
+    """Lock the appeal's row to the end of the transaction; return the member's role now.
+
+    Two owners demoted or removed at the same moment would otherwise each count the other
+    and leave the appeal with none; under the lock the second one counts after the first
+    committed. None when the membership is gone meanwhile.
+    """
+    db.session.execute(
+        update(Appeal)
+        .where(Appeal.id == membership.appeal_id)
+        .values(updated_at=Appeal.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.scalar(select(Membership.role).where(Membership.id == membership.id))
+
+
 def change_role(membership: Membership, role: Role) -> None:
     """Give a member another role; the last owner stays owner."""
-    demoting_owner = membership.role is Role.owner and role is not Role.owner
-    if demoting_owner and _owner_count(membership.appeal_id) <= 1:
+    current = _role_under_lock(membership)
+    if current is None:
+        return
+    if current is Role.owner and role is not Role.owner and owner_count(membership.appeal_id) <= 1:
         raise LastOwner
     membership.role = role
     db.session.flush()
@@ -250,7 +270,10 @@ def change_role(membership: Membership, role: Role) -> None:
 
 def remove_member(membership: Membership) -> None:
     """Take a member off the appeal; never the last owner."""
-    if membership.role is Role.owner and _owner_count(membership.appeal_id) <= 1:
+    current = _role_under_lock(membership)
+    if current is None:
+        return
+    if current is Role.owner and owner_count(membership.appeal_id) <= 1:
         raise LastOwner
     db.session.delete(membership)
     db.session.flush()

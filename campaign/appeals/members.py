@@ -17,6 +17,7 @@ from campaign.accounts.operations import (
     change_role,
     find_invitation,
     invite_member,
+    owner_count,
     remove_member,
     revoke_invitation,
 )
@@ -120,6 +121,27 @@ def remove(appeal: Appeal, membership_id: int) -> Response:
             db.session.commit()
             flash(_("The member is removed."), "success")
     return redirect(url_for("appeals.members", appeal_id=appeal.id))
+
+
+@bp.route("/<int:appeal_id>/leave", methods=["GET", "POST"])
+@requires_role(Role.advocate)
+def leave(appeal: Appeal) -> Response | str:
+    """Take oneself off the appeal, after a confirmation page; never its last owner."""
+    membership = current_membership()
+    form = ActionForm()
+    if form.validate_on_submit():
+        title = appeal.title
+        try:
+            remove_member(membership)
+        except LastOwner:
+            db.session.rollback()
+            flash(_("The appeal needs at least one owner."), "error")
+        else:
+            db.session.commit()
+            flash(_("You have left “%(title)s”.", title=title), "success")
+            return redirect(url_for("appeals.index"))
+    last_owner = membership.role is Role.owner and owner_count(appeal.id) == 1
+    return render_template("appeals/leave.html", appeal=appeal, form=form, last_owner=last_owner)
 
 
 @bp.post("/<int:appeal_id>/invitations/<int:invitation_id>/revoke")

@@ -3,6 +3,8 @@
 import hashlib
 import html
 import re
+import threading
+import time
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from campaign.accounts.models import Invitation, Membership, Role
-from campaign.accounts.operations import membership_of
+from campaign.accounts.operations import LastOwner, membership_of, remove_member
 from campaign.clock import utcnow
 from campaign.extensions import db
 from tests.mailbox import link_path, mails
@@ -365,3 +367,67 @@ def test_an_owner_cannot_touch_a_membership_of_another_appeal(
     assert role_change.status_code == 404
     db.session.expire_all()
     assert membership_of(stranger.id, other.id).role is Role.editor
+
+
+@pytest.mark.parametrize("role", [Role.editor, Role.advocate, Role.owner])
+def test_a_member_leaves_after_a_confirmation(client, login, make_appeal, owner, make_user, role):
+    member = make_user()
+    appeal = make_appeal(owner=owner, members={member: role})
+    login(member)
+    members_page = client.get(f"/appeals/{appeal.id}/members").get_data(as_text=True)
+    assert f'href="/appeals/{appeal.id}/leave"' in members_page
+    page = client.get(f"/appeals/{appeal.id}/leave").get_data(as_text=True)
+    assert "Leave the appeal?" in page and "An owner can invite you again." in page
+    response = client.post(f"/appeals/{appeal.id}/leave")
+    assert (response.status_code, response.headers["Location"]) == (302, "/appeals/")
+    listing = client.get("/appeals/").get_data(as_text=True)
+    assert "You have left “Appeal number 1”." in listing
+    assert membership_of(member.id, appeal.id) is None
+    assert client.get(f"/appeals/{appeal.id}/").status_code == 404
+    assert membership_of(owner.id, appeal.id).role is Role.owner
+
+
+def test_the_last_owner_cannot_leave(client, login, appeal, owner):
+    login(owner)
+    page = client.get(f"/appeals/{appeal.id}/leave").get_data(as_text=True)
+    assert "You are the only owner" in page and 'type="submit" class="button danger"' not in page
+    response = client.post(f"/appeals/{appeal.id}/leave", follow_redirects=True)
+    assert LAST_OWNER in response.get_data(as_text=True)
+    assert membership_of(owner.id, appeal.id).role is Role.owner
+    russian = client.post(
+        f"/appeals/{appeal.id}/leave", headers={"Accept-Language": "ru"}
+    ).get_data(as_text=True)
+    assert "Вы единственный владелец" in russian
+
+
+def test_two_owners_leaving_at_once_leave_one_owner(app, make_appeal, owner, make_user):
+    # Each removal counts the owners under a lock on the appeal: the second one waits for the
+    # first to commit, then finds itself the last owner.
+    second = make_user()
+    appeal = make_appeal(owner=owner, members={second: Role.owner})
+    appeal_id = appeal.id
+    locked, results = threading.Event(), {}
+
+    def leave(user_id, hold):
+        with app.app_context():
+            membership = membership_of(user_id, appeal_id)
+            try:
+                remove_member(membership)
+                if hold:
+                    locked.set()
+                    time.sleep(0.5)  # still holding the lock when the other one counts
+                db.session.commit()
+                results[user_id] = "left"
+            except LastOwner:
+                db.session.rollback()
+                results[user_id] = "last owner"
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=leave, args=(owner.id, True))
+    first.start()
+    assert locked.wait(10)
+    leave(second.id, False)
+    first.join()
+    assert results == {owner.id: "left", second.id: "last owner"}
+    assert [m.role for m in db.session.scalars(select(Membership))] == [Role.owner]
