@@ -27,15 +27,15 @@ def subdivision_codes(country: str) -> tuple[str, ...]:
 
 
 def region_name(code: str, language: str) -> str:
-    """Name a subdivision in the language: iso-codes' translation, then ours, then the ISO name."""
+    """Name a subdivision in the language: ours where we have it, else iso-codes' translation
+    (or its ISO name)."""
     subdivision = pycountry.subdivisions.get(code=code)
     if subdivision is None:
         return code
-    translated = _translation(language).gettext(subdivision.name)
-    if translated == subdivision.name and subdivision.name in SUPPLEMENT:
+    if subdivision.name in SUPPLEMENT:
         with force_locale(language):
             return str(SUPPLEMENT[subdivision.name])
-    return translated
+    return _translation(language).gettext(subdivision.name)
 
 
 def region_choices(country: str, language: str, subset: list[str] | None) -> list[tuple[str, str]]:

@@ -184,7 +184,7 @@ def test_page_lists_public_signatories_as_they_chose(client, open_appeal, sign):
     assert "Aisha Fullname" in html
     assert "Z. I." in html and "Initials" not in html
     assert "Hiddenname" not in html and "Kheda" not in html
-    assert "Chechenskaya Respublika" in html  # the region breakdown and the list
+    assert "Chechen Republic" in html  # the region breakdown and the list
     assert count_on_page(client, open_appeal) == 3
 
 
