@@ -30,6 +30,12 @@ def _new_password() -> list[Any]:
     ]
 
 
+def _current_password() -> PasswordField:
+    return PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+
+
 def _same_password() -> list[Any]:
     return [EqualTo("password", message=_l("The two passwords differ."))]
 
@@ -114,9 +120,7 @@ class NameForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     """The current password, then a new one twice."""
 
-    current = PasswordField(
-        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
-    )
+    current = _current_password()
     password = PasswordField(_l("New password"), validators=_new_password())
     confirm = PasswordField(_l("Repeat the new password"), validators=_same_password())
     submit = SubmitField(_l("Change the password"))
@@ -131,9 +135,7 @@ class EmailChangeForm(FlaskForm):
         filters=[normalised],
         validators=[DataRequired(_l("Enter your email address.")), valid_email],
     )
-    current = PasswordField(
-        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
-    )
+    current = _current_password()
     submit = SubmitField(_l("Send the link"))
 
     def __init__(self, *args: Any, current_email: str = "", **kwargs: Any) -> None:
