@@ -5,9 +5,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.accounts.models import Role
-from campaign.appeals.access import requires_role
+from campaign.appeals.access import current_membership, requires_role
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import draft_letter
+from campaign.appeals.operations import (
+    draft_letter,
+    has_unpublished_changes,
+    missing_for_publishing,
+)
 from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language
@@ -26,9 +30,23 @@ from campaign.signatures.views import new_form, render_appeal_page
 @bp.get("/<int:appeal_id>/preview")
 @requires_role(Role.advocate)
 def preview(appeal: Appeal) -> tuple[str, int]:
-    """The public page as it will look once the draft is published, form included."""
+    """The public page as it will look once the draft is published, form included.
+
+    Editors can publish from here: the button carries the draft revision previewed, so what is
+    published is what they read.
+    """
+    publish_number = None
+    if (
+        current_membership().role.includes(Role.editor)
+        and not missing_for_publishing(appeal)
+        and has_unpublished_changes(appeal)
+    ):
+        publish_number = appeal.latest_version.number + 1 if appeal.latest_version else 1
     return render_appeal_page(
-        appeal, new_form(appeal, bound=False), preview_letter=draft_letter(appeal)
+        appeal,
+        new_form(appeal, bound=False),
+        preview_letter=draft_letter(appeal),
+        publish_number=publish_number,
     )
 
 

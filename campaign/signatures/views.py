@@ -110,10 +110,12 @@ def render_appeal_page(
     status: int = 200,
     error: str | None = None,
     preview_letter: dict[str, Any] | None = None,
+    publish_number: int | None = None,
 ) -> tuple[str, int]:
     """Render the public page: letter, counts, regions, latest signatories, form, sharing.
 
-    With preview_letter (the draft), it is the page as it will look once published.
+    With preview_letter (the draft), it is the page as it will look once published; with
+    publish_number too, its banner offers to publish that version.
     """
     preview = preview_letter is not None
     language = current_language()
@@ -130,6 +132,7 @@ def render_appeal_page(
         letter=preview_letter or version_letter(appeal.latest_version),
         version=None if preview else appeal.latest_version,
         preview=preview,
+        publish_number=publish_number,
         count=0 if preview else signature_counts([appeal.id])[appeal.id],
         regions=[
             (region_label(code, other="", language=language), n)

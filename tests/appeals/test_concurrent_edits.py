@@ -202,3 +202,35 @@ def test_publishing_without_a_true_revision_publishes_nothing(client, team, data
     response = client.post(f"/appeals/{appeal.id}/publish", data=data, follow_redirects=True)
     assert "Nothing was published" in response.get_data(as_text=True)
     assert version_count() == 0
+
+
+def test_the_preview_publishes_what_it_showed(client, team):
+    appeal, _editor = team
+    preview = client.get(f"/appeals/{appeal.id}/preview").get_data(as_text=True)
+    assert "Publish version 1" in preview
+    save_as_other(appeal, THEIR_BODY)
+    response = client.post(
+        f"/appeals/{appeal.id}/publish",
+        data={"draft_revision": shown_revision(preview)},
+        follow_redirects=True,
+    )
+    assert "Nothing was published" in response.get_data(as_text=True)
+    assert version_count() == 0
+
+    preview = client.get(f"/appeals/{appeal.id}/preview").get_data(as_text=True)
+    assert THEIR_BODY in preview
+    client.post(f"/appeals/{appeal.id}/publish", data={"draft_revision": shown_revision(preview)})
+    db.session.expire_all()
+    assert [v.body for v in appeal.versions] == [THEIR_BODY]
+    # Published and unchanged since: nothing to offer.
+    assert "Publish version" not in client.get(f"/appeals/{appeal.id}/preview").get_data(
+        as_text=True
+    )
+
+
+def test_an_advocate_previews_without_a_publish_button(client, make_user, make_appeal, login):
+    advocate = make_user()
+    appeal = make_appeal(members={advocate: Role.advocate})
+    login(advocate)
+    preview = client.get(f"/appeals/{appeal.id}/preview").get_data(as_text=True)
+    assert "Preview" in preview and "Publish version" not in preview
