@@ -1,5 +1,5 @@
 """Sign up and confirm the address, log in, log out, choose a new password when forgotten,
-and change one's name and password."""
+and change one's name, password and address."""
 
 import hashlib
 from collections.abc import Callable
@@ -277,10 +277,11 @@ def _password_refused(_response: Response) -> bool:
     deduct_when=_password_refused,
 )
 def settings() -> Response | str:
-    """The account: the name other members see, and the password.
+    """The account: the name other members see, the address (through a mailed link), and the
+    password.
 
-    Wrong current passwords are counted per account: a session left open on a shared computer
-    does not let anyone try passwords at leisure.
+    Wrong current passwords (for a new password or a new address) are counted per account: a
+    session left open on a shared computer does not let anyone try passwords at leisure.
     """
     user = current_user._get_current_object()
     name_form = NameForm(prefix="profile", obj=user)
