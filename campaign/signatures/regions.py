@@ -29,6 +29,15 @@ def subdivision_codes(country: str) -> tuple[str, ...]:
 def region_name(code: str, language: str) -> str:
     """Name a subdivision in the language: ours where we have it, else iso-codes' translation
     (or its ISO name)."""
+    # Once per name: a dossier names the region of every one of its thousands of rows, and a
+    # name in our catalogue costs a locale switch (30 us).
+    if not has_app_context():  # our catalogue is unreachable: do not cache untranslated names
+        return _region_name.__wrapped__(code, language)
+    return _region_name(code, language)
+
+
+@cache
+def _region_name(code: str, language: str) -> str:
     subdivision = pycountry.subdivisions.get(code=code)
     if subdivision is None:
         return code
