@@ -1,9 +1,10 @@
-"""Validators and filters shared by the forms of every domain."""
+"""Validators, filters and fields shared by the forms of every domain."""
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form, ValidationError
+from wtforms import Field, Form, HiddenField, ValidationError
 
 from campaign.text import has_hidden_characters, normalise_text
 
@@ -17,3 +18,19 @@ def no_hidden_characters(_form: Form, field: Field) -> None:
 def normalised(value: Any) -> Any:
     """Filter: NFC, Unix line endings, no surrounding blanks."""
     return normalise_text(value) if isinstance(value, str) else value
+
+
+_REVISION = re.compile(r"[0-9]{1,9}")
+
+
+class RevisionField(HiddenField):
+    """The revision of what the page showed (a draft, settings); anything but a number reads
+    as None.
+
+    None matches no revision: a page that lost it is treated as one showing an older state.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the number, never failing validation (the operation compares it)."""
+        raw = str(valuelist[0]) if valuelist else ""
+        self.data = int(raw) if _REVISION.fullmatch(raw) else None

@@ -1,6 +1,5 @@
 """Forms for writing an appeal and managing its members."""
 
-import re
 from datetime import date
 from typing import Any
 
@@ -11,7 +10,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -31,7 +29,7 @@ from campaign.appeals.operations import (
     slug_is_valid,
 )
 from campaign.clock import today
-from campaign.forms import no_hidden_characters, normalised
+from campaign.forms import RevisionField, no_hidden_characters, normalised
 from campaign.i18n import country_choices
 
 MAX_ADDRESSEES = 20
@@ -67,21 +65,6 @@ class AddresseeForm(Form):
         """An office alone names nobody."""
         if field.data and not self.name.data:
             raise ValidationError(_l("Give the name of the person holding this office."))
-
-
-_REVISION = re.compile(r"[0-9]{1,9}")
-
-
-class RevisionField(HiddenField):
-    """The revision of the draft that the page showed; anything but a number reads as None.
-
-    None matches no revision: a page that lost it is treated as one showing an older draft.
-    """
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        """Read the number, never failing validation (the operation compares it)."""
-        raw = str(valuelist[0]) if valuelist else ""
-        self.data = int(raw) if _REVISION.fullmatch(raw) else None
 
 
 class AppealForm(FlaskForm):

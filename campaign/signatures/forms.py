@@ -29,7 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from campaign.accounts.operations import normalise_email
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
-from campaign.forms import no_hidden_characters, normalised
+from campaign.forms import RevisionField, no_hidden_characters, normalised
 from campaign.signatures.contacts import normalise_phone
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.images import InvalidImage, clean_png, decode_data_url
@@ -389,6 +389,7 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
         ],
     )
     attributes["submit"] = SubmitField(_l("Save settings"))
+    attributes["revision"] = RevisionField()
     return type("SettingsForm", (FlaskForm,), attributes)
 
 
@@ -400,6 +401,7 @@ def fill_settings_form(form: FlaskForm, settings: SignFormSettings) -> None:
     form.relationships.data = "\n".join(settings.relationships)
     form.confirm_email.data = settings.confirm_email
     form.consent_text.data = settings.consent_text
+    form.revision.data = settings.revision or 0
     while form.questions.entries:
         form.questions.pop_entry()
     for question in settings.questions:

@@ -58,6 +58,9 @@ class SignFormSettings(db.Model):
     confirm_email: Mapped[bool] = mapped_column(default=False)
     # Empty means the default consent text of the appeal's language.
     consent_text: Mapped[str] = mapped_column(Text, default="")
+    # Goes up by one with every save (0: the defaults, never saved). A save from a page that
+    # showed an older revision is refused, not written over a co-organiser's.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     questions: Mapped[list["CustomQuestion"]] = relationship(
         order_by="CustomQuestion.position", cascade="all, delete-orphan"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from blinker import Namespace
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal, AppealStatus
@@ -80,6 +80,10 @@ class QuestionData:
     id: int | None = None
 
 
+class SettingsChanged(Exception):
+    """Someone saved the sign form settings after the page the request came from showed them."""
+
+
 class QuestionHasAnswers(Exception):
     """A question that signatories have answered cannot be removed."""
 
@@ -132,19 +136,47 @@ def sign_form_settings(appeal: Appeal) -> SignFormSettings:
             confirm_email=False,
             consent_text="",
             questions=[],
+            revision=0,
         )
     return settings
 
 
-def save_sign_form_settings(appeal: Appeal, data: SettingsData) -> SignFormSettings:
+def save_sign_form_settings(
+    appeal: Appeal, data: SettingsData, *, seen_revision: int | None
+) -> SignFormSettings:
     """Store what the sign form asks; an edited question keeps its id and its answers.
 
-    Removing a question that has answers is refused: it would erase what signatories gave.
+    Only over the revision the page showed: raise SettingsChanged when someone saved them
+    since (the session then needs a rollback). Removing a question that has answers is
+    refused: it would erase what signatories gave.
     """
     settings = db.session.get(SignFormSettings, appeal.id)
     if settings is None:
-        settings = SignFormSettings(appeal_id=appeal.id, questions=[])
+        if seen_revision != 0:
+            raise SettingsChanged
+        # The defaults stored first: the only conflict this insert can meet is the primary key
+        # of another first save, committed meanwhile.
+        settings = sign_form_settings(appeal)
+        settings.revision = 1
         db.session.add(settings)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            raise SettingsChanged from None
+    else:
+        # One conditional UPDATE holds the row: a concurrent save waits, then finds it moved.
+        held = db.session.execute(
+            update(SignFormSettings)
+            .where(
+                SignFormSettings.appeal_id == appeal.id,
+                SignFormSettings.revision == seen_revision,
+            )
+            .values(revision=SignFormSettings.revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if held.rowcount != 1:
+            raise SettingsChanged
+        db.session.expire(settings)
     modes = dict(data.modes)
     if data.confirm_email:
         modes["email"] = FieldMode.required

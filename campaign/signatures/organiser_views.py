@@ -20,6 +20,7 @@ from campaign.signatures.forms import fill_settings_form, settings_data, setting
 from campaign.signatures.models import Signature
 from campaign.signatures.operations import (
     QuestionHasAnswers,
+    SettingsChanged,
     save_sign_form_settings,
     sign_form_settings,
 )
@@ -65,7 +66,21 @@ def settings(appeal: Appeal) -> BaseResponse | str:
             form.questions.append_entry()
         elif form.validate_on_submit():
             try:
-                save_sign_form_settings(appeal, settings_data(form))
+                save_sign_form_settings(
+                    appeal, settings_data(form), seen_revision=form.revision.data
+                )
+            except SettingsChanged:
+                # Saved elsewhere meanwhile: keep what was chosen here; saving it again from
+                # this page (which now shows the new revision) replaces theirs knowingly.
+                db.session.rollback()
+                form.revision.data = sign_form_settings(appeal).revision
+                flash(
+                    _(
+                        "Not saved: someone saved the sign form settings after this page showed "
+                        "them. Your choices are below; save again to replace theirs."
+                    ),
+                    "error",
+                )
             except QuestionHasAnswers as refused:
                 db.session.rollback()
                 message = _(

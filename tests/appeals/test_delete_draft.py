@@ -35,7 +35,7 @@ def test_the_owner_deletes_a_draft_with_everything_it_holds(client, owner, make_
     appeal_id = appeal.id
     keep = make_appeal(owner=owner, title="Another appeal")
     client.post(f"/appeals/{appeal.id}/members/invite", data={"role": "editor"})
-    client.post(f"/appeals/{appeal.id}/settings", data=settings_form())
+    client.post(f"/appeals/{appeal.id}/settings", data=settings_form(appeal))
     assert (count(Invitation), count(CustomQuestion), count(SignFormSettings)) == (1, 1, 1)
 
     overview = client.get(f"/appeals/{appeal.id}/").get_data(as_text=True)

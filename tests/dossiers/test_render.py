@@ -21,7 +21,12 @@ from campaign.extensions import db
 from campaign.pdf import RenderTimeout, render_pdf
 from campaign.signatures.fields import DEFAULT_MODES
 from campaign.signatures.models import Display, FieldMode, SignatureStatus
-from campaign.signatures.operations import QuestionData, SettingsData, save_sign_form_settings
+from campaign.signatures.operations import (
+    QuestionData,
+    SettingsData,
+    save_sign_form_settings,
+    sign_form_settings,
+)
 from tests.dossiers.pdftools import (
     FOOTER,
     attachments,
@@ -442,6 +447,7 @@ def test_public_edition_has_no_private_value(open_appeal, make_signature):
                 QuestionData("Открытый вопрос", "text", [], private=False, required=False),
             ],
         ),
+        seen_revision=sign_form_settings(open_appeal).revision,
     )
     db.session.commit()
     private_q, public_q = settings.questions

@@ -42,6 +42,7 @@ def planted(client, open_appeal, sign, caplog):
                 QuestionData("Public question", QuestionKind.text.value, [], False, False),
             ],
         ),
+        seen_revision=sign_form_settings(open_appeal).revision,
     )
     db.session.commit()
     private_q, public_q = sign_form_settings(open_appeal).questions

@@ -1,11 +1,14 @@
 """The organiser chooses what the sign form asks, and the public page follows."""
 
+import threading
+import time
 from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
 
 from campaign.accounts.models import Role
+from campaign.appeals.models import Appeal
 from campaign.extensions import db
 from campaign.signatures.fields import BUILT_IN_FIELDS, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
 from campaign.signatures.models import (
@@ -14,6 +17,13 @@ from campaign.signatures.models import (
     Signature,
     SignatureAnswer,
     SignFormSettings,
+)
+from campaign.signatures.operations import (
+    SettingsChanged,
+    SettingsData,
+    field_mode,
+    save_sign_form_settings,
+    sign_form_settings,
 )
 
 QUESTION = "How many years has he been held?"
@@ -92,12 +102,17 @@ class Page(HTMLParser):
         return "required" in self.input(name)
 
 
-def settings_form(**overrides):
-    """Every field of the settings form, with defaults, regions RU-CE/RU-DA and one question.
+def settings_form(appeal, **overrides):
+    """Every field of the settings form, with defaults, regions RU-CE/RU-DA and one question,
+    as sent from a page showing the appeal's settings as they are now.
 
     A value of None leaves the field out, as a browser does for an unticked box.
     """
+    stored = db.session.scalar(
+        select(SignFormSettings.revision).where(SignFormSettings.appeal_id == appeal.id)
+    )
     data = {f"mode_{name}": DEFAULT_MODES[name].value for name in BUILT_IN_FIELDS}
+    data["revision"] = str(stored or 0)
     data.update(
         {
             "regions": ["RU-CE", "RU-DA"],
@@ -152,7 +167,9 @@ def save(client, open_appeal, owner):
     """Post the settings form as the owner; the post must be accepted."""
 
     def post(**overrides):
-        response = client.post(settings_url(open_appeal), data=settings_form(**overrides))
+        response = client.post(
+            settings_url(open_appeal), data=settings_form(open_appeal, **overrides)
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         assert response.headers["Location"].endswith(settings_url(open_appeal))
         return response
@@ -442,7 +459,9 @@ def test_the_consent_text_is_shown_and_stored_with_the_signature(client, open_ap
 
 @pytest.mark.parametrize("choices", ["Only one", "", "Only one\n \n"], ids=["one", "none", "blank"])
 def test_a_choice_question_needs_two_choices(client, open_appeal, owner, choices):
-    data = settings_form(**{"questions-0-kind": "choice", "questions-0-choices": choices})
+    data = settings_form(
+        open_appeal, **{"questions-0-kind": "choice", "questions-0-choices": choices}
+    )
 
     response = client.post(settings_url(open_appeal), data=data)
 
@@ -458,7 +477,7 @@ def test_a_choice_question_needs_two_choices(client, open_appeal, owner, choices
 @pytest.mark.parametrize("relationships", ["", " \n \n"], ids=["empty", "blank-lines"])
 def test_relationships_cannot_be_empty(client, open_appeal, owner, relationships):
     response = client.post(
-        settings_url(open_appeal), data=settings_form(relationships=relationships)
+        settings_url(open_appeal), data=settings_form(open_appeal, relationships=relationships)
     )
 
     assert response.status_code == 200
@@ -476,7 +495,7 @@ def test_relationships_cannot_be_empty(client, open_appeal, owner, relationships
     ids=["unknown-mode", "foreign-region", "unknown-kind"],
 )
 def test_values_outside_the_choices_are_refused(client, open_appeal, owner, overrides):
-    response = client.post(settings_url(open_appeal), data=settings_form(**overrides))
+    response = client.post(settings_url(open_appeal), data=settings_form(open_appeal, **overrides))
 
     assert response.status_code == 200
     assert "Please correct the fields marked below." in response.get_data(as_text=True)
@@ -484,7 +503,7 @@ def test_values_outside_the_choices_are_refused(client, open_appeal, owner, over
 
 
 def test_add_a_question_adds_a_row_and_saves_nothing(client, open_appeal, owner):
-    data = settings_form(add_question="Add a question", submit=None)
+    data = settings_form(open_appeal, add_question="Add a question", submit=None)
 
     response = client.post(settings_url(open_appeal), data=data)
 
@@ -506,7 +525,7 @@ def test_an_editor_can_change_the_settings(client, make_user, make_appeal, login
     login(editor)
 
     assert client.get(settings_url(appeal)).status_code == 200
-    response = client.post(settings_url(appeal), data=settings_form(mode_town="required"))
+    response = client.post(settings_url(appeal), data=settings_form(appeal, mode_town="required"))
 
     assert response.status_code == 302
     assert stored_settings(appeal).fields["town"] == "required"
@@ -518,7 +537,7 @@ def test_an_advocate_is_forbidden(client, make_user, make_appeal, login):
     login(advocate)
 
     assert client.get(settings_url(appeal)).status_code == 403
-    assert client.post(settings_url(appeal), data=settings_form()).status_code == 403
+    assert client.post(settings_url(appeal), data=settings_form(appeal)).status_code == 403
     assert count(SignFormSettings) == 0
 
 
@@ -527,13 +546,13 @@ def test_a_non_member_gets_not_found(client, make_user, make_appeal, login):
     login(make_user())
 
     assert client.get(settings_url(appeal)).status_code == 404
-    assert client.post(settings_url(appeal), data=settings_form()).status_code == 404
+    assert client.post(settings_url(appeal), data=settings_form(appeal)).status_code == 404
     assert client.get("/appeals/999999/settings").status_code == 404
     assert count(SignFormSettings) == 0
 
 
 def test_a_visitor_must_log_in(client, open_appeal):
-    response = client.post(settings_url(open_appeal), data=settings_form())
+    response = client.post(settings_url(open_appeal), data=settings_form(open_appeal))
 
     assert response.status_code == 302
     assert "/accounts/login" in response.headers["Location"]
@@ -570,7 +589,7 @@ def test_an_answered_question_keeps_its_answers_when_edited_and_cannot_be_remove
     refused = client.post(
         settings_url(open_appeal),
         data=settings_form(
-            **{"questions-0-label": "", "questions-0-question_id": str(question.id)}
+            open_appeal, **{"questions-0-label": "", "questions-0-question_id": str(question.id)}
         ),
     )
     html = refused.get_data(as_text=True)
@@ -578,3 +597,93 @@ def test_an_answered_question_keeps_its_answers_when_edited_and_cannot_be_remove
     db.session.expire_all()
     assert the_question(open_appeal).label == "Which prison?"
     assert count(SignatureAnswer) == 1
+
+
+# Two organisers at once
+
+
+def saved_elsewhere(appeal, **changes):
+    """A co-organiser saves the settings, from a page showing them as they are now."""
+    settings = sign_form_settings(appeal)
+    data = SettingsData(
+        modes={name: field_mode(settings, name) for name in BUILT_IN_FIELDS},
+        regions=settings.regions,
+        relationships=settings.relationships,
+        confirm_email=settings.confirm_email,
+        consent_text=changes.get("consent_text", settings.consent_text),
+        questions=[],
+    )
+    save_sign_form_settings(appeal, data, seen_revision=settings.revision)
+    db.session.commit()
+
+
+def test_settings_saved_meanwhile_are_not_overwritten(client, open_appeal, owner):
+    page = Page(client.get(settings_url(open_appeal)).get_data(as_text=True))
+    assert page.input("revision")["value"] == "0"
+    saved_elsewhere(open_appeal, consent_text="Their consent text.")
+    mine = settings_form(open_appeal, consent_text="My consent text.", revision="0")
+    response = client.post(settings_url(open_appeal), data=mine)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Not saved: someone saved the sign form settings after this page showed them." in html
+    assert "My consent text.</textarea>" in html
+    db.session.expire_all()
+    assert sign_form_settings(open_appeal).consent_text == "Their consent text."
+
+    # Sent again from that page, which now shows their revision, it replaces theirs.
+    again = {**mine, "revision": Page(html).input("revision")["value"]}
+    assert client.post(settings_url(open_appeal), data=again).status_code == 302
+    db.session.expire_all()
+    assert (
+        sign_form_settings(open_appeal).consent_text,
+        sign_form_settings(open_appeal).revision,
+    ) == (
+        "My consent text.",
+        2,
+    )
+
+
+@pytest.mark.parametrize("revision", [None, "", "x", "5"])
+def test_settings_without_a_true_revision_are_not_saved(client, open_appeal, owner, revision):
+    data = settings_form(open_appeal, consent_text="My consent text.", revision=revision)
+    html = client.post(settings_url(open_appeal), data=data).get_data(as_text=True)
+    assert "Not saved: someone saved the sign form settings" in html
+    assert count(SignFormSettings) == 0
+
+
+def test_two_first_saves_at_once_keep_the_first(app, open_appeal):
+    # Neither sees a stored row: the second insert meets the first one's primary key.
+    appeal_id, locked, results = open_appeal.id, threading.Event(), {}
+
+    def save(name, hold):
+        with app.app_context():
+            appeal = db.session.get(Appeal, appeal_id)
+            settings = sign_form_settings(appeal)
+            data = SettingsData(
+                modes=dict(DEFAULT_MODES),
+                regions=None,
+                relationships=list(settings.relationships),
+                confirm_email=False,
+                consent_text=name,
+                questions=[],
+            )
+            try:
+                save_sign_form_settings(appeal, data, seen_revision=0)
+                if hold:
+                    locked.set()
+                    time.sleep(0.5)
+                db.session.commit()
+                results[name] = "saved"
+            except SettingsChanged:
+                db.session.rollback()
+                results[name] = "refused"
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=save, args=("first", True))
+    first.start()
+    assert locked.wait(10)
+    save("second", False)
+    first.join()
+    assert results == {"first": "saved", "second": "refused"}
+    assert db.session.scalars(select(SignFormSettings.consent_text)).all() == ["first"]

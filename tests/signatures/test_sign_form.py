@@ -48,6 +48,7 @@ def set_confirm(appeal, on=True):
             consent_text=settings.consent_text,
             questions=[],
         ),
+        seen_revision=sign_form_settings(appeal).revision,
     )
     db.session.commit()
 
@@ -311,6 +312,7 @@ def test_invalid_phone_is_refused(client, open_appeal, sign):
             consent_text="",
             questions=[],
         ),
+        seen_revision=sign_form_settings(open_appeal).revision,
     )
     db.session.commit()
     response = sign(open_appeal, phone="12")
