@@ -3,8 +3,6 @@
 import hashlib
 import html
 import re
-import threading
-import time
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -15,6 +13,7 @@ from campaign.accounts.models import Invitation, Membership, Role
 from campaign.accounts.operations import LastOwner, membership_of, remove_member
 from campaign.clock import utcnow
 from campaign.extensions import db
+from tests.concurrency import while_the_first_holds
 from tests.mailbox import link_path, mails
 
 LINK = re.compile(r'value="https?://campaign\.test/appeals/invitations/([A-Za-z0-9_-]+)"')
@@ -406,28 +405,10 @@ def test_two_owners_leaving_at_once_leave_one_owner(app, make_appeal, owner, mak
     second = make_user()
     appeal = make_appeal(owner=owner, members={second: Role.owner})
     appeal_id = appeal.id
-    locked, results = threading.Event(), {}
 
-    def leave(user_id, hold):
-        with app.app_context():
-            membership = membership_of(user_id, appeal_id)
-            try:
-                remove_member(membership)
-                if hold:
-                    locked.set()
-                    time.sleep(0.5)  # still holding the lock when the other one counts
-                db.session.commit()
-                results[user_id] = "left"
-            except LastOwner:
-                db.session.rollback()
-                results[user_id] = "last owner"
-            finally:
-                db.session.remove()
+    def leave(user_id):
+        return lambda: remove_member(membership_of(user_id, appeal_id))
 
-    first = threading.Thread(target=leave, args=(owner.id, True))
-    first.start()
-    assert locked.wait(10)
-    leave(second.id, False)
-    first.join()
-    assert results == {owner.id: "left", second.id: "last owner"}
+    outcomes = while_the_first_holds(app, leave(owner.id), leave(second.id), refused=LastOwner)
+    assert outcomes == ("done", "refused")
     assert [m.role for m in db.session.scalars(select(Membership))] == [Role.owner]

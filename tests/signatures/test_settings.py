@@ -1,7 +1,5 @@
 """The organiser chooses what the sign form asks, and the public page follows."""
 
-import threading
-import time
 from html.parser import HTMLParser
 
 import pytest
@@ -25,6 +23,7 @@ from campaign.signatures.operations import (
     save_sign_form_settings,
     sign_form_settings,
 )
+from tests.concurrency import while_the_first_holds
 
 QUESTION = "How many years has he been held?"
 CONSENT = "Zq-consent: the Naloev family committee may keep my details until the answer comes."
@@ -653,37 +652,23 @@ def test_settings_without_a_true_revision_are_not_saved(client, open_appeal, own
 
 def test_two_first_saves_at_once_keep_the_first(app, open_appeal):
     # Neither sees a stored row: the second insert meets the first one's primary key.
-    appeal_id, locked, results = open_appeal.id, threading.Event(), {}
+    appeal_id = open_appeal.id
 
-    def save(name, hold):
-        with app.app_context():
+    def save(consent_text):
+        def operation():
             appeal = db.session.get(Appeal, appeal_id)
-            settings = sign_form_settings(appeal)
             data = SettingsData(
                 modes=dict(DEFAULT_MODES),
                 regions=None,
-                relationships=list(settings.relationships),
+                relationships=list(sign_form_settings(appeal).relationships),
                 confirm_email=False,
-                consent_text=name,
+                consent_text=consent_text,
                 questions=[],
             )
-            try:
-                save_sign_form_settings(appeal, data, seen_revision=0)
-                if hold:
-                    locked.set()
-                    time.sleep(0.5)
-                db.session.commit()
-                results[name] = "saved"
-            except SettingsChanged:
-                db.session.rollback()
-                results[name] = "refused"
-            finally:
-                db.session.remove()
+            save_sign_form_settings(appeal, data, seen_revision=0)
 
-    first = threading.Thread(target=save, args=("first", True))
-    first.start()
-    assert locked.wait(10)
-    save("second", False)
-    first.join()
-    assert results == {"first": "saved", "second": "refused"}
+        return operation
+
+    outcomes = while_the_first_holds(app, save("first"), save("second"), refused=SettingsChanged)
+    assert outcomes == ("done", "refused")
     assert db.session.scalars(select(SignFormSettings.consent_text)).all() == ["first"]
