@@ -45,6 +45,8 @@ class Defaults:
     # Mailed links work this long, and only until the password changes.
     SIGNUP_LINK_LIFETIME = timedelta(days=2)
     RESET_LINK_LIFETIME = timedelta(hours=1)
+    # The link that lets an address an account left bring it back (it survives new passwords).
+    EMAIL_UNDO_LINK_LIFETIME = timedelta(days=7)
     SIGNUP_LIMIT_PER_IP = "10 per hour"
     SIGNUP_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LINK_LIMIT_PER_IP = "5 per hour"

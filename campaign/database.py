@@ -1,12 +1,12 @@
-"""Database engine settings: SQLite pragmas, no transaction outliving a failed request, and
-work that waits for the transaction to commit."""
+"""Database engine settings: SQLite pragmas, no transaction outliving a failed request, work
+that waits for the transaction to commit, and holding a row against concurrent writers."""
 
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -88,3 +88,22 @@ def _forget_after_commit(session: Session, transaction: SessionTransaction) -> N
     # After a commit the list is already empty; after a rollback (or a close) it is dropped.
     if transaction.parent is None:
         session.info.pop(_AFTER_COMMIT, None)
+
+
+def lock_row(entity: Any) -> None:
+    """Hold a loaded object's row until the transaction ends, then read it afresh.
+
+    A write that changes nothing: PostgreSQL locks the row, SQLite the database. Another
+    transaction doing the same waits until this one commits, then reads what it wrote, so
+    checks made after this call cannot be overtaken by a concurrent change.
+    """
+    mapper = inspect(entity).mapper
+    [key] = mapper.primary_key
+    # Columns with an onupdate default are set to themselves too, so that nothing changes.
+    unchanged = [key, *(column for column in mapper.local_table.c if column.onupdate is not None)]
+    db.session.execute(
+        update(mapper.local_table)
+        .where(key == inspect(entity).identity[0])
+        .values({column.name: column for column in unchanged})
+    )
+    db.session.refresh(entity)

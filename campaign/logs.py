@@ -18,17 +18,17 @@ class TokenRedactor(logging.Filter):
 
     def __init__(self, app: Flask) -> None:
         super().__init__()
-        self.paths = [
-            re.compile(_pattern(rule.rule))
-            for rule in app.url_map.iter_rules()
-            if "token" in rule.arguments
-        ]
+        rules = [rule.rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+        # One pass, longer rules tried first: where one rule extends another
+        # (/accounts/email/<token> and /accounts/email/undo/<token>), the shorter one must not
+        # take the longer one's fixed segment for its token and leave the real token as it is.
+        rules.sort(key=len, reverse=True)
+        alternatives = [_pattern(rule, f"token{n}") for n, rule in enumerate(rules)]
+        self.paths = re.compile("|".join(alternatives)) if alternatives else None
 
     def redact(self, text: str) -> str:
         """Return text with the token of each secret-bearing path replaced."""
-        for path in self.paths:
-            text = path.sub(_without_token, text)
-        return text
+        return self.paths.sub(_without_token, text) if self.paths else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
@@ -40,21 +40,21 @@ class TokenRedactor(logging.Filter):
         return True
 
 
-def _pattern(rule: str) -> str:
-    """A regular expression for the paths of a rule, with the token as the group `token`."""
+def _pattern(rule: str, group: str) -> str:
+    """A regular expression for the paths of a rule, with the token as the named group."""
     out = []
     for part in re.split(r"(<[^>]+>)", rule):
         if not part.startswith("<"):
             out.append(re.escape(part))
         elif re.fullmatch(r"<(\w+:)?token>", part):
-            out.append(f"(?P<token>{_SEGMENT})")
+            out.append(f"(?P<{group}>{_SEGMENT})")
         else:
             out.append(_SEGMENT)
-    return "".join(out)
+    return "(?:" + "".join(out) + ")"
 
 
 def _without_token(match: re.Match[str]) -> str:
-    start, end = match.span("token")
+    start, end = match.span(match.lastgroup)
     whole, offset = match.group(0), match.start(0)
     return whole[: start - offset] + REDACTED + whole[end - offset :]
 

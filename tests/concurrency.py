@@ -13,7 +13,7 @@ def while_the_first_holds(
     app: Flask,
     first: Callable[[], None],
     second: Callable[[], None],
-    refused: type[Exception],
+    refused: type[Exception] | tuple[type[Exception], ...],
 ) -> tuple[str, str]:
     """Run `first` in a thread, keep its transaction open while `second` runs, then commit it.
 

@@ -56,3 +56,19 @@ def test_the_request_log_line_is_redacted(app, caplog):
         Handler().log_request(200, 512)
     assert SECRET not in caplog.text
     assert f"/a/return-them/withdraw/{REDACTED}" in caplog.text
+
+
+def test_a_token_is_redacted_before_a_slash_and_under_a_longer_route(app):
+    redactor = TokenRedactor(app)
+    with app.test_request_context():
+        paths = [
+            url_for("accounts.reset_password", token=SECRET) + "/",
+            url_for("accounts.undo_email_change", token=SECRET),
+            url_for("accounts.undo_email_change", token=SECRET) + "/",
+        ]
+    for path in paths:
+        redacted = redactor.redact(f'"GET {path} HTTP/1.1" 404 -')
+        assert SECRET not in redacted
+        assert redacted.count(REDACTED) == 1, redacted
+    # The longer route's fixed segment stays; the token, not "undo", is what goes.
+    assert redactor.redact(f"/accounts/email/undo/{SECRET}") == f"/accounts/email/undo/{REDACTED}"

@@ -104,6 +104,12 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField(_l("Save the new password"))
 
 
+class UndoEmailChangeForm(NewPasswordForm):
+    """A new password, with which the account returns to the address it left."""
+
+    submit = SubmitField(_l("Bring my account back"))
+
+
 class ConfirmForm(FlaskForm):
     """A button: confirming an account logs in, so it is a POST with a CSRF token."""
 

@@ -1,9 +1,10 @@
 """Links mailed to organisers: confirm the address of a new account, choose a new password,
-move an account to a new address.
+move an account to a new address, and undo such a move from the address it left.
 
-Each link is signed, works for a limited time, and only while the password is the one it was
-made for; the mail leaves from the task queue, so that answers take the same time whoever
-asked.
+Each link works for a limited time; the first three are signed and work only while the
+password is the one they were made for, the undo link is a token kept in the database (see
+operations.issue_undo_token). The mail leaves from the task queue, so that answers take the
+same time whoever asked.
 """
 
 import hashlib
@@ -17,12 +18,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from campaign import tasks
-from campaign.accounts.models import User
+from campaign.accounts.models import AddressChange, User
 from campaign.accounts.operations import (
     confirm_email,
     hash_password,
+    issue_undo_token,
     normalise_email,
 )
+from campaign.database import lock_row
 from campaign.extensions import db
 from campaign.mail import send_mail
 from campaign.urls import public_url_for
@@ -30,10 +33,12 @@ from campaign.urls import public_url_for
 CONFIRM = "confirm"
 RESET = "reset"
 EMAIL = "email"
+UNDO = "undo"
 _LIFETIMES = {
     CONFIRM: "SIGNUP_LINK_LIFETIME",
     RESET: "RESET_LINK_LIFETIME",
     EMAIL: "SIGNUP_LINK_LIFETIME",
+    UNDO: "EMAIL_UNDO_LINK_LIFETIME",
 }
 
 
@@ -73,8 +78,13 @@ def link_token(user: User, purpose: str) -> str:
     return _serializer(purpose).dumps([user.id, _link_fingerprint(user, purpose)])
 
 
-def user_for_link(token: str, purpose: str) -> User:
-    """Return the user a token of this purpose is for, or raise LinkInvalid."""
+def user_for_link(token: str, purpose: str, *, hold: bool = False) -> User:
+    """Return the user a token of this purpose is for, or raise LinkInvalid.
+
+    hold=True first holds the account's row to the end of the transaction (for a request that
+    changes the account): a concurrent change, say a move undone, is then either seen, so the
+    link no longer works, or waits until this request is done.
+    """
     try:
         user_id, fingerprint = _serializer(purpose).loads(
             token, max_age=_lifetime(purpose).total_seconds()
@@ -82,6 +92,8 @@ def user_for_link(token: str, purpose: str) -> User:
     except (BadSignature, TypeError, ValueError):
         raise LinkInvalid from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None and hold:
+        lock_row(user)
     if user is None or not hmac.compare_digest(_link_fingerprint(user, purpose), str(fingerprint)):
         raise LinkInvalid
     if purpose == EMAIL and user.pending_email is None:
@@ -194,21 +206,54 @@ def send_email_change_mail(user_id: int) -> None:
         send_mail(user.pending_email, subject, body)
 
 
-@tasks.job("accounts.email_changed_mail")
-def send_email_changed_mail(user_id: int, old_email: str) -> None:
-    """Tell the address an account left that it did."""
-    user = db.session.get(User, user_id)
-    if user is None:
+# The notice a victim needs most: tried again should the mail server be away.
+@tasks.job("accounts.email_changed_mail", retries=3, retry_delay=60)
+def send_email_changed_mail(change_id: int) -> None:
+    """Tell the address an account left that it did, with the link that undoes the move.
+
+    The token is made here, so that neither it nor the address travels through the queue. The
+    address moved to is not named: whoever reads the old one need not learn it.
+    """
+    change = db.session.get(AddressChange, change_id)
+    if change is None or change.closed_at is not None:
         return
-    with force_locale(_user_language(user)):
+    token = issue_undo_token(change)
+    old_email, name, language = change.old_email, change.user.name, _user_language(change.user)
+    db.session.commit()
+    with force_locale(language):
         send_mail(
             old_email,
             _("The address of your Campaign account was changed"),
             _(
-                "Your Campaign account (%(name)s) now uses the address %(email)s: log in with it "
-                "from now on. If you did not change it, someone who knows your password holds "
-                "the account: ask the other owners of your appeals to remove it from them.",
-                name=user.name,
-                email=user.email,
+                "Your Campaign account (%(name)s) has moved to another address. If you moved "
+                "it, there is nothing to do: log in with the new address from now on.\n\n"
+                "If you did not, someone who knows your password has moved the account. Open "
+                "this link within %(days)d days to bring it back to this address and choose a "
+                "new password; whoever moved it is logged out:\n\n%(link)s",
+                name=name,
+                days=max(1, _lifetime(UNDO).days),
+                link=public_url_for("accounts.undo_email_change", token=token),
+            ),
+        )
+
+
+@tasks.job("accounts.email_change_undone_mail")
+def send_email_change_undone_mail(change_id: int) -> None:
+    """Tell the address an account was brought back from that it no longer uses it."""
+    change = db.session.get(AddressChange, change_id)
+    if change is None or change.undone_from_email is None:
+        return
+    with force_locale(_user_language(change.user)):
+        send_mail(
+            change.undone_from_email,
+            _("Your Campaign account is back at its former address"),
+            _(
+                "Your Campaign account (%(name)s) no longer uses this address: it was brought "
+                "back to %(email)s, which it used before, with the link mailed there when it "
+                "moved, and given a new password. If you did not expect this, someone who reads "
+                "%(email)s holds the account now: ask the other owners of your appeals to remove "
+                "it from them.",
+                name=change.user.name,
+                email=change.old_email,
             ),
         )

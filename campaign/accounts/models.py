@@ -48,6 +48,34 @@ class User(UserMixin, db.Model):
         return f"<User {self.id}>"
 
 
+class AddressChange(db.Model):
+    """An account's move to another address, which the address it left may undo for a while.
+
+    Someone who learnt the password could move the account to an address of theirs: the old
+    address is told, with a link that brings the account back and sets a new password. Once
+    that link has expired, the next move or sign-up deletes the record (see
+    operations.purge_address_changes). The address moved to is not kept: the link's page and
+    mail do not tell it to whoever reads the old address.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    old_email: Mapped[str] = mapped_column(String(254))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Only a hash of the link's token, set when the link is mailed to the old address.
+    undo_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when the link stopped working before its time: it was used, an earlier move was
+    # undone, or the account moved back to the old address.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The address the account left when this change's own link undid it (told so).
+    undone_from_email: Mapped[str | None] = mapped_column(String(254))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AddressChange {self.id} user={self.user_id}>"
+
+
 class Membership(db.Model):
     """A user's role on one appeal."""
 

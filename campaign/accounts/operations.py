@@ -3,15 +3,17 @@
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 
-from campaign.accounts.models import Invitation, Membership, Role, User
+from campaign.accounts.models import AddressChange, Invitation, Membership, Role, User
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
+from campaign.database import lock_row
 from campaign.extensions import db
 from campaign.text import normalise_text
 
@@ -43,6 +45,10 @@ class AlreadyMember(Exception):
 
 class WrongPassword(Exception):
     """The password given as the current one is not the user's."""
+
+
+class UndoInvalid(Exception):
+    """The link to undo an address change is unknown, used, or too old."""
 
 
 def normalise_email(email: str) -> str:
@@ -133,40 +139,141 @@ def check_password(user: User, password: str) -> None:
         raise WrongPassword from None
 
 
+def _hold_account(user: User, password: str) -> None:
+    """Check the user's password, then hold the account's row (read afresh) to the end of the
+    transaction; raise WrongPassword if it is not the password, or no longer is.
+
+    The slow check runs before the lock; the lock then makes sure that what follows builds on
+    the account as it is, not as a request that started before, say, an undone move, saw it.
+    """
+    check_password(user, password)
+    seen = user.password_hash
+    lock_row(user)
+    if user.password_hash != seen:
+        raise WrongPassword
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the password of a logged-in user who knows the current one.
 
     Raise WrongPassword otherwise. The new hash changes the user's credential fingerprint, so
     every other session ends (see accounts.views.load_user).
     """
-    check_password(user, current)
-    user.password_hash = hash_password(new)
+    new_hash = hash_password(new)
+    _hold_account(user, current)
+    user.password_hash = new_hash
     db.session.flush()
 
 
-def ask_email_change(user: User, email: str) -> None:
-    """Remember the address the user asked to move to (mail it the link once committed)."""
+def ask_email_change(user: User, email: str, password: str) -> None:
+    """Remember the address the user, who gave her password, asked to move to (mail it the
+    link once committed); raise WrongPassword if she did not give it."""
+    _hold_account(user, password)
     user.pending_email = normalise_email(email)
     db.session.flush()
 
 
-def move_to_pending_email(user: User) -> str:
-    """Make the address the user asked for (and proved to read) the account's; return the old.
+def move_to_pending_email(user: User) -> AddressChange:
+    """Make the address the user asked for (and proved to read) the account's; record the move.
 
-    Raise EmailTaken when a confirmed account has it by now. An unconfirmed account holding it
-    goes: whoever signed up with it never showed they read it, and this user just did.
+    Hold the account first (mailed_links.user_for_link(..., hold=True)). Raise EmailTaken when
+    a confirmed account has the address by now. An unconfirmed account holding it goes:
+    whoever signed up with it never showed they read it, and this user just did. The links
+    that would bring the account back to this address stop working: it is there.
     """
     if user.pending_email is None:
         raise ValueError("no address asked for")
-    holder = db.session.scalar(select(User).where(User.email == user.pending_email))
+    new = user.pending_email
+    _free_address_for(user, new)
+    _close_undo_links(AddressChange.user_id == user.id, AddressChange.old_email == new)
+    change = AddressChange(user=user, old_email=user.email)
+    user.email, user.pending_email = new, None
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def _free_address_for(user: User, email: str) -> None:
+    # Raise EmailTaken if a confirmed account has the address; delete an unconfirmed one.
+    holder = db.session.scalar(select(User).where(User.email == email))
     if holder is not None and holder.id != user.id:
         if holder.email_confirmed_at is not None:
             raise EmailTaken(holder.id)
         db.session.delete(holder)
         db.session.flush()
-    old, user.email, user.pending_email = user.email, user.pending_email, None
+
+
+def _close_undo_links(*conditions: Any, **values: Any) -> int:
+    # Close the still open undo links of the changes that meet the conditions; return how many.
+    return db.session.execute(
+        update(AddressChange)
+        .where(*conditions, AddressChange.closed_at.is_(None))
+        .values(closed_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def issue_undo_token(change: AddressChange) -> str:
+    """Return a new token for the link that undoes the change (stored hashed; earlier ones die).
+
+    A random token kept in the database, not a signed one tied to the password like the other
+    mailed links: it must outlive a new password chosen by whoever moved the account.
+    """
+    token = secrets.token_urlsafe(32)
+    change.undo_token_hash = _token_hash(token)
     db.session.flush()
-    return old
+    return token
+
+
+def find_address_change(token: str, lifetime: timedelta) -> AddressChange:
+    """Return the change this undo token is for, or raise UndoInvalid."""
+    change = db.session.scalar(
+        select(AddressChange).where(AddressChange.undo_token_hash == _token_hash(token))
+    )
+    if change is None or change.closed_at is not None or change.changed_at <= utcnow() - lifetime:
+        raise UndoInvalid
+    return change
+
+
+def undo_address_change(change: AddressChange, password: str) -> None:
+    """Bring the account back to the address it left, with a new password.
+
+    The new password ends every session and every mailed link (see accounts.views.load_user).
+    Later moves of the account are undone too, so their links (mailed to addresses whoever
+    moved it may read) stop working, and the invitations the account made since the move are
+    revoked. Raise UndoInvalid if the link was closed meanwhile, EmailTaken when a confirmed
+    account has the old address by now.
+    """
+    new_hash = hash_password(password)
+    user = change.user
+    lock_row(user)  # a move or a new password under way waits, then finds its link stale
+    # Close the link in the statement that checks it is open: two tabs cannot both use it.
+    if not _close_undo_links(AddressChange.id == change.id, undone_from_email=user.email):
+        raise UndoInvalid
+    _free_address_for(user, change.old_email)
+    user.email, user.pending_email = change.old_email, None
+    user.password_hash = new_hash
+    _close_undo_links(AddressChange.user_id == user.id, AddressChange.id > change.id)
+    db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.created_by_id == user.id,
+            Invitation.created_at >= change.changed_at,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    db.session.expire(change)
+
+
+def purge_address_changes(lifetime: timedelta, now: datetime | None = None) -> int:
+    """Forget address changes whose undo link has expired (they name a former address)."""
+    cutoff = (now or utcnow()) - lifetime
+    statement = delete(AddressChange).where(AddressChange.changed_at <= cutoff)
+    return db.session.execute(statement).rowcount
 
 
 def membership_of(user_id: int, appeal_id: int) -> Membership | None:
@@ -248,12 +355,7 @@ def _role_under_lock(membership: Membership) -> Role | None:
     and leave the appeal with none; under the lock the second one counts after the first
     committed. None when the membership is gone meanwhile.
     """
-    db.session.execute(
-        update(Appeal)
-        .where(Appeal.id == membership.appeal_id)
-        .values(updated_at=Appeal.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    lock_row(db.session.get(Appeal, membership.appeal_id))
     return db.session.scalar(select(Membership.role).where(Membership.id == membership.id))
 
 

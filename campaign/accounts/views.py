@@ -1,5 +1,5 @@
 """Sign up and confirm the address, log in, log out, choose a new password when forgotten,
-and change one's name, password and address."""
+change one's name, password and address, and bring an account back to the address it left."""
 
 import hashlib
 from collections.abc import Callable
@@ -33,11 +33,13 @@ from campaign.accounts.forms import (
     NewPasswordForm,
     ResetRequestForm,
     SignUpForm,
+    UndoEmailChangeForm,
 )
 from campaign.accounts.mailed_links import (
     CONFIRM,
     EMAIL,
     RESET,
+    UNDO,
     LinkInvalid,
     credential_fingerprint,
     request_reset,
@@ -47,17 +49,20 @@ from campaign.accounts.mailed_links import (
 from campaign.accounts.models import User
 from campaign.accounts.operations import (
     EmailTaken,
+    UndoInvalid,
     WrongPassword,
     ask_email_change,
     authenticate,
     change_password,
-    check_password,
     confirm_email,
+    find_address_change,
     move_to_pending_email,
     normalise_email,
+    purge_address_changes,
     purge_unconfirmed,
     rename_user,
     sign_up,
+    undo_address_change,
 )
 from campaign.extensions import db, limiter, login_manager
 from campaign.i18n import current_language, safe_next
@@ -138,8 +143,10 @@ def signup() -> Response | str:
         return redirect(url_for("appeals.index"))
     form = SignUpForm()
     if form.validate_on_submit():
-        # Accounts whose owner never confirmed go, with the name and address they hold.
+        # Accounts whose owner never confirmed go, with the name and address they hold, and
+        # moves that can no longer be undone, with the address they name.
         purge_unconfirmed(current_app.config["SIGNUP_LINK_LIFETIME"])
+        purge_address_changes(current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
         try:
             user_id = sign_up(
                 name=form.name.data,
@@ -251,7 +258,7 @@ def forgot_password() -> Response | str:
 def reset_password(token: str) -> Response | tuple[str, int] | str:
     """Choose a new password with the mailed link, then go on logged in."""
     try:
-        user = user_for_link(token, RESET)
+        user = user_for_link(token, RESET, hold=request.method == "POST")
     except LinkInvalid:
         return _link_invalid(RESET)
     form = NewPasswordForm()
@@ -289,12 +296,12 @@ def settings() -> Response | str:
     email_form = EmailChangeForm(prefix="email", current_email=user.email)
     if email_form.submit.data and email_form.validate_on_submit():
         try:
-            check_password(user, email_form.current.data)
+            ask_email_change(user, email_form.email.data, email_form.current.data)
         except WrongPassword:
+            db.session.rollback()
             g.password_refused = True
             email_form.current.errors.append(_("This is not your current password."))
         else:
-            ask_email_change(user, email_form.email.data)
             db.session.commit()
             tasks.enqueue("accounts.email_change_mail", user.id)
             flash(
@@ -340,14 +347,16 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
     The link proves the new address is read; it does not log anyone in.
     """
     try:
-        user = user_for_link(token, EMAIL)
+        user = user_for_link(token, EMAIL, hold=request.method == "POST")
     except LinkInvalid:
         return _link_invalid(EMAIL)
     form = EmailChangeConfirmForm()
     if form.validate_on_submit():
         new = user.pending_email
+        # Moves whose undo link has expired go, with the addresses they name.
+        purge_address_changes(current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
         try:
-            old = move_to_pending_email(user)
+            change_id = move_to_pending_email(user).id
             db.session.commit()
         except (EmailTaken, IntegrityError):
             db.session.rollback()
@@ -360,7 +369,45 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
                 "error",
             )
         else:
-            tasks.enqueue("accounts.email_changed_mail", user.id, old)
+            tasks.enqueue("accounts.email_changed_mail", change_id)
             flash(_("Your account now uses the address %(email)s.", email=user.email), "success")
         return redirect(url_for("accounts.settings"))
     return render_template("accounts/confirm_email_change.html", form=form, user=user)
+
+
+@bp.route("/email/undo/<token>", methods=["GET", "POST"])
+def undo_email_change(token: str) -> Response | tuple[str, int] | str:
+    """Bring an account back to the address it left, with a new password (the link mailed
+    there when it moved); whoever moved it is logged out, and this browser logged in."""
+    try:
+        change = find_address_change(token, current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
+    except UndoInvalid:
+        return _link_invalid(UNDO)
+    user, old = change.user, change.old_email
+    form = UndoEmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            undo_address_change(change, form.password.data)
+            db.session.commit()
+        except UndoInvalid:
+            db.session.rollback()
+            return _link_invalid(UNDO)
+        except (EmailTaken, IntegrityError):
+            db.session.rollback()
+            form.password.errors.append(
+                _("Another account uses %(email)s now: this one cannot return to it.", email=old)
+            )
+        else:
+            tasks.enqueue("accounts.email_change_undone_mail", change.id)
+            _start_session(user)
+            flash(
+                _(
+                    "Your account uses %(email)s again, with the new password. Every other "
+                    "browser has been logged out, and the invitations made since the move are "
+                    "revoked. Check who belongs to your appeals.",
+                    email=old,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/undo_email_change.html", form=form, change=change)

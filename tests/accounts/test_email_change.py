@@ -72,7 +72,8 @@ def test_the_account_moves_when_the_link_mailed_to_the_new_address_is_followed(
         "zarema@example.org",
         "The address of your Campaign account was changed",
     )
-    assert NEW in body(notice)
+    assert NEW not in body(notice)  # the old address is not told where the account went
+    assert "/accounts/email/undo/" in body(notice)
     assert logs_in(app, NEW) and not logs_in(app, "zarema@example.org")
     # Spent: the link works once.
     assert anonymous.get(path).status_code == 404
