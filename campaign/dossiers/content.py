@@ -17,7 +17,7 @@ from campaign.dossiers.models import Edition
 from campaign.extensions import db
 from campaign.signatures.models import CustomQuestion, Display, Signature, SignatureStatus
 from campaign.signatures.operations import sign_form_settings
-from campaign.signatures.presenting import region_label
+from campaign.signatures.presenting import initials, region_label
 
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,11 +81,6 @@ def _name(signature: Signature) -> str:
     return " ".join(p for p in (signature.surname, signature.given_name, signature.patronymic) if p)
 
 
-def _initials(signature: Signature) -> str:
-    initials = " ".join(f"{p[0]}." for p in (signature.given_name, signature.patronymic) if p)
-    return f"{signature.surname} {initials}".strip() if signature.surname else initials
-
-
 def _valid_signatures(appeal: Appeal) -> Iterator[Signature]:
     query = (
         select(Signature)
@@ -132,7 +127,7 @@ def collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                 name = (
                     withheld_name
                     if hidden
-                    else (_name(signature) if shown_in_full else _initials(signature))
+                    else (_name(signature) if shown_in_full else initials(signature))
                 )
             else:
                 name = _name(signature)

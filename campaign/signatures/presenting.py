@@ -15,6 +15,11 @@ def region_label(code: str, other: str, language: str) -> str:
     return region_name(code, language)
 
 
+def initials(signature: Signature) -> str:
+    """Return what "my initials" means wherever the public sees it: "M. N." for Madina Naloeva."""
+    return " ".join(f"{p[0]}." for p in (signature.given_name, signature.surname) if p)
+
+
 def public_name(signature: Signature, language: str) -> str:
     """Return the public line for a signature: full name, or initials, with the region."""
     region = (
@@ -23,7 +28,7 @@ def public_name(signature: Signature, language: str) -> str:
     if signature.display is Display.full:
         name = " ".join(p for p in (signature.given_name, signature.surname) if p)
     elif signature.display is Display.initials:
-        name = " ".join(f"{p[0]}." for p in (signature.given_name, signature.surname) if p)
+        name = initials(signature)
     else:
         return ""
     return f"{name}, {region}" if region else name

@@ -395,7 +395,8 @@ def test_public_edition_names_as_signers_chose(open_appeal, make_signature):
     _snapshot, pdf = render(open_appeal, Edition.public)
     text = flat(" ".join(page_texts(pdf)))
     assert "Полнаяфамилия Аминат" in text
-    assert "Инициалова Х. Р." in text and "Хава" not in text
+    # "My initials and region": as on the public page, not the surname in full.
+    assert "Х. И." in text and "Хава" not in text and "Инициалова" not in text
     assert "Скрытова" not in text and "Седа" not in text
     assert "имя скрыто" in text
     assert image_count(pdf) == 0
