@@ -1,5 +1,6 @@
 """The sign form, built for each appeal from its settings, and the settings form."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -108,10 +109,15 @@ class SignForm(FlaskForm):
             helper_name=self.helper_name.data if self.on_behalf.data else "",
             display=Display(self.display.data),
             answers={
-                question.id: str(self[f"q{question.id}"].data or "")
+                question.id: _answer(self[f"q{question.id}"].data)
                 for question in self.settings.questions
             },
         )
+
+
+def _answer(data: Any) -> str:
+    # A number answer of 0 is an answer; only a field left empty has none.
+    return "" if data is None else str(data)
 
 
 def _valid_email(_form: Form, field: Field) -> None:
@@ -285,27 +291,37 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw my signature"))
 
 
+@dataclass(frozen=True)
+class Started:
+    """What the form's stamp says: how long ago it was shown, and which letter version."""
+
+    seconds: float
+    version: int
+
+
 class FillTimer:
-    """A signed timestamp in the form, to refuse forms sent faster than a person types."""
+    """A signed stamp in the form: when it was shown (to refuse forms sent faster than a person
+    types) and the number of the letter's version it showed (a signature is given on that)."""
 
     def __init__(self, secret: str) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="sign-form-started")
 
-    def stamp(self) -> str:
-        """Return the value to put in the form when it is shown."""
-        return self._serializer.dumps(0)
+    def stamp(self, version: int) -> str:
+        """Return the value to put in the form when it is shown with this version."""
+        return self._serializer.dumps(version)
 
-    def seconds_since(self, value: str | None, max_age: int = 86_400) -> float | None:
-        """Return how long ago the form was shown, or None if the stamp is missing or forged."""
+    def read(self, value: str | None, max_age: int = 86_400) -> Started | None:
+        """Return what the stamp says, or None if it is missing, forged or too old."""
         if not value:
             return None
         try:
-            _payload, signed_at = self._serializer.loads(
+            version, signed_at = self._serializer.loads(
                 value, max_age=max_age, return_timestamp=True
             )
         except (BadSignature, SignatureExpired):
             return None
-        return (utcnow() - signed_at).total_seconds()
+        seconds = (utcnow() - signed_at).total_seconds()
+        return Started(seconds, version if isinstance(version, int) else 0)
 
 
 FIELD_MODE_CHOICES = [

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import count_signature
 from campaign.clock import today, utcnow
-from campaign.database import after_commit
+from campaign.database import after_commit, lock_row
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
@@ -320,12 +320,19 @@ def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str 
 
 
 def confirm_signature(token: str) -> Signature:
-    """Follow the emailed link once: the pending signature becomes valid and is counted."""
+    """Follow the emailed link once: the pending signature becomes valid and is counted.
+
+    The row is held first: of two clicks at once (or a click and a withdrawal), the second
+    sees what the first did, and the count moves once.
+    """
     signature = db.session.scalar(
         select(Signature).where(Signature.confirm_token_hash == _hash(token))
     )
+    if signature is not None:
+        lock_row(signature)
     if (
         signature is None
+        or signature.confirm_token_hash != _hash(token)
         or signature.status is not SignatureStatus.pending
         or signature.confirm_expires_at is None
         or signature.confirm_expires_at < utcnow()
@@ -353,9 +360,14 @@ def find_by_withdraw_token(token: str) -> Signature:
 def withdraw_signature(token: str) -> None:
     """Remove a signature from every count and erase the signer's personal data.
 
-    The row stays, emptied, as the record that a signature was withdrawn.
+    The row stays, emptied, as the record that a signature was withdrawn. It is held first:
+    of two withdrawals at once (a double tap), the second finds it withdrawn, and the count
+    moves once.
     """
     signature = find_by_withdraw_token(token)
+    lock_row(signature)
+    if signature.status is SignatureStatus.withdrawn:
+        raise TokenInvalid
     if signature.status is SignatureStatus.valid:
         count_signature(signature.appeal_id, _tally_region(signature), -1)
     for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
@@ -398,6 +410,14 @@ def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> 
     if appeal_id is not None:
         statement = statement.where(Signature.appeal_id == appeal_id)
     return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+
+
+def forget_unconfirmed(signature_id: int) -> None:
+    """Delete a signature still waiting for its confirmation: its mail could not be sent."""
+    statement = delete(Signature).where(
+        Signature.id == signature_id, Signature.status == SignatureStatus.pending
+    )
+    db.session.execute(statement, execution_options={"synchronize_session": False})
 
 
 def public_signatures(

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import io
+import logging
 import secrets
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,7 @@ from campaign.signatures.operations import (
     confirm_signature,
     consent_text,
     find_by_withdraw_token,
+    forget_unconfirmed,
     public_signatures,
     purge_pending,
     sign_appeal,
@@ -59,6 +61,7 @@ from campaign.signatures.operations import (
 from campaign.signatures.presenting import public_name, region_label
 from campaign.urls import public_url_for
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("signatures", __name__, url_prefix="/a")
 
 TOP_REGIONS = 7
@@ -165,7 +168,8 @@ def new_form(appeal: Appeal, *, bound: bool) -> SignForm:
     settings = sign_form_settings(appeal)
     form_class = sign_form_class(appeal, settings, current_language())
     form = form_class() if bound else form_class(formdata=None)
-    form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp()
+    version = appeal.latest_version.number if appeal.latest_version else 0
+    form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp(version)
     return form
 
 
@@ -178,8 +182,7 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         return render_appeal_page(appeal, new_form(appeal, bound=False))
 
     form = new_form(appeal, bound=True)
-    timer = FillTimer(current_app.config["SECRET_KEY"])
-    elapsed = timer.seconds_since(request.form.get("started"))
+    started = FillTimer(current_app.config["SECRET_KEY"]).read(request.form.get("started"))
     if not accepting_signatures(appeal):
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     if _unexpected_fields(form):
@@ -208,9 +211,21 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 ),
             )
         return render_appeal_page(appeal, form, 200, _("Please correct the fields marked below."))
-    if elapsed is None or elapsed < current_app.config["SIGN_MIN_SECONDS"]:
+    if started is None or started.seconds < current_app.config["SIGN_MIN_SECONDS"]:
         return render_appeal_page(
             appeal, form, 200, _("The form was sent very quickly. Please check it and sign again.")
+        )
+    if started.version != appeal.latest_version.number:
+        # Organisers published a new text since the page was shown: she signs what she read.
+        return render_appeal_page(
+            appeal,
+            form,
+            409,
+            _(
+                "The text of the appeal changed while you were reading it: this page now shows "
+                "version %(number)d. Please read it again; what you typed is kept.",
+                number=appeal.latest_version.number,
+            ),
         )
     if _rate_limited(appeal):
         return render_appeal_page(
@@ -234,18 +249,46 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     purge_pending(appeal.id)
     db.session.commit()
-    _send_signing_mail(appeal, data.email, outcome)
+    mailed = _send_signing_mail(appeal, data.email, outcome)
+    if not mailed and outcome.confirm_token and outcome.signature is not None:
+        # Without its mail the signature could never be confirmed, and it would stop her from
+        # signing again: it goes, and she is asked to try again with what she typed.
+        forget_unconfirmed(outcome.signature.id)
+        db.session.commit()
+        return render_appeal_page(
+            appeal,
+            form,
+            503,
+            _(
+                "We could not send the email that confirms your signature, so it was not "
+                "recorded. Please try again in a few minutes."
+            ),
+        )
     session["signed"] = {
         "slug": appeal.slug,
         "withdraw": outcome.withdraw_token,
         "pending": bool(settings.confirm_email),
+        "unmailed": not mailed and not outcome.duplicate,
     }
     return redirect(url_for("signatures.thanks", slug=appeal.slug))
 
 
-def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
+def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool:
+    """Mail the signer her links (or a word if she had signed); False if it could not go.
+
+    A failure is logged by kind only: the mail server's message may quote her address.
+    """
     if not email:
-        return
+        return True
+    try:
+        _compose_and_send(appeal, email, outcome)
+    except OSError as exc:  # smtplib's errors included
+        logger.warning("Mail to a signer of appeal %s failed: %s", appeal.id, type(exc).__name__)
+        return False
+    return True
+
+
+def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
     title = appeal.latest_version.title
     if outcome.duplicate:
         send_mail(
@@ -296,6 +339,7 @@ def thanks(slug: str) -> BaseResponse | str:
         "signatures/thanks.html",
         appeal=appeal,
         pending=signed["pending"],
+        unmailed=signed.get("unmailed", False),
         withdraw_url=public_url_for("signatures.withdraw", slug=slug, token=token),
         share_url=public_url_for("signatures.new", slug=slug),
     )

@@ -13,19 +13,24 @@
     pad.hidden = false;
     typed.hidden = true;
     var signaturePad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.6, penColor: "#102a43" });
+    // Draw at the device's pixel ratio but keep the stored image small.
+    var ratio = Math.min(window.devicePixelRatio || 1, 2);
 
     function resize() {
-      // Draw at the device's pixel ratio but keep the stored image small.
-      var ratio = Math.min(window.devicePixelRatio || 1, 2);
-      var data = signaturePad.toData();
       canvas.width = canvas.offsetWidth * ratio;
       canvas.height = canvas.offsetHeight * ratio;
       canvas.getContext("2d").scale(ratio, ratio);
-      signaturePad.clear();
-      signaturePad.fromData(data);
+      signaturePad.redraw();  // the strokes, over a signature put back below
     }
     window.addEventListener("resize", resize);
     resize();
+    // The form came back with an error: put back the signature she drew, not an empty box.
+    if (input.value) {
+      signaturePad.fromDataURL(input.value, { ratio: ratio }).catch(function () {
+        signaturePad.clear();
+        input.value = "";
+      });
+    }
 
     box.querySelector("[data-clear]").addEventListener("click", function () {
       signaturePad.clear();
@@ -64,6 +69,18 @@
     sync();
   }
 
+  // A second tap on a slow connection must not sign twice: the form goes once per page view.
+  function setUpOnce(form) {
+    var sent = false;
+    form.addEventListener("submit", function (event) {
+      if (sent) event.preventDefault();
+      sent = true;
+      // A deliberate retry (the first attempt stopped) works after a while.
+      window.setTimeout(function () { sent = false; }, 15000);
+    });
+    window.addEventListener("pageshow", function () { sent = false; });  // back, from the cache
+  }
+
   function setUpRegion(form) {
     var select = form.querySelector("select[name=region]");
     var other = form.querySelector("input[name=region_other]");
@@ -79,5 +96,6 @@
     document.querySelectorAll("[data-copy]").forEach(setUpCopy);
     document.querySelectorAll("form.sign-form").forEach(setUpHelper);
     document.querySelectorAll("form.sign-form").forEach(setUpRegion);
+    document.querySelectorAll("form.sign-form").forEach(setUpOnce);
   });
 })();

@@ -4,7 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaign.appeals.operations import publish_appeal
 from campaign.extensions import db
@@ -67,6 +67,81 @@ def test_sign_with_a_drawn_signature_then_withdraw(
     assert db.session.scalar(select(Signature.status)) is SignatureStatus.withdrawn
     assert hosts == {urlsplit(live_server).netloc}
     assert problems == []  # no script error, no Content-Security-Policy violation
+    page.close()
+
+
+def test_a_drawn_signature_survives_a_refused_form(live_server, browser, make_appeal):
+    appeal = make_appeal()
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    page.fill("#given_name", "Madina")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "mother")
+    page.locator("canvas").scroll_into_view_if_needed()
+    draw(page, "canvas")
+    page.check("#consent")
+    page.click("#submit")  # no surname: refused
+    assert page.locator("p.error").all_inner_texts() == ["Enter your surname."]
+    # The pad shows her signature again (some pixel is inked), and it is what gets sent.
+    page.wait_for_function(
+        "() => { const c = document.querySelector('canvas');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }"
+    )
+    page.fill("#surname", "Naloeva")
+    page.click("#submit")
+    assert "/thanks" in page.url, page.locator("p.error").all_inner_texts()
+    signature = db.session.scalar(select(Signature))
+    assert signature.image is not None and signature.image.width > 100
+    assert problems == []
+    page.close()
+
+
+def test_a_double_tap_on_sign_signs_once(live_server, browser, make_appeal):
+    appeal = make_appeal()
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    page.fill("#surname", "Naloeva")
+    page.fill("#given_name", "Madina")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "mother")
+    page.locator("canvas").scroll_into_view_if_needed()
+    draw(page, "canvas")
+    page.check("#consent")
+    page.dblclick("#submit")
+    page.wait_for_url(lambda url: "/thanks" in url)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+    page.close()
+
+
+def test_the_sign_form_goes_once_per_page_view(live_server, browser, make_appeal):
+    appeal = make_appeal()
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    page = browser.new_page()
+    page.goto(f"{live_server}/a/{appeal.slug}")
+    # Registered after the page's own listener, this one sees whether it let a submit through.
+    let_through = page.evaluate(
+        """() => {
+            const form = document.querySelector("form.sign-form");
+            let passed = 0;
+            form.addEventListener("submit", (event) => {
+                if (!event.defaultPrevented) passed += 1;
+                event.preventDefault();
+            });
+            form.requestSubmit();
+            form.requestSubmit();
+            return passed;
+        }"""
+    )
+    assert let_through == 1
     page.close()
 
 

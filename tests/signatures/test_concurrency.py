@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 from campaign.appeals.operations import region_counts, signature_counts
 from campaign.extensions import db
 from campaign.signatures.models import Signature
+from campaign.signatures.operations import TokenInvalid, confirm_signature, withdraw_signature
+from tests.concurrency import while_the_first_holds
+from tests.signatures.test_sign_form import body_of, messages, set_confirm
 
 
 @pytest.fixture
@@ -84,3 +87,50 @@ def test_the_same_email_twice_at_once_gives_exactly_one_signature(live_server, o
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
     assert signature_counts([appeal_id]) == {appeal_id: 1}
+
+
+def _link_token(text, kind):
+    return re.search(rf"/{kind}/([^\s\"<]+)", text).group(1)
+
+
+def _counted(appeal_id):
+    db.session.expire_all()
+    return signature_counts([appeal_id]).get(appeal_id, 0)
+
+
+def test_a_double_tap_on_withdraw_takes_one_off_the_count(app, client, open_appeal, sign):
+    appeal_id = open_appeal.id
+    thanks = sign(open_appeal, follow=True).get_data(as_text=True)
+    token = _link_token(thanks, "withdraw")
+    assert _counted(appeal_id) == 1
+
+    def withdraw():
+        withdraw_signature(token)
+
+    assert while_the_first_holds(app, withdraw, withdraw, TokenInvalid) == ("done", "refused")
+    assert _counted(appeal_id) == 0
+    assert dict(region_counts(appeal_id)) == {}
+
+
+@pytest.mark.parametrize("second", ["confirm", "withdraw"])
+def test_a_confirmation_at_the_same_time_as_another_step_counts_once(
+    app, client, open_appeal, sign, outbox, second
+):
+    appeal_id = open_appeal.id
+    set_confirm(open_appeal)
+    thanks = sign(open_appeal, follow=True).get_data(as_text=True)
+    confirm_token = _link_token(body_of(messages(outbox)[-1]), "confirm")
+    withdraw_token = _link_token(thanks, "withdraw")
+
+    def confirm():
+        confirm_signature(confirm_token)
+
+    def other():
+        confirm_signature(confirm_token) if second == "confirm" else withdraw_signature(
+            withdraw_token
+        )
+
+    outcomes = while_the_first_holds(app, confirm, other, TokenInvalid)
+    # A second click is refused; a withdrawal goes through, and takes the signature off again.
+    assert outcomes == ("done", "refused" if second == "confirm" else "done")
+    assert _counted(appeal_id) == (1 if second == "confirm" else 0)

@@ -360,6 +360,15 @@ def test_signing_without_a_required_question_is_refused(client, open_appeal, sav
     assert [(a.question_id, a.value) for a in signature.answers] == [(question.id, "7")]
 
 
+def test_a_number_answer_of_nought_is_kept(client, open_appeal, save, sign):
+    save(mode_town="off")
+    question = the_question(open_appeal)
+
+    assert sign(open_appeal, town=None, **{f"q{question.id}": "0"}).status_code == 302
+    signature = db.session.scalar(select(Signature))
+    assert [(a.question_id, a.value) for a in signature.answers] == [(question.id, "0")]
+
+
 def test_a_required_field_left_empty_is_refused(client, open_appeal, save, sign):
     save(mode_patronymic="required", **{"questions-0-label": ""})
 

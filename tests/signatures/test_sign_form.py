@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.appeals.models import AppealStatus
+from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import today
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
@@ -448,3 +449,33 @@ def test_links_given_out_carry_the_public_address_whatever_the_host_header(
     assert len(links) == 4  # confirm and withdraw in the mail; withdraw and share on the page
     assert all(link.startswith("https://appeals.example.org/a/") for link in links), links
     assert "evil.example" not in body + thanks
+
+
+def test_a_text_published_while_she_reads_is_shown_before_she_signs(client, open_appeal, sign):
+    page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    shown = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    update_appeal(
+        open_appeal,
+        AppealData(
+            title=open_appeal.title,
+            language=open_appeal.language,
+            addressees=tuple(AddresseeData(a.name, a.office) for a in open_appeal.addressees),
+            body="A second text of the letter.",
+        ),
+        seen_revision=open_appeal.draft_revision,
+    )
+    publish_appeal(
+        open_appeal, open_appeal.memberships[0].user, seen_revision=open_appeal.draft_revision
+    )
+    db.session.commit()
+
+    refused = sign(open_appeal, started=shown, surname="Налоева")
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "The text of the appeal changed while you were reading it" in html
+    assert "A second text of the letter." in html and 'value="Налоева"' in html
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+
+    assert sign(open_appeal).status_code == 302  # from the page as it is now
+    assert db.session.scalar(select(Signature.version_id)) == open_appeal.latest_version.id
+    assert open_appeal.latest_version.number == 2
