@@ -90,8 +90,9 @@ def _forget_after_commit(session: Session, transaction: SessionTransaction) -> N
         session.info.pop(_AFTER_COMMIT, None)
 
 
-def lock_row(entity: Any) -> None:
-    """Hold a loaded object's row until the transaction ends, then read it afresh.
+def lock_row(entity: Any) -> bool:
+    """Hold a loaded object's row until the transaction ends, then read it afresh; return
+    False (and read nothing) if the row is gone meanwhile.
 
     A write that changes nothing: PostgreSQL locks the row, SQLite the database. Another
     transaction doing the same waits until this one commits, then reads what it wrote, so
@@ -101,9 +102,12 @@ def lock_row(entity: Any) -> None:
     [key] = mapper.primary_key
     # Columns with an onupdate default are set to themselves too, so that nothing changes.
     unchanged = [key, *(column for column in mapper.local_table.c if column.onupdate is not None)]
-    db.session.execute(
+    held = db.session.execute(
         update(mapper.local_table)
         .where(key == inspect(entity).identity[0])
         .values({column.name: column for column in unchanged})
     )
+    if held.rowcount != 1:
+        return False
     db.session.refresh(entity)
+    return True

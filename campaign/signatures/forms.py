@@ -285,6 +285,12 @@ def _check_signature(form: SignForm) -> bool:
     return True
 
 
+class ConfirmSignatureForm(FlaskForm):
+    """The button that confirms a signature: mail scanners follow links, people press buttons."""
+
+    submit = SubmitField(_l("Confirm my signature"))
+
+
 class WithdrawForm(FlaskForm):
     """The confirmation button for withdrawing a signature."""
 

@@ -319,24 +319,29 @@ def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str 
     return db.session.scalar(query.limit(1)) is not None
 
 
+def find_by_confirm_token(token: str) -> Signature:
+    """Return the pending signature this emailed link confirms, or raise TokenInvalid."""
+    signature = db.session.scalar(
+        select(Signature).where(Signature.confirm_token_hash == _hash(token))
+    )
+    if (
+        signature is None
+        or signature.status is not SignatureStatus.pending
+        or signature.confirm_expires_at is None
+        or signature.confirm_expires_at < utcnow()
+    ):
+        raise TokenInvalid
+    return signature
+
+
 def confirm_signature(token: str) -> Signature:
     """Follow the emailed link once: the pending signature becomes valid and is counted.
 
     The row is held first: of two clicks at once (or a click and a withdrawal), the second
     sees what the first did, and the count moves once.
     """
-    signature = db.session.scalar(
-        select(Signature).where(Signature.confirm_token_hash == _hash(token))
-    )
-    if signature is not None:
-        lock_row(signature)
-    if (
-        signature is None
-        or signature.confirm_token_hash != _hash(token)
-        or signature.status is not SignatureStatus.pending
-        or signature.confirm_expires_at is None
-        or signature.confirm_expires_at < utcnow()
-    ):
+    signature = find_by_confirm_token(token)
+    if not lock_row(signature) or signature.status is not SignatureStatus.pending:
         raise TokenInvalid
     signature.status = SignatureStatus.valid
     signature.confirmed_at = utcnow()
@@ -365,8 +370,7 @@ def withdraw_signature(token: str) -> None:
     moves once.
     """
     signature = find_by_withdraw_token(token)
-    lock_row(signature)
-    if signature.status is SignatureStatus.withdrawn:
+    if not lock_row(signature) or signature.status is SignatureStatus.withdrawn:
         raise TokenInvalid
     if signature.status is SignatureStatus.valid:
         count_signature(signature.appeal_id, _tally_region(signature), -1)

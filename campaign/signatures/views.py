@@ -37,6 +37,7 @@ from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
 from campaign.mail import send_mail
 from campaign.signatures.forms import (
+    ConfirmSignatureForm,
     FillTimer,
     SignForm,
     WithdrawForm,
@@ -50,6 +51,7 @@ from campaign.signatures.operations import (
     accepting_signatures,
     confirm_signature,
     consent_text,
+    find_by_confirm_token,
     find_by_withdraw_token,
     forget_unconfirmed,
     public_signatures,
@@ -354,16 +356,27 @@ def _link_invalid(slug: str) -> tuple[str, int]:
 # organisers change the appeal's address; the slug in the link is only for people to read.
 
 
-@bp.get("/<slug>/confirm/<token>")
+@bp.route("/<slug>/confirm/<token>", methods=["GET", "POST"])
 def confirm(slug: str, token: str) -> tuple[str, int] | str:
-    """Follow the emailed link: the signature is confirmed and counted."""
+    """Follow the emailed link and press the button: the signature is confirmed and counted.
+
+    A button, not the link alone: a mail scanner that follows every link would otherwise
+    confirm a signature given with someone else's address.
+    """
     try:
-        signature = confirm_signature(token)
+        signature = find_by_confirm_token(token)
+    except TokenInvalid:
+        return _link_invalid(slug)
+    appeal = db.session.get(Appeal, signature.appeal_id)
+    form = ConfirmSignatureForm()
+    if not form.validate_on_submit():
+        return render_template("signatures/confirm.html", appeal=appeal, form=form)
+    try:
+        confirm_signature(token)
     except TokenInvalid:
         db.session.rollback()
         return _link_invalid(slug)
     db.session.commit()
-    appeal = db.session.get(Appeal, signature.appeal_id)
     return render_template(
         "signatures/confirmed.html",
         appeal=appeal,

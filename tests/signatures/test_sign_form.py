@@ -101,10 +101,16 @@ def test_email_confirmation_journey(client, open_appeal, sign, outbox):
     [sent] = messages(outbox)
     confirm = re.search(r"http\S+/confirm/\S+", body_of(sent)).group(0)
     path = confirm.split("campaign.test", 1)[1]
-    assert "Signature confirmed" in client.get(path).get_data(as_text=True)
+    # Following the link (a mail scanner does) shows a button and confirms nothing.
+    page = client.get(path).get_data(as_text=True)
+    assert "Confirm my signature" in page
+    assert count_on_page(client, open_appeal) == 0
+    assert db.session.scalar(select(Signature.status)) is SignatureStatus.pending
+    assert "Signature confirmed" in client.post(path).get_data(as_text=True)
     assert count_on_page(client, open_appeal) == 1
-    again = client.get(path)
-    assert again.status_code == 404 and "This link cannot be used" in again.get_data(as_text=True)
+    for again in (client.get(path), client.post(path)):
+        assert again.status_code == 404
+        assert "This link cannot be used" in again.get_data(as_text=True)
     assert count_on_page(client, open_appeal) == 1
 
 
@@ -117,7 +123,8 @@ def test_expired_confirmation_link_is_refused_and_pending_signatures_are_purged(
     signature = db.session.scalar(select(Signature))
     signature.confirm_expires_at = signature.created_at - timedelta(seconds=1)
     db.session.commit()
-    assert client.get(confirm.split("campaign.test", 1)[1]).status_code == 404
+    path = confirm.split("campaign.test", 1)[1]
+    assert client.get(path).status_code == 404 and client.post(path).status_code == 404
     assert count_on_page(client, open_appeal) == 0
     # The next signing on the appeal purges the expired pending one.
     sign(open_appeal, email="other@example.org", surname="Other")
@@ -402,7 +409,7 @@ def test_emailed_links_survive_a_change_of_address(client, open_appeal, sign, ou
     withdraw = re.search(r"http://campaign.test(\S+/withdraw/\S+)", body).group(1)
     open_appeal.slug = "a-new-address"
     db.session.commit()
-    assert "Signature confirmed" in client.get(confirm).get_data(as_text=True)
+    assert "Signature confirmed" in client.post(confirm).get_data(as_text=True)
     assert "Withdraw my signature" in client.get(withdraw).get_data(as_text=True)
     assert "Your signature is withdrawn" in client.post(withdraw).get_data(as_text=True)
     assert count_on_page(client, open_appeal) == 0
@@ -479,3 +486,23 @@ def test_a_text_published_while_she_reads_is_shown_before_she_signs(client, open
     assert sign(open_appeal).status_code == 302  # from the page as it is now
     assert db.session.scalar(select(Signature.version_id)) == open_appeal.latest_version.id
     assert open_appeal.latest_version.number == 2
+
+
+class TestConfirmationWithCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"SIGN_MIN_SECONDS": 0, "WTF_CSRF_ENABLED": True}
+
+    def test_the_button_needs_the_pages_token(self, client, open_appeal, sign, outbox):
+        set_confirm(open_appeal)
+        page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        assert sign(open_appeal, csrf_token=token).status_code == 302
+        link = re.search(r"http://campaign.test(\S+/confirm/\S+)", body_of(messages(outbox)[0]))
+        path = link.group(1)
+        assert client.post(path).status_code == 400
+        assert count_on_page(client, open_appeal) == 0
+        button = client.get(path).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', button).group(1)
+        assert client.post(path, data={"csrf_token": token}).status_code == 200
+        assert count_on_page(client, open_appeal) == 1
