@@ -14,6 +14,24 @@ from tests.browser.conftest import draw
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def published(make_appeal):
+    """A published appeal in English."""
+    appeal = make_appeal()
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    return appeal
+
+
+def fill_in(page, surname="Naloeva"):
+    """Fill the sign form's required fields but the signature and the consent."""
+    if surname:
+        page.fill("#surname", surname)
+    page.fill("#given_name", "Madina")
+    page.select_option("#region", "RU-CE")
+    page.select_option("#relationship", "mother")
+
+
 def test_sign_with_a_drawn_signature_then_withdraw(
     live_server, browser, screenshot_dir, make_appeal
 ):
@@ -70,17 +88,12 @@ def test_sign_with_a_drawn_signature_then_withdraw(
     page.close()
 
 
-def test_a_drawn_signature_survives_a_refused_form(live_server, browser, make_appeal):
-    appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
-    db.session.commit()
+def test_a_drawn_signature_survives_a_refused_form(live_server, browser, published):
     page = browser.new_page(viewport={"width": 360, "height": 780})
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{live_server}/a/{appeal.slug}")
-    page.fill("#given_name", "Madina")
-    page.select_option("#region", "RU-CE")
-    page.select_option("#relationship", "mother")
+    page.goto(f"{live_server}/a/{published.slug}")
+    fill_in(page, surname=None)
     page.locator("canvas").scroll_into_view_if_needed()
     draw(page, "canvas")
     page.check("#consent")
@@ -101,16 +114,10 @@ def test_a_drawn_signature_survives_a_refused_form(live_server, browser, make_ap
     page.close()
 
 
-def test_a_double_tap_on_sign_signs_once(live_server, browser, make_appeal):
-    appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
-    db.session.commit()
+def test_a_double_tap_on_sign_signs_once(live_server, browser, published):
     page = browser.new_page(viewport={"width": 360, "height": 780})
-    page.goto(f"{live_server}/a/{appeal.slug}")
-    page.fill("#surname", "Naloeva")
-    page.fill("#given_name", "Madina")
-    page.select_option("#region", "RU-CE")
-    page.select_option("#relationship", "mother")
+    page.goto(f"{live_server}/a/{published.slug}")
+    fill_in(page)
     page.locator("canvas").scroll_into_view_if_needed()
     draw(page, "canvas")
     page.check("#consent")
@@ -121,12 +128,9 @@ def test_a_double_tap_on_sign_signs_once(live_server, browser, make_appeal):
     page.close()
 
 
-def test_the_sign_form_goes_once_per_page_view(live_server, browser, make_appeal):
-    appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
-    db.session.commit()
+def test_the_sign_form_goes_once_per_page_view(live_server, browser, published):
     page = browser.new_page()
-    page.goto(f"{live_server}/a/{appeal.slug}")
+    page.goto(f"{live_server}/a/{published.slug}")
     # Registered after the page's own listener, this one sees whether it let a submit through.
     let_through = page.evaluate(
         """() => {
@@ -145,18 +149,12 @@ def test_the_sign_form_goes_once_per_page_view(live_server, browser, make_appeal
     page.close()
 
 
-def test_without_scripts_the_typed_name_signs(live_server, browser, make_appeal):
-    appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
-    db.session.commit()
+def test_without_scripts_the_typed_name_signs(live_server, browser, published):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 780})
     page = context.new_page()
-    page.goto(f"{live_server}/a/{appeal.slug}")
+    page.goto(f"{live_server}/a/{published.slug}")
     assert not page.locator("canvas").is_visible()
-    page.fill("#surname", "Naloeva")
-    page.fill("#given_name", "Madina")
-    page.select_option("#region", "RU-CE")
-    page.select_option("#relationship", "mother")
+    fill_in(page)
     page.fill("#typed_signature", "Madina Naloeva")
     page.check("#consent")
     page.click("#submit")
@@ -165,16 +163,10 @@ def test_without_scripts_the_typed_name_signs(live_server, browser, make_appeal)
     context.close()
 
 
-def test_who_cannot_draw_can_type_her_name(live_server, browser, make_appeal):
-    appeal = make_appeal()
-    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
-    db.session.commit()
+def test_who_cannot_draw_can_type_her_name(live_server, browser, published):
     page = browser.new_page(viewport={"width": 360, "height": 780})
-    page.goto(f"{live_server}/a/{appeal.slug}")
-    page.fill("#surname", "Naloeva")
-    page.fill("#given_name", "Madina")
-    page.select_option("#region", "RU-CE")
-    page.select_option("#relationship", "mother")
+    page.goto(f"{live_server}/a/{published.slug}")
+    fill_in(page)
     page.click("[data-type-instead]")
     assert not page.locator("canvas").is_visible()
     page.keyboard.type("Madina Naloeva")  # the typed field has the focus
