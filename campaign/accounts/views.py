@@ -275,6 +275,13 @@ def _password_refused(_response: Response) -> bool:
     return bool(g.get("password_refused"))
 
 
+def _refuse_current_password(form: Any) -> None:
+    # Nothing of the attempt stays, it counts against ACCOUNT_CHANGE_LIMIT, and the form says so.
+    db.session.rollback()
+    g.password_refused = True
+    form.current.errors.append(_("This is not your current password."))
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 @limiter.limit(
@@ -298,9 +305,7 @@ def settings() -> Response | str:
         try:
             ask_email_change(user, email_form.email.data, email_form.current.data)
         except WrongPassword:
-            db.session.rollback()
-            g.password_refused = True
-            email_form.current.errors.append(_("This is not your current password."))
+            _refuse_current_password(email_form)
         else:
             db.session.commit()
             tasks.enqueue("accounts.email_change_mail", user.id)
@@ -323,9 +328,7 @@ def settings() -> Response | str:
         try:
             change_password(user, password_form.current.data, password_form.password.data)
         except WrongPassword:
-            db.session.rollback()
-            g.password_refused = True
-            password_form.current.errors.append(_("This is not your current password."))
+            _refuse_current_password(password_form)
         else:
             db.session.commit()
             _start_session(user)
