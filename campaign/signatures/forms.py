@@ -1,11 +1,15 @@
 """The sign form, built for each appeal from its settings, and the settings form."""
 
+import hashlib
+import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     EmailField,
@@ -313,8 +317,12 @@ class FillTimer:
         self._serializer = URLSafeTimedSerializer(secret, salt="sign-form-started")
 
     def stamp(self, version: int) -> str:
-        """Return the value to put in the form when it is shown with this version."""
-        return self._serializer.dumps(version)
+        """Return the value to put in the form when it is shown with this version.
+
+        A random part makes each page view's form its own, so that the same form sent twice
+        is known as such (see submission_digest).
+        """
+        return self._serializer.dumps([version, secrets.token_urlsafe(16)])
 
     def read(self, value: str | None, max_age: int = 86_400) -> Started | None:
         """Return what the stamp says, or None if it is missing, forged or too old."""
@@ -327,7 +335,20 @@ class FillTimer:
         except (BadSignature, SignatureExpired):
             return None
         seconds = (utcnow() - signed_at).total_seconds()
+        if isinstance(version, list) and version:  # [version, random part]
+            version = version[0]
         return Started(seconds, version if isinstance(version, int) else 0)
+
+
+def submission_digest(formdata: MultiDict[str, str]) -> str:
+    """Return a digest of a sent form, the same only for the same page view's form sent again.
+
+    A browser's retry, a second tap without scripts or a resubmitted page sends the very same
+    fields, the stamp's random part included; a form changed before sending it again (a family
+    signing one after another on one phone) gives another digest.
+    """
+    fields = sorted(formdata.items(multi=True))
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
 FIELD_MODE_CHOICES = [

@@ -1,12 +1,15 @@
 """Sign, confirm, withdraw and purge; the settings of the sign form; the public list."""
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
 from blinker import Namespace
+from flask import current_app
 from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
@@ -106,12 +109,16 @@ class SettingsData:
 
 @dataclass(frozen=True)
 class SignOutcome:
-    """What signing produced. A duplicate looks the same to the signer as a new signature."""
+    """What signing produced. A duplicate looks the same to the signer as a new signature.
+
+    `replayed`: the same form had been sent before, and `signature` is what it stored.
+    """
 
     signature: Signature | None
     withdraw_token: str
     confirm_token: str | None
     duplicate: bool
+    replayed: bool = False
 
 
 def _token() -> tuple[str, str]:
@@ -121,6 +128,18 @@ def _token() -> tuple[str, str]:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _submission_hash(submission: str) -> str:
+    return _hash(f"submission:{submission}")
+
+
+def _withdraw_token_for(submission: str) -> str:
+    # Derived, so that the answer to the same form sent again can show the same link; the
+    # digest covers the stamp's random part, and the key is not in the database.
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, f"signature-withdraw:{submission}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def sign_form_settings(appeal: Appeal) -> SignFormSettings:
@@ -235,20 +254,31 @@ def _tally_region(signature: Signature) -> str:
 
 
 def sign_appeal(
-    appeal: Appeal, data: SignData, *, consent: str, confirm_within: timedelta | None
+    appeal: Appeal,
+    data: SignData,
+    *,
+    consent: str,
+    confirm_within: timedelta | None,
+    submission: str | None = None,
 ) -> SignOutcome:
     """Record a signature on the latest version; a repeated contact stores nothing.
 
     With confirm_within, the signature waits for its emailed link (valid that long) and is not
-    counted meanwhile.
+    counted meanwhile. `submission` is the digest of the form sent
+    (signatures.forms.submission_digest): the same form sent again, even at the same moment,
+    stores nothing and gets the signature it stored (see find_submitted).
     """
     if not accepting_signatures(appeal):
         raise AppealNotOpen
-    withdraw_token, withdraw_hash = _token()
+    if submission is None:
+        withdraw_token, withdraw_hash = _token()
+    else:
+        withdraw_token = _withdraw_token_for(submission)
+        withdraw_hash = _hash(withdraw_token)
     email_hash = contact_hash("email", email_identity(data.email)) if data.email else None
     phone_hash = contact_hash("phone", data.phone) if data.phone else None
     if _contact_has_signed(appeal.id, email_hash, phone_hash):
-        return SignOutcome(None, withdraw_token, None, duplicate=True)
+        return _not_stored(appeal.id, submission, withdraw_token)
 
     confirm = confirm_within is not None
     confirm_token, confirm_hash = _token() if confirm else (None, None)
@@ -282,6 +312,7 @@ def sign_appeal(
         withdraw_token_hash=withdraw_hash,
         confirm_token_hash=confirm_hash,
         confirm_expires_at=now + confirm_within if confirm_within else None,
+        submission_hash=_submission_hash(submission) if submission else None,
     )
     if data.image is not None:
         signature.image = SignatureImage(
@@ -298,10 +329,35 @@ def sign_appeal(
             db.session.add(signature)
             db.session.flush()
     except IntegrityError:
-        return SignOutcome(None, withdraw_token, None, duplicate=True)
+        return _not_stored(appeal.id, submission, withdraw_token)
     if not confirm:
         count_signature(appeal.id, _tally_region(signature), +1)
     return SignOutcome(signature, withdraw_token, confirm_token, duplicate=False)
+
+
+def _not_stored(appeal_id: int, submission: str | None, withdraw_token: str) -> SignOutcome:
+    # Her contact has signed already: by this very form, sent before (or at the same moment),
+    # or by another one.
+    earlier = find_submitted(appeal_id, submission) if submission else None
+    return earlier or SignOutcome(None, withdraw_token, None, duplicate=True)
+
+
+def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
+    """Return what this form (its digest), sent before, stored; None if it stored nothing.
+
+    A withdrawn signature forgets its form, so sending that form again signs anew.
+    """
+    signature = db.session.scalar(
+        select(Signature).where(
+            Signature.appeal_id == appeal_id,
+            Signature.submission_hash == _submission_hash(submission),
+        )
+    )
+    if signature is None:
+        return None
+    return SignOutcome(
+        signature, _withdraw_token_for(submission), None, duplicate=False, replayed=True
+    )
 
 
 def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
@@ -379,7 +435,8 @@ def withdraw_signature(token: str) -> None:
                  "typed_signature", "consent_text"):  # fmt: skip
         setattr(signature, name, "")
     for name in ("children", "email", "phone", "postal_address", "email_hash", "phone_hash",
-                 "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at"):  # fmt: skip
+                 "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at",
+                 "submission_hash"):  # fmt: skip
         setattr(signature, name, None)
     signature.image = None
     signature.answers = []

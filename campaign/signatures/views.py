@@ -42,8 +42,10 @@ from campaign.signatures.forms import (
     SignForm,
     WithdrawForm,
     sign_form_class,
+    submission_digest,
     validate_sign_form,
 )
+from campaign.signatures.models import SignatureStatus, SignFormSettings
 from campaign.signatures.operations import (
     AppealNotOpen,
     SignOutcome,
@@ -53,6 +55,7 @@ from campaign.signatures.operations import (
     consent_text,
     find_by_confirm_token,
     find_by_withdraw_token,
+    find_submitted,
     forget_unconfirmed,
     public_signatures,
     purge_pending,
@@ -213,6 +216,13 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 ),
             )
         return render_appeal_page(appeal, form, 200, _("Please correct the fields marked below."))
+    submission = submission_digest(request.form)
+    earlier = find_submitted(appeal.id, submission)
+    if earlier is not None:
+        # The same form again (a browser's retry, a second tap): it signed already, and she
+        # sees the same page and link as the first time (the checks below are not repeated:
+        # a text published since, say, does not unsign her).
+        return _thank(appeal, earlier, form.settings, unmailed=False)
     if started is None or started.seconds < current_app.config["SIGN_MIN_SECONDS"]:
         return render_appeal_page(
             appeal, form, 200, _("The form was sent very quickly. Please check it and sign again.")
@@ -246,11 +256,14 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
             data,
             consent=consent_text(settings, appeal.language),
             confirm_within=confirm_within,
+            submission=submission,
         )
     except AppealNotOpen:
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     purge_pending(appeal.id)
     db.session.commit()
+    if outcome.replayed:  # the same form sent twice at once: the other request mails her
+        return _thank(appeal, outcome, settings, unmailed=False)
     mailed = _send_signing_mail(appeal, data.email, outcome)
     if not mailed and outcome.confirm_token and outcome.signature is not None:
         # Without its mail the signature could never be confirmed, and it would stop her from
@@ -266,11 +279,25 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 "recorded. Please try again in a few minutes."
             ),
         )
+    return _thank(appeal, outcome, settings, unmailed=not mailed and not outcome.duplicate)
+
+
+def _thank(
+    appeal: Appeal, outcome: SignOutcome, settings: SignFormSettings, *, unmailed: bool
+) -> BaseResponse:
+    """Send her to the thank-you page, which shows her withdrawal link once."""
+    signature = outcome.signature
+    # A duplicate stored nothing, and looks like a new signature: pending if the form asks.
+    pending = (
+        signature.status is SignatureStatus.pending
+        if signature is not None
+        else settings.confirm_email
+    )
     session["signed"] = {
         "slug": appeal.slug,
         "withdraw": outcome.withdraw_token,
-        "pending": bool(settings.confirm_email),
-        "unmailed": not mailed and not outcome.duplicate,
+        "pending": pending,
+        "unmailed": unmailed,
     }
     return redirect(url_for("signatures.thanks", slug=appeal.slug))
 
