@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,10 @@ mail = Mail()
 
 
 class EmailBackend(BaseEmailBackend):
-    """Write each message to its own .eml file, atomically, so no mail server is needed."""
+    """Write each message to its own .eml file, atomically, so no mail server is needed.
+
+    The names sort in the order the messages were written (a clock in nanoseconds first).
+    """
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         """Write the messages; return how many were written."""
@@ -24,7 +28,8 @@ class EmailBackend(BaseEmailBackend):
             fd, temporary = tempfile.mkstemp(dir=outbox, suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(message.message().as_bytes())
-            os.replace(temporary, outbox / f"{uuid.uuid4().hex}.eml")
+            name = f"{time.time_ns():020d}-{uuid.uuid4().hex}.eml"
+            os.replace(temporary, outbox / name)
         return len(email_messages)
 
 

@@ -264,9 +264,12 @@ def sign_appeal(
     """Record a signature on the latest version; a repeated contact stores nothing.
 
     With confirm_within, the signature waits for its emailed link (valid that long) and is not
-    counted meanwhile. `submission` is the digest of the form sent
-    (signatures.forms.submission_digest): the same form sent again, even at the same moment,
-    stores nothing and gets the signature it stored (see find_submitted).
+    counted meanwhile; the same address signing again while it waits gets a new link (the
+    outcome's confirm_token: the first mail may be lost).
+
+    `submission` is the digest of the form sent (signatures.forms.submission_digest): the same
+    form sent again, even at the same moment, stores nothing and gets the signature it stored
+    (see find_submitted).
     """
     if not accepting_signatures(appeal):
         raise AppealNotOpen
@@ -278,7 +281,7 @@ def sign_appeal(
     email_hash = contact_hash("email", email_identity(data.email)) if data.email else None
     phone_hash = contact_hash("phone", data.phone) if data.phone else None
     if _contact_has_signed(appeal.id, email_hash, phone_hash):
-        return _not_stored(appeal.id, submission, withdraw_token)
+        return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
 
     confirm = confirm_within is not None
     confirm_token, confirm_hash = _token() if confirm else (None, None)
@@ -329,17 +332,54 @@ def sign_appeal(
             db.session.add(signature)
             db.session.flush()
     except IntegrityError:
-        return _not_stored(appeal.id, submission, withdraw_token)
+        return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
     if not confirm:
         count_signature(appeal.id, _tally_region(signature), +1)
     return SignOutcome(signature, withdraw_token, confirm_token, duplicate=False)
 
 
-def _not_stored(appeal_id: int, submission: str | None, withdraw_token: str) -> SignOutcome:
+def _not_stored(
+    appeal_id: int,
+    submission: str | None,
+    withdraw_token: str,
+    email_hash: str | None,
+    confirm_within: timedelta | None,
+) -> SignOutcome:
     # Her contact has signed already: by this very form, sent before (or at the same moment),
     # or by another one.
     earlier = find_submitted(appeal_id, submission) if submission else None
-    return earlier or SignOutcome(None, withdraw_token, None, duplicate=True)
+    if earlier is not None:
+        return earlier
+    confirm_token = None
+    if email_hash is not None and confirm_within is not None:
+        confirm_token = _confirm_again(appeal_id, email_hash, confirm_within)
+    return SignOutcome(None, withdraw_token, confirm_token, duplicate=True)
+
+
+def _confirm_again(appeal_id: int, email_hash: str, confirm_within: timedelta) -> str | None:
+    """Give her signature still waiting for its confirmation a new link; None if none waits.
+
+    Only a signature found by its email address: the link goes to that mailbox. The one mailed
+    before stops working.
+    """
+    signature = db.session.scalar(
+        select(Signature).where(
+            Signature.appeal_id == appeal_id,
+            Signature.email_hash == email_hash,
+            Signature.status == SignatureStatus.pending,
+            Signature.confirm_expires_at >= utcnow(),
+        )
+    )
+    # Held, so that a confirmation under way is not given a new link after it.
+    if signature is None or not lock_row(signature):
+        return None
+    if signature.status is not SignatureStatus.pending:
+        return None
+    token, token_hash = _token()
+    signature.confirm_token_hash = token_hash
+    signature.confirm_expires_at = utcnow() + confirm_within
+    db.session.flush()
+    return token
 
 
 def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:

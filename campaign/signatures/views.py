@@ -250,6 +250,8 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     settings = form.settings
     confirm_within = current_app.config["CONFIRMATION_LIFETIME"] if settings.confirm_email else None
     data = form.to_data()
+    # First, so that a signature whose confirmation expired does not count as her signing twice.
+    purge_pending(appeal.id)
     try:
         outcome = sign_appeal(
             appeal,
@@ -260,7 +262,6 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         )
     except AppealNotOpen:
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
-    purge_pending(appeal.id)
     db.session.commit()
     if outcome.replayed:  # the same form sent twice at once: the other request mails her
         return _thank(appeal, outcome, settings, unmailed=False)
@@ -319,6 +320,21 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool
 
 def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
     title = appeal.latest_version.title
+    if outcome.duplicate and outcome.confirm_token:
+        confirm = public_url_for(
+            "signatures.confirm", slug=appeal.slug, token=outcome.confirm_token
+        )
+        body = _(
+            "Someone (perhaps you) signed “%(title)s” again with this address. Your "
+            "signature has not been confirmed yet: it counts once you open this link "
+            "within 7 days:\n%(confirm)s\n\nThe confirmation link sent before no longer "
+            "works. If you did not sign, ignore this message: an unconfirmed signature is "
+            "deleted after 7 days.",
+            title=title,
+            confirm=confirm,
+        )
+        send_mail(email, _("Confirm your signature: %(title)s", title=title), body)
+        return
     if outcome.duplicate:
         send_mail(
             email,

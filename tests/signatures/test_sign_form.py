@@ -1,6 +1,5 @@
 """The family journey through the test client, and every kind of bad input on the sign form."""
 
-import email
 import re
 import struct
 from datetime import timedelta
@@ -14,6 +13,8 @@ from campaign.clock import today
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
 from campaign.signatures.operations import save_sign_form_settings, sign_form_settings
+from tests.mailbox import body as body_of
+from tests.mailbox import mails as messages
 from tests.signatures.conftest import data_url, png_bytes
 
 
@@ -24,14 +25,6 @@ def stored():
 def count_on_page(client, appeal):
     html = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
     return int(re.search(r'<p class="count"><strong>(\d+)</strong>', html).group(1))
-
-
-def messages(outbox):
-    return [email.message_from_bytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml"))]
-
-
-def body_of(message):
-    return message.get_payload(decode=True).decode()
 
 
 def set_confirm(appeal, on=True):
@@ -130,6 +123,57 @@ def test_expired_confirmation_link_is_refused_and_pending_signatures_are_purged(
     sign(open_appeal, email="other@example.org", surname="Other")
     db.session.expire_all()
     assert [s.surname for s in db.session.scalars(select(Signature))] == ["Other"]
+
+
+def confirm_path(message):
+    return re.search(r"http\S+/confirm/\S+", body_of(message)).group(0).split("campaign.test", 1)[1]
+
+
+def test_signing_again_while_unconfirmed_mails_a_new_link(client, open_appeal, sign, outbox):
+    set_confirm(open_appeal)
+    first = sign(open_appeal, follow=True).get_data(as_text=True)
+    # Her mail did not come: she signs again from a new page view, with the same address.
+    again = sign(open_appeal, email="Madina@Example.org", surname="Naloyeva", follow=True)
+    strip = lambda html: re.sub(r"/withdraw/[^\"]+", "", html)  # noqa: E731
+    assert strip(again.get_data(as_text=True)) == strip(first)  # nothing tells the two apart
+    old, new = messages(outbox)
+    assert new["Subject"].startswith("Confirm your signature")
+    assert "has not been confirmed yet" in body_of(new)
+    assert "sent before no longer works" in body_of(new)
+    assert client.post(confirm_path(old)).status_code == 404
+    assert "Signature confirmed" in client.post(confirm_path(new)).get_data(as_text=True)
+    assert stored() == 1 and count_on_page(client, open_appeal) == 1
+    # What she typed first is what she confirmed; a confirmed signer is only told she signed.
+    assert db.session.scalar(select(Signature.surname)) == "Naloeva"
+    sign(open_appeal)
+    assert "already signed" in messages(outbox)[-1]["Subject"]
+
+
+def test_a_phone_number_alone_does_not_bring_a_new_link(app, open_appeal):
+    from campaign.signatures.operations import SignData, sign_appeal
+
+    def data(email):
+        return SignData(surname="Naloeva", given_name="Madina", email=email, phone="+79281234567")
+
+    week = timedelta(days=7)
+    sign_appeal(open_appeal, data("madina@example.org"), consent="", confirm_within=week)
+    # Someone who knows her number (not her mailbox) gets no link to confirm her signature.
+    outcome = sign_appeal(open_appeal, data("other@example.org"), consent="", confirm_within=week)
+    assert outcome.duplicate and outcome.confirm_token is None
+
+
+def test_signing_again_after_the_link_expired_signs_anew(client, open_appeal, sign, outbox):
+    set_confirm(open_appeal)
+    sign(open_appeal)
+    signature = db.session.scalar(select(Signature))
+    signature.confirm_expires_at = signature.created_at - timedelta(seconds=1)
+    db.session.commit()
+    sign(open_appeal, surname="Naloyeva")
+    db.session.expire_all()
+    assert [s.surname for s in db.session.scalars(select(Signature))] == ["Naloyeva"]
+    _expired, new = messages(outbox)
+    assert "To confirm your signature" in body_of(new)
+    assert "Signature confirmed" in client.post(confirm_path(new)).get_data(as_text=True)
 
 
 def test_repeated_signer_sees_the_same_page_and_gets_an_email(client, open_appeal, sign, outbox):
@@ -506,3 +550,21 @@ class TestConfirmationWithCsrf:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', button).group(1)
         assert client.post(path, data={"csrf_token": token}).status_code == 200
         assert count_on_page(client, open_appeal) == 1
+
+    def test_a_withdrawal_without_the_pages_token_says_why_and_keeps_her_signature(
+        self, client, open_appeal, sign
+    ):
+        page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        thanks = sign(open_appeal, csrf_token=token, follow=True).get_data(as_text=True)
+        path = re.search(r'value="http://campaign.test([^"]+/withdraw/[^"]+)"', thanks).group(1)
+        for sent in ({}, {"csrf_token": "expired-or-forged"}):
+            refused = client.post(path, data=sent)
+            assert refused.status_code == 400
+            assert "The form had expired or came from elsewhere" in refused.get_data(as_text=True)
+        assert count_on_page(client, open_appeal) == 1
+        button = client.get(path).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', button).group(1)
+        done = client.post(path, data={"csrf_token": token}).get_data(as_text=True)
+        assert "Your signature is withdrawn" in done
+        assert count_on_page(client, open_appeal) == 0
