@@ -10,8 +10,11 @@
     var input = box.querySelector("input[name=signature]");
     var typed = box.querySelector(".typed");
     var form = box.closest("form");
-    pad.hidden = false;
-    typed.hidden = true;
+    // The form came back with the name she typed instead of drawing (and maybe an error on
+    // it): she stays with the typed name, and sees the error.
+    var typing = typed.querySelector("input").value !== "" && !input.value;
+    pad.hidden = typing;
+    typed.hidden = !typing;
     var signaturePad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.6, penColor: "#102a43" });
     // Draw at the device's pixel ratio but keep the stored image small.
     var ratio = Math.min(window.devicePixelRatio || 1, 2);

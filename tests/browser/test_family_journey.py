@@ -175,3 +175,23 @@ def test_who_cannot_draw_can_type_her_name(live_server, browser, published):
     assert "/thanks" in page.url
     assert db.session.scalar(select(Signature.typed_signature)) == "Madina Naloeva"
     page.close()
+
+
+def test_a_refused_typed_name_stays_in_sight_with_its_error(live_server, browser, published):
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    page.goto(f"{live_server}/a/{published.slug}")
+    fill_in(page)
+    page.click("[data-type-instead]")
+    page.keyboard.type("Madina\u200b Naloeva")  # an invisible character: refused
+    page.check("#consent")
+    page.click("#submit")
+    typed = page.locator("#typed_signature")
+    assert typed.is_visible() and typed.input_value() == "Madina\u200b Naloeva"
+    error = page.locator(".typed p.error")
+    assert error.is_visible(), page.locator("p.error").all_inner_texts()
+    assert not page.locator("canvas").is_visible()
+    typed.fill("Madina Naloeva")
+    page.click("#submit")
+    assert "/thanks" in page.url
+    assert db.session.scalar(select(Signature.typed_signature)) == "Madina Naloeva"
+    page.close()
