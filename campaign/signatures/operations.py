@@ -249,6 +249,25 @@ def accepting_signatures(appeal: Appeal) -> bool:
     )
 
 
+def _still_accepting(appeal_id: int) -> bool:
+    """Read the appeal's state again, as committed now, and keep it so until this commits.
+
+    PostgreSQL: a shared lock, which closing the appeal waits for (signers do not wait for each
+    other). SQLite: this transaction writes already, so it reads the last commit, and no other
+    can commit before it does.
+    """
+    row = db.session.execute(
+        select(Appeal.status, Appeal.deadline)
+        .where(Appeal.id == appeal_id)
+        .with_for_update(read=True)
+    ).one_or_none()
+    return (
+        row is not None
+        and row.status is AppealStatus.open
+        and (row.deadline is None or row.deadline >= today())
+    )
+
+
 def _tally_region(signature: Signature) -> str:
     return signature.region or ""
 
@@ -331,6 +350,8 @@ def sign_appeal(
         with db.session.begin_nested():
             db.session.add(signature)
             db.session.flush()
+            if not _still_accepting(appeal.id):  # closed meanwhile: the savepoint goes
+                raise AppealNotOpen
     except IntegrityError:
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
     if not confirm:

@@ -9,10 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from campaign.appeals.operations import region_counts, signature_counts
+from campaign.appeals.models import Appeal, AppealStatus
+from campaign.appeals.operations import close_appeal, region_counts, signature_counts
 from campaign.extensions import db
 from campaign.signatures.models import Signature
-from campaign.signatures.operations import TokenInvalid, confirm_signature, withdraw_signature
+from campaign.signatures.operations import (
+    AppealNotOpen,
+    SignData,
+    TokenInvalid,
+    confirm_signature,
+    sign_appeal,
+    withdraw_signature,
+)
 from tests.concurrency import while_the_first_holds
 from tests.signatures.test_sign_form import body_of, messages, set_confirm
 
@@ -134,3 +142,27 @@ def test_a_confirmation_at_the_same_time_as_another_step_counts_once(
     # A second click is refused; a withdrawal goes through, and takes the signature off again.
     assert outcomes == ("done", "refused" if second == "confirm" else "done")
     assert _counted(appeal_id) == (1 if second == "confirm" else 0)
+
+
+@pytest.mark.parametrize("first", ["close", "sign"])
+def test_a_signature_and_a_closing_at_once_do_not_cross(app, open_appeal, first):
+    appeal_id = open_appeal.id
+
+    def close():
+        close_appeal(db.session.get(Appeal, appeal_id))
+
+    def sign():
+        data = SignData(surname="Naloeva", given_name="Madina", typed_signature="M. Naloeva")
+        sign_appeal(db.session.get(Appeal, appeal_id), data, consent="", confirm_within=None)
+
+    if first == "close":
+        # Closed while she signs: her signature waits for the close, then is refused.
+        assert while_the_first_holds(app, close, sign, AppealNotOpen) == ("done", "refused")
+        assert _counted(appeal_id) == 0
+    else:
+        # Signed while it closes: the close waits for her signature, which counts.
+        assert while_the_first_holds(app, sign, close, AppealNotOpen) == ("done", "done")
+        assert _counted(appeal_id) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == _counted(appeal_id)
+    assert db.session.get(Appeal, appeal_id).status is AppealStatus.closed
