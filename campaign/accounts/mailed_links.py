@@ -92,8 +92,8 @@ def user_for_link(token: str, purpose: str, *, hold: bool = False) -> User:
     except (BadSignature, TypeError, ValueError):
         raise LinkInvalid from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is not None and hold:
-        lock_row(user)
+    if user is not None and hold and not lock_row(user):
+        user = None  # deleted meanwhile (an unconfirmed account purged)
     if user is None or not hmac.compare_digest(_link_fingerprint(user, purpose), str(fingerprint)):
         raise LinkInvalid
     if purpose == EMAIL and user.pending_email is None:

@@ -5,8 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from campaign.accounts.mailed_links import RESET, LinkInvalid, link_token, user_for_link
 from campaign.accounts.models import User
+from campaign.accounts.operations import purge_unconfirmed
 from campaign.extensions import db
+from tests.concurrency import while_the_first_holds
 from tests.conftest import PASSWORD
 from tests.mailbox import body, link_path, mails, subject
 
@@ -153,3 +156,19 @@ def test_reset_requests_are_throttled_per_address_of_the_browser(client, outbox)
     refused = ask(client, "someone-else@example.org", headers={"Accept-Language": "ru"})
     assert refused.status_code == 429
     assert '<html lang="ru">' in refused.get_data(as_text=True)
+
+
+def test_a_link_whose_account_is_deleted_meanwhile_is_refused(app, make_user):
+    user = make_user(email="never@example.org", email_confirmed_at=None)
+    user.created_at -= timedelta(days=30)
+    db.session.commit()
+    token = link_token(user, RESET)
+
+    def purge():
+        assert purge_unconfirmed(timedelta(days=7)) == 1
+
+    def follow():
+        # Read before the purge commits, held after: the account is gone by then.
+        user_for_link(token, RESET, hold=True)
+
+    assert while_the_first_holds(app, purge, follow, LinkInvalid) == ("done", "refused")
