@@ -43,6 +43,8 @@ def test_security_headers(client, path):
     assert "default-src 'self'" in directives
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+    # No page's address, which may hold a link's secret, goes on in a Referer header.
+    assert response.headers["Referrer-Policy"] == "strict-origin"
 
 
 def test_security_headers_on_an_organiser_page(client, make_user, login):
@@ -143,6 +145,22 @@ class TestWithCsrf:
         assert client.get("/appeals/").status_code == 302
         db.session.refresh(user)
         assert user.last_login_at is None
+
+    @pytest.mark.parametrize(("referer", "status"), [(HTTPS + "/", 302), (None, 400)])
+    def test_over_https_the_origin_alone_in_the_referer_will_do(
+        self, client, make_user, referer, status
+    ):
+        # What browsers send under the Referrer-Policy "strict-origin": no path.
+        user = make_user()
+        page = client.get("/accounts/login", base_url=HTTPS).get_data(as_text=True)
+        token = CSRF_INPUT.findall(page)[-1]
+        response = client.post(
+            "/accounts/login",
+            data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+            base_url=HTTPS,
+            headers={"Referer": referer} if referer else {},
+        )
+        assert response.status_code == status
 
     def test_login_with_token_works(self, client, make_user):
         user = make_user()
