@@ -1,8 +1,10 @@
 """Database engine settings: SQLite pragmas, no transaction outliving a failed request, work
-that waits for the transaction to commit, and holding a row against concurrent writers."""
+that waits for the transaction to commit, savepoints, and holding a row against concurrent
+writers."""
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -88,6 +90,24 @@ def _forget_after_commit(session: Session, transaction: SessionTransaction) -> N
     # After a commit the list is already empty; after a rollback (or a close) it is dropped.
     if transaction.parent is None:
         session.info.pop(_AFTER_COMMIT, None)
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """Run the block in a savepoint of the session's transaction: an error leaves the rest.
+
+    On SQLite, Python's driver begins a transaction only before a write, so a SAVEPOINT with
+    nothing written yet would be a transaction of its own, committed when it is released,
+    whatever the session does next; a transaction is begun first.
+    """
+    session = db.session()
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    with session.begin_nested():
+        yield
 
 
 def lock_row(entity: Any) -> bool:

@@ -6,11 +6,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from campaign import create_app
 from campaign.accounts.models import User
-from campaign.database import after_commit
+from campaign.database import after_commit, savepoint
 from campaign.extensions import db
 
 
@@ -152,3 +153,27 @@ def test_the_migrations_build_the_schema_the_models_describe(app):
     # its migration (or the reverse) shows here, on SQLite and on PostgreSQL.
     with db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+
+
+def test_a_savepoint_commits_nothing_by_itself(app):
+    def accounts(connection):
+        return connection.scalar(select(func.count()).select_from(User))
+
+    # Nothing written before it: on SQLite the savepoint would otherwise be its own transaction.
+    with savepoint():
+        db.session.add(User(name="A", email="a@example.org", password_hash="x", language="en"))
+        db.session.flush()
+    with db.engine.connect() as other:
+        assert accounts(other) == 0
+    db.session.rollback()
+    assert accounts(db.session) == 0
+
+
+def test_an_error_in_a_savepoint_leaves_the_rest_of_the_transaction(app):
+    db.session.add(User(name="A", email="a@example.org", password_hash="x", language="en"))
+    db.session.flush()
+    with pytest.raises(IntegrityError), savepoint():
+        db.session.add(User(name="B", email="a@example.org", password_hash="x", language="en"))
+        db.session.flush()
+    db.session.commit()
+    assert db.session.scalars(select(User.name)).all() == ["A"]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import count_signature
 from campaign.clock import today, utcnow
-from campaign.database import after_commit, lock_row
+from campaign.database import after_commit, lock_row, savepoint
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
@@ -347,7 +347,7 @@ def sign_appeal(
     ]
     try:
         # A savepoint: a concurrent signer with the same contact loses here, not the transaction.
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add(signature)
             db.session.flush()
             if not _still_accepting(appeal.id):  # closed meanwhile: the savepoint goes
