@@ -121,6 +121,10 @@ class SignOutcome:
     replayed: bool = False
 
 
+# How long after signing the same form sent again shows her withdrawal link again.
+REPLAY_WINDOW = timedelta(minutes=5)
+
+
 def _token() -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     return token, hashlib.sha256(token.encode()).hexdigest()
@@ -406,7 +410,10 @@ def _confirm_again(appeal_id: int, email_hash: str, confirm_within: timedelta) -
 def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
     """Return what this form (its digest), sent before, stored; None if it stored nothing.
 
-    A withdrawn signature forgets its form, so sending that form again signs anew.
+    Within REPLAY_WINDOW of the signature the outcome carries its withdrawal link again (a
+    retry, a second tap). Later it is a duplicate with a link that leads nowhere: the form sent
+    again then is more likely Back on a phone a family shares, and whoever holds it must not
+    get her link. A withdrawn signature forgets its form, so sending that form again signs anew.
     """
     signature = db.session.scalar(
         select(Signature).where(
@@ -416,6 +423,8 @@ def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
     )
     if signature is None:
         return None
+    if utcnow() - signature.created_at > REPLAY_WINDOW:
+        return SignOutcome(signature, _token()[0], None, duplicate=True, replayed=True)
     return SignOutcome(
         signature, _withdraw_token_for(submission), None, duplicate=False, replayed=True
     )

@@ -21,8 +21,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import ValidationError
 
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import (
@@ -188,6 +190,13 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
 
     form = new_form(appeal, bound=True)
     started = FillTimer(current_app.config["SECRET_KEY"]).read(request.form.get("started"))
+    submission = submission_digest(request.form)
+    earlier = _sent_before(appeal, form, submission)
+    if earlier is not None:
+        # The same form again (a browser's retry, a second tap): it signed already, and she
+        # sees the same page as the first time. The checks below are not made again: a text
+        # published or the appeal closed since does not unsign her.
+        return _thank(appeal, earlier, form.settings, unmailed=False)
     if not accepting_signatures(appeal):
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     if _unexpected_fields(form):
@@ -216,13 +225,6 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 ),
             )
         return render_appeal_page(appeal, form, 200, _("Please correct the fields marked below."))
-    submission = submission_digest(request.form)
-    earlier = find_submitted(appeal.id, submission)
-    if earlier is not None:
-        # The same form again (a browser's retry, a second tap): it signed already, and she
-        # sees the same page and link as the first time (the checks below are not repeated:
-        # a text published since, say, does not unsign her).
-        return _thank(appeal, earlier, form.settings, unmailed=False)
     if started is None or started.seconds < current_app.config["SIGN_MIN_SECONDS"]:
         return render_appeal_page(
             appeal, form, 200, _("The form was sent very quickly. Please check it and sign again.")
@@ -283,10 +285,20 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     return _thank(appeal, outcome, settings, unmailed=not mailed and not outcome.duplicate)
 
 
+def _sent_before(appeal: Appeal, form: SignForm, submission: str) -> SignOutcome | None:
+    """What this very form stored when this browser sent it before, if it did."""
+    if "csrf_token" in form:
+        try:  # from this browser's session only
+            validate_csrf(form.csrf_token.data)
+        except ValidationError:
+            return None
+    return find_submitted(appeal.id, submission)
+
+
 def _thank(
     appeal: Appeal, outcome: SignOutcome, settings: SignFormSettings, *, unmailed: bool
 ) -> BaseResponse:
-    """Send her to the thank-you page, which shows her withdrawal link once."""
+    """Send her to the thank-you page, with her withdrawal link (a dead one for a duplicate)."""
     signature = outcome.signature
     # A duplicate stored nothing, and looks like a new signature: pending if the form asks.
     pending = (

@@ -1,15 +1,22 @@
 """The same form sent twice (a browser's retry, a second tap without scripts) signs once."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
+from campaign.appeals.operations import (
+    AddresseeData,
+    AppealData,
+    close_appeal,
+    publish_appeal,
+    update_appeal,
+)
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureStatus
-from campaign.signatures.operations import SignData, sign_appeal
+from campaign.signatures.operations import REPLAY_WINDOW, SignData, sign_appeal
 from tests.concurrency import while_the_first_holds
 from tests.signatures.test_sign_form import (
     body_of,
@@ -105,6 +112,30 @@ def test_a_text_published_between_the_two_does_not_refuse_the_second(client, ope
     db.session.commit()
     again = thanks_of(client, sign(open_appeal, started=started))
     assert withdraw_path(again) == withdraw_path(first) and stored() == 1
+
+
+def test_sent_again_after_a_close_it_is_still_her_signature(client, open_appeal, sign):
+    started = stamp_of_a_page_view(client, open_appeal)
+    first = thanks_of(client, sign(open_appeal, started=started))
+    close_appeal(open_appeal)
+    db.session.commit()
+    again = thanks_of(client, sign(open_appeal, started=started))
+    assert withdraw_path(again) == withdraw_path(first) and stored() == 1
+    # A new form is refused, of course.
+    assert sign(open_appeal, surname="Other", email="other@example.org").status_code == 409
+
+
+def test_sent_again_minutes_later_it_does_not_show_her_link(client, open_appeal, sign):
+    # Back on a phone the family shares: whoever taps "Sign" again must not get her link.
+    started = stamp_of_a_page_view(client, open_appeal)
+    first = thanks_of(client, sign(open_appeal, started=started, email=""))
+    signature = db.session.scalar(select(Signature))
+    signature.created_at -= REPLAY_WINDOW + timedelta(seconds=1)
+    db.session.commit()
+    later = thanks_of(client, sign(open_appeal, started=started, email=""))
+    assert withdraw_path(later) != withdraw_path(first)
+    assert client.get(withdraw_path(later)).status_code == 404
+    assert stored() == 1 and count_on_page(client, open_appeal) == 1
 
 
 def test_a_withdrawn_signature_forgets_its_form(client, open_appeal, sign):
