@@ -112,6 +112,8 @@ class SignOutcome:
     """What signing produced. A duplicate looks the same to the signer as a new signature.
 
     `replayed`: the same form had been sent before, and `signature` is what it stored.
+    `renewed`: a duplicate of a signature still waiting for its confirmation, which was given
+    new links (confirmation, withdrawal) for her mailbox only: the page shows neither.
     """
 
     signature: Signature | None
@@ -119,6 +121,7 @@ class SignOutcome:
     confirm_token: str | None
     duplicate: bool
     replayed: bool = False
+    renewed: tuple[str, str] | None = None
 
 
 # How long after signing the same form sent again shows her withdrawal link again.
@@ -375,17 +378,20 @@ def _not_stored(
     earlier = find_submitted(appeal_id, submission) if submission else None
     if earlier is not None:
         return earlier
-    confirm_token = None
+    renewed = None
     if email_hash is not None and confirm_within is not None:
-        confirm_token = _confirm_again(appeal_id, email_hash, confirm_within)
-    return SignOutcome(None, withdraw_token, confirm_token, duplicate=True)
+        renewed = _confirm_again(appeal_id, email_hash, confirm_within)
+    return SignOutcome(None, withdraw_token, None, duplicate=True, renewed=renewed)
 
 
-def _confirm_again(appeal_id: int, email_hash: str, confirm_within: timedelta) -> str | None:
-    """Give her signature still waiting for its confirmation a new link; None if none waits.
+def _confirm_again(
+    appeal_id: int, email_hash: str, confirm_within: timedelta
+) -> tuple[str, str] | None:
+    """Give her signature still waiting for its confirmation new links (confirmation,
+    withdrawal); None if none waits.
 
-    Only a signature found by its email address: the link goes to that mailbox. The one mailed
-    before stops working.
+    Only a signature found by its email address: the links go to that mailbox. Those mailed
+    before stop working.
     """
     signature = db.session.scalar(
         select(Signature).where(
@@ -400,11 +406,11 @@ def _confirm_again(appeal_id: int, email_hash: str, confirm_within: timedelta) -
         return None
     if signature.status is not SignatureStatus.pending:
         return None
-    token, token_hash = _token()
-    signature.confirm_token_hash = token_hash
+    confirm_token, signature.confirm_token_hash = _token()
+    withdraw_token, signature.withdraw_token_hash = _token()
     signature.confirm_expires_at = utcnow() + confirm_within
     db.session.flush()
-    return token
+    return confirm_token, withdraw_token
 
 
 def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:

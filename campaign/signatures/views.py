@@ -65,7 +65,7 @@ from campaign.signatures.operations import (
     sign_form_settings,
     withdraw_signature,
 )
-from campaign.signatures.presenting import public_name, region_label
+from campaign.signatures.presenting import given_details, public_name, region_label
 from campaign.urls import public_url_for
 
 logger = logging.getLogger(__name__)
@@ -268,11 +268,13 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     if outcome.replayed:  # the same form sent twice at once: the other request mails her
         return _thank(appeal, outcome, settings, unmailed=False)
     mailed = _send_signing_mail(appeal, data.email, outcome)
-    if not mailed and outcome.confirm_token and outcome.signature is not None:
+    if not mailed and (outcome.confirm_token or outcome.renewed):
         # Without its mail the signature could never be confirmed, and it would stop her from
-        # signing again: it goes, and she is asked to try again with what she typed.
-        forget_unconfirmed(outcome.signature.id)
-        db.session.commit()
+        # signing again: it goes, and she is asked to try again with what she typed. (One
+        # that waited already keeps waiting: her next try gives it new links.)
+        if outcome.signature is not None:
+            forget_unconfirmed(outcome.signature.id)
+            db.session.commit()
         return render_appeal_page(
             appeal,
             form,
@@ -332,18 +334,18 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool
 
 def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
     title = appeal.latest_version.title
-    if outcome.duplicate and outcome.confirm_token:
-        confirm = public_url_for(
-            "signatures.confirm", slug=appeal.slug, token=outcome.confirm_token
-        )
+    if outcome.renewed:
+        confirm_token, withdraw_token = outcome.renewed
         body = _(
             "Someone (perhaps you) signed “%(title)s” again with this address. Your "
             "signature has not been confirmed yet: it counts once you open this link "
-            "within 7 days:\n%(confirm)s\n\nThe confirmation link sent before no longer "
-            "works. If you did not sign, ignore this message: an unconfirmed signature is "
-            "deleted after 7 days.",
+            "within 7 days, which shows what was given:\n%(confirm)s\n\nTo withdraw your "
+            "signature later, open this private link:\n%(withdraw)s\n\nThe links sent "
+            "before no longer work. If you did not sign, ignore this message: an unconfirmed "
+            "signature is deleted after 7 days.",
             title=title,
-            confirm=confirm,
+            confirm=public_url_for("signatures.confirm", slug=appeal.slug, token=confirm_token),
+            withdraw=public_url_for("signatures.withdraw", slug=appeal.slug, token=withdraw_token),
         )
         send_mail(email, _("Confirm your signature: %(title)s", title=title), body)
         return
@@ -425,7 +427,8 @@ def confirm(slug: str, token: str) -> tuple[str, int] | str:
     appeal = db.session.get(Appeal, signature.appeal_id)
     form = ConfirmSignatureForm()
     if not form.validate_on_submit():
-        return render_template("signatures/confirm.html", appeal=appeal, form=form)
+        details = given_details(signature, current_language())
+        return render_template("signatures/confirm.html", appeal=appeal, form=form, details=details)
     try:
         confirm_signature(token)
     except TokenInvalid:

@@ -70,3 +70,15 @@ def test_the_refusal_is_in_russian(client, open_appeal, sign, mail_down):
     set_confirm(open_appeal)
     response = sign(open_appeal, headers={"Accept-Language": "ru"})
     assert "Не удалось отправить письмо" in response.get_data(as_text=True)
+
+
+def test_new_links_that_could_not_be_mailed_say_so(client, open_appeal, sign, monkeypatch, outbox):
+    set_confirm(open_appeal)
+    sign(open_appeal)  # her first mail went
+    monkeypatch.setattr(views, "send_mail", refuse)
+    response = sign(open_appeal, surname="Налоева")  # the next one cannot
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "We could not send the email that confirms your signature" in html
+    assert 'value="Налоева"' in html
+    assert stored() == 1  # hers, still waiting

@@ -97,6 +97,10 @@ def test_email_confirmation_journey(client, open_appeal, sign, outbox):
     # Following the link (a mail scanner does) shows a button and confirms nothing.
     page = client.get(path).get_data(as_text=True)
     assert "Confirm my signature" in page
+    # It shows what was given, but no contact.
+    for shown in ("Naloeva Madina", "mother", "Islam Naloev", "Madina Naloeva, "):
+        assert shown in page
+    assert "madina@example.org" not in page
     assert count_on_page(client, open_appeal) == 0
     assert db.session.scalar(select(Signature.status)) is SignatureStatus.pending
     assert "Signature confirmed" in client.post(path).get_data(as_text=True)
@@ -125,6 +129,11 @@ def test_expired_confirmation_link_is_refused_and_pending_signatures_are_purged(
     assert [s.surname for s in db.session.scalars(select(Signature))] == ["Other"]
 
 
+def withdraw_path(message):
+    url = re.search(r"http\S+/withdraw/\S+", body_of(message)).group(0)
+    return url.split("campaign.test", 1)[1]
+
+
 def confirm_path(message):
     return re.search(r"http\S+/confirm/\S+", body_of(message)).group(0).split("campaign.test", 1)[1]
 
@@ -139,14 +148,20 @@ def test_signing_again_while_unconfirmed_mails_a_new_link(client, open_appeal, s
     old, new = messages(outbox)
     assert new["Subject"].startswith("Confirm your signature")
     assert "has not been confirmed yet" in body_of(new)
-    assert "sent before no longer works" in body_of(new)
+    assert "The links sent before no longer work" in body_of(new)
     assert client.post(confirm_path(old)).status_code == 404
+    assert client.get(withdraw_path(old)).status_code == 404
+    # The page shows what she confirms: what was typed first.
+    page = client.get(confirm_path(new)).get_data(as_text=True)
+    assert "Naloeva Madina" in page and "Naloyeva" not in page
     assert "Signature confirmed" in client.post(confirm_path(new)).get_data(as_text=True)
     assert stored() == 1 and count_on_page(client, open_appeal) == 1
-    # What she typed first is what she confirmed; a confirmed signer is only told she signed.
     assert db.session.scalar(select(Signature.surname)) == "Naloeva"
+    # The new mail's withdrawal link works; a confirmed signer is only told she signed.
     sign(open_appeal)
     assert "already signed" in messages(outbox)[-1]["Subject"]
+    assert "Your signature is withdrawn" in client.post(withdraw_path(new)).get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 0
 
 
 def test_a_phone_number_alone_does_not_bring_a_new_link(app, open_appeal):
