@@ -108,12 +108,22 @@ class SettingsData:
 
 
 @dataclass(frozen=True)
+class RenewedLinks:
+    """New links of a signature still waiting for its confirmation, and the address it gave."""
+
+    confirm_token: str
+    withdraw_token: str
+    email: str
+
+
+@dataclass(frozen=True)
 class SignOutcome:
     """What signing produced. A duplicate looks the same to the signer as a new signature.
 
     `replayed`: the same form had been sent before, and `signature` is what it stored.
     `renewed`: a duplicate of a signature still waiting for its confirmation, which was given
-    new links (confirmation, withdrawal) for her mailbox only: the page shows neither.
+    new links for the address it gave only (not the one just typed, which may differ in a
+    way the duplicate check folds); the page shows neither.
     """
 
     signature: Signature | None
@@ -121,7 +131,7 @@ class SignOutcome:
     confirm_token: str | None
     duplicate: bool
     replayed: bool = False
-    renewed: tuple[str, str] | None = None
+    renewed: RenewedLinks | None = None
 
 
 # How long after signing the same form sent again shows her withdrawal link again.
@@ -386,7 +396,7 @@ def _not_stored(
 
 def _confirm_again(
     appeal_id: int, email_hash: str, confirm_within: timedelta
-) -> tuple[str, str] | None:
+) -> RenewedLinks | None:
     """Give her signature still waiting for its confirmation new links (confirmation,
     withdrawal); None if none waits.
 
@@ -404,13 +414,13 @@ def _confirm_again(
     # Held, so that a confirmation under way is not given a new link after it.
     if signature is None or not lock_row(signature):
         return None
-    if signature.status is not SignatureStatus.pending:
+    if signature.status is not SignatureStatus.pending or not signature.email:
         return None
     confirm_token, signature.confirm_token_hash = _token()
     withdraw_token, signature.withdraw_token_hash = _token()
     signature.confirm_expires_at = utcnow() + confirm_within
     db.session.flush()
-    return confirm_token, withdraw_token
+    return RenewedLinks(confirm_token, withdraw_token, signature.email)
 
 
 def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:

@@ -1,5 +1,4 @@
-"""How a signature is named in public (as its signer chose, and never more), and what its signer
-is shown back."""
+"""How a signature is named in public: as its signer chose, and never more."""
 
 from flask_babel import gettext as _
 
@@ -33,20 +32,3 @@ def public_name(signature: Signature, language: str) -> str:
     else:
         return ""
     return f"{name}, {region}" if region else name
-
-
-def given_details(signature: Signature, language: str) -> list[tuple[str, str]]:
-    """What a signer gave, as her confirmation page shows it back: no contact, no address."""
-    name = " ".join(p for p in (signature.surname, signature.given_name, signature.patronymic) if p)
-    details = [(_("Full name"), name)]
-    if signature.region:
-        details.append(
-            (_("Region"), region_label(signature.region, signature.region_other, language))
-        )
-    if signature.relationship_:
-        details.append((_("Relationship"), signature.relationship_))
-    if signature.relative_name:
-        details.append((_("Relative concerned"), signature.relative_name))
-    shown = public_name(signature, language) or _("not shown")
-    details.append((_("In the public list"), shown))
-    return details

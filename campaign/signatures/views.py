@@ -65,7 +65,7 @@ from campaign.signatures.operations import (
     sign_form_settings,
     withdraw_signature,
 )
-from campaign.signatures.presenting import given_details, public_name, region_label
+from campaign.signatures.presenting import public_name, region_label
 from campaign.urls import public_url_for
 
 logger = logging.getLogger(__name__)
@@ -322,6 +322,8 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool
 
     A failure is logged by kind only: the mail server's message may quote her address.
     """
+    if outcome.renewed is not None:
+        email = outcome.renewed.email  # the address her signature gave
     if not email:
         return True
     try:
@@ -335,11 +337,12 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool
 def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
     title = appeal.latest_version.title
     if outcome.renewed:
-        confirm_token, withdraw_token = outcome.renewed
+        confirm_token = outcome.renewed.confirm_token
+        withdraw_token = outcome.renewed.withdraw_token
         body = _(
             "Someone (perhaps you) signed “%(title)s” again with this address. Your "
             "signature has not been confirmed yet: it counts once you open this link "
-            "within 7 days, which shows what was given:\n%(confirm)s\n\nTo withdraw your "
+            "within 7 days:\n%(confirm)s\n\nTo withdraw your "
             "signature later, open this private link:\n%(withdraw)s\n\nThe links sent "
             "before no longer work. If you did not sign, ignore this message: an unconfirmed "
             "signature is deleted after 7 days.",
@@ -427,8 +430,10 @@ def confirm(slug: str, token: str) -> tuple[str, int] | str:
     appeal = db.session.get(Appeal, signature.appeal_id)
     form = ConfirmSignatureForm()
     if not form.validate_on_submit():
-        details = given_details(signature, current_language())
-        return render_template("signatures/confirm.html", appeal=appeal, form=form, details=details)
+        # What the public will see, nothing more: whoever opens the link may not be her
+        # (a mistyped address, a mail scanner).
+        shown = public_name(signature, current_language())
+        return render_template("signatures/confirm.html", appeal=appeal, form=form, shown=shown)
     try:
         confirm_signature(token)
     except TokenInvalid:

@@ -167,31 +167,29 @@ class TestWithCsrf:
         again = thanks_of(client, sign(open_appeal, started=started, csrf_token=token))
         assert withdraw_path(again) == withdraw_path(first) and stored() == 1
 
-    def test_her_form_sent_from_another_browser_learns_nothing(
-        self, app, client, open_appeal, sign
-    ):
+    def test_her_form_sent_from_another_browser_learns_nothing(self, app, client, open_appeal):
         page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
-        thanks_of(client, sign(open_appeal, started=started, csrf_token=token))
+        form = {
+            "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page),
+            "started": re.search(r'name="started" type="hidden" value="([^"]+)"', page),
+        }
+        form = {name: found.group(1) for name, found in form.items()}
+        form.update(
+            surname="Naloeva",
+            given_name="Madina",
+            region="RU-CE",
+            relationship="mother",
+            typed_signature="Madina Naloeva",
+            display="full",
+            consent="y",
+        )
+        thanks_of(client, client.post(f"/a/{open_appeal.slug}", data=form))
 
-        # The same fields from another session: its token does not hold, nothing is shown.
+        # The very same fields from another session: her token does not hold there, so the
+        # form is not hers, and nothing of hers is shown.
         other = app.test_client()
         other.get(f"/a/{open_appeal.slug}")
-        response = other.post(
-            f"/a/{open_appeal.slug}",
-            data={
-                "started": started,
-                "csrf_token": token,
-                "surname": "Naloeva",
-                "given_name": "Madina",
-                "region": "RU-CE",
-                "relationship": "mother",
-                "typed_signature": "Madina Naloeva",
-                "display": "full",
-                "consent": "y",
-            },
-        )
+        response = other.post(f"/a/{open_appeal.slug}", data=form)
         assert response.status_code == 400
         assert "/withdraw/" not in response.get_data(as_text=True)
         assert stored() == 1
