@@ -8,7 +8,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from campaign.accounts.models import AddressChange, Invitation, Membership, Role, User
 from campaign.appeals.models import Appeal
@@ -254,16 +254,8 @@ def undo_address_change(change: AddressChange, password: str) -> None:
     user.email, user.pending_email = change.old_email, None
     user.password_hash = new_hash
     _close_undo_links(AddressChange.user_id == user.id, AddressChange.id > change.id)
-    db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.created_by_id == user.id,
-            Invitation.created_at >= change.changed_at,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
+    _revoke_invitations(
+        Invitation.created_by_id == user.id, Invitation.created_at >= change.changed_at
     )
     db.session.flush()
     db.session.expire(change)
@@ -318,11 +310,18 @@ def accept_invitation(token: str, user: User) -> Membership:
     invitation = find_invitation(token)
     if membership_of(user.id, invitation.appeal_id) is not None:
         raise AlreadyMember
-    # Mark it used in the same statement that checks it is unused: two tabs cannot both use it.
+    # Mark it used in the same statement that checks it is still pending: two tabs cannot both
+    # use it, nor can it be used once revoked meanwhile.
+    now = utcnow()
     used = db.session.execute(
         Invitation.__table__.update()
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow(), used_by_id=user.id)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(used_at=now, used_by_id=user.id)
     )
     if used.rowcount != 1:
         raise InvitationInvalid
@@ -337,6 +336,25 @@ def revoke_invitation(invitation: Invitation) -> None:
     """Make a pending invitation unusable."""
     invitation.revoked_at = utcnow()
     db.session.flush()
+
+
+def _revoke_invitations(*conditions: ColumnElement[bool]) -> None:
+    """Make the pending invitations that meet the conditions unusable."""
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.used_at.is_(None), Invitation.revoked_at.is_(None), *conditions)
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _revoke_invitations_made_by(membership: Membership) -> None:
+    # Only an owner makes invitations, and only she saw their links: once she is no longer an
+    # owner of the appeal, a link she kept must not bring her (or anyone) back as one.
+    _revoke_invitations(
+        Invitation.created_by_id == membership.user_id,
+        Invitation.appeal_id == membership.appeal_id,
+    )
 
 
 def owner_count(appeal_id: int) -> int:
@@ -366,6 +384,8 @@ def change_role(membership: Membership, role: Role) -> None:
         return
     if current is Role.owner and role is not Role.owner and owner_count(membership.appeal_id) <= 1:
         raise LastOwner
+    if current is Role.owner and role is not Role.owner:
+        _revoke_invitations_made_by(membership)
     membership.role = role
     db.session.flush()
 
@@ -377,5 +397,6 @@ def remove_member(membership: Membership) -> None:
         return
     if current is Role.owner and owner_count(membership.appeal_id) <= 1:
         raise LastOwner
+    _revoke_invitations_made_by(membership)
     db.session.delete(membership)
     db.session.flush()

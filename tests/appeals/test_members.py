@@ -9,8 +9,15 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select, text
 
-from campaign.accounts.models import Invitation, Membership, Role
-from campaign.accounts.operations import LastOwner, membership_of, remove_member
+from campaign.accounts.models import Invitation, Membership, Role, User
+from campaign.accounts.operations import (
+    InvitationInvalid,
+    LastOwner,
+    accept_invitation,
+    membership_of,
+    remove_member,
+    revoke_invitation,
+)
 from campaign.clock import utcnow
 from campaign.extensions import db
 from tests.concurrency import while_the_first_holds
@@ -412,3 +419,57 @@ def test_two_owners_leaving_at_once_leave_one_owner(app, make_appeal, owner, mak
     outcomes = while_the_first_holds(app, leave(owner.id), leave(second.id), refused=LastOwner)
     assert outcomes == ("done", "refused")
     assert [m.role for m in db.session.scalars(select(Membership))] == [Role.owner]
+
+
+@pytest.mark.parametrize("step", ["demoted", "removed", "leaves"])
+def test_an_owner_no_longer_one_cannot_come_back_with_a_link_she_kept(
+    client, login, switch_to, make_appeal, owner, make_user, step
+):
+    co_owner = make_user()
+    appeal = make_appeal(owner=owner, members={co_owner: Role.owner})
+    login(co_owner)
+    kept = create_link(client, appeal, role="owner")
+    switch_to(owner)
+    others = create_link(client, appeal, role="editor")
+    membership = membership_of(co_owner.id, appeal.id)
+    if step == "demoted":
+        client.post(f"/appeals/{appeal.id}/members/{membership.id}/role", data={"role": "advocate"})
+    elif step == "removed":
+        client.post(f"/appeals/{appeal.id}/members/{membership.id}/remove")
+    else:
+        switch_to(co_owner)
+        client.post(f"/appeals/{appeal.id}/leave")
+    db.session.expire_all()
+    assert (membership_of(co_owner.id, appeal.id) is None) == (step != "demoted")
+
+    switch_to(co_owner)
+    response = client.post(f"/appeals/invitations/{kept}")
+    assert response.status_code == 404 and CANNOT_BE_USED in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert membership_of(co_owner.id, appeal.id) is None or step == "demoted"
+    if step == "demoted":
+        assert membership_of(co_owner.id, appeal.id).role is Role.advocate
+    # The links of the owner who stays still work.
+    newcomer = make_user()
+    switch_to(newcomer)
+    client.post(f"/appeals/invitations/{others}")
+    assert membership_of(newcomer.id, appeal.id).role is Role.editor
+
+
+def test_a_link_revoked_while_it_is_being_accepted_is_refused(
+    app, client, login, appeal, owner, make_user
+):
+    login(owner)
+    token = create_link(client, appeal)
+    invitation_id, invitee_id = db.session.scalar(select(Invitation.id)), make_user().id
+
+    def revoke():
+        revoke_invitation(db.session.get(Invitation, invitation_id))
+
+    def accept():
+        # Found pending before the revocation commits, marked used after it.
+        accept_invitation(token, db.session.get(User, invitee_id))
+
+    outcomes = while_the_first_holds(app, revoke, accept, refused=InvitationInvalid)
+    assert outcomes == ("done", "refused")
+    assert membership_of(invitee_id, appeal.id) is None
