@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -14,9 +15,12 @@ from campaign.dossiers.operations import (
     sha256_of_stream,
 )
 from campaign.dossiers.rendering import edition_name
-from campaign.extensions import db, limiter
+from campaign.extensions import csrf, db, limiter
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
+# The site-wide CSRF check runs before this blueprint's hooks and reads the body under the
+# site's small upload limit: the forms here check their own token, after the limit is raised.
+csrf.exempt(bp)
 
 
 @bp.before_request
@@ -38,6 +42,12 @@ def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
     ), 413
 
 
+def _expired(form: FlaskForm) -> str | None:
+    if "csrf_token" in form and form.csrf_token.errors:
+        return _("The form had expired or came from elsewhere. Please try again.")
+    return None
+
+
 def _uploaded_hash(upload: FileStorage) -> str:
     return sha256_of_stream(upload.stream)
 
@@ -50,7 +60,7 @@ def index() -> tuple[str, int] | str:
     if request.method == "GET":
         return render_template("verify/index.html", form=form)
     if not form.validate_on_submit():
-        return render_template("verify/index.html", form=form), 400
+        return render_template("verify/index.html", form=form, expired=_expired(form)), 400
     if form.pdf.data:
         file_hash = _uploaded_hash(form.pdf.data)
         match = find_snapshot_by_file_hash(file_hash)
@@ -73,7 +83,9 @@ def snapshot(snapshot_id: str) -> tuple[str, int] | str:
     result = None
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render_template("verify/snapshot.html", snapshot=found, form=form), 400
+            return render_template(
+                "verify/snapshot.html", snapshot=found, form=form, expired=_expired(form)
+            ), 400
         result = _uploaded_hash(form.pdf.data) == found.file_sha256
     return render_template("verify/snapshot.html", snapshot=found, form=form, result=result)
 

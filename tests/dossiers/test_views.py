@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -248,9 +249,32 @@ def test_verify_in_russian(client, snapshot):
 
 def test_verify_form_has_csrf_when_enabled(app, client, snapshot):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/verify/", data={"fingerprint": snapshot.id})
-    assert response.status_code == 400
-    assert "It matches" not in response.get_data(as_text=True)
+    for path in ("/verify/", f"/verify/{snapshot.id}"):
+        data = {"fingerprint": snapshot.id, "pdf": (io.BytesIO(b"%PDF-1.7"), "copy.pdf")}
+        response = client.post(path, data=data)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert "It matches" not in page and "Your copy" not in page
+        assert "The form had expired or came from elsewhere. Please try again." in page
+
+
+def test_verify_takes_a_copy_larger_than_other_forms_allow(app, client, snapshot):
+    # The site-wide limit applies to every other form; the check of the CSRF token must not
+    # read this upload under it (it did, and refused every real dossier).
+    app.config.update(
+        WTF_CSRF_ENABLED=True, MAX_CONTENT_LENGTH=20 * 1024, VERIFY_MAX_BYTES=400 * 1024
+    )
+    data = snapshot_path(snapshot).read_bytes()
+    assert len(data) > 20 * 1024
+    for path in ("/verify/", f"/verify/{snapshot.id}"):
+        page = client.get(path).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post(
+            path, data={"csrf_token": token, "pdf": (io.BytesIO(data), "copy.pdf")}
+        )
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        assert "It matches this dossier:" in page or "Your copy matches" in page
 
 
 def test_signed_dossier_validates_and_still_verifies(
