@@ -18,6 +18,7 @@ from campaign.dossiers.operations import (
     make_snapshot,
     snapshot_path,
 )
+from campaign.dossiers.rendering import write_atomically
 from campaign.dossiers.signing import (
     SigningUnavailable,
     make_development_certificate,
@@ -105,7 +106,8 @@ def render_command(
         discard_file(snapshot)
         raise
     if output is not None:
-        output.write_bytes(snapshot_path(snapshot).read_bytes())
+        # Readable by this user only, like the snapshots: a submission holds private data.
+        write_atomically(output, snapshot_path(snapshot).read_bytes())
     click.echo(f"snapshot        {snapshot.id}")
     click.echo(f"edition         {snapshot.edition.value}")
     click.echo(f"signatories     {snapshot.signature_count}")

@@ -211,7 +211,8 @@ def signature_list_csv(content: DossierContent) -> bytes:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(csv_columns(content))
+    # The header too: custom questions' labels are written by organisers.
+    writer.writerow([neutralise_cell(column) for column in csv_columns(content)])
     for row in content.rows:
         writer.writerow([neutralise_cell(cell) for cell in csv_row(content, row)])
     return buffer.getvalue().encode("utf-8")

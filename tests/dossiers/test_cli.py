@@ -25,6 +25,7 @@ def test_render_writes_the_file_and_prints_the_fingerprints(
     text = flat(" ".join(page_texts(data)))
     assert "Командная" in text and "ул. Тайная" not in text
     assert "ул. Тайная" not in attachments(data)["signatories.csv"].decode()
+    assert output.stat().st_mode & 0o077 == 0  # for its owner only, whatever the umask
 
 
 def test_render_refuses_an_unknown_appeal_or_a_draft(runner, make_appeal):

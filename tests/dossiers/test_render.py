@@ -146,12 +146,34 @@ def test_attached_csv_is_the_table(signed_appeal):
         assert f"{cells[0]} {cells[1]}" in text  # number and name, as in the table
 
 
-def test_formula_looking_cells_are_neutralised(open_appeal, make_signature):
-    make_signature(open_appeal, surname='=HYPERLINK("http://x")', relative_name="+7 999")
-    _snapshot, pdf = render(open_appeal)
-    rows = csv_rows(attachments(pdf)["signatories.csv"])
-    assert rows[1][1].startswith("'=HYPERLINK")
-    assert rows[1][4] == "'+7 999"
+@pytest.mark.parametrize("edition", [Edition.submission, Edition.public])
+def test_formula_looking_cells_are_neutralised(open_appeal, make_signature, edition):
+    settings = save_sign_form_settings(
+        open_appeal,
+        SettingsData(
+            modes=DEFAULT_MODES,
+            regions=None,
+            relationships=["мать"],
+            confirm_email=False,
+            consent_text="",
+            questions=[QuestionData('=HYPERLINK("http://x";"click")', "text", [], False, False)],
+        ),
+        seen_revision=sign_form_settings(open_appeal).revision,
+    )
+    db.session.commit()
+    [question] = settings.questions
+    make_signature(
+        open_appeal,
+        surname='=HYPERLINK("http://x")',
+        relative_name="+7 999",
+        answers={question.id: "@SUM(1)"},
+    )
+    _snapshot, pdf = render(open_appeal, edition)
+    header, row = csv_rows(attachments(pdf)["signatories.csv"])
+    assert header[-1] == """'=HYPERLINK("http://x";"click")"""  # an organiser's label
+    assert row[-1] == "'@SUM(1)"
+    assert row[1].startswith("'=HYPERLINK")
+    assert row[4] == "'+7 999"
 
 
 def test_signatures_on_two_versions(open_appeal, make_signature, make_user):
