@@ -72,6 +72,11 @@ class DossierContent:
         return self.appeal.language
 
     @property
+    def title(self) -> str:
+        """The title as published in the latest version signed, not the draft's."""
+        return self.versions[-1].title
+
+    @property
     def private(self) -> bool:
         """Whether the edition carries fields an authority needs but the public must not see."""
         return self.edition is not Edition.public

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from campaign import tasks
 from campaign.accounts.models import User
-from campaign.appeals.models import Appeal
+from campaign.appeals.models import Appeal, AppealVersion
 from campaign.clock import utcnow
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
@@ -121,7 +121,7 @@ def _make_snapshot(
                 id=snapshot_id,
                 made_at=made_at,
                 verify_url=verification_url(snapshot_id),
-                author=_("The organisers of “%(title)s”", title=appeal.title),
+                author=_("The organisers of “%(title)s”", title=content.title),
             ),
             landscape=landscape,
             progress=progress,
@@ -140,7 +140,7 @@ def _make_snapshot(
             pkcs12_path=signing.path,
             passphrase=signing.passphrase,
             reason=_(
-                "Dossier %(id)s of the appeal “%(title)s”", id=snapshot_id, title=appeal.title
+                "Dossier %(id)s of the appeal “%(title)s”", id=snapshot_id, title=content.title
             ),
         )
     filename = f"{appeal.id}/{snapshot_id}.pdf"
@@ -312,6 +312,16 @@ def sha256_of_stream(stream: IO[bytes]) -> str:
 def find_snapshot_by_file_hash(sha256: str) -> DossierSnapshot | None:
     """Return the snapshot whose file has exactly this SHA-256, if any."""
     return db.session.scalar(select(DossierSnapshot).where(DossierSnapshot.file_sha256 == sha256))
+
+
+def snapshot_title(snapshot: DossierSnapshot) -> str:
+    """The appeal's title as the snapshot's latest letter version has it (not the draft's)."""
+    return db.session.scalars(
+        select(AppealVersion.title).where(
+            AppealVersion.appeal_id == snapshot.appeal_id,
+            AppealVersion.number == max(snapshot.versions),
+        )
+    ).one()
 
 
 def find_snapshots(fingerprint: str) -> list[DossierSnapshot]:

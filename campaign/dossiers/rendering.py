@@ -205,7 +205,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def _common(content: DossierContent, landscape: bool) -> dict[str, Any]:
     return {
         "language": content.language,
-        "title": content.appeal.title,
+        "title": content.title,
         "edition": content.edition.value,
         "landscape": landscape,
     }
@@ -307,7 +307,7 @@ class DossierLayout:
 
     def _metadata(self) -> PdfMetadata:
         return PdfMetadata(
-            title=self.content.appeal.title,
+            title=self.content.title,
             author=self.snapshot.author,
             language=self.content.language,
             subject=edition_name(self.content.edition),

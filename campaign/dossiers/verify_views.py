@@ -13,6 +13,7 @@ from campaign.dossiers.operations import (
     find_snapshot_by_file_hash,
     find_snapshots,
     sha256_of_stream,
+    snapshot_title,
 )
 from campaign.dossiers.rendering import edition_name
 from campaign.extensions import csrf, db, limiter
@@ -88,6 +89,9 @@ def snapshot(snapshot_id: str) -> tuple[str, int] | str:
             ), 400
         result = _uploaded_hash(form.pdf.data) == found.file_sha256
     return render_template("verify/snapshot.html", snapshot=found, form=form, result=result)
+
+
+bp.add_app_template_global(snapshot_title)
 
 
 @bp.app_template_global()

@@ -546,3 +546,25 @@ def test_workers_are_stopped_before_merging_a_big_document(signed_appeal, monkey
     assert server._forkserver_pid is None
     assert len(page_texts(pdf)) == snapshot.pages > 5
     render(signed_appeal)  # the next render starts them again
+
+
+def test_a_title_edited_in_the_draft_stays_out_until_published(open_appeal, make_signature):
+    published = open_appeal.title
+    make_signature(open_appeal)
+    update_appeal(
+        open_appeal,
+        AppealData(
+            title="Черновое название",
+            language="ru",
+            addressees=(AddresseeData("The President", "Office of the President"),),
+            body=open_appeal.latest_version.body,
+            closing=open_appeal.latest_version.closing,
+        ),
+        seen_revision=open_appeal.draft_revision,
+    )
+    db.session.commit()
+    _snapshot, pdf = render(open_appeal)
+    text = flat(" ".join(page_texts(pdf)))
+    assert published in flat(page_texts(pdf)[0]) and "Черновое" not in text
+    assert published in xmp(pdf) and "Черновое" not in xmp(pdf)
+    assert PdfReader(io.BytesIO(pdf)).metadata.title == published

@@ -313,3 +313,14 @@ def test_signing_is_not_offered_without_a_certificate(
     login(owner)
     page = client.get(f"/appeals/{open_appeal.id}/dossiers").get_data(as_text=True)
     assert "Sign the PDF digitally" not in page
+
+
+def test_verify_names_the_published_title_not_a_draft(client, snapshot, open_appeal):
+    published = open_appeal.title
+    open_appeal.title = "Черновое название"  # edited, not published
+    db.session.commit()
+    for page in (
+        client.get(f"/verify/{snapshot.id}").get_data(as_text=True),
+        client.post("/verify/", data={"fingerprint": snapshot.id}).get_data(as_text=True),
+    ):
+        assert published in page and "Черновое" not in page
