@@ -10,7 +10,9 @@ import re
 from flask import Flask
 
 REDACTED = "[token]"
-_SEGMENT = r"[^/?#\s\"]+"
+# A path also travels percent-encoded in a query (the login page's ?next=): "/" as "%2F".
+_SLASH = r"(?:/|%2[fF])"
+_SEGMENT = r"(?:(?!%2[fF])[^/?#&\s\"])+"
 
 
 class TokenRedactor(logging.Filter):
@@ -45,7 +47,7 @@ def _pattern(rule: str, group: str) -> str:
     out = []
     for part in re.split(r"(<[^>]+>)", rule):
         if not part.startswith("<"):
-            out.append(re.escape(part))
+            out.append(_SLASH.join(re.escape(piece) for piece in part.split("/")))
         elif re.fullmatch(r"<(\w+:)?token>", part):
             out.append(f"(?P<{group}>{_SEGMENT})")
         else:

@@ -72,3 +72,13 @@ def test_a_token_is_redacted_before_a_slash_and_under_a_longer_route(app):
         assert redacted.count(REDACTED) == 1, redacted
     # The longer route's fixed segment stays; the token, not "undo", is what goes.
     assert redactor.redact(f"/accounts/email/undo/{SECRET}") == f"/accounts/email/undo/{REDACTED}"
+
+
+def test_a_path_carried_in_the_login_pages_next_is_redacted_too(app, client, make_user):
+    # An invitation opened logged out sends her to the login page with the path, encoded.
+    response = client.get(f"/appeals/invitations/{SECRET}")
+    location = response.headers["Location"]
+    assert SECRET in location and "%2F" in location  # what the request log would show next
+    redacted = TokenRedactor(app).redact(f'"GET {location} HTTP/1.1" 200 -')
+    assert SECRET not in redacted and REDACTED in redacted
+    assert redacted.startswith('"GET /accounts/login?next=')
