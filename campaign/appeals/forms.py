@@ -108,18 +108,27 @@ class AppealForm(FlaskForm):
     closing = TextAreaField(
         _l("Closing line"),
         filters=[normalised],
-        validators=[Length(max=1000, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=1000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     representative_name = StringField(
         _l("Representative's name"),
         description=_l("Receives the reply. Shown to organisers only."),
         filters=[normalised],
-        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     representative_address = TextAreaField(
         _l("Representative's postal address"),
         filters=[normalised],
-        validators=[Length(max=1000, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=1000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     goal = IntegerField(
         _l("Goal (number of signatures)"),

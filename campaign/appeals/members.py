@@ -58,6 +58,7 @@ def _render_members(appeal: Appeal, invite_form: InviteForm, new_link: str | Non
         role_form_for=lambda m: RoleForm(formdata=None, role=m.role.name),
         is_owner=current_membership().role is Role.owner,
         new_link=new_link,
+        link_days=max(1, current_app.config["INVITATION_LIFETIME"].days),
     )
 
 

@@ -280,7 +280,9 @@ def diff(appeal: Appeal) -> str:
     if new_arg == "draft":
         new_letter, new_label = draft_letter(appeal), "draft"
     else:
-        new = _version_or_404(appeal, int(new_arg) if new_arg.isdigit() else numbers[-1])
+        new = _version_or_404(
+            appeal, int(new_arg) if new_arg.isascii() and new_arg.isdigit() else numbers[-1]
+        )
         new_letter, new_label = version_letter(new), str(new.number)
     return render_template(
         "appeals/diff.html",

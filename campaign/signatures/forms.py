@@ -377,7 +377,12 @@ class QuestionForm(Form):
     )
     kind = SelectField(_l("Kind of answer"), choices=QUESTION_KIND_CHOICES, default="text")
     choices = TextAreaField(
-        _l("Choices, one per line"), filters=[normalised], validators=[Length(max=3000)]
+        _l("Choices, one per line"),
+        filters=[normalised],
+        validators=[
+            Length(max=3000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     private = BooleanField(_l("Private (organisers only)"))
     required = BooleanField(_l("Required"))

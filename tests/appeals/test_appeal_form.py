@@ -119,6 +119,9 @@ BAD_INPUT = [
         "Give the name of the person holding this office.",
     ),
     ({"title": "Hidden\u202echaracters"}, "Remove the invisible or control characters"),
+    ({"closing": "With\u200b respect"}, "Remove the invisible or control characters"),
+    ({"representative_name": "Madina Naloeva\x00"}, "Remove the invisible or control characters"),
+    ({"representative_address": "Grozny\u202e"}, "Remove the invisible or control characters"),
 ]
 
 

@@ -127,6 +127,14 @@ def test_the_link_is_shown_once(client, login, appeal, owner):
     assert "Pending invitations" in page
 
 
+def test_the_page_gives_the_links_lifetime(app, client, login, appeal, owner):
+    app.config["INVITATION_LIFETIME"] = timedelta(days=3)
+    login(owner)
+    page = client.post(f"/appeals/{appeal.id}/members/invite", data={"role": "editor"})
+    assert "It works once and expires in 3 days" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Invitation.expires_at)) <= utcnow() + timedelta(days=3)
+
+
 def test_only_the_hash_of_the_token_is_stored(client, login, appeal, owner):
     login(owner)
     token = create_link(client, appeal)

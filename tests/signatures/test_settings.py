@@ -482,6 +482,18 @@ def test_a_choice_question_needs_two_choices(client, open_appeal, owner, choices
     assert count(CustomQuestion) == 0
 
 
+def test_choices_with_hidden_characters_are_refused(client, open_appeal, owner):
+    data = settings_form(
+        open_appeal,
+        **{"questions-0-kind": "choice", "questions-0-choices": "Yes\nNo\u202e"},
+    )
+    response = client.post(settings_url(open_appeal), data=data)
+    html = response.get_data(as_text=True)
+    assert "Remove the invisible or control characters from this field." in html
+    assert QUESTION in html
+    assert count(CustomQuestion) == 0
+
+
 @pytest.mark.parametrize("relationships", ["", " \n \n"], ids=["empty", "blank-lines"])
 def test_relationships_cannot_be_empty(client, open_appeal, owner, relationships):
     response = client.post(
