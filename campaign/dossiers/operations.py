@@ -202,6 +202,34 @@ def request_dossier(
     return job
 
 
+# How long a failed render stays on the dossiers page, for whoever left its progress page.
+FAILED_JOBS_SHOWN_FOR = timedelta(days=7)
+
+
+def jobs_to_show(appeal: Appeal) -> list[DossierJob]:
+    """Renders of the appeal under way, and those that failed lately, newest first.
+
+    A job whose worker died is marked failed here too (see give_up_if_stalled); the caller
+    commits.
+    """
+    jobs = db.session.scalars(
+        select(DossierJob)
+        .where(
+            DossierJob.appeal_id == appeal.id,
+            or_(
+                DossierJob.status.in_((JobStatus.queued, JobStatus.running)),
+                (DossierJob.status == JobStatus.failed)
+                & (DossierJob.updated_at > utcnow() - FAILED_JOBS_SHOWN_FOR),
+            ),
+        )
+        .order_by(DossierJob.created_at.desc(), DossierJob.id.desc())
+        .limit(10)
+    ).all()
+    for job in jobs:
+        give_up_if_stalled(job)
+    return list(jobs)
+
+
 def enqueue_job(job: DossierJob) -> None:
     """Hand a committed job to the task queue."""
     tasks.enqueue("dossiers.render", job.id)

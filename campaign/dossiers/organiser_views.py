@@ -16,6 +16,7 @@ from campaign.dossiers.operations import (
     enqueue_job,
     failure_message,
     give_up_if_stalled,
+    jobs_to_show,
     request_dossier,
     snapshot_path,
 )
@@ -31,10 +32,14 @@ def _request_form() -> DossierRequestForm:
 
 
 def _page(appeal: Appeal, form: DossierRequestForm) -> str:
+    jobs = jobs_to_show(appeal)
+    db.session.commit()  # a stalled job marked failed
     return render_template(
         "appeals/dossiers.html",
         appeal=appeal,
         form=form,
+        jobs=jobs,
+        failure_message=failure_message,
         snapshots=appeal_snapshots(appeal),
         may_render=current_membership().role.includes(Role.editor),
     )

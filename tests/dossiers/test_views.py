@@ -105,6 +105,44 @@ def test_a_failed_render_says_why_and_leaves_no_snapshot(
     assert not list(snapshot_path(DossierSnapshot(filename="x")).parent.rglob("*/*.pdf"))
 
 
+def test_the_list_shows_renders_under_way_and_failed_lately(
+    client, login, open_appeal, owner, make_user, make_appeal, app
+):
+    def job(status, **values):
+        made = DossierJob(appeal_id=open_appeal.id, edition=Edition.submission, status=status)
+        for name, value in values.items():
+            setattr(made, name, value)
+        db.session.add(made)
+        db.session.commit()
+        return made
+
+    running = job(JobStatus.running, progress=40)
+    failed = job(JobStatus.failed, error="timeout")
+    old = job(JobStatus.failed, error="layout")
+    old.updated_at = utcnow() - timedelta(days=8)
+    stalled = job(JobStatus.running)
+    stalled.updated_at = utcnow() - timedelta(seconds=app.config["DOSSIER_TIME_LIMIT"] + 120)
+    db.session.commit()
+    job(JobStatus.done)
+
+    login(owner)
+    page = client.get(f"/appeals/{open_appeal.id}/dossiers").get_data(as_text=True)
+    assert "being made, 40 %." in page
+    assert "took longer than the time allowed" in page
+    assert "The PDF could not be laid out." not in page  # failed a week ago and more
+    assert "The render was interrupted. Please try again." in page  # its worker died
+    assert db.session.get(DossierJob, stalled.id).status is JobStatus.failed
+    for shown in (running, failed, stalled):
+        assert f"/appeals/{open_appeal.id}/dossiers/jobs/{shown.id}" in page
+    # Another organiser's list shows none of them.
+    stranger = make_user()
+    own = make_appeal(owner=stranger)
+    client.post("/accounts/logout")
+    login(stranger)
+    other = client.get(f"/appeals/{own.id}/dossiers").get_data(as_text=True)
+    assert "Renders under way or failed" not in other
+
+
 def test_a_render_given_up_for_withdrawals_says_so(client, login, open_appeal, owner, monkeypatch):
     from campaign.dossiers import operations
 
