@@ -169,9 +169,14 @@ class BlockCache:
         return found
 
     def put(self, key: str, pdf: bytes) -> None:
-        """Keep a block, written atomically."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.folder / f"{key}.pdf", pdf)
+        """Keep a block, written atomically; not at all if the cache is emptied meanwhile."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / f"{key}.pdf", pdf)
+        except FileNotFoundError:
+            # A withdrawal emptied the cache between the two: this render is made again
+            # (make_snapshot counts the withdrawals), and the block need not be kept.
+            return
         self.used.add(key)
 
     def close(self) -> None:

@@ -568,3 +568,18 @@ def test_a_title_edited_in_the_draft_stays_out_until_published(open_appeal, make
     assert published in flat(page_texts(pdf)[0]) and "Черновое" not in text
     assert published in xmp(pdf) and "Черновое" not in xmp(pdf)
     assert PdfReader(io.BytesIO(pdf)).metadata.title == published
+
+
+def test_a_block_is_not_kept_when_the_cache_is_emptied_while_it_is_written(tmp_path, monkeypatch):
+    folder = tmp_path / "cache" / "1" / "submission"
+    written = rendering.write_atomically
+
+    def emptied_first(path, data):
+        rmtree(tmp_path / "cache")  # a withdrawal commits between mkdir and the write
+        written(path, data)
+
+    monkeypatch.setattr(rendering, "write_atomically", emptied_first)
+    with rendering.BlockCache(folder) as cache:
+        cache.put("abc", b"%PDF-1.7 block")
+        assert cache.get("abc") is None and "abc" not in cache.used
+        cache.prune()  # nothing to prune, and no error
