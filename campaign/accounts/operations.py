@@ -39,6 +39,10 @@ class LastOwner(Exception):
     """An appeal must keep at least one owner."""
 
 
+class NoLongerOwner(Exception):
+    """Whoever manages the members was demoted or removed meanwhile."""
+
+
 class AlreadyMember(Exception):
     """The user already belongs to the appeal."""
 
@@ -377,9 +381,22 @@ def _role_under_lock(membership: Membership) -> Role | None:
     return db.session.scalar(select(Membership.role).where(Membership.id == membership.id))
 
 
-def change_role(membership: Membership, role: Role) -> None:
-    """Give a member another role; the last owner stays owner."""
+def _still_owner(by: Membership | None) -> None:
+    """Under the appeal's lock: raise NoLongerOwner unless `by` is still an owner."""
+    if by is None:
+        return
+    if db.session.scalar(select(Membership.role).where(Membership.id == by.id)) is not Role.owner:
+        raise NoLongerOwner
+
+
+def change_role(membership: Membership, role: Role, *, by: Membership | None = None) -> None:
+    """Give a member another role; the last owner stays owner.
+
+    `by`, the owner doing it, is checked again under the appeal's lock: an owner demoted at
+    the same moment does not get one more change through.
+    """
     current = _role_under_lock(membership)
+    _still_owner(by)
     if current is None:
         return
     if current is Role.owner and role is not Role.owner and owner_count(membership.appeal_id) <= 1:
@@ -390,9 +407,10 @@ def change_role(membership: Membership, role: Role) -> None:
     db.session.flush()
 
 
-def remove_member(membership: Membership) -> None:
-    """Take a member off the appeal; never the last owner."""
+def remove_member(membership: Membership, *, by: Membership | None = None) -> None:
+    """Take a member off the appeal; never the last owner. `by`: as for change_role."""
     current = _role_under_lock(membership)
+    _still_owner(by)
     if current is None:
         return
     if current is Role.owner and owner_count(membership.appeal_id) <= 1:

@@ -13,6 +13,7 @@ from campaign.accounts.operations import (
     AlreadyMember,
     InvitationInvalid,
     LastOwner,
+    NoLongerOwner,
     accept_invitation,
     change_role,
     find_invitation,
@@ -99,7 +100,9 @@ def change_member_role(appeal: Appeal, membership_id: int) -> Response:
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            change_role(membership, Role[form.role.data])
+            change_role(membership, Role[form.role.data], by=current_membership())
+        except NoLongerOwner:
+            abort(403)
         except LastOwner:
             flash(_("The appeal needs at least one owner."), "error")
         else:
@@ -115,7 +118,9 @@ def remove(appeal: Appeal, membership_id: int) -> Response:
     membership = _membership_or_404(appeal, membership_id)
     if ActionForm().validate_on_submit():
         try:
-            remove_member(membership)
+            remove_member(membership, by=current_membership())
+        except NoLongerOwner:
+            abort(403)
         except LastOwner:
             flash(_("The appeal needs at least one owner."), "error")
         else:

@@ -13,7 +13,9 @@ from campaign.accounts.models import Invitation, Membership, Role, User
 from campaign.accounts.operations import (
     InvitationInvalid,
     LastOwner,
+    NoLongerOwner,
     accept_invitation,
+    change_role,
     membership_of,
     remove_member,
     revoke_invitation,
@@ -481,3 +483,20 @@ def test_a_link_revoked_while_it_is_being_accepted_is_refused(
     outcomes = while_the_first_holds(app, revoke, accept, refused=InvitationInvalid)
     assert outcomes == ("done", "refused")
     assert membership_of(invitee_id, appeal.id) is None
+
+
+def test_an_owner_demoted_at_that_moment_removes_no_one(app, make_appeal, owner, make_user):
+    second, third = make_user(), make_user()
+    appeal = make_appeal(owner=owner, members={second: Role.owner, third: Role.owner})
+    appeal_id = appeal.id
+
+    def demote_second():
+        change_role(membership_of(second.id, appeal_id), Role.editor)
+
+    def second_removes_third():
+        # Checked as an owner when the request began; demoted before it writes.
+        remove_member(membership_of(third.id, appeal_id), by=membership_of(second.id, appeal_id))
+
+    outcomes = while_the_first_holds(app, demote_second, second_removes_third, NoLongerOwner)
+    assert outcomes == ("done", "refused")
+    assert membership_of(third.id, appeal_id).role is Role.owner
