@@ -304,9 +304,18 @@ def find_invitation(token: str) -> Invitation:
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.token_hash == _token_hash(token))
     )
-    if invitation is None or not invitation.is_pending:
+    if invitation is None or not invitation.is_pending or not _made_by_an_owner(invitation):
         raise InvitationInvalid
     return invitation
+
+
+def _made_by_an_owner(invitation: Invitation) -> bool:
+    # Its maker is still an owner of the appeal: a link made in the moment she was demoted
+    # (after her links were revoked), or before this rule, does not outlive her role.
+    if invitation.created_by_id is None:
+        return False
+    maker = membership_of(invitation.created_by_id, invitation.appeal_id)
+    return maker is not None and maker.role is Role.owner
 
 
 def accept_invitation(token: str, user: User) -> Membership:

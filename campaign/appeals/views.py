@@ -1,5 +1,6 @@
 """Organiser pages: the dashboard, writing, previewing, publishing and versions of an appeal."""
 
+import re
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -267,6 +268,11 @@ def version(appeal: Appeal, number: int) -> str:
     )
 
 
+def _version_number(value: str | None) -> int | None:
+    """A version number from a query argument: plain digits, not too many; else None."""
+    return int(value) if value and re.fullmatch(r"[0-9]{1,6}", value) else None
+
+
 @bp.get("/<int:appeal_id>/diff")
 @requires_role(Role.advocate)
 def diff(appeal: Appeal) -> str:
@@ -274,15 +280,13 @@ def diff(appeal: Appeal) -> str:
     numbers = [v.number for v in appeal.versions]
     if not numbers:
         abort(404)
-    old_number = request.args.get("old", type=int) or max(numbers[-1] - 1, numbers[0])
+    old_number = _version_number(request.args.get("old")) or max(numbers[-1] - 1, numbers[0])
     new_arg = request.args.get("new", "")
     old = _version_or_404(appeal, old_number)
     if new_arg == "draft":
         new_letter, new_label = draft_letter(appeal), "draft"
     else:
-        new = _version_or_404(
-            appeal, int(new_arg) if new_arg.isascii() and new_arg.isdigit() else numbers[-1]
-        )
+        new = _version_or_404(appeal, _version_number(new_arg) or numbers[-1])
         new_letter, new_label = version_letter(new), str(new.number)
     return render_template(
         "appeals/diff.html",

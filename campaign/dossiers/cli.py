@@ -1,5 +1,7 @@
 """`flask dossiers ...`: render dossiers and manage the signing certificate."""
 
+import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,6 @@ from campaign.dossiers.operations import (
     make_snapshot,
     snapshot_path,
 )
-from campaign.dossiers.rendering import write_atomically
 from campaign.dossiers.signing import (
     SigningUnavailable,
     make_development_certificate,
@@ -106,8 +107,7 @@ def render_command(
         discard_file(snapshot)
         raise
     if output is not None:
-        # Readable by this user only, like the snapshots: a submission holds private data.
-        write_atomically(output, snapshot_path(snapshot).read_bytes())
+        _write_private_copy(output, snapshot_path(snapshot).read_bytes())
     click.echo(f"snapshot        {snapshot.id}")
     click.echo(f"edition         {snapshot.edition.value}")
     click.echo(f"signatories     {snapshot.signature_count}")
@@ -117,3 +117,13 @@ def render_command(
     click.echo(f"list sha256     {snapshot.list_fingerprint}")
     click.echo(f"file sha256     {snapshot.file_sha256}")
     click.echo(f"file            {output or snapshot_path(snapshot)}")
+
+
+def _write_private_copy(path: Path, data: bytes) -> None:
+    """Write where asked (through a symlink, to a pipe), a new or regular file readable by this
+    user only, like the snapshots: a submission holds private data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+        handle.write(data)

@@ -113,8 +113,9 @@ def test_diff_against_the_draft(client, make_user, login, make_appeal):
     assert re.search(r"<del[^>]*>.*First text\.", html)
     assert re.search(r"<ins[^>]*>.*Second text\.", html)
     # A version number that is no number (a superscript two is a "digit") shows the latest.
-    for odd in ("%C2%B2", "x", "-1"):
+    for odd in ("%C2%B2", "x", "-1", "9" * 30, "%D9%A3"):
         assert client.get(f"/appeals/{appeal.id}/diff?old=1&new={odd}").status_code == 200
+        assert client.get(f"/appeals/{appeal.id}/diff?old={odd}&new=1").status_code == 200
 
 
 def test_close_and_reopen_through_the_pages(client, make_user, login, make_appeal):

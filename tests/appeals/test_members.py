@@ -500,3 +500,21 @@ def test_an_owner_demoted_at_that_moment_removes_no_one(app, make_appeal, owner,
     outcomes = while_the_first_holds(app, demote_second, second_removes_third, NoLongerOwner)
     assert outcomes == ("done", "refused")
     assert membership_of(third.id, appeal_id).role is Role.owner
+
+
+def test_a_link_whose_maker_is_no_longer_an_owner_is_refused(
+    client, login, switch_to, make_appeal, owner, make_user
+):
+    # Made as she was being demoted (after her links were revoked), or before that rule.
+    co_owner = make_user()
+    appeal = make_appeal(owner=owner, members={co_owner: Role.owner})
+    login(co_owner)
+    token = create_link(client, appeal, role="owner")
+    membership_of(co_owner.id, appeal.id).role = Role.editor  # nothing revoked
+    db.session.commit()
+    switch_to(make_user())
+    for method in ("GET", "POST"):
+        response = client.open(f"/appeals/invitations/{token}", method=method)
+        assert response.status_code == 404
+        assert CANNOT_BE_USED in response.get_data(as_text=True)
+    assert membership_count(appeal) == 2

@@ -12,6 +12,8 @@ def test_render_writes_the_file_and_prints_the_fingerprints(
 ):
     make_signature(open_appeal, surname="Командная", postal_address="ул. Тайная, 7")
     output = tmp_path / "public.pdf"
+    output.write_bytes(b"an older copy, readable by all")
+    output.chmod(0o644)
     result = runner.invoke(
         args=["dossiers", "render", open_appeal.slug, "--edition", "public", "-o", str(output)]
     )
@@ -25,7 +27,14 @@ def test_render_writes_the_file_and_prints_the_fingerprints(
     text = flat(" ".join(page_texts(data)))
     assert "Командная" in text and "ул. Тайная" not in text
     assert "ул. Тайная" not in attachments(data)["signatories.csv"].decode()
-    assert output.stat().st_mode & 0o077 == 0  # for its owner only, whatever the umask
+    assert output.stat().st_mode & 0o077 == 0  # for its owner only, whatever it was before
+
+    # Through a symbolic link, the file it points to is written.
+    target, link = tmp_path / "target.pdf", tmp_path / "link.pdf"
+    link.symlink_to(target)
+    args = ["dossiers", "render", open_appeal.slug, "--edition", "public", "-o", str(link)]
+    assert runner.invoke(args=args).exit_code == 0
+    assert link.is_symlink() and target.read_bytes().startswith(b"%PDF")
 
 
 def test_render_refuses_an_unknown_appeal_or_a_draft(runner, make_appeal):
