@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     tasks.init_app(app)
     urls.init_app(app)
 
+    from campaign.accounts.cli import accounts_cli
     from campaign.accounts.views import bp as accounts_bp
     from campaign.appeals.views import bp as appeals_bp
     from campaign.demo import demo_cli
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(signatures_bp)
     app.register_blueprint(verify_bp)
     logs.init_app(app)  # after the routes: it reads which of them carry a token
+    app.cli.add_command(accounts_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(dossiers_cli)
     app.cli.add_command(signatures_cli)
