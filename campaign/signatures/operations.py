@@ -95,6 +95,11 @@ class QuestionHasAnswers(Exception):
         self.label = label
 
 
+class AnswersStayPrivate(QuestionHasAnswers):
+    """A private question that signatories have answered cannot be made public: they answered
+    for the organisers only."""
+
+
 @dataclass
 class SettingsData:
     """What the organiser chose for the sign form."""
@@ -225,6 +230,9 @@ def save_sign_form_settings(
     kept = []
     for position, item in enumerate(data.questions, 1):
         question = existing.pop(item.id, None) if item.id is not None else None
+        making_public = question is not None and question.private and not item.private
+        if making_public and _has_answers(question.id):
+            raise AnswersStayPrivate(question.label)
         question = question or CustomQuestion()
         question.label = item.label
         question.kind = QuestionKind(item.kind)
@@ -234,10 +242,7 @@ def save_sign_form_settings(
         question.position = -position  # moved out of the way first: positions are unique
         kept.append(question)
     for removed in existing.values():
-        answered = select(SignatureAnswer.question_id).where(
-            SignatureAnswer.question_id == removed.id
-        )
-        if db.session.scalar(answered.limit(1)) is not None:
+        if _has_answers(removed.id):
             raise QuestionHasAnswers(removed.label)
     settings.questions = kept
     db.session.flush()
@@ -245,6 +250,11 @@ def save_sign_form_settings(
         question.position = position
     db.session.flush()
     return settings
+
+
+def _has_answers(question_id: int) -> bool:
+    answered = select(SignatureAnswer.question_id).where(SignatureAnswer.question_id == question_id)
+    return db.session.scalar(answered.limit(1)) is not None
 
 
 def field_mode(settings: SignFormSettings, name: str) -> FieldMode:

@@ -19,6 +19,7 @@ from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.forms import fill_settings_form, settings_data, settings_form_class
 from campaign.signatures.models import Signature
 from campaign.signatures.operations import (
+    AnswersStayPrivate,
     QuestionHasAnswers,
     SettingsChanged,
     save_sign_form_settings,
@@ -81,6 +82,14 @@ def settings(appeal: Appeal) -> BaseResponse | str:
                     ),
                     "error",
                 )
+            except AnswersStayPrivate as refused:
+                db.session.rollback()
+                message = _(
+                    "“%(label)s” already has answers given for the organisers only: it cannot "
+                    "be made public.",
+                    label=refused.label,
+                )
+                flash(message, "error")
             except QuestionHasAnswers as refused:
                 db.session.rollback()
                 message = _(

@@ -619,6 +619,40 @@ def test_an_answered_question_keeps_its_answers_when_edited_and_cannot_be_remove
     assert count(SignatureAnswer) == 1
 
 
+def test_answers_given_as_private_are_never_made_public(client, open_appeal, save, sign):
+    save(**{"questions-0-kind": "text", "questions-0-private": "y", "questions-0-required": None})
+    question = the_question(open_appeal)
+    assert sign(open_appeal, **{f"q{question.id}": "Rusafa, block 4"}).status_code == 302
+
+    refused = client.post(
+        settings_url(open_appeal),
+        data=settings_form(
+            open_appeal,
+            **{
+                "questions-0-kind": "text",
+                "questions-0-private": None,
+                "questions-0-question_id": str(question.id),
+                "consent_text": "Changed meanwhile",
+            },
+        ),
+    )
+    html = refused.get_data(as_text=True)
+    assert "already has answers given for the organisers only: it cannot be made public." in html
+    assert "Changed meanwhile" in html  # what was typed is kept
+    assert the_question(open_appeal).private
+    assert stored_settings(open_appeal).consent_text != "Changed meanwhile"  # nothing stored
+    # Private it stays editable; and an unanswered one may be made public.
+    save(
+        **{
+            "questions-0-kind": "text",
+            "questions-0-private": "y",
+            "questions-0-label": "Where is he held?",
+            "questions-0-question_id": str(question.id),
+        }
+    )
+    assert the_question(open_appeal).label == "Where is he held?"
+
+
 # Two organisers at once
 
 
