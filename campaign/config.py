@@ -19,7 +19,12 @@ class Defaults:
     SQLALCHEMY_DATABASE_URI: str | None = None
     # SQLite waits this long (ms) for a lock before giving up; the PDF notes ask for >= 5 s.
     SQLITE_BUSY_TIMEOUT_MS = 5000
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (logged with its traceback) must not quote
+    # the values of the statement, a signer's address or phone among them.
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+    }
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

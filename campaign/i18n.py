@@ -51,8 +51,8 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
-    if "\\" in target:
-        return "/"
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return "/"  # no backslash (read as "/" by browsers), no line break (a header's end)
     return target
 
 

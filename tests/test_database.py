@@ -177,3 +177,14 @@ def test_an_error_in_a_savepoint_leaves_the_rest_of_the_transaction(app):
         db.session.flush()
     db.session.commit()
     assert db.session.scalars(select(User.name)).all() == ["A"]
+
+
+def test_a_database_error_does_not_quote_the_values_it_was_given(app):
+    # Its message reaches the log with the traceback: a signer's address must not be in it.
+    db.session.add(User(name="A", email="private@example.org", password_hash="x", language="en"))
+    db.session.commit()
+    db.session.add(User(name="B", email="private@example.org", password_hash="x", language="en"))
+    with pytest.raises(IntegrityError) as refused:
+        db.session.flush()
+    assert "private@example.org" not in str(refused.value)
+    db.session.rollback()

@@ -88,6 +88,8 @@ def test_unknown_language_cookie_is_ignored(client):
         "//evil.example/x",
         "/\\evil.example",
         "javascript:alert(1)",
+        "/\r\nX-Injected: 1",
+        "/a\tb",
         "",
         None,
     ],
@@ -103,3 +105,9 @@ def test_switcher_keeps_local_paths_and_query():
 def test_country_names_follow_the_language():
     assert country_name("RU", "ru") == "Российская Федерация"
     assert country_name("RU", "en") == "Russian Federation"
+
+
+def test_a_line_break_in_next_goes_home_rather_than_failing(client):
+    response = client.post("/language/", data={"language": "ru", "next": "/\r\nX-Injected: 1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "X-Injected" not in response.headers

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import io
 import logging
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -164,6 +165,8 @@ def _cursor(value: str | None) -> tuple[datetime, int] | None:
     if not value:
         return None
     stamp, _sep, ident = value.rpartition("_")
+    if not re.fullmatch(r"[0-9]{1,18}", ident):  # an id the database can hold
+        return None
     try:
         return datetime.fromisoformat(stamp), int(ident)
     except ValueError:

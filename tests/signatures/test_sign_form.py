@@ -266,6 +266,9 @@ def test_public_list_is_keyset_paginated(app, client, open_appeal, sign):
     cursor = re.search(r'href="[^"]*before=([^"#&]+)', first).group(1)
     second = client.get(f"/a/{open_appeal.slug}?before={cursor}").get_data(as_text=True)
     assert "Signer2" in second and "Signer1" in second and "Signer4" not in second
+    # A cursor no page gave out shows the first page, never an error.
+    for odd in ("2024-01-01T00:00:00%2B00:00_" + "9" * 30, "x_1", "_", "2024-13-01_5"):
+        assert client.get(f"/a/{open_appeal.slug}?before={odd}").status_code == 200
 
 
 def test_minimum_fill_time(app, client, open_appeal, sign):
