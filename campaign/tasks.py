@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -394,12 +395,16 @@ def _run_job(app: Flask, name: str, args: list[Any], task: Task) -> None:
             registered.func(*args)
     except Exception as error:
         left = task.retries
-        logger.exception(
-            "Job %s(%s) failed (task %s); %s.",
+        # The error's kind and where it arose, not its message: a mail server's or a
+        # database's words may quote an address.
+        logger.error(
+            "Job %s(%s) failed with %s (task %s); %s.\n%s",
             name,
             _describe_args(args),
+            type(error).__name__,
             task.id,
             f"{left} retr{'y' if left == 1 else 'ies'} left" if left else "not retried",
+            "".join(traceback.format_tb(error.__traceback__)).rstrip(),
         )
         # CancelExecution makes huey count the retry as for any error, without logging a
         # second traceback under its own logger.
