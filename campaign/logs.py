@@ -1,4 +1,5 @@
-"""Keep the secrets carried by links (withdrawal, confirmation, reset, invitation) out of logs.
+"""Keep the secrets carried by links (withdrawal, confirmation, reset, invitation) out of logs,
+and the messages of unhandled errors, which may quote what someone typed.
 
 Such a link is its own key: whoever reads it in a request log can withdraw a signature or take
 over an account. Every route with a `token` argument is covered, found in the URL map.
@@ -6,6 +7,7 @@ over an account. Every route with a `token` argument is covered, found in the UR
 
 import logging
 import re
+import traceback
 
 from flask import Flask
 
@@ -61,9 +63,29 @@ def _without_token(match: re.Match[str]) -> str:
     return whole[: start - offset] + REDACTED + whole[end - offset :]
 
 
+class ErrorMessageHider(logging.Filter):
+    """Log an error's type and frames, not its message: a database's or a library's words may
+    quote a signer's address (PostgreSQL names a failing row, a mail server its recipient)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            kind, _error, frames = record.exc_info
+            record.exc_text = (
+                "Traceback (most recent call last):\n"
+                + "".join(traceback.format_tb(frames)).rstrip("\n")
+                + f"\n{kind.__module__}.{kind.__qualname__} (its message is not logged)"
+            )
+        return True
+
+
 def init_app(app: Flask) -> None:
-    """Redact tokens from the request lines of the development server (the werkzeug logger)."""
-    logger = logging.getLogger("werkzeug")
-    for old in [known for known in logger.filters if isinstance(known, TokenRedactor)]:
-        logger.removeFilter(old)
-    logger.addFilter(TokenRedactor(app))
+    """Redact tokens from the request lines of the development server (the werkzeug logger),
+    and hide the messages of the errors the app logs."""
+    for logger, kind in (
+        (logging.getLogger("werkzeug"), TokenRedactor),
+        (app.logger, ErrorMessageHider),
+    ):
+        for old in [known for known in logger.filters if isinstance(known, kind)]:
+            logger.removeFilter(old)
+    logging.getLogger("werkzeug").addFilter(TokenRedactor(app))
+    app.logger.addFilter(ErrorMessageHider())

@@ -1,6 +1,7 @@
 """The development server's request log keeps no secret of a link."""
 
 import logging
+import sys
 
 from flask import url_for
 from werkzeug.serving import WSGIRequestHandler
@@ -82,3 +83,16 @@ def test_a_path_carried_in_the_login_pages_next_is_redacted_too(app, client, mak
     redacted = TokenRedactor(app).redact(f'"GET {location} HTTP/1.1" 200 -')
     assert SECRET not in redacted and REDACTED in redacted
     assert redacted.startswith('"GET /accounts/login?next=')
+
+
+def test_an_unhandled_error_is_logged_without_its_message(app, caplog):
+    typed = {"phone": "+7 928 000-00-01", "email": "madina@example.org"}
+    try:
+        raise ValueError(f"invalid phone {typed['phone']} of {typed['email']}")
+    except ValueError:
+        with app.test_request_context("/a/return-them", method="POST"):
+            app.log_exception(sys.exc_info())
+    assert "Exception on /a/return-them [POST]" in caplog.text
+    assert "ValueError (its message is not logged)" in caplog.text
+    assert "test_an_unhandled_error_is_logged_without_its_message" in caplog.text  # the frames
+    assert "madina@example.org" not in caplog.text and "000-00-01" not in caplog.text
