@@ -590,3 +590,11 @@ def public_signatures(
         query = query.where(tuple_(Signature.created_at, Signature.id) < tuple_(*before))
     query = query.order_by(Signature.created_at.desc(), Signature.id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def signature_ids_at(appeal_id: int, moment: datetime) -> list[int]:
+    """Return the ids of the appeal's signatures made at that very moment (for a list cursor)."""
+    query = select(Signature.id).where(
+        Signature.appeal_id == appeal_id, Signature.created_at == moment
+    )
+    return list(db.session.scalars(query.limit(50)))

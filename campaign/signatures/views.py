@@ -48,7 +48,7 @@ from campaign.signatures.forms import (
     submission_digest,
     validate_sign_form,
 )
-from campaign.signatures.models import SignatureStatus, SignFormSettings
+from campaign.signatures.models import Signature, SignatureStatus, SignFormSettings
 from campaign.signatures.operations import (
     AppealNotOpen,
     SignOutcome,
@@ -64,6 +64,7 @@ from campaign.signatures.operations import (
     purge_pending,
     sign_appeal,
     sign_form_settings,
+    signature_ids_at,
     withdraw_signature,
 )
 from campaign.signatures.presenting import public_name, region_label
@@ -130,7 +131,7 @@ def render_appeal_page(
     """
     preview = preview_letter is not None
     language = current_language()
-    before = _cursor(request.args.get("before"))
+    before = None if preview else _cursor(appeal, request.args.get("before"))
     page_size = current_app.config["PUBLIC_LIST_PAGE_SIZE"]
     signatories = [] if preview else public_signatures(appeal.id, page_size + 1, before)
     more = len(signatories) > page_size
@@ -150,9 +151,7 @@ def render_appeal_page(
             for code, n in regions[:TOP_REGIONS]
         ],
         signatories=[(public_name(s, language), s) for s in signatories],
-        next_cursor=f"{signatories[-1].created_at.isoformat()}_{signatories[-1].id}"
-        if more
-        else None,
+        next_cursor=_next_cursor(signatories[-1]) if more else None,
         form=form,
         error=error,
         accepting=accepting_signatures(appeal) or preview,
@@ -161,16 +160,38 @@ def render_appeal_page(
     ), status
 
 
-def _cursor(value: str | None) -> tuple[datetime, int] | None:
+def _cursor_tag(signature_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"list-cursor:{signature_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _next_cursor(last: Signature) -> str:
+    """Where the next page of the public list starts: after this signature.
+
+    Its time and a keyed tag of its id, not the id: ids are numbered across the site, and
+    would tell how many signatures it has taken (pending and hidden ones included).
+    """
+    return f"{last.created_at.isoformat()}_{_cursor_tag(last.id)}"
+
+
+def _cursor(appeal: Appeal, value: str | None) -> tuple[datetime, int] | None:
+    """Read a cursor given out by _next_cursor; None (the first page) for anything else."""
     if not value:
         return None
-    stamp, _sep, ident = value.rpartition("_")
-    if not re.fullmatch(r"[0-9]{1,18}", ident):  # an id the database can hold
+    stamp, _sep, tag = value.rpartition("_")
+    if not re.fullmatch(r"[0-9a-f]{16}", tag):
         return None
     try:
-        return datetime.fromisoformat(stamp), int(ident)
+        moment = datetime.fromisoformat(stamp)
     except ValueError:
         return None
+    if moment.tzinfo is None:
+        return None
+    # The signatures of that very moment: one, or a few signed in the same microsecond.
+    for signature_id in signature_ids_at(appeal.id, moment):
+        if hmac.compare_digest(_cursor_tag(signature_id), tag):
+            return moment, signature_id
+    return None
 
 
 def new_form(appeal: Appeal, *, bound: bool) -> SignForm:

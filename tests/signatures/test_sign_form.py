@@ -266,9 +266,32 @@ def test_public_list_is_keyset_paginated(app, client, open_appeal, sign):
     cursor = re.search(r'href="[^"]*before=([^"#&]+)', first).group(1)
     second = client.get(f"/a/{open_appeal.slug}?before={cursor}").get_data(as_text=True)
     assert "Signer2" in second and "Signer1" in second and "Signer4" not in second
+    # The cursor names a time and a keyed tag, not a signature's id (numbered site-wide).
+    ids = {str(i) for i in db.session.scalars(select(Signature.id))}
+    assert cursor.rpartition("_")[2] not in ids and len(cursor.rpartition("_")[2]) == 16
     # A cursor no page gave out shows the first page, never an error.
-    for odd in ("2024-01-01T00:00:00%2B00:00_" + "9" * 30, "x_1", "_", "2024-13-01_5"):
-        assert client.get(f"/a/{open_appeal.slug}?before={odd}").status_code == 200
+    for odd in ("2024-01-01T00:00:00%2B00:00_" + "9" * 30, "x_1", "_", "2024-13-01_5", cursor[:-1]):
+        response = client.get(f"/a/{open_appeal.slug}?before={odd}")
+        assert response.status_code == 200 and "Signer4" in response.get_data(as_text=True)
+
+
+def test_the_public_list_pages_through_signatures_of_the_same_moment(
+    app, client, open_appeal, sign
+):
+    app.config["PUBLIC_LIST_PAGE_SIZE"] = 2
+    for n in range(5):
+        sign(open_appeal, email=f"s{n}@example.org", surname=f"Signer{n}", display="full")
+    moment = db.session.scalars(select(Signature.created_at)).first()
+    for signature in db.session.scalars(select(Signature)):
+        signature.created_at = moment  # a bulk import, say
+    db.session.commit()
+    seen, path = [], f"/a/{open_appeal.slug}"
+    while path:
+        page = client.get(path).get_data(as_text=True)
+        seen += re.findall(r"Signer(\d)", page)
+        found = re.search(r'href="([^"]*before=[^"#]+)', page)
+        path = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == ["0", "1", "2", "3", "4"]
 
 
 def test_minimum_fill_time(app, client, open_appeal, sign):
