@@ -7,13 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import (
-    AddresseeData,
-    AppealData,
-    close_appeal,
-    publish_appeal,
-    update_appeal,
-)
+from campaign.appeals.operations import close_appeal
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureStatus
 from campaign.signatures.operations import REPLAY_WINDOW, SignData, sign_appeal
@@ -22,6 +16,7 @@ from tests.signatures.test_sign_form import (
     body_of,
     count_on_page,
     messages,
+    publish_a_second_text,
     set_confirm,
     stored,
 )
@@ -96,20 +91,7 @@ def test_sent_again_while_it_waits_for_confirmation(client, open_appeal, sign, o
 def test_a_text_published_between_the_two_does_not_refuse_the_second(client, open_appeal, sign):
     started = stamp_of_a_page_view(client, open_appeal)
     first = thanks_of(client, sign(open_appeal, started=started))
-    update_appeal(
-        open_appeal,
-        AppealData(
-            title=open_appeal.title,
-            language=open_appeal.language,
-            addressees=tuple(AddresseeData(a.name, a.office) for a in open_appeal.addressees),
-            body="A second text of the letter.",
-        ),
-        seen_revision=open_appeal.draft_revision,
-    )
-    publish_appeal(
-        open_appeal, open_appeal.memberships[0].user, seen_revision=open_appeal.draft_revision
-    )
-    db.session.commit()
+    publish_a_second_text(open_appeal)
     again = thanks_of(client, sign(open_appeal, started=started))
     assert withdraw_path(again) == withdraw_path(first) and stored() == 1
 

@@ -47,6 +47,22 @@ def set_confirm(appeal, on=True):
     db.session.commit()
 
 
+def publish_a_second_text(appeal):
+    """Publish version 2 of the appeal, its letter "A second text of the letter."."""
+    update_appeal(
+        appeal,
+        AppealData(
+            title=appeal.title,
+            language=appeal.language,
+            addressees=tuple(AddresseeData(a.name, a.office) for a in appeal.addressees),
+            body="A second text of the letter.",
+        ),
+        seen_revision=appeal.draft_revision,
+    )
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+
+
 def test_family_journey_sign_count_withdraw(client, open_appeal, sign, outbox):
     assert count_on_page(client, open_appeal) == 0
     response = sign(open_appeal)
@@ -547,20 +563,7 @@ def test_links_given_out_carry_the_public_address_whatever_the_host_header(
 def test_a_text_published_while_she_reads_is_shown_before_she_signs(client, open_appeal, sign):
     page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
     shown = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
-    update_appeal(
-        open_appeal,
-        AppealData(
-            title=open_appeal.title,
-            language=open_appeal.language,
-            addressees=tuple(AddresseeData(a.name, a.office) for a in open_appeal.addressees),
-            body="A second text of the letter.",
-        ),
-        seen_revision=open_appeal.draft_revision,
-    )
-    publish_appeal(
-        open_appeal, open_appeal.memberships[0].user, seen_revision=open_appeal.draft_revision
-    )
-    db.session.commit()
+    publish_a_second_text(open_appeal)
 
     refused = sign(open_appeal, started=shown, surname="Налоева")
     assert refused.status_code == 409
