@@ -310,8 +310,8 @@ def sign_appeal(
     """Record a signature on the latest version; a repeated contact stores nothing.
 
     With confirm_within, the signature waits for its emailed link (valid that long) and is not
-    counted meanwhile; the same address signing again while it waits gets a new link (the
-    outcome's confirm_token: the first mail may be lost).
+    counted meanwhile; the same address signing again while it waits gets new links (the
+    outcome's `renewed`: the first mail may be lost).
 
     `submission` is the digest of the form sent (signatures.forms.submission_digest): the same
     form sent again, even at the same moment, stores nothing and gets the signature it stored
