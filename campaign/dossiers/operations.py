@@ -13,7 +13,7 @@ from typing import IO
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from campaign import tasks
 from campaign.accounts.models import User
@@ -249,9 +249,20 @@ def give_up_if_stalled(job: DossierJob) -> bool:
         limit *= 3
     if utcnow() - job.updated_at <= limit:
         return False
-    job.status = JobStatus.failed
-    job.error = "interrupted"
-    return True
+    # Only if nothing was heard from it since it was read: a render finishing at this very
+    # moment keeps its result.
+    marked = db.session.execute(
+        update(DossierJob)
+        .where(
+            DossierJob.id == job.id,
+            DossierJob.status == job.status,
+            DossierJob.updated_at == job.updated_at,
+        )
+        .values(status=JobStatus.failed, error="interrupted")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(job)
+    return marked.rowcount == 1
 
 
 def _failure_code(error: Exception) -> str:

@@ -15,7 +15,7 @@ from pyhanko_certvalidator import ValidationContext
 from campaign.accounts.models import Membership, Role
 from campaign.clock import utcnow
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
-from campaign.dossiers.operations import make_snapshot, snapshot_path
+from campaign.dossiers.operations import give_up_if_stalled, make_snapshot, snapshot_path
 from campaign.extensions import db
 from tests.dossiers.pdftools import page_texts
 
@@ -87,6 +87,27 @@ def test_a_job_stuck_past_its_time_limit_is_shown_as_failed(client, login, open_
     assert "The dossier could not be made." in page
     assert 'http-equiv="refresh"' not in page
     assert db.session.get(DossierJob, job.id).status is JobStatus.failed
+
+
+def test_a_render_finishing_as_it_is_given_up_keeps_its_result(app, open_appeal):
+    job = DossierJob(appeal_id=open_appeal.id, edition=Edition.submission)
+    job.status = JobStatus.running
+    db.session.add(job)
+    db.session.commit()
+    job.updated_at = utcnow() - timedelta(seconds=app.config["DOSSIER_TIME_LIMIT"] + 120)
+    db.session.commit()
+    # Read as stalled; then its worker reports, from another connection.
+    assert job.status is JobStatus.running
+    with db.engine.begin() as worker:
+        worker.execute(
+            db.update(DossierJob)
+            .where(DossierJob.id == job.id)
+            .values(status=JobStatus.done, progress=100)
+        )
+    assert not give_up_if_stalled(job)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(DossierJob, job.id).status is JobStatus.done
 
 
 def test_a_failed_render_says_why_and_leaves_no_snapshot(
