@@ -75,13 +75,18 @@ def test_progress_page_refreshes_while_rendering(client, login, open_appeal, own
     assert 'value="40"' in page
 
 
-def test_a_job_stuck_past_its_time_limit_is_shown_as_failed(client, login, open_appeal, owner, app):
-    job = DossierJob(appeal_id=open_appeal.id, edition=Edition.submission)
-    job.status = JobStatus.running
+def stalled_job(app, appeal):
+    """A render whose worker has not reported for longer than a render may take."""
+    job = DossierJob(appeal_id=appeal.id, edition=Edition.submission, status=JobStatus.running)
     db.session.add(job)
     db.session.commit()
     job.updated_at = utcnow() - timedelta(seconds=app.config["DOSSIER_TIME_LIMIT"] + 120)
     db.session.commit()
+    return job
+
+
+def test_a_job_stuck_past_its_time_limit_is_shown_as_failed(client, login, open_appeal, owner, app):
+    job = stalled_job(app, open_appeal)
     login(owner)
     page = client.get(f"/appeals/{open_appeal.id}/dossiers/jobs/{job.id}").get_data(as_text=True)
     assert "The dossier could not be made." in page
@@ -90,12 +95,7 @@ def test_a_job_stuck_past_its_time_limit_is_shown_as_failed(client, login, open_
 
 
 def test_a_render_finishing_as_it_is_given_up_keeps_its_result(app, open_appeal):
-    job = DossierJob(appeal_id=open_appeal.id, edition=Edition.submission)
-    job.status = JobStatus.running
-    db.session.add(job)
-    db.session.commit()
-    job.updated_at = utcnow() - timedelta(seconds=app.config["DOSSIER_TIME_LIMIT"] + 120)
-    db.session.commit()
+    job = stalled_job(app, open_appeal)
     # Read as stalled; then its worker reports, from another connection.
     assert job.status is JobStatus.running
     with db.engine.begin() as worker:
@@ -141,9 +141,7 @@ def test_the_list_shows_renders_under_way_and_failed_lately(
     failed = job(JobStatus.failed, error="timeout")
     old = job(JobStatus.failed, error="layout")
     old.updated_at = utcnow() - timedelta(days=8)
-    stalled = job(JobStatus.running)
-    stalled.updated_at = utcnow() - timedelta(seconds=app.config["DOSSIER_TIME_LIMIT"] + 120)
-    db.session.commit()
+    stalled = stalled_job(app, open_appeal)
     job(JobStatus.done)
 
     login(owner)
