@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from campaign.accounts.operations import purge_address_changes, purge_unconfirmed
+from campaign.accounts.operations import purge_expired
 from campaign.extensions import db
 
 accounts_cli = AppGroup("accounts", help="Organiser accounts.")
@@ -14,8 +14,6 @@ accounts_cli = AppGroup("accounts", help="Organiser accounts.")
 def purge_command() -> None:
     """Delete accounts never confirmed, and address changes whose undo link expired (they name
     a former address); run daily, e.g. from cron."""
-    config = current_app.config
-    accounts = purge_unconfirmed(config["SIGNUP_LINK_LIFETIME"])
-    changes = purge_address_changes(config["EMAIL_UNDO_LINK_LIFETIME"])
+    accounts, changes = purge_expired(current_app.config)
     db.session.commit()
     click.echo(f"Purged {accounts} unconfirmed account(s) and {changes} expired address change(s).")

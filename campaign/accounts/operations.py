@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -270,6 +271,15 @@ def purge_address_changes(lifetime: timedelta, now: datetime | None = None) -> i
     cutoff = (now or utcnow()) - lifetime
     statement = delete(AddressChange).where(AddressChange.changed_at <= cutoff)
     return db.session.execute(statement).rowcount
+
+
+def purge_expired(config: Mapping[str, Any]) -> tuple[int, int]:
+    """Delete accounts never confirmed and address changes past their undo link, each after
+    its link's lifetime in config; return how many of each."""
+    return (
+        purge_unconfirmed(config["SIGNUP_LINK_LIFETIME"]),
+        purge_address_changes(config["EMAIL_UNDO_LINK_LIFETIME"]),
+    )
 
 
 def membership_of(user_id: int, appeal_id: int) -> Membership | None:

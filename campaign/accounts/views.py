@@ -59,7 +59,7 @@ from campaign.accounts.operations import (
     move_to_pending_email,
     normalise_email,
     purge_address_changes,
-    purge_unconfirmed,
+    purge_expired,
     rename_user,
     sign_up,
     undo_address_change,
@@ -145,8 +145,7 @@ def signup() -> Response | str:
     if form.validate_on_submit():
         # Accounts whose owner never confirmed go, with the name and address they hold, and
         # moves that can no longer be undone, with the address they name.
-        purge_unconfirmed(current_app.config["SIGNUP_LINK_LIFETIME"])
-        purge_address_changes(current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
+        purge_expired(current_app.config)
         try:
             user_id = sign_up(
                 name=form.name.data,
