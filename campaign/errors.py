@@ -9,10 +9,13 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    401: (_l("Log in needed"), _l("Please log in to see this page.")),
     403: (_l("Not allowed"), _l("Your role on this appeal does not allow this action.")),
     404: (_l("Page not found"), _l("There is no page at this address.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    410: (_l("Page gone"), _l("What was at this address is no longer here.")),
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    415: (_l("Not accepted"), _l("This site does not accept that kind of file or data here.")),
     429: (
         _l("Too many attempts"),
         _l("There were too many attempts. Please wait a few minutes and try again."),
@@ -26,8 +29,12 @@ MESSAGES = {
 
 
 def render_error(code: int, message: Any = None) -> tuple[str, int]:
-    """Render the error page for an HTTP status code."""
-    title, default = MESSAGES.get(code, MESSAGES[500])
+    """Render the error page for an HTTP status code.
+
+    A code without words of its own gets its class's: a request the site refused (4xx) is not
+    "an unexpected error".
+    """
+    title, default = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return render_template("errors/error.html", title=title, message=message or default), code
 
 

@@ -12,7 +12,7 @@ import hmac
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -122,6 +122,10 @@ def _minutes(purpose: str) -> int:
     return max(1, int(_lifetime(purpose).total_seconds() // 60))
 
 
+def _hours(purpose: str) -> int:
+    return max(1, _minutes(purpose) // 60)
+
+
 def _user_language(user: User) -> str:
     return user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -137,12 +141,16 @@ def send_reset_mail(user_id: int) -> None:
         send_mail(
             user.email,
             _("Choose a new password"),
-            _(
+            ngettext(
                 "Someone (perhaps you) asked to choose a new password for your Campaign "
-                "account. To do so, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
+                "account. To do so, open this link within %(num)d minute:\n\n%(link)s\n\n"
                 "The link works once. If you did not ask, ignore this message: your password "
                 "stays as it is.",
-                minutes=_minutes(RESET),
+                "Someone (perhaps you) asked to choose a new password for your Campaign "
+                "account. To do so, open this link within %(num)d minutes:\n\n%(link)s\n\n"
+                "The link works once. If you did not ask, ignore this message: your password "
+                "stays as it is.",
+                _minutes(RESET),
                 link=link,
             ),
         )
@@ -157,11 +165,14 @@ def send_signup_mail(user_id: int) -> None:
     with force_locale(_user_language(user)):
         if user.email_confirmed_at is None:
             subject = _("Confirm your Campaign account")
-            body = _(
-                "To finish creating your Campaign account, open this link within %(hours)d "
+            body = ngettext(
+                "To finish creating your Campaign account, open this link within %(num)d "
+                "hour and confirm:\n\n%(link)s\n\nIf you did not sign up, ignore this "
+                "message: without confirmation the account cannot be used.",
+                "To finish creating your Campaign account, open this link within %(num)d "
                 "hours and confirm:\n\n%(link)s\n\nIf you did not sign up, ignore this "
                 "message: without confirmation the account cannot be used.",
-                hours=_minutes(CONFIRM) // 60,
+                _hours(CONFIRM),
                 link=public_url_for("accounts.confirm", token=link_token(user, CONFIRM)),
             )
         else:
@@ -195,12 +206,15 @@ def send_email_change_mail(user_id: int) -> None:
             )
         else:
             subject = _("Confirm the new address of your Campaign account")
-            body = _(
+            body = ngettext(
                 "To log in to your Campaign account (%(name)s) with this address from now on, "
-                "open this link within %(hours)d hours and confirm:\n\n%(link)s\n\nIf you did "
+                "open this link within %(num)d hour and confirm:\n\n%(link)s\n\nIf you did "
                 "not ask for this, ignore this message: nothing changes.",
+                "To log in to your Campaign account (%(name)s) with this address from now on, "
+                "open this link within %(num)d hours and confirm:\n\n%(link)s\n\nIf you did "
+                "not ask for this, ignore this message: nothing changes.",
+                _hours(EMAIL),
                 name=user.name,
-                hours=_minutes(EMAIL) // 60,
                 link=public_url_for("accounts.confirm_email_change", token=link_token(user, EMAIL)),
             )
         send_mail(user.pending_email, subject, body)
@@ -224,14 +238,19 @@ def send_email_changed_mail(change_id: int) -> None:
         send_mail(
             old_email,
             _("The address of your Campaign account was changed"),
-            _(
+            ngettext(
                 "Your Campaign account (%(name)s) has moved to another address. If you moved "
                 "it, there is nothing to do: log in with the new address from now on.\n\n"
                 "If you did not, someone who knows your password has moved the account. Open "
-                "this link within %(days)d days to bring it back to this address and choose a "
+                "this link within %(num)d day to bring it back to this address and choose a "
                 "new password; whoever moved it is logged out:\n\n%(link)s",
+                "Your Campaign account (%(name)s) has moved to another address. If you moved "
+                "it, there is nothing to do: log in with the new address from now on.\n\n"
+                "If you did not, someone who knows your password has moved the account. Open "
+                "this link within %(num)d days to bring it back to this address and choose a "
+                "new password; whoever moved it is logged out:\n\n%(link)s",
+                max(1, _lifetime(UNDO).days),
                 name=name,
-                days=max(1, _lifetime(UNDO).days),
                 link=public_url_for("accounts.undo_email_change", token=token),
             ),
         )

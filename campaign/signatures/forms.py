@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
@@ -39,7 +40,13 @@ from campaign.signatures.contacts import normalise_phone
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.images import InvalidImage, clean_png, decode_data_url
 from campaign.signatures.models import Display, FieldMode, QuestionKind, SignFormSettings
-from campaign.signatures.operations import QuestionData, SettingsData, SignData, field_mode
+from campaign.signatures.operations import (
+    QuestionData,
+    SettingsData,
+    SignData,
+    confirmation_days,
+    field_mode,
+)
 from campaign.signatures.regions import OTHER, region_choices
 
 NAME_MAX = 100
@@ -423,8 +430,12 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
     attributes["add_question"] = SubmitField(_l("Add a question"))
     attributes["confirm_email"] = BooleanField(
         _l("Signatures count only once confirmed by email"),
-        description=_l(
-            "The signer follows a link sent to her address within 7 days. Email becomes required."
+        description=lazy_ngettext(
+            "The signer follows a link sent to her address within %(num)d day. Email becomes "
+            "required.",
+            "The signer follows a link sent to her address within %(num)d days. Email becomes "
+            "required.",
+            confirmation_days(),
         ),
     )
     attributes["consent_text"] = TextAreaField(

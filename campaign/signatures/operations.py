@@ -143,6 +143,11 @@ class SignOutcome:
 REPLAY_WINDOW = timedelta(minutes=5)
 
 
+def confirmation_days() -> int:
+    """How many days a signer has to confirm, as pages and mails say it (whole days)."""
+    return max(1, current_app.config["CONFIRMATION_LIFETIME"].days)
+
+
 def _token() -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     return token, hashlib.sha256(token.encode()).hexdigest()

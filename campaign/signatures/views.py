@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import validate_csrf
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response as BaseResponse
@@ -55,6 +56,7 @@ from campaign.signatures.operations import (
     TokenInvalid,
     accepting_signatures,
     confirm_signature,
+    confirmation_days,
     consent_text,
     find_by_confirm_token,
     find_by_withdraw_token,
@@ -72,6 +74,12 @@ from campaign.urls import public_url_for
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("signatures", __name__, url_prefix="/a")
+
+
+@bp.context_processor
+def _confirmation_lifetime() -> dict[str, int]:
+    return {"confirm_days": confirmation_days()}
+
 
 TOP_REGIONS = 7
 
@@ -363,13 +371,20 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
     if outcome.renewed:
         confirm_token = outcome.renewed.confirm_token
         withdraw_token = outcome.renewed.withdraw_token
-        body = _(
+        body = ngettext(
             "Someone (perhaps you) signed “%(title)s” again with this address. Your "
             "signature has not been confirmed yet: it counts once you open this link "
-            "within 7 days:\n%(confirm)s\n\nTo withdraw your "
+            "within %(num)d day:\n%(confirm)s\n\nTo withdraw your "
             "signature later, open this private link:\n%(withdraw)s\n\nThe links sent "
             "before no longer work. If you did not sign, ignore this message: an unconfirmed "
-            "signature is deleted after 7 days.",
+            "signature is deleted after %(num)d day.",
+            "Someone (perhaps you) signed “%(title)s” again with this address. Your "
+            "signature has not been confirmed yet: it counts once you open this link "
+            "within %(num)d days:\n%(confirm)s\n\nTo withdraw your "
+            "signature later, open this private link:\n%(withdraw)s\n\nThe links sent "
+            "before no longer work. If you did not sign, ignore this message: an unconfirmed "
+            "signature is deleted after %(num)d days.",
+            confirmation_days(),
             title=title,
             confirm=public_url_for("signatures.confirm", slug=appeal.slug, token=confirm_token),
             withdraw=public_url_for("signatures.withdraw", slug=appeal.slug, token=withdraw_token),
@@ -393,10 +408,14 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
         confirm = public_url_for(
             "signatures.confirm", slug=appeal.slug, token=outcome.confirm_token
         )
-        body = _(
-            "To confirm your signature on “%(title)s”, open this link within 7 days:\n"
+        body = ngettext(
+            "To confirm your signature on “%(title)s”, open this link within %(num)d day:\n"
             "%(confirm)s\n\nTo withdraw your signature later, open this private link:\n"
             "%(withdraw)s",
+            "To confirm your signature on “%(title)s”, open this link within %(num)d days:\n"
+            "%(confirm)s\n\nTo withdraw your signature later, open this private link:\n"
+            "%(withdraw)s",
+            confirmation_days(),
             title=title,
             confirm=confirm,
             withdraw=withdraw,
