@@ -56,8 +56,11 @@ class Defaults:
     SIGNUP_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LINK_LIMIT_PER_IP = "5 per hour"
     RESET_LINK_LIMIT_PER_ACCOUNT = "3 per hour"
-    # Wrong current passwords on the account page, per account.
+    # Wrong current passwords on the account page and on mailed links' pages, per account
+    # and per link.
     ACCOUNT_CHANGE_LIMIT = "5 per 15 minutes"
+    # Links mailed to a new address, per account: each is a mail to an address not verified.
+    EMAIL_CHANGE_LIMIT = "3 per hour"
 
     # Each message as an .eml file in MAIL_OUTBOX (default instance/outbox); "smtp" for a server.
     MAIL_BACKEND = "campaign.mail.EmailBackend"

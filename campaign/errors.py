@@ -18,7 +18,7 @@ MESSAGES = {
     415: (_l("Not accepted"), _l("This site does not accept that kind of file or data here.")),
     429: (
         _l("Too many attempts"),
-        _l("There were too many attempts. Please wait a few minutes and try again."),
+        _l("There were too many attempts. Please wait a while and try again."),
     ),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. Please try again.")),
     503: (

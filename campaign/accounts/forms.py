@@ -111,8 +111,18 @@ class UndoEmailChangeForm(NewPasswordForm):
 
 
 class ConfirmForm(FlaskForm):
-    """A button: confirming an account logs in, so it is a POST with a CSRF token."""
+    """The password chosen at sign-up: confirming an account logs in.
 
+    The link alone is not enough: whoever signed up last with an unconfirmed address set the
+    password, and the address's owner, confirming the latest link, would hand them her
+    account. A POST with a CSRF token, since mail scanners follow links.
+    """
+
+    password = PasswordField(
+        _l("Password"),
+        description=_l("The one you chose when you signed up."),
+        validators=[DataRequired(_l("Enter your password."))],
+    )
     submit = SubmitField(_l("Confirm my account"))
 
 
@@ -159,6 +169,8 @@ class EmailChangeForm(FlaskForm):
 
 
 class EmailChangeConfirmForm(FlaskForm):
-    """A button: mail scanners follow links, so the change itself is a POST."""
+    """The account's password: the link proves only that the new address is read, and a
+    mistyped address is someone else's. A POST, since mail scanners follow links."""
 
+    current = _current_password()
     submit = SubmitField(_l("Use this address"))

@@ -206,15 +206,16 @@ def send_email_change_mail(user_id: int) -> None:
             )
         else:
             subject = _("Confirm the new address of your Campaign account")
+            # Nothing of the account (its name is its holder's text): the address is not
+            # verified yet, and may be a stranger's.
             body = ngettext(
-                "To log in to your Campaign account (%(name)s) with this address from now on, "
-                "open this link within %(num)d hour and confirm:\n\n%(link)s\n\nIf you did "
-                "not ask for this, ignore this message: nothing changes.",
-                "To log in to your Campaign account (%(name)s) with this address from now on, "
-                "open this link within %(num)d hours and confirm:\n\n%(link)s\n\nIf you did "
-                "not ask for this, ignore this message: nothing changes.",
+                "To log in to your Campaign account with this address from now on, open this "
+                "link within %(num)d hour and confirm with the account's password:\n\n"
+                "%(link)s\n\nIf you did not ask for this, ignore this message: nothing changes.",
+                "To log in to your Campaign account with this address from now on, open this "
+                "link within %(num)d hours and confirm with the account's password:\n\n"
+                "%(link)s\n\nIf you did not ask for this, ignore this message: nothing changes.",
                 _hours(EMAIL),
-                name=user.name,
                 link=public_url_for("accounts.confirm_email_change", token=link_token(user, EMAIL)),
             )
         send_mail(user.pending_email, subject, body)

@@ -96,6 +96,15 @@ def sign_up(
     return user
 
 
+def restart_confirmation(user_id: int) -> None:
+    """Count an unconfirmed account's days from now, as a link is mailed to it again."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.email_confirmed_at.is_(None))
+        .values(created_at=utcnow())
+    )
+
+
 def purge_unconfirmed(lifetime: timedelta, now: datetime | None = None) -> int:
     """Delete accounts never confirmed within their link's lifetime; return how many."""
     cutoff = (now or utcnow()) - lifetime

@@ -54,6 +54,7 @@ from campaign.accounts.operations import (
     ask_email_change,
     authenticate,
     change_password,
+    check_password,
     confirm_email,
     find_address_change,
     move_to_pending_email,
@@ -61,6 +62,7 @@ from campaign.accounts.operations import (
     purge_address_changes,
     purge_expired,
     rename_user,
+    restart_confirmation,
     sign_up,
     undo_address_change,
 )
@@ -123,6 +125,25 @@ def _throttled(
     return decorate
 
 
+def _password_refused(_response: Response) -> bool:
+    return bool(g.get("password_refused"))
+
+
+def _link_password_limited(view: View) -> View:
+    """Count wrong passwords typed on a mailed link's page, per link (ACCOUNT_CHANGE_LIMIT)."""
+
+    def link_key() -> str:
+        token = (request.view_args or {}).get("token", "")
+        return "link-password:" + hashlib.sha256(token.encode()).hexdigest()
+
+    return limiter.limit(
+        lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
+        key_func=link_key,
+        methods=["POST"],
+        deduct_when=_password_refused,
+    )(view)
+
+
 def _start_session(user: User) -> None:
     # A fresh session at login: nothing from before (a planted id, an old CSRF token) survives.
     session.clear()
@@ -145,6 +166,20 @@ def signup() -> Response | str:
     if form.validate_on_submit():
         # Accounts whose owner never confirmed go, with the name and address they hold, and
         # moves that can no longer be undone, with the address they name.
+        user_id = _sign_up(form)
+        tasks.enqueue("accounts.signup_mail", user_id)
+        if request.args.get("next"):
+            # Where the sign-up began (an invitation, say), for when this browser confirms.
+            session["after_confirm"] = safe_next(request.args["next"])
+        return redirect(url_for("accounts.signup_sent"))
+    return render_template("accounts/signup.html", form=form)
+
+
+def _sign_up(form: SignUpForm) -> int:
+    """Store the sign-up and return the account's id (committed)."""
+    for attempt in (1, 2):
+        # Accounts whose owner never confirmed go, with the name and address they hold, and
+        # moves that can no longer be undone, with the address they name.
         purge_expired(current_app.config)
         try:
             user_id = sign_up(
@@ -155,13 +190,17 @@ def signup() -> Response | str:
             ).id
         except EmailTaken as taken:  # raised before anything changed: the purge stands
             user_id = taken.user_id
-        db.session.commit()
-        tasks.enqueue("accounts.signup_mail", user_id)
-        if request.args.get("next"):
-            # Where the sign-up began (an invitation, say), for when this browser confirms.
-            session["after_confirm"] = safe_next(request.args["next"])
-        return redirect(url_for("accounts.signup_sent"))
-    return render_template("accounts/signup.html", form=form)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # The same address signed up at the same moment (a double tap): once more, and
+            # the account the other request made is taken over or found confirmed.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        return user_id
+    raise AssertionError("unreachable")
 
 
 @bp.get("/signup/sent")
@@ -171,11 +210,13 @@ def signup_sent() -> str:
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@_link_password_limited
 def confirm(token: str) -> Response | tuple[str, int] | str:
-    """Confirm a new account with a button (mail scanners follow links, not forms); log in.
+    """Confirm a new account with its password (mail scanners follow links, not forms); log in.
 
     Once the account is confirmed the link is spent: it must not stay a way in without the
-    password.
+    password. The password is asked because the latest sign-up with an unconfirmed address
+    sets it: without it, the address's owner could confirm an account someone else holds.
     """
     try:
         user = user_for_link(token, CONFIRM)
@@ -185,6 +226,18 @@ def confirm(token: str) -> Response | tuple[str, int] | str:
         return _link_invalid(CONFIRM)
     form = ConfirmForm()
     if form.validate_on_submit():
+        try:
+            check_password(user, form.password.data)
+        except WrongPassword:
+            db.session.rollback()
+            g.password_refused = True
+            form.password.errors.append(
+                _(
+                    "This is not the password of the latest sign-up with this address. If you "
+                    "did not choose it, sign up again: the new link replaces this one."
+                )
+            )
+            return render_template("accounts/confirm.html", form=form, user=user)
         confirm_email(user)
         db.session.commit()
         target = session.get("after_confirm") or url_for("appeals.index")
@@ -212,6 +265,8 @@ def login() -> Response | str:
             # Only whoever knows the password learns that the account waits: mail the link again.
             user_id = user.id
             db.session.rollback()
+            restart_confirmation(user_id)  # the new link's days count from now
+            db.session.commit()
             tasks.enqueue("accounts.signup_mail", user_id)
             form.email.errors.append(
                 _("Confirm your address first: we have sent you a new link. Check your email.")
@@ -270,10 +325,6 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     return render_template("accounts/reset_password.html", form=form)
 
 
-def _password_refused(_response: Response) -> bool:
-    return bool(g.get("password_refused"))
-
-
 def _refuse_current_password(form: Any) -> None:
     # Nothing of the attempt stays, it counts against ACCOUNT_CHANGE_LIMIT, and the form says so.
     db.session.rollback()
@@ -288,6 +339,13 @@ def _refuse_current_password(form: Any) -> None:
     key_func=lambda: f"password-change:{current_user.get_id()}",
     methods=["POST"],
     deduct_when=_password_refused,
+)
+@limiter.limit(
+    lambda: current_app.config["EMAIL_CHANGE_LIMIT"],
+    key_func=lambda: f"email-change:{current_user.get_id()}",
+    methods=["POST"],
+    exempt_when=lambda: not request.form.get("email-submit"),
+    deduct_when=lambda _response: bool(g.get("email_link_sent")),
 )
 def settings() -> Response | str:
     """The account: the name other members see, the address (through a mailed link), and the
@@ -308,6 +366,7 @@ def settings() -> Response | str:
         else:
             db.session.commit()
             tasks.enqueue("accounts.email_change_mail", user.id)
+            g.email_link_sent = True
             flash(
                 _(
                     "We have sent a link to %(new)s. Your address changes when you open it "
@@ -343,10 +402,13 @@ def settings() -> Response | str:
 
 
 @bp.route("/email/<token>", methods=["GET", "POST"])
+@_link_password_limited
 def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
-    """Move the account to the address the mailed link reached, with a button.
+    """Move the account to the address the mailed link reached, with its password.
 
-    The link proves the new address is read; it does not log anyone in.
+    The link proves the new address is read, not that its reader owns the account (the
+    address may have been mistyped); it does not log anyone in. The page names neither the
+    account nor its current address.
     """
     try:
         user = user_for_link(token, EMAIL, hold=request.method == "POST")
@@ -354,6 +416,11 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
         return _link_invalid(EMAIL)
     form = EmailChangeConfirmForm()
     if form.validate_on_submit():
+        try:
+            check_password(user, form.current.data)
+        except WrongPassword:
+            _refuse_current_password(form)
+            return render_template("accounts/confirm_email_change.html", form=form, user=user)
         new = user.pending_email
         # Moves whose undo link has expired go, with the addresses they name.
         purge_address_changes(current_app.config["EMAIL_UNDO_LINK_LIFETIME"])

@@ -60,9 +60,12 @@ def test_the_account_moves_when_the_link_mailed_to_the_new_address_is_followed(
     # A mail scanner that follows the link changes nothing: the change is a button.
     anonymous = another_browser(app)
     confirm = anonymous.get(path).get_data(as_text=True)
-    assert f"will use {NEW} instead of zarema@example.org" in confirm
+    assert f"will use {NEW} to log in" in confirm
+    # Whoever reads the address (mistyped, it is a stranger's) learns nothing of the account.
+    assert "zarema@example.org" not in confirm and "Zarema" not in confirm
+    assert "Zarema" not in body(message)
     assert stored(user).email == "zarema@example.org"
-    done = anonymous.post(path, follow_redirects=True)
+    done = anonymous.post(path, data={"current": PASSWORD}, follow_redirects=True)
     assert "/accounts/login" in done.request.path  # the link logs no one in
     assert f"Your account now uses the address {NEW}." in done.get_data(as_text=True)
 
@@ -113,6 +116,34 @@ def test_wrong_passwords_here_count_with_the_password_form(client, user):
     assert ask(client, current="a guess").status_code == 429
 
 
+def test_a_stranger_reading_a_mistyped_address_cannot_move_the_account(app, client, user, outbox):
+    ask(client, NEW)
+    path = link_path(mails(outbox)[-1], "/accounts/email/")
+    stranger = another_browser(app)
+    for guess, message in [("", "Enter your current password."),
+                           ("a guess", "This is not your current password.")]:  # fmt: skip
+        refused = stranger.post(path, data={"current": guess})
+        assert refused.status_code == 200
+        assert ERROR.findall(refused.get_data(as_text=True)) == [message]
+    assert (stored(user).email, stored(user).pending_email) == ("zarema@example.org", NEW)
+    for _ in range(4):
+        stranger.post(path, data={"current": "a guess"})
+    assert stranger.post(path, data={"current": PASSWORD}).status_code == 429
+    assert stored(user).email == "zarema@example.org"
+
+
+def test_links_to_new_addresses_are_limited_per_account(client, user, outbox):
+    for n in range(3):
+        assert ask(client, f"new{n}@example.org").status_code == 302
+    assert ask(client, "new3@example.org").status_code == 429
+    assert len(mails(outbox)) == 3
+    # The other forms of the page still work.
+    renamed = client.post(
+        "/accounts/settings", data={"profile-name": "Z", "profile-submit": "Save"}
+    )
+    assert renamed.status_code == 302
+
+
 def test_only_the_latest_link_works_and_only_until_the_password_changes(app, client, user, outbox):
     ask(client, "first@example.org")
     ask(client, NEW)
@@ -141,7 +172,9 @@ def test_an_address_taken_before_the_link_is_followed_stays_the_others(
     ask(client, NEW)
     path = link_path(mails(outbox)[0], "/accounts/email/")
     make_user(email=NEW)  # a confirmed account, made meanwhile
-    html = client.post(path, follow_redirects=True).get_data(as_text=True)
+    html = client.post(path, data={"current": PASSWORD}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert f"Another account uses {NEW} now: your address stays zarema@example.org." in html
     assert stored(user).email == "zarema@example.org"
     assert db.session.scalar(select(func.count()).where(User.email == NEW)) == 1
@@ -160,6 +193,6 @@ def test_an_unconfirmed_account_on_the_new_address_gives_way(app, client, user, 
     )
     ask(client, NEW)
     path = link_path(mails(outbox)[-1], "/accounts/email/")
-    client.post(path)
+    client.post(path, data={"current": PASSWORD})
     assert stored(user).email == NEW
     assert db.session.scalars(select(User.name).where(User.email == NEW)).all() == ["Zarema"]

@@ -48,7 +48,7 @@ def intruder(app, user):
 def move(browser, outbox, email):
     """Ask for the address and follow the link mailed there; return the undo link's path."""
     ask(browser, email)
-    browser.post(link_path(mails(outbox)[-1], "/accounts/email/"))
+    browser.post(link_path(mails(outbox)[-1], "/accounts/email/"), data={"current": PASSWORD})
     notice = mails(outbox)[-1]
     assert notice["To"] != email
     return link_path(notice, "/accounts/email/undo/")

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import PASSWORD
 
 ERROR = re.compile(r'<p class="error"[^>]*>(.*?)</p>', re.DOTALL)
-TOO_MANY = "There were too many attempts. Please wait a few minutes and try again."
+TOO_MANY = "There were too many attempts. Please wait a while and try again."
 
 
 def post_login(client, email, password=PASSWORD, *, path="/accounts/login", **kwargs):

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from flask import has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from campaign.accounts.models import User
 from campaign.extensions import db
@@ -57,7 +59,7 @@ def test_sign_up_mails_a_link_that_confirms_the_account_and_logs_in(client, outb
     assert "Confirm my account" in page.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, user.id).email_confirmed_at is None
-    confirmed = client.post(path)
+    confirmed = client.post(path, data={"password": GOOD_PASSWORD})
     assert (confirmed.status_code, confirmed.headers["Location"]) == (302, "/appeals/")
     dashboard = client.get("/appeals/")
     assert dashboard.status_code == 200
@@ -66,7 +68,7 @@ def test_sign_up_mails_a_link_that_confirms_the_account_and_logs_in(client, outb
     assert db.session.get(User, user.id).email_confirmed_at is not None
     client.post("/accounts/logout")
     # Spent: the link is no way in without the password.
-    assert client.post(path).status_code == 404
+    assert client.post(path, data={"password": GOOD_PASSWORD}).status_code == 404
     assert client.get("/appeals/").status_code == 302
     login = client.post("/accounts/login", data={"email": user.email, "password": GOOD_PASSWORD})
     assert login.status_code == 302
@@ -159,13 +161,59 @@ def test_whoever_registered_someone_elses_address_first_gains_nothing(client, ou
     next(outbox.glob("*.eml")).unlink()
     client.post("/accounts/signup", data=signup_data())  # the owner of the address
     owners_link = confirm_path(outbox)
-    assert client.post(impostors_link).status_code == 404  # replaced by the later sign-up
+    impostors = {"password": "impostor's pw"}
+    assert client.post(impostors_link, data=impostors).status_code == 404  # replaced
     assert client.get("/appeals/").status_code == 302
-    assert client.post(owners_link).status_code == 302
+    assert client.post(owners_link, data={"password": GOOD_PASSWORD}).status_code == 302
     user = db.session.scalar(select(User))
     assert user.name == "Zarema Aliyeva"
     assert PasswordHasher().verify(user.password_hash, GOOD_PASSWORD)
     assert user_count() == 1
+
+
+def test_whoever_signs_up_after_the_owner_cannot_have_her_confirm_his_password(app, client, outbox):
+    client.post("/accounts/signup", data=signup_data())  # the owner of the address
+    intruder = app.test_client()
+    theirs = {"password": "the intruder's pw", "confirm": "the intruder's pw"}
+    intruder.post("/accounts/signup", data=signup_data(**theirs))
+    latest = link_path(mails(outbox)[-1], "/accounts/confirm/")
+    # She opens the latest mail, her name and address on it, and confirms with her password.
+    page = client.get(latest).get_data(as_text=True)
+    assert "Zarema Aliyeva, zarema@example.org" in page
+    refused = client.post(latest, data={"password": GOOD_PASSWORD})
+    assert refused.status_code == 200
+    assert "This is not the password of the latest sign-up with this address." in html.unescape(
+        refused.get_data(as_text=True)
+    )
+    assert db.session.scalar(select(User.email_confirmed_at)) is None
+    assert client.get("/appeals/").status_code == 302
+    missing = client.post(latest, data={"password": ""})
+    assert "Enter your password." in missing.get_data(as_text=True)
+    assert (
+        intruder.post(
+            "/accounts/login", data={"email": "zarema@example.org", "password": theirs["password"]}
+        ).status_code
+        == 200
+    )  # not confirmed: no way in
+    # Signing up again makes her password the account's, with a new link.
+    client.post("/accounts/signup", data=signup_data())
+    mine = link_path(mails(outbox)[-1], "/accounts/confirm/")
+    assert client.post(mine, data={"password": GOOD_PASSWORD}).status_code == 302
+    assert (
+        intruder.post(
+            "/accounts/login", data={"email": "zarema@example.org", "password": theirs["password"]}
+        ).status_code
+        == 200
+    )
+
+
+def test_wrong_passwords_on_a_confirmation_link_are_limited(client, outbox):
+    client.post("/accounts/signup", data=signup_data())
+    path = link_path(mails(outbox)[-1], "/accounts/confirm/")
+    for _ in range(5):
+        assert client.post(path, data={"password": "a guess"}).status_code == 200
+    assert client.post(path, data={"password": "a guess"}).status_code == 429
+    assert client.post(path, data={"password": GOOD_PASSWORD}).status_code == 429
 
 
 def test_a_confirmation_link_that_is_forged_or_expired_is_refused(client, outbox, app):
@@ -175,8 +223,48 @@ def test_a_confirmation_link_that_is_forged_or_expired_is_refused(client, outbox
     assert forged.status_code == 404
     assert "Эта ссылка больше не работает" in forged.get_data(as_text=True)
     app.config["SIGNUP_LINK_LIFETIME"] = timedelta(seconds=-1)
-    assert client.post(path).status_code == 404
+    assert client.post(path, data={"password": GOOD_PASSWORD}).status_code == 404
     assert db.session.scalar(select(User.email_confirmed_at)) is None
+
+
+def test_a_sign_up_meeting_another_for_the_same_address_is_tried_again(client, outbox, monkeypatch):
+    commit = db.session.commit
+
+    def other_request_first():
+        # What a double tap does on PostgreSQL: the other request inserted the address
+        # between this one's look-up and its commit.
+        if not has_request_context():
+            return commit()  # the test client's own
+        monkeypatch.setattr(db.session, "commit", commit)
+        db.session.rollback()
+        db.session.add(User(name="Zarema", email="zarema@example.org", password_hash="x"))
+        commit()
+        raise IntegrityError("INSERT INTO user", {}, Exception("unique"))
+
+    monkeypatch.setattr(db.session, "commit", other_request_first)
+    response = client.post("/accounts/signup", data=signup_data())
+    assert (response.status_code, response.headers["Location"]) == (302, "/accounts/signup/sent")
+    [user] = db.session.scalars(select(User)).all()
+    assert user.name == "Zarema Aliyeva"  # the row the other request made, taken over
+    assert client.post(confirm_path(outbox), data={"password": GOOD_PASSWORD}).status_code == 302
+
+
+def test_a_link_mailed_again_at_login_has_its_full_lifetime(client, outbox, app):
+    client.post("/accounts/signup", data=signup_data())
+    lifetime = app.config["SIGNUP_LINK_LIFETIME"]
+    user = db.session.scalar(select(User))
+    user.created_at -= lifetime - timedelta(hours=1)  # signed up nearly two days ago
+    db.session.commit()
+    login = client.post("/accounts/login", data={"email": user.email, "password": GOOD_PASSWORD})
+    assert "we have sent you a new link" in login.get_data(as_text=True)
+    path = link_path(mails(outbox)[-1], "/accounts/confirm/")
+    # Two hours later, the next sign-up's purge leaves her account and its new link alone.
+    db.session.expire_all()
+    user = db.session.scalar(select(User))
+    user.created_at -= timedelta(hours=2)
+    db.session.commit()
+    client.post("/accounts/signup", data=signup_data(email="someone.else@example.org"))
+    assert client.post(path, data={"password": GOOD_PASSWORD}).status_code == 302
 
 
 def test_the_confirmation_mail_speaks_the_language_of_the_sign_up(client, outbox):
@@ -241,5 +329,7 @@ def test_a_sign_up_with_a_taken_address_purges_too(client, outbox, app, make_use
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
 def test_a_sign_up_never_leads_off_the_site(client, outbox, target):
     client.post("/accounts/signup", query_string={"next": target}, data=signup_data())
-    confirmed = client.post(link_path(mails(outbox)[0], "/accounts/confirm/"))
+    confirmed = client.post(
+        link_path(mails(outbox)[0], "/accounts/confirm/"), data={"password": GOOD_PASSWORD}
+    )
     assert confirmed.headers["Location"] == "/"

@@ -27,7 +27,8 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox)
     assert response.status_code == 302
     assert db.session.scalar(select(User.email)) == "zarema@example.org"
     [message] = mails(outbox)
-    assert client.post(link_path(message, "/accounts/confirm/")).status_code == 302
+    confirm = link_path(message, "/accounts/confirm/")
+    assert client.post(confirm, data={"password": "a long passphrase"}).status_code == 302
 
     # Create a draft; it is not public yet.
     response = client.post(

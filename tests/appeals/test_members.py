@@ -90,7 +90,9 @@ def test_an_invitee_without_an_account_comes_back_to_the_invitation(
     data = {"name": "New Invitee", "email": "new@example.org", "password": "a long passphrase"}
     response = client.post(signup, data={**data, "confirm": data["password"]})
     assert response.headers["Location"] == "/accounts/signup/sent"
-    confirmed = client.post(link_path(mails(outbox)[-1], "/accounts/confirm/"))
+    confirmed = client.post(
+        link_path(mails(outbox)[-1], "/accounts/confirm/"), data={"password": data["password"]}
+    )
     assert confirmed.headers["Location"] == invitation
     assert "You are invited to join" in client.get(invitation).get_data(as_text=True)
 

@@ -34,6 +34,7 @@ def test_organiser_drafts_previews_and_publishes(
     page.screenshot(path=screenshot_dir / f"signup-sent-{width}.png", full_page=True)
     [message] = mails(outbox)
     page.goto(live_server + link_path(message, "/accounts/confirm/"))
+    page.fill("#password", "a long passphrase")
     page.screenshot(path=screenshot_dir / f"confirm-{width}.png", full_page=True)
     page.click("#submit")
     assert page.url.endswith("/appeals/")
