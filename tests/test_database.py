@@ -5,14 +5,17 @@ import sqlite3
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from campaign import create_app
 from campaign.accounts.models import User
+from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
 from campaign.database import after_commit, savepoint
 from campaign.extensions import db
+from campaign.signatures.models import Signature
+from campaign.signatures.operations import SignData, sign_appeal
 
 
 @pytest.fixture
@@ -191,3 +194,59 @@ def test_a_database_error_does_not_quote_the_values_it_was_given(app):
     assert "SQL parameters hidden" in str(refused.value)
     assert "Private Name" not in str(refused.value)
     db.session.rollback()
+
+
+def test_signers_contacts_are_hashed_again_with_their_names_and_back(tmp_path):
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hashes.sqlite'}",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        owner = User(name="O", email="o@example.org", password_hash="x", language="en")
+        db.session.add(owner)
+        db.session.flush()
+        appeal = create_appeal(
+            owner,
+            AppealData(
+                title="T",
+                language="en",
+                addressees=(AddresseeData("The President", "Office"),),
+                body="Body",
+                closing="Respectfully",
+            ),
+        )
+        publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
+        # A daughter, and her mother on the daughter's phone and address.
+        for given_name in ("Madina", "Khadizhat"):
+            data = SignData(
+                surname="Naloeva",
+                given_name=given_name,
+                email="madina@example.org",
+                phone="+79281234567",
+            )
+            assert not sign_appeal(appeal, data, consent="", confirm_within=None).duplicate
+        db.session.commit()
+
+        def hashes():
+            rows = db.session.execute(
+                select(Signature.email_hash, Signature.phone_hash).order_by(Signature.id)
+            )
+            return [tuple(row) for row in rows]
+
+        named = hashes()
+        assert len({value for row in named for value in row}) == 4
+        downgrade(revision="0009")
+        db.session.expire_all()
+        before = hashes()
+        # One contact per appeal before 0010: the mother's (later) keeps no hash.
+        assert before[1] == (None, None)
+        assert before[0][0] not in named[0] and before[0][0] is not None
+        upgrade()
+        db.session.expire_all()
+        assert hashes()[0] == named[0] and hashes()[1] == (None, None)
+        db.engine.dispose()

@@ -1,7 +1,13 @@
-"""Contacts: normalise an email or phone so one person counts once, and hash it with a key."""
+"""Contacts: normalise an email or phone so one person counts once, and hash it with a key.
+
+A signer is her contact together with her name: relatives share a mailbox or a phone (an
+elderly mother signs on her daughter's), and each of them signs. The same name with the same
+contact is the same person, who signs once.
+"""
 
 import hashlib
 import hmac
+import unicodedata
 
 import phonenumbers
 from flask import current_app
@@ -31,7 +37,19 @@ def normalise_phone(phone: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def contact_hash(kind: str, identity: str) -> str:
-    """Return a keyed hash of a normalised contact (the key is not in the database)."""
+def name_identity(surname: str, given_name: str) -> str:
+    """Return the name a signer is known by: case, compatibility forms, spaces, "ё" and the
+    order of the two parts folded (the patronymic, often left out, is not part of it)."""
+    parts = [
+        " ".join(unicodedata.normalize("NFKC", part).casefold().replace("ё", "е").split())
+        for part in (surname, given_name)
+    ]
+    return "|".join(sorted(parts))
+
+
+def contact_hash(kind: str, identity: str, name: str) -> str:
+    """Return a keyed hash of a normalised contact and the name of whoever gave it (see
+    name_identity); the key is not in the database."""
     key = current_app.config["CONTACT_HASH_KEY"] or current_app.config["SECRET_KEY"]
-    return hmac.new(key.encode(), f"{kind}:{identity}".encode(), hashlib.sha256).hexdigest()
+    message = f"{kind}:{identity}\n{name}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

@@ -94,7 +94,8 @@ class Signature(db.Model):
     """One signatory's signature on an appeal, given on one published version."""
 
     __table_args__ = (
-        # One signature per contact per appeal; withdrawing clears the hashes.
+        # One signature per contact and name per appeal (contacts.py); withdrawing clears the
+        # hashes.
         UniqueConstraint("appeal_id", "email_hash"),
         UniqueConstraint("appeal_id", "phone_hash"),
         # The public list: latest valid signatures of an appeal, keyset-paginated.
@@ -128,7 +129,8 @@ class Signature(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     postal_address: Mapped[str | None] = mapped_column(Text)
-    # Keyed hashes of the normalised contacts, for "one signature per contact".
+    # Keyed hashes of the normalised contacts with the signer's name (contacts.py), for "one
+    # signature per person".
     email_hash: Mapped[str | None] = mapped_column(String(64))
     phone_hash: Mapped[str | None] = mapped_column(String(64))
 

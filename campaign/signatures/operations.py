@@ -18,7 +18,7 @@ from campaign.appeals.operations import count_signature
 from campaign.clock import today, utcnow
 from campaign.database import after_commit, lock_row, savepoint
 from campaign.extensions import db
-from campaign.signatures.contacts import contact_hash, email_identity
+from campaign.signatures.contacts import contact_hash, email_identity, name_identity
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
 from campaign.signatures.images import CleanImage
 from campaign.signatures.models import (
@@ -129,6 +129,9 @@ class SignOutcome:
     `renewed`: a duplicate of a signature still waiting for its confirmation, which was given
     new links for the address it gave only (not the one just typed, which may differ in a
     way the duplicate check folds); the page shows neither.
+    `signed_with`: for a duplicate found by its email address, the address that signature
+    gave, the only one told that she had signed (one found by its phone number tells no one:
+    whoever typed that number and a name may not be her).
     """
 
     signature: Signature | None
@@ -137,6 +140,7 @@ class SignOutcome:
     duplicate: bool
     replayed: bool = False
     renewed: RenewedLinks | None = None
+    signed_with: str | None = None
 
 
 # How long after signing the same form sent again shows her withdrawal link again.
@@ -312,7 +316,8 @@ def sign_appeal(
     confirm_within: timedelta | None,
     submission: str | None = None,
 ) -> SignOutcome:
-    """Record a signature on the latest version; a repeated contact stores nothing.
+    """Record a signature on the latest version; the same name with a contact that signed
+    already stores nothing (contacts.py).
 
     With confirm_within, the signature waits for its emailed link (valid that long) and is not
     counted meanwhile; the same address signing again while it waits gets new links (the
@@ -329,8 +334,9 @@ def sign_appeal(
     else:
         withdraw_token = _withdraw_token_for(submission)
         withdraw_hash = _hash(withdraw_token)
-    email_hash = contact_hash("email", email_identity(data.email)) if data.email else None
-    phone_hash = contact_hash("phone", data.phone) if data.phone else None
+    name = name_identity(data.surname, data.given_name)
+    email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
+    phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
     if _contact_has_signed(appeal.id, email_hash, phone_hash):
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
 
@@ -403,10 +409,18 @@ def _not_stored(
     earlier = find_submitted(appeal_id, submission) if submission else None
     if earlier is not None:
         return earlier
-    renewed = None
+    renewed = signed_with = None
     if email_hash is not None and confirm_within is not None:
         renewed = _confirm_again(appeal_id, email_hash, confirm_within)
-    return SignOutcome(None, withdraw_token, None, duplicate=True, renewed=renewed)
+    if email_hash is not None and renewed is None:
+        signed_with = db.session.scalar(
+            select(Signature.email).where(
+                Signature.appeal_id == appeal_id, Signature.email_hash == email_hash
+            )
+        )
+    return SignOutcome(
+        None, withdraw_token, None, duplicate=True, renewed=renewed, signed_with=signed_with
+    )
 
 
 def _confirm_again(

@@ -356,6 +356,8 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool
     """
     if outcome.renewed is not None:
         email = outcome.renewed.email  # the address her signature gave
+    elif outcome.duplicate:
+        email = outcome.signed_with or ""
     if not email:
         return True
     try:

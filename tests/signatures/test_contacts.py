@@ -2,7 +2,12 @@
 
 import pytest
 
-from campaign.signatures.contacts import contact_hash, email_identity, normalise_phone
+from campaign.signatures.contacts import (
+    contact_hash,
+    email_identity,
+    name_identity,
+    normalise_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,32 +72,70 @@ def test_an_invalid_phone_raises_value_error(phone):
         normalise_phone(phone, "RU")
 
 
-def test_contact_hash_is_deterministic(app):
-    first = contact_hash("email", "madina@example.org")
+MADINA = name_identity("Naloeva", "Madina")
 
-    assert first == contact_hash("email", "madina@example.org")
+
+@pytest.mark.parametrize(
+    ("surname", "given_name"),
+    [
+        ("NALOEVA", "madina"),
+        ("  Naloeva ", "Madina"),
+        ("Madina", "Naloeva"),  # the two boxes swapped
+        ("Naloeva", "Ｍａｄｉｎａ"),  # full-width letters
+    ],
+)
+def test_name_identity_folds_what_does_not_make_another_person(surname, given_name):
+    assert name_identity(surname, given_name) == MADINA
+
+
+def test_name_identity_folds_yo_and_spaces_inside():
+    assert name_identity("Алиёва", "Зарема  Магомедовна") == name_identity(
+        "алиева", "Зарема Магомедовна"
+    )
+
+
+@pytest.mark.parametrize(("surname", "given_name"), [("Naloyeva", "Madina"), ("Naloeva", "Aisha")])
+def test_name_identity_tells_other_names_apart(surname, given_name):
+    assert name_identity(surname, given_name) != MADINA
+
+
+def test_contact_hash_differs_between_relatives_on_one_contact(app):
+    mother = name_identity("Naloeva", "Khadizhat")
+    assert contact_hash("phone", "+79281234567", MADINA) != contact_hash(
+        "phone", "+79281234567", mother
+    )
+
+
+def test_contact_hash_is_deterministic(app):
+    first = contact_hash("email", "madina@example.org", MADINA)
+
+    assert first == contact_hash("email", "madina@example.org", MADINA)
     assert len(first) == 64 and int(first, 16) >= 0
     assert "madina" not in first
 
 
 def test_contact_hash_differs_between_identities(app):
-    assert contact_hash("email", "madina@example.org") != contact_hash("email", "islam@example.org")
+    assert contact_hash("email", "madina@example.org", MADINA) != contact_hash(
+        "email", "islam@example.org", MADINA
+    )
 
 
 def test_contact_hash_differs_between_kinds(app):
-    assert contact_hash("email", "+79281234567") != contact_hash("phone", "+79281234567")
+    assert contact_hash("email", "+79281234567", MADINA) != contact_hash(
+        "phone", "+79281234567", MADINA
+    )
 
 
 def test_contact_hash_depends_on_the_key(app):
     app.config["CONTACT_HASH_KEY"] = "first key"
-    first = contact_hash("email", "madina@example.org")
-    assert first == contact_hash("email", "madina@example.org")
+    first = contact_hash("email", "madina@example.org", MADINA)
+    assert first == contact_hash("email", "madina@example.org", MADINA)
 
     app.config["CONTACT_HASH_KEY"] = "second key"
 
-    assert contact_hash("email", "madina@example.org") != first
+    assert contact_hash("email", "madina@example.org", MADINA) != first
 
 
 def test_contact_hash_needs_an_app_context():
     with pytest.raises(RuntimeError):
-        contact_hash("email", "madina@example.org")
+        contact_hash("email", "madina@example.org", MADINA)

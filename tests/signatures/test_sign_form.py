@@ -11,7 +11,7 @@ from campaign.appeals.models import AppealStatus
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import today
 from campaign.extensions import db
-from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
+from campaign.signatures.models import FieldMode, Signature, SignatureImage, SignatureStatus
 from campaign.signatures.operations import save_sign_form_settings, sign_form_settings
 from tests.mailbox import body as body_of
 from tests.mailbox import mails as messages
@@ -27,7 +27,7 @@ def count_on_page(client, appeal):
     return int(re.search(r'<p class="count"><strong>(\d+)</strong>', html).group(1))
 
 
-def set_confirm(appeal, on=True):
+def set_confirm(appeal, on=True, **modes):
     settings = sign_form_settings(appeal)
     from campaign.signatures.fields import BUILT_IN_FIELDS
     from campaign.signatures.operations import SettingsData, field_mode
@@ -35,7 +35,7 @@ def set_confirm(appeal, on=True):
     save_sign_form_settings(
         appeal,
         SettingsData(
-            modes={name: field_mode(settings, name) for name in BUILT_IN_FIELDS},
+            modes={name: modes.get(name) or field_mode(settings, name) for name in BUILT_IN_FIELDS},
             regions=settings.regions,
             relationships=settings.relationships,
             confirm_email=on,
@@ -158,7 +158,9 @@ def test_signing_again_while_unconfirmed_mails_a_new_link(client, open_appeal, s
     set_confirm(open_appeal)
     first = sign(open_appeal, follow=True).get_data(as_text=True)
     # Her mail did not come: she signs again from a new page view, with the same address.
-    again = sign(open_appeal, email="Madina+again@Example.org", surname="Naloyeva", follow=True)
+    again = sign(
+        open_appeal, email="Madina+again@Example.org", patronymic="Ruslanovna", follow=True
+    )
     strip = lambda html: re.sub(r"/withdraw/[^\"]+", "", html)  # noqa: E731
     assert strip(again.get_data(as_text=True)) == strip(first)  # nothing tells the two apart
     old, new = messages(outbox)
@@ -170,10 +172,10 @@ def test_signing_again_while_unconfirmed_mails_a_new_link(client, open_appeal, s
     assert client.get(withdraw_path(old)).status_code == 404
     # The page shows what she confirms: what was typed first.
     page = client.get(confirm_path(new)).get_data(as_text=True)
-    assert "Madina Naloeva" in page and "Naloyeva" not in page
+    assert "Madina Naloeva" in page and "Ruslanovna" not in page
     assert "Signature confirmed" in client.post(confirm_path(new)).get_data(as_text=True)
     assert stored() == 1 and count_on_page(client, open_appeal) == 1
-    assert db.session.scalar(select(Signature.surname)) == "Naloeva"
+    assert db.session.scalar(select(Signature.patronymic)) == ""
     # The new mail's withdrawal link works; a confirmed signer is only told she signed.
     sign(open_appeal)
     assert "already signed" in messages(outbox)[-1]["Subject"]
@@ -210,7 +212,9 @@ def test_signing_again_after_the_link_expired_signs_anew(client, open_appeal, si
 
 def test_repeated_signer_sees_the_same_page_and_gets_an_email(client, open_appeal, sign, outbox):
     first = client.get(sign(open_appeal).headers["Location"]).get_data(as_text=True)
-    second_response = sign(open_appeal, email="Madina+again@Example.org", surname="Other")
+    second_response = sign(
+        open_appeal, email="Madina+again@Example.org", surname="NALOEVA", town="Argun"
+    )
     second = client.get(second_response.headers["Location"]).get_data(as_text=True)
     strip = lambda html: re.sub(r"/withdraw/[^\"]+", "", html)  # noqa: E731
     assert strip(first) == strip(second)
@@ -218,6 +222,42 @@ def test_repeated_signer_sees_the_same_page_and_gets_an_email(client, open_appea
     sent = messages(outbox)
     assert len(sent) == 2
     assert any("already signed" in m["Subject"] for m in sent)
+    assert sent[-1]["To"] == "madina@example.org"  # the address her signature gave
+
+
+def test_relatives_sharing_a_mailbox_or_a_phone_each_sign(client, open_appeal, sign, outbox):
+    # An elderly mother signs on her daughter's phone, with her daughter's address.
+    sign(open_appeal)
+    sign(
+        open_appeal,
+        given_name="Khadizhat",
+        relationship="mother",
+        signature=data_url(png_bytes(310)),
+    )
+    assert stored() == 2 and count_on_page(client, open_appeal) == 2
+    daughters, mothers = messages(outbox)
+    for sent in (daughters, mothers):
+        assert sent["To"] == "madina@example.org"
+        assert sent["Subject"].startswith("Thank you for signing")
+    assert withdraw_path(daughters) != withdraw_path(mothers)
+    assert "Your signature is withdrawn" in client.post(withdraw_path(mothers)).get_data(
+        as_text=True
+    )
+    assert stored() == 2 and count_on_page(client, open_appeal) == 1
+
+
+def test_someone_who_knows_her_number_and_name_learns_nothing_by_mail(
+    client, open_appeal, sign, outbox
+):
+    set_confirm(open_appeal, on=False, phone=FieldMode.optional)
+    sign(open_appeal, phone="+7 928 123 45 67")
+    assert len(messages(outbox)) == 1
+    # Her name, her number, and his own address: the page thanks him, and no mail says
+    # that she had signed.
+    response = sign(open_appeal, phone="8 (928) 123-45-67", email="curious@example.org")
+    assert response.status_code == 302
+    assert stored() == 1
+    assert [m["To"] for m in messages(outbox)] == ["madina@example.org"]
 
 
 @pytest.mark.parametrize("variant", ["m.a.d.i.n.a@gmail.com", "Madina+petition@googlemail.com"])
