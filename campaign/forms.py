@@ -6,6 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, HiddenField, ValidationError
 
+from campaign.accounts.operations import NonLatinMailbox, normalise_email
 from campaign.text import has_hidden_characters, normalise_text
 
 
@@ -13,6 +14,35 @@ def no_hidden_characters(_form: Form, field: Field) -> None:
     """Refuse control, zero-width and direction-override characters."""
     if isinstance(field.data, str) and has_hidden_characters(field.data):
         raise ValidationError(_l("Remove the invisible or control characters from this field."))
+
+
+class LinesAtMost:
+    """Refuse a list, one item per line, with a line longer than `length` characters."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __call__(self, _form: Form, field: Field) -> None:
+        lines = (field.data or "").split("\n") if isinstance(field.data, str) else []
+        if any(len(line.strip()) > self.length for line in lines):
+            raise ValidationError(
+                _l("Keep each line to at most %(max)d characters.", max=self.length)
+            )
+
+
+def valid_email(_form: Form, field: Field) -> None:
+    """Refuse an address, if one is given, that is not shaped like an email or that mail
+    from here cannot reach."""
+    if not field.data:
+        return
+    try:
+        normalise_email(field.data)
+    except NonLatinMailbox:
+        raise ValidationError(
+            _l("Before the “@”, use Latin letters, digits and signs: we cannot mail the others.")
+        ) from None
+    except ValueError:
+        raise ValidationError(_l("Enter a valid email address.")) from None
 
 
 def normalised(value: Any) -> Any:

@@ -8,15 +8,7 @@ from wtforms import EmailField, PasswordField, StringField, SubmitField, Validat
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from campaign.accounts.operations import PASSWORD_MIN_LENGTH, normalise_email
-from campaign.forms import no_hidden_characters, normalised
-
-
-def valid_email(_form: FlaskForm, field: EmailField) -> None:
-    """Refuse an address that is not shaped like an email."""
-    try:
-        normalise_email(field.data or "")
-    except ValueError:
-        raise ValidationError(_l("Enter a valid email address.")) from None
+from campaign.forms import no_hidden_characters, normalised, valid_email
 
 
 def _new_password() -> list[Any]:

@@ -35,10 +35,21 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from campaign.accounts.operations import normalise_email
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
-from campaign.forms import RevisionField, no_hidden_characters, normalised
+from campaign.forms import (
+    LinesAtMost,
+    RevisionField,
+    no_hidden_characters,
+    normalised,
+    valid_email,
+)
 from campaign.signatures.contacts import normalise_phone
 from campaign.signatures.fields import BUILT_IN_FIELDS
-from campaign.signatures.images import InvalidImage, clean_png, decode_data_url
+from campaign.signatures.images import (
+    InvalidImage,
+    clean_png,
+    decode_data_url,
+    looks_like_png_data_url,
+)
 from campaign.signatures.models import Display, FieldMode, QuestionKind, SignFormSettings
 from campaign.signatures.operations import (
     QuestionData,
@@ -50,6 +61,7 @@ from campaign.signatures.operations import (
 from campaign.signatures.regions import OTHER, region_choices
 
 NAME_MAX = 100
+RELATIONSHIP_MAX = 100  # the column's length
 DISPLAY_CHOICES = [
     SelectChoice(Display.full.value, _l("My full name and region")),
     SelectChoice(Display.initials.value, _l("My initials and region")),
@@ -131,14 +143,6 @@ def _answer(data: Any) -> str:
     return "" if data is None else str(data)
 
 
-def _valid_email(_form: Form, field: Field) -> None:
-    if field.data:
-        try:
-            normalise_email(field.data)
-        except ValueError:
-            raise ValidationError(_l("Enter a valid email address.")) from None
-
-
 def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -> type[SignForm]:
     """Build the sign form class for this appeal's settings, labelled in the page language."""
     attributes: dict[str, Any] = {"settings": settings, "country": appeal.country}
@@ -195,7 +199,7 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
             validators=[
                 DataRequired(_l("Enter your email address.")) if req else Optional(),
                 Length(max=254),
-                _valid_email,
+                valid_email,
             ],
         ),
     )
@@ -272,8 +276,13 @@ def validate_sign_form(form: SignForm) -> bool:
         except ValueError:
             form.phone.errors = [*form.phone.errors, _l("Enter a valid phone number.")]
             valid = False
-    if "signature" in form:
+    # Decoding a drawing costs far more than the rest: not for a form refused anyway for its
+    # token (anyone can send those).
+    token_refused = "csrf_token" in form and bool(form.csrf_token.errors)
+    if "signature" in form and not token_refused:
         valid = _check_signature(form) and valid
+    elif "signature" in form and not looks_like_png_data_url(form.signature.data or ""):
+        form.signature.data = ""  # kept for her next try only if it may be a drawing
     return valid
 
 
@@ -388,6 +397,7 @@ class QuestionForm(Form):
         filters=[normalised],
         validators=[
             Length(max=3000, message=_l("Use at most %(max)d characters.")),
+            LinesAtMost(200),
             no_hidden_characters,
         ],
     )
@@ -422,7 +432,8 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
         filters=[normalised],
         validators=[
             DataRequired(_l("Give at least one relationship.")),
-            Length(max=3000),
+            Length(max=3000, message=_l("Use at most %(max)d characters.")),
+            LinesAtMost(RELATIONSHIP_MAX),
             no_hidden_characters,
         ],
     )

@@ -28,13 +28,17 @@ class CleanImage:
     height: int
 
 
+def looks_like_png_data_url(value: str) -> bool:
+    """Whether a value has a PNG data URL's prefix and size (undecoded, unchecked)."""
+    encoded = value.removeprefix(DATA_URL_PREFIX)
+    return value.startswith(DATA_URL_PREFIX) and len(encoded) <= (MAX_BYTES * 4) // 3 + 4
+
+
 def decode_data_url(value: str) -> bytes:
     """Return the bytes of a base64 PNG data URL, refusing anything larger than allowed."""
-    if not value.startswith(DATA_URL_PREFIX):
-        raise InvalidImage("not a PNG data URL")
+    if not looks_like_png_data_url(value):
+        raise InvalidImage("not a PNG data URL, or too large")
     encoded = value.removeprefix(DATA_URL_PREFIX)
-    if len(encoded) > (MAX_BYTES * 4) // 3 + 4:
-        raise InvalidImage("too large")
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -71,5 +75,7 @@ def clean_png(data: bytes) -> CleanImage:
     fresh = Image.frombytes("RGBA", pixels.size, pixels.tobytes())
     on_white = Image.new("RGBA", fresh.size, (255, 255, 255, 255))
     on_white.alpha_composite(fresh)
-    on_white.convert("RGB").save(out, format="PNG", optimize=True)
+    # Not optimize=True: a quarter of the time for about 6 % more bytes, on a request anyone
+    # can send.
+    on_white.convert("RGB").save(out, format="PNG")
     return CleanImage(out.getvalue(), width, height)

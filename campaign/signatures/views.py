@@ -502,7 +502,11 @@ def withdraw(slug: str, token: str) -> tuple[str, int] | str:
     appeal = db.session.get(Appeal, signature.appeal_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        withdraw_signature(token)
+        try:
+            withdraw_signature(token)
+        except TokenInvalid:  # withdrawn by the other tap of a double tap: done all the same
+            db.session.rollback()
+            return render_template("signatures/withdrawn.html", appeal=appeal)
         db.session.commit()
         return render_template("signatures/withdrawn.html", appeal=appeal)
     return render_template("signatures/withdraw.html", appeal=appeal, form=form)

@@ -118,6 +118,24 @@ def test_invalid_email(client):
     )
 
 
+def test_an_address_mail_cannot_reach_is_refused_with_why(client):
+    assert_refused(
+        client,
+        signup_data(email="зарема@example.org"),
+        "Before the “@”, use Latin letters, digits and signs: we cannot mail the others.",
+        typed=["Zarema Aliyeva", "зарема@example.org"],
+    )
+
+
+def test_a_domain_in_cyrillic_is_accepted(client, outbox):
+    assert (
+        client.post("/accounts/signup", data=signup_data(email="zarema@почта.рф")).status_code
+        == 302
+    )
+    [message] = mails(outbox)
+    assert message["To"] in ("zarema@почта.рф", "zarema@xn--80a1acny.xn--p1ai")
+
+
 def test_password_of_nine_characters(client):
     assert_refused(
         client,

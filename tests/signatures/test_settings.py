@@ -494,6 +494,33 @@ def test_choices_with_hidden_characters_are_refused(client, open_appeal, owner):
     assert count(CustomQuestion) == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "limit"),
+    [
+        ("relationships", "mother\n" + "a" * 101, 100),
+        ("questions-0-choices", "Yes\n" + "b" * 201, 200),
+    ],
+    ids=["relationship", "choice"],
+)
+def test_a_line_too_long_is_refused_and_kept(client, open_appeal, owner, field, value, limit):
+    overrides = {"questions-0-kind": "choice", "questions-0-choices": "Yes\nNo", field: value}
+    response = client.post(settings_url(open_appeal), data=settings_form(open_appeal, **overrides))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"Keep each line to at most {limit} characters." in html
+    assert value.split("\n")[1] in html  # what was typed is kept
+    assert count(SignFormSettings) == 0 and count(CustomQuestion) == 0
+
+
+def test_a_relationship_of_the_columns_length_is_signed_on_any_database(
+    client, open_appeal, save, sign
+):
+    longest = "a" * 100
+    save(relationships=f"mother\n{longest}", **{"questions-0-label": ""})
+    assert sign(open_appeal, relationship=longest).status_code == 302
+    assert db.session.scalar(select(Signature.relationship_)) == longest
+
+
 @pytest.mark.parametrize("relationships", ["", " \n \n"], ids=["empty", "blank-lines"])
 def test_relationships_cannot_be_empty(client, open_appeal, owner, relationships):
     response = client.post(

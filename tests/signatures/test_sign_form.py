@@ -382,6 +382,7 @@ BAD_INPUT = [
     ({"region": "other", "region_other": ""}, "Say where you live."),
     ({"relationship": "cousin twice removed"}, "Not a valid choice."),
     ({"email": "not-an-email"}, "Enter a valid email address."),
+    ({"email": "айша@example.org"}, "Before the “@”, use Latin letters"),
     ({"children": "-1"}, "Enter a number from 0 to 30."),
     ({"surname": "Nal\x00oeva"}, "Remove the invisible or control characters"),
     ({"surname": "Nal\u200boeva"}, "Remove the invisible or control characters"),
@@ -530,6 +531,19 @@ class TestWithCsrf:
             assert 'value="Naloeva"' in html and 'value="Grozny"' in html
             assert stored() == 0
 
+    def test_a_drawing_is_not_decoded_for_a_form_refused_for_its_token(
+        self, open_appeal, sign, monkeypatch
+    ):
+        decoded = []
+        monkeypatch.setattr("campaign.signatures.forms.clean_png", decoded.append)
+        drawing = data_url(png_bytes())
+        refused = sign(open_appeal, csrf_token="forged-token", signature=drawing)
+        assert refused.status_code == 400 and decoded == []
+        assert f'value="{drawing}"' in refused.get_data(as_text=True)  # kept for her next try
+        odd = sign(open_appeal, csrf_token="forged-token", signature="data:image/svg+xml,<svg/>")
+        assert "svg" not in odd.get_data(as_text=True).split('id="signature"')[1][:200]
+        assert stored() == 0
+
     def test_with_the_page_token_it_signs(self, client, open_appeal, sign):
         page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -653,3 +667,26 @@ class TestConfirmationWithCsrf:
         done = client.post(path, data={"csrf_token": token}).get_data(as_text=True)
         assert "Your signature is withdrawn" in done
         assert count_on_page(client, open_appeal) == 0
+
+
+def test_a_double_tap_on_withdraw_shows_her_signature_withdrawn(
+    client, open_appeal, sign, monkeypatch
+):
+    from campaign.signatures import views
+    from campaign.signatures.operations import withdraw_signature
+
+    thanks = sign(open_appeal, follow=True).get_data(as_text=True)
+    path = re.search(r'value="http://campaign.test([^"]+/withdraw/[^"]+)"', thanks).group(1)
+
+    def the_other_tap_first(token):
+        # The other request found the same signature and withdrew it just before this one.
+        withdraw_signature(token)
+        db.session.commit()
+        withdraw_signature(token)
+
+    monkeypatch.setattr(views, "withdraw_signature", the_other_tap_first)
+    response = client.post(path)
+    assert response.status_code == 200
+    assert "Your signature is withdrawn" in response.get_data(as_text=True)
+    assert count_on_page(client, open_appeal) == 0
+    assert db.session.scalar(select(Signature.status)) is SignatureStatus.withdrawn
