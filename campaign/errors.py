@@ -12,7 +12,7 @@ MESSAGES = {
     401: (_l("Log in needed"), _l("Please log in to see this page.")),
     403: (_l("Not allowed"), _l("Your role on this appeal does not allow this action.")),
     404: (_l("Page not found"), _l("There is no page at this address.")),
-    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    405: (_l("Wrong kind of request"), _l("This address does not accept that kind of request.")),
     410: (_l("Page gone"), _l("What was at this address is no longer here.")),
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
     415: (_l("Not accepted"), _l("This site does not accept that kind of file or data here.")),

@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 import pycountry
 from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
-from campaign.extensions import babel
+from campaign.extensions import babel, db
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
@@ -58,7 +59,8 @@ def safe_next(target: str | None) -> str:
 
 @bp.post("/")
 def switch() -> Response:
-    """Remember the chosen language in a cookie and go back to the page."""
+    """Remember the chosen language in a cookie (and, logged in, as the account's, which
+    its mails use) and go back to the page."""
     form = LanguageForm()
     target = safe_next(form.next.data)
     response = redirect(target)
@@ -66,6 +68,10 @@ def switch() -> Response:
         return response
     choice = "en" if form.en.data else "ru"
     from campaign.security import cookie_is_secure
+
+    if current_user.is_authenticated and current_user.language != choice:
+        current_user.language = choice
+        db.session.commit()
 
     response.set_cookie(
         LANGUAGE_COOKIE,

@@ -4,6 +4,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from campaign import ROOT
+from campaign.accounts.models import User
+from campaign.extensions import db
 from campaign.i18n import country_name, safe_next
 from tools.catalogues import extract
 
@@ -68,6 +70,24 @@ def test_switcher_remembers_the_choice_over_accept_language(client):
     assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "ru"}).text
     client.post("/language/", data={"ru": "Русский", "next": "/"})
     assert '<html lang="ru">' in client.get("/", headers={"Accept-Language": "en"}).text
+
+
+def test_switching_logged_in_makes_it_the_accounts_language_for_mail(
+    client, make_user, login, outbox
+):
+    from campaign.accounts.mailed_links import send_reset_mail
+    from tests.mailbox import mails, subject
+
+    user = make_user(language="ru")
+    login(user)
+    client.post("/language/", data={"en": "English", "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).language == "en"
+    send_reset_mail(user.id)
+    assert subject(mails(outbox)[-1]) == "Choose a new password"
+    client.post("/language/", data={"ru": "Русский", "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).language == "ru"
 
 
 def test_switcher_is_on_every_page(client):

@@ -176,7 +176,7 @@ def csv_columns(content: DossierContent) -> list[str]:
     """Name the columns of the signature list, in the dossier's language."""
     with force_locale(content.language):
         columns = [
-            _("Number"),
+            _("No."),  # the row's number (not the kind of answer "Number")
             _("Full name"),
             _("Region"),
             _("Relationship"),

@@ -139,11 +139,13 @@ def test_attached_csv_is_the_table(signed_appeal):
     data = files["signatories.csv"]
     assert hashlib.sha256(data).hexdigest() == snapshot.list_fingerprint
     rows = csv_rows(data)
+    assert rows[0][:2] == ["№", "ФИО"]
     content = collect_content(signed_appeal, Edition.submission)
     assert rows[1:] == [csv_row(content, row) for row in content.rows]
     text = flat(" ".join(page_texts(pdf)))
     for cells in rows[1:]:
         assert f"{cells[0]} {cells[1]}" in text  # number and name, as in the table
+    assert f"Подписей: {len(rows) - 1} — см. список далее." in text
 
 
 @pytest.mark.parametrize("edition", [Edition.submission, Edition.public])
@@ -528,7 +530,11 @@ def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature)
     assert "DOSSIER FOR SUBMISSION" in pages[0]
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)} · snapshot {snapshot.id}" in page
-    assert "Full name" in flat(" ".join(pages))
+    text = flat(" ".join(pages))
+    assert "Full name" in text
+    assert "Signed by 1 person" in text and "with 1 signatory." in text
+    header = csv_rows(attachments(pdf)["signatories.csv"])[0]
+    assert header[:2] == ["No.", "Full name"]
 
 
 def test_workers_are_stopped_before_merging_a_big_document(signed_appeal, monkeypatch):
