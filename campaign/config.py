@@ -68,7 +68,9 @@ class Defaults:
 
     # Keyed hashes of signers' contacts; defaults to SECRET_KEY. Keep it outside the database.
     CONTACT_HASH_KEY: str | None = None
-    SIGN_LIMIT_PER_IP = "10 per hour"
+    # Per appeal. Families sign together on one Wi-Fi, and mobile networks put many phones
+    # behind one address: a limit for robots, not for a village.
+    SIGN_LIMIT_PER_IP = "60 per hour"
     SIGN_MIN_SECONDS = 3
     CONFIRMATION_LIFETIME = timedelta(days=7)
     PUBLIC_LIST_PAGE_SIZE = 20

@@ -100,7 +100,8 @@ class SignForm(FlaskForm):
         validators=[DataRequired(_l("Signing needs your consent to the processing of your data."))],
     )
     # Filled only by robots: the field is hidden from people.
-    website = StringField(_l("Leave this field empty"))
+    # Named so that no password manager or autofill takes it for one of its fields.
+    leave_empty = StringField(_l("Leave this field empty"))
     started = HiddenField()
     submit = SubmitField(_l("Sign"))
 
@@ -239,6 +240,13 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
 
 
 def _question_field(question: Any) -> Field:
+    field = _answer_field(question)
+    if question.private:  # she is told, as for the other private details
+        field.kwargs["description"] = _l("Private: seen only by the organisers and the authority.")
+    return field
+
+
+def _answer_field(question: Any) -> Any:
     presence = DataRequired(_l("This field is required.")) if question.required else Optional()
     if question.kind is QuestionKind.number:
         return IntegerField(
@@ -261,6 +269,14 @@ def _question_field(question: Any) -> Field:
 def validate_sign_form(form: SignForm) -> bool:
     """Run the per-field checks, then those that involve several fields or decoding."""
     valid = form.validate_on_submit()
+    if form.helper_name.data and not form.on_behalf.data:
+        # Without scripts the name's box is always shown: a name typed there is not dropped
+        # unsaid.
+        form.helper_name.errors = [
+            *form.helper_name.errors,
+            _l("Tick the box above if someone else is filling in the form, or leave this empty."),
+        ]
+        valid = False
     if form.on_behalf.data and not form.helper_name.data:
         form.helper_name.errors = [
             *form.helper_name.errors,
@@ -401,7 +417,7 @@ class QuestionForm(Form):
             no_hidden_characters,
         ],
     )
-    private = BooleanField(_l("Private (organisers only)"))
+    private = BooleanField(_l("Private"))
     required = BooleanField(_l("Required"))
 
     def validate_choices(self, field: Field) -> None:

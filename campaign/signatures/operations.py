@@ -43,6 +43,11 @@ class AppealNotOpen(Exception):
     """The appeal does not accept signatures (draft, closed or past its deadline)."""
 
 
+class FormChanged(Exception):
+    """The signature could not be stored as sent, and not because she had signed: the form's
+    questions changed meanwhile (one was removed). Nothing was stored."""
+
+
 class TokenInvalid(Exception):
     """The confirmation or withdrawal link is unknown, used or expired."""
 
@@ -391,6 +396,11 @@ def sign_appeal(
             if not _still_accepting(appeal.id):  # closed meanwhile: the savepoint goes
                 raise AppealNotOpen
     except IntegrityError:
+        # Her contact and name, or this very form, signed at the same moment: a duplicate.
+        # Anything else (a question removed meanwhile) must not pass for one.
+        sent_before = submission is not None and find_submitted(appeal.id, submission)
+        if not (sent_before or _contact_has_signed(appeal.id, email_hash, phone_hash)):
+            raise FormChanged from None
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
     if not confirm:
         count_signature(appeal.id, _tally_region(signature), +1)

@@ -52,6 +52,7 @@ from campaign.signatures.forms import (
 from campaign.signatures.models import Signature, SignatureStatus, SignFormSettings
 from campaign.signatures.operations import (
     AppealNotOpen,
+    FormChanged,
     SignOutcome,
     TokenInvalid,
     accepting_signatures,
@@ -241,7 +242,7 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 "Please check it and sign again."
             ),
         )
-    if form.website.data:
+    if form.leave_empty.data:
         # A robot filled the hidden field: it sees the usual page, and nothing is stored.
         session["signed"] = {"slug": appeal.slug, "withdraw": "", "pending": False}
         return redirect(url_for("signatures.thanks", slug=appeal.slug))
@@ -296,6 +297,17 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         )
     except AppealNotOpen:
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
+    except FormChanged:
+        db.session.rollback()
+        return render_appeal_page(
+            appeal,
+            new_form(appeal, bound=True),  # the form as it is now, with what she typed
+            409,
+            _(
+                "The organisers changed the form while you were filling it in, so nothing was "
+                "saved. Please check it and sign again."
+            ),
+        )
     db.session.commit()
     if outcome.replayed:  # the same form sent twice at once: the other request mails her
         return _thank(appeal, outcome, settings, unmailed=False)

@@ -67,7 +67,12 @@
     var box = form.querySelector("input[name=on_behalf]");
     var helper = form.querySelector(".field.helper");
     if (!box || !helper) return;
-    function sync() { helper.hidden = !box.checked; }
+    var name = helper.querySelector("input");
+    // Hidden, its name is not sent either: unticking means no one helped.
+    function sync() {
+      helper.hidden = !box.checked;
+      if (name) name.disabled = !box.checked;
+    }
     box.addEventListener("change", sync);
     sync();
   }

@@ -195,3 +195,21 @@ def test_a_refused_typed_name_stays_in_sight_with_its_error(live_server, browser
     assert "/thanks" in page.url
     assert db.session.scalar(select(Signature.typed_signature)) == "Madina Naloeva"
     page.close()
+
+
+def test_a_helper_unticked_again_is_not_recorded(live_server, browser, published):
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    page.goto(f"{live_server}/a/{published.slug}")
+    fill_in(page)
+    assert not page.locator("#helper_name").is_visible()
+    page.check("#on_behalf")
+    page.fill("#helper_name", "Her grandson Adam")
+    page.uncheck("#on_behalf")  # she fills it in herself after all
+    assert not page.locator("#helper_name").is_visible()
+    page.click("[data-type-instead]")
+    page.keyboard.type("Madina Naloeva")
+    page.check("#consent")
+    page.click("#submit")
+    assert "/thanks" in page.url
+    assert db.session.scalar(select(Signature.helper_name)) == ""
+    page.close()

@@ -68,7 +68,7 @@ def sign(client):
             "helper_name": "",
             "display": "full",
             "consent": "y",
-            "website": "",
+            "leave_empty": "",
         }
         data.update(overrides)
         data = {key: value for key, value in data.items() if value is not None}

@@ -405,6 +405,15 @@ def test_a_private_answer_never_reaches_the_public_page(client, open_appeal, sav
     assert secret not in html
 
 
+@pytest.mark.parametrize("private", [True, False])
+def test_the_sign_form_says_which_questions_are_private(client, open_appeal, save, private):
+    save(**{"questions-0-kind": "text", "questions-0-private": "y" if private else None})
+    question = the_question(open_appeal)
+    html = public_page(client, open_appeal)
+    hint = f'<p class="hint" id="q{question.id}-hint">Private: seen only by the organisers'
+    assert (hint in html) is private
+
+
 def test_a_choice_question_offers_its_choices(client, open_appeal, save, sign):
     save(
         **{
@@ -754,3 +763,28 @@ def test_two_first_saves_at_once_keep_the_first(app, open_appeal):
     outcomes = while_the_first_holds(app, save("first"), save("second"), refused=SettingsChanged)
     assert outcomes == ("done", "refused")
     assert db.session.scalars(select(SignFormSettings.consent_text)).all() == ["first"]
+
+
+def test_a_question_removed_while_she_signs_refuses_rather_than_pretends(
+    client, open_appeal, save, sign, monkeypatch
+):
+    from campaign.signatures import views
+
+    save(**{"questions-0-kind": "text", "questions-0-required": None})
+    question = the_question(open_appeal)
+    real = views.sign_appeal
+
+    def question_removed_meanwhile(appeal, data, **kwargs):
+        db.session.delete(db.session.get(CustomQuestion, question.id))
+        db.session.commit()
+        return real(appeal, data, **kwargs)
+
+    monkeypatch.setattr(views, "sign_appeal", question_removed_meanwhile)
+    response = sign(open_appeal, **{f"q{question.id}": "An answer"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "The organisers changed the form while you were filling it in" in html
+    assert 'value="Grozny"' in html and 'value="Naloeva"' in html
+    assert count(Signature) == 0 and count(SignatureAnswer) == 0
+    monkeypatch.setattr(views, "sign_appeal", real)
+    assert sign(open_appeal).status_code == 302

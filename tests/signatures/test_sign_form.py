@@ -284,7 +284,7 @@ def test_names_are_normalised_to_nfc(open_appeal, sign):
 
 
 def test_honeypot_stores_nothing_but_looks_normal(client, open_appeal, sign):
-    response = sign(open_appeal, website="http://spam.example")
+    response = sign(open_appeal, leave_empty="http://spam.example")
     assert response.status_code == 302 and "/thanks" in response.headers["Location"]
     assert stored() == 0
 
@@ -402,6 +402,10 @@ BAD_INPUT = [
     ({"signature": data_url(bytes(TOO_BIG_HEADER))}, "The drawn signature could not be read"),
     ({"signature": "", "typed_signature": ""}, "Sign in the box, or type your full name."),
     ({"on_behalf": "y", "helper_name": ""}, "Give the name of the person filling in the form."),
+    (
+        {"helper_name": "Her grandson Adam"},
+        "Tick the box above if someone else is filling in the form, or leave this empty.",
+    ),
     ({"display": "everyone"}, "Not a valid choice."),
     ({"status": "valid"}, "The form arrived with unexpected fields"),
     ({"appeal_id": "1"}, "The form arrived with unexpected fields"),
