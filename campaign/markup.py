@@ -5,12 +5,13 @@ from collections.abc import Sequence
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
     "em", "strong", "code", "pre", "a",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
@@ -29,6 +30,17 @@ def _image_as_text(
 
 
 _markdown.add_render_rule("image", _image_as_text)
+
+
+def _headings_below_the_title(state: StateCore) -> None:
+    # The appeal's title is the page's (and the dossier's) only h1: the letter's headings go
+    # one level down, so that screen readers and the PDF's outline see them under it.
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+
+
+_markdown.core.ruler.push("headings_below_the_title", _headings_below_the_title)
 
 
 def render_markdown(text: str) -> Markup:

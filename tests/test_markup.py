@@ -28,9 +28,15 @@ def test_letter_formatting_survives():
         "# Head\n\nPara *em* **strong**\n\n- a\n- b\n\n1. one\n\n> quote\n\n"
         "[link](https://example.org)"
     )
-    for tag in ("<h1>", "<em>", "<strong>", "<ul>", "<ol>", "<blockquote>"):
+    for tag in ("<h2>", "<em>", "<strong>", "<ul>", "<ol>", "<blockquote>"):
         assert tag in html
     assert 'href="https://example.org"' in html
+
+
+def test_headings_go_one_level_below_the_title():
+    html = render_markdown("# One\n\n## Two\n\n###### Six")
+    assert [tag for tag, _ in tags_of(html)] == ["h2", "h3", "h6"]
+    assert "<h1" not in html
 
 
 @pytest.mark.parametrize(

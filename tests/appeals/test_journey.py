@@ -113,6 +113,10 @@ def test_diff_against_the_draft(client, make_user, login, make_appeal):
     html = client.get(f"/appeals/{appeal.id}/diff?old=1&new=draft").get_data(as_text=True)
     assert re.search(r"<del[^>]*>.*First text\.", html)
     assert re.search(r"<ins[^>]*>.*Second text\.", html)
+    # Said in words too, for screen readers that do not announce ins and del.
+    assert re.search(r'<del[^>]*>.*<span class="visually-hidden"[^>]*>Removed: </span>First', html)
+    assert re.search(r'<ins[^>]*>.*<span class="visually-hidden"[^>]*>Added: </span>Second', html)
+    assert f'<div class="diff" lang="{appeal.language}">' in html
     # A version number that is no number (a superscript two is a "digit") shows the latest.
     for odd in ("%C2%B2", "x", "-1", "9" * 30, "%D9%A3"):
         assert client.get(f"/appeals/{appeal.id}/diff?old=1&new={odd}").status_code == 200

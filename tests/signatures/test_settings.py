@@ -412,6 +412,8 @@ def test_the_sign_form_says_which_questions_are_private(client, open_appeal, sav
     html = public_page(client, open_appeal)
     hint = f'<p class="hint" id="q{question.id}-hint">Private: seen only by the organisers'
     assert (hint in html) is private
+    # The organisers' words are in the appeal's language, whatever the page's.
+    assert f'<label for="q{question.id}" lang="{open_appeal.language}">' in html
 
 
 def test_a_choice_question_offers_its_choices(client, open_appeal, save, sign):

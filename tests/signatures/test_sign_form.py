@@ -694,3 +694,19 @@ def test_a_double_tap_on_withdraw_shows_her_signature_withdrawn(
     assert "Your signature is withdrawn" in response.get_data(as_text=True)
     assert count_on_page(client, open_appeal) == 0
     assert db.session.scalar(select(Signature.status)) is SignatureStatus.withdrawn
+
+
+def test_the_appeals_own_words_carry_its_language_on_a_page_in_another(client, make_appeal, sign):
+    appeal = make_appeal(language="ru", country="RU")
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    html = client.get(f"/a/{appeal.slug}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert '<p class="consent-text" id="consent-text" lang="ru">' in html
+    assert re.search(
+        r'<select[^>]*id="relationship"[^>]*lang="ru"|<select[^>]*lang="ru"[^>]*id="relationship"',
+        html,
+    )
+    refused = sign(appeal, consent=None, relationship="мать").get_data(as_text=True)
+    assert 'aria-describedby="consent-text consent-error"' in refused
+    assert '<p class="error" id="consent-error">' in refused
