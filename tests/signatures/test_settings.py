@@ -1,5 +1,6 @@
 """The organiser chooses what the sign form asks, and the public page follows."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -556,7 +557,10 @@ def test_values_outside_the_choices_are_refused(client, open_appeal, owner, over
     response = client.post(settings_url(open_appeal), data=settings_form(open_appeal, **overrides))
 
     assert response.status_code == 200
-    assert "Please correct the fields marked below." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Please correct the fields marked below." in html
+    # The field says what is wrong with it, not only the summary.
+    assert re.search(r'<p class="error" id="[^"]+-error">[^<]+</p>', html)
     assert count(SignFormSettings) == 0
 
 

@@ -710,3 +710,16 @@ def test_the_appeals_own_words_carry_its_language_on_a_page_in_another(client, m
     refused = sign(appeal, consent=None, relationship="мать").get_data(as_text=True)
     assert 'aria-describedby="consent-text consent-error"' in refused
     assert '<p class="error" id="consent-error">' in refused
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "of 12,345"), ("ru", "из 12\u00a0345")])
+def test_numbers_are_written_as_the_pages_language_writes_them(
+    client, make_appeal, language, shown
+):
+    appeal = make_appeal(goal=12345)
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    html = client.get(f"/a/{appeal.slug}", headers={"Accept-Language": language}).get_data(
+        as_text=True
+    )
+    assert shown in html
