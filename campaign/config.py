@@ -40,6 +40,8 @@ class Defaults:
     LANGUAGES = ("ru", "en")
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    # A new appeal's time zone when its country has it (campaign.time_zones).
+    DEFAULT_TIME_ZONE = "Europe/Moscow"
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False

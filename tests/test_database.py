@@ -197,6 +197,7 @@ def test_a_database_error_does_not_quote_the_values_it_was_given(app):
 
 
 def test_signers_contacts_are_hashed_again_with_their_names_and_back(tmp_path):
+    # Down to 0009 goes through 0011, whose downgrade rebuilds the appeal table (SQLite).
 
     app = create_app(
         {
@@ -249,4 +250,37 @@ def test_signers_contacts_are_hashed_again_with_their_names_and_back(tmp_path):
         upgrade()
         db.session.expire_all()
         assert hashes()[0] == named[0] and hashes()[1] == (None, None)
+        # Rebuilding the appeal table (0011 down) kept the signatures referring to it, and
+        # the connections have their foreign keys on again.
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        db.engine.dispose()
+
+
+def test_appeals_made_before_time_zones_get_their_countrys(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'zones.sqlite'}",
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0010")
+        for n, country in enumerate(["RU", "FR", "US"]):
+            db.session.execute(
+                text(
+                    "INSERT INTO appeal (slug, status, language, country, title, body, closing, "
+                    "representative_name, representative_address, created_at, updated_at) "
+                    f"VALUES ('a-{n}', 'draft', 'ru', '{country}', 'T', '', '', '', '', "
+                    "'2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                )
+            )
+        db.session.commit()
+        upgrade()
+        zones = db.session.execute(text("SELECT country, time_zone FROM appeal ORDER BY id"))
+        assert [tuple(row) for row in zones] == [
+            ("RU", "Europe/Moscow"),
+            ("FR", "Europe/Paris"),
+            ("US", "UTC"),  # several zones: as its dates were until now
+        ]
         db.engine.dispose()

@@ -28,9 +28,9 @@ from campaign.appeals.operations import (
     AppealData,
     slug_is_valid,
 )
-from campaign.clock import today
 from campaign.forms import RevisionField, no_hidden_characters, normalised
 from campaign.i18n import country_choices
+from campaign.time_zones import default_zone, is_zone_of, today_in, zone_choices, zones_of
 
 MAX_ADDRESSEES = 20
 LANGUAGE_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
@@ -92,6 +92,12 @@ class AppealForm(FlaskForm):
     )
     language = SelectField(_l("Language of the letter"), choices=LANGUAGE_CHOICES)
     country = SelectField(_l("Country"), default="RU")
+    # Its choices follow the country; checked against the country sent with it.
+    time_zone = SelectField(
+        _l("Time zone"),
+        description=_l("Signatures are dated, and the deadline ends, by its clock."),
+        validate_choice=False,
+    )
     addressees = FieldList(FormField(AddresseeForm), min_entries=1, max_entries=MAX_ADDRESSEES)
     body = TextAreaField(
         _l("Letter"),
@@ -148,6 +154,12 @@ class AppealForm(FlaskForm):
         self.country.choices = [
             SelectChoice(code, name) for code, name in country_choices(language)
         ]
+        country = self.country.data or "RU"
+        self.time_zone.choices = [
+            SelectChoice(zone, name) for zone, name in zone_choices(country, language)
+        ]
+        if not self.time_zone.data:
+            self.time_zone.data = default_zone(country)
         self._current_deadline = current_deadline
 
     def validate_slug(self, field: StringField) -> None:
@@ -161,9 +173,26 @@ class AppealForm(FlaskForm):
                 )
             )
 
+    def validate_time_zone(self, field: SelectField) -> None:
+        """A zone of the country (or UTC); a country with one zone needs no choosing."""
+        country = self.country.data or ""
+        if is_zone_of(field.data or "", country):
+            return
+        own = zones_of(country)
+        if len(own) == 1:
+            field.data = own[0]
+            return
+        raise ValidationError(_l("Choose one of the time zones of the appeal's country."))
+
     def validate_deadline(self, field: DateField) -> None:
-        """A new deadline cannot be in the past; an old one may stay as it was."""
-        if field.data and field.data != self._current_deadline and field.data < today():
+        """A new deadline cannot be in the past (in the appeal's zone); an old one may stay."""
+        zone = (
+            self.time_zone.data
+            if is_zone_of(self.time_zone.data or "", self.country.data or "")
+            else "UTC"
+        )
+        past = field.data is not None and field.data < today_in(zone)
+        if past and field.data != self._current_deadline:
             raise ValidationError(_l("The deadline cannot be in the past."))
 
     def validate_addressees(self, field: FieldList) -> None:
@@ -178,6 +207,7 @@ class AppealForm(FlaskForm):
             slug=self.slug.data or "",
             language=self.language.data,
             country=self.country.data,
+            time_zone=self.time_zone.data or "",
             addressees=tuple(
                 AddresseeData(entry.form.name.data or "", entry.form.office.data or "")
                 for entry in self.addressees.entries

@@ -31,6 +31,8 @@ class Appeal(db.Model):
     status: Mapped[AppealStatus] = mapped_column(default=AppealStatus.draft)
     language: Mapped[str] = mapped_column(String(8))
     country: Mapped[str] = mapped_column(String(2), default="RU")
+    # IANA name: the day signatures are dated and the deadline ends (campaign.time_zones).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     closing: Mapped[str] = mapped_column(Text, default="")

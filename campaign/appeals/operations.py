@@ -26,6 +26,7 @@ from campaign.appeals.models import (
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.text import normalise_text
+from campaign.time_zones import default_zone
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MIN, SLUG_MAX = 3, 80
@@ -76,6 +77,8 @@ class AppealData:
     language: str
     slug: str = ""
     country: str = "RU"
+    # Empty: the country's default (campaign.time_zones.default_zone).
+    time_zone: str = ""
     addressees: tuple[AddresseeData, ...] = ()
     body: str = ""
     closing: str = ""
@@ -197,6 +200,7 @@ def _apply(appeal: Appeal, data: AppealData) -> None:
     appeal.title = normalise_text(data.title)
     appeal.language = data.language
     appeal.country = data.country
+    appeal.time_zone = data.time_zone or default_zone(data.country)
     appeal.body = normalise_text(data.body)
     appeal.closing = normalise_text(data.closing)
     appeal.representative_name = normalise_text(data.representative_name)

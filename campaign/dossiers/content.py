@@ -18,6 +18,7 @@ from campaign.extensions import db
 from campaign.signatures.models import CustomQuestion, Display, Signature, SignatureStatus
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.presenting import initials, region_label
+from campaign.time_zones import local_date
 
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -145,7 +146,7 @@ def collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                     relative=signature.relative_name if shown_in_full else "",
                     relative_location=signature.relative_location if shown_in_full else "",
                     children=signature.children if shown_in_full else None,
-                    signed_on=signature.created_at.date().isoformat(),
+                    signed_on=local_date(signature.created_at, appeal.time_zone).isoformat(),
                     version=versions[signature.version_id].number,
                     image_sha256=image_sha,
                     typed_signature="" if public else signature.typed_signature,

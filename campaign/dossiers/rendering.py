@@ -46,6 +46,7 @@ from campaign.dossiers.pagination import (
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
 from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_merge import assemble, glyph_sample_document, page_sizes
+from campaign.time_zones import local_date
 
 # Small enough that new signatures re-render little, large enough to keep each block's own
 # start-up cost (style sheets, fonts) small.
@@ -342,7 +343,7 @@ class DossierLayout:
             versions=content.versions,
             version_counts=version_counts,
             count=len(content.rows),
-            made_on=format_day(self.snapshot.made_at.date().isoformat(), self.content.language),
+            made_on=self._made_on(),
             reference=f"{appeal.id}/{appeal.slug}",
             snapshot_id=self.snapshot.id,
             edition_name=edition_name(content.edition),
@@ -417,12 +418,17 @@ class DossierLayout:
             "chart_relationships": _chart(by_relationship),
         }
 
+    def _made_on(self) -> str:
+        # The day in the appeal's zone, as its signatures are dated.
+        day = local_date(self.snapshot.made_at, self.content.appeal.time_zone)
+        return format_day(day.isoformat(), self.content.language)
+
     def _verification(self) -> RenderJob:
         html = render_template(
             "pdf/verification.html",
             **_common(self.content, False),
             snapshot_id=self.snapshot.id,
-            made_on=format_day(self.snapshot.made_at.date().isoformat(), self.content.language),
+            made_on=self._made_on(),
             count=len(self.content.rows),
             versions=self.content.versions,
             list_fingerprint=self.list_fingerprint,

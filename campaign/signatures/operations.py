@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import count_signature
-from campaign.clock import today, utcnow
+from campaign.clock import utcnow
 from campaign.database import after_commit, lock_row, savepoint
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
@@ -32,6 +32,7 @@ from campaign.signatures.models import (
     SignatureStatus,
     SignFormSettings,
 )
+from campaign.time_zones import today_in
 
 _signals = Namespace()
 # Sent with appeal_id= once the erasure of a signer's data is committed, for whatever else keeps
@@ -286,7 +287,7 @@ def accepting_signatures(appeal: Appeal) -> bool:
     return (
         appeal.status is AppealStatus.open
         and appeal.latest_version is not None
-        and (appeal.deadline is None or appeal.deadline >= today())
+        and (appeal.deadline is None or appeal.deadline >= today_in(appeal.time_zone))
     )
 
 
@@ -298,14 +299,14 @@ def _still_accepting(appeal_id: int) -> bool:
     can commit before it does.
     """
     row = db.session.execute(
-        select(Appeal.status, Appeal.deadline)
+        select(Appeal.status, Appeal.deadline, Appeal.time_zone)
         .where(Appeal.id == appeal_id)
         .with_for_update(read=True)
     ).one_or_none()
     return (
         row is not None
         and row.status is AppealStatus.open
-        and (row.deadline is None or row.deadline >= today())
+        and (row.deadline is None or row.deadline >= today_in(row.time_zone))
     )
 
 

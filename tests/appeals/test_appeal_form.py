@@ -113,6 +113,8 @@ BAD_INPUT = [
     ({"goal": "lots"}, "Not a valid integer value."),
     ({"language": "xx"}, "Not a valid choice."),
     ({"country": "ZZ"}, "Not a valid choice."),
+    ({"country": "US", "time_zone": "Europe/Moscow"}, "Choose one of the time zones of the app"),
+    ({"time_zone": "Mars/Olympus"}, "Choose one of the time zones of the appeal"),
     ({"addressees-0-name": "", "addressees-0-office": ""}, "Name at least one addressee."),
     (
         {"addressees-0-name": "", "addressees-0-office": "President"},
@@ -204,6 +206,28 @@ def test_dangerous_markup_in_the_body_is_shown_inert(client, organiser):
     assert "tracker.example/pixel.png" not in letter
     assert "tracker" in letter  # the image's description stays as text
     assert '<a href="https://example.org/ok" rel="nofollow noopener noreferrer">safe</a>' in letter
+
+
+def test_a_new_appeal_starts_in_the_sites_zone_and_keeps_the_one_chosen(client, organiser):
+    page = client.get("/appeals/new", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<option selected value="Europe/Moscow">Москва (UTC+03:00)</option>' in page
+    client.post("/appeals/new", data=form_data(time_zone="Asia/Vladivostok"))
+    assert db.session.scalar(select(Appeal.time_zone)) == "Asia/Vladivostok"
+
+
+def test_a_country_with_one_zone_needs_no_choosing(client, organiser):
+    # The page showed Russia's zones; France was chosen in the same form.
+    client.post("/appeals/new", data=form_data(country="FR", time_zone="Europe/Moscow"))
+    assert db.session.scalar(select(Appeal.time_zone)) == "Europe/Paris"
+
+
+def test_a_country_of_several_zones_offers_its_own_after_a_change(client, organiser):
+    refused = client.post("/appeals/new", data=form_data(country="US", time_zone="Europe/Moscow"))
+    html = refused.get_data(as_text=True)
+    assert 'value="America/New_York"' in html and 'value="Europe/Moscow"' not in html
+    assert appeal_count() == 0
+    client.post("/appeals/new", data=form_data(country="US", time_zone="America/New_York"))
+    assert db.session.scalar(select(Appeal.time_zone)) == "America/New_York"
 
 
 def test_form_page_in_russian_names_countries_in_russian(client, organiser):

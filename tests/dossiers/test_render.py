@@ -589,3 +589,18 @@ def test_a_block_is_not_kept_when_the_cache_is_emptied_while_it_is_written(tmp_p
         cache.put("abc", b"%PDF-1.7 block")
         assert cache.get("abc") is None and "abc" not in cache.used
         cache.prune()  # nothing to prune, and no error
+
+
+def test_signatures_are_dated_by_the_appeals_clock(open_appeal, make_signature):
+    from datetime import UTC, datetime
+
+    signature = make_signature(open_appeal)
+    signature.created_at = datetime(2026, 12, 4, 22, 30, tzinfo=UTC)  # 01:30 in Grozny
+    db.session.commit()
+    assert open_appeal.time_zone == "Europe/Moscow"
+    [row] = collect_content(open_appeal, Edition.submission).rows
+    assert row.signed_on == "2026-12-05"
+    open_appeal.time_zone = "UTC"
+    db.session.commit()
+    [row] = collect_content(open_appeal, Edition.submission).rows
+    assert row.signed_on == "2026-12-04"

@@ -723,3 +723,19 @@ def test_numbers_are_written_as_the_pages_language_writes_them(
         as_text=True
     )
     assert shown in html
+
+
+def test_the_deadline_ends_at_midnight_in_the_appeals_zone(client, open_appeal, sign, monkeypatch):
+    from datetime import UTC, date, datetime
+
+    from campaign import time_zones
+
+    open_appeal.deadline = date(2026, 12, 5)
+    open_appeal.time_zone = "Europe/Moscow"
+    db.session.commit()
+    # 22:30 UTC on the 5th is 01:30 on the 6th in Moscow: the appeal has closed.
+    monkeypatch.setattr(time_zones, "utcnow", lambda: datetime(2026, 12, 5, 22, 30, tzinfo=UTC))
+    refused = sign(open_appeal)
+    assert refused.status_code == 409 and stored() == 0
+    monkeypatch.setattr(time_zones, "utcnow", lambda: datetime(2026, 12, 5, 20, 30, tzinfo=UTC))
+    assert sign(open_appeal).status_code == 302 and stored() == 1

@@ -1,0 +1,70 @@
+"""An appeal's time zone: the day a signature is dated and a deadline ends, where it is made.
+
+A signature given at 01:30 in Grozny is dated that day in the dossier, not the day before as
+in UTC; an appeal open "until 5 December" closes at the end of that day in its own zone.
+"""
+
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel.core import get_global
+from babel.dates import get_timezone_location
+from flask import current_app
+
+from campaign.clock import utcnow
+
+UTC_ZONE = "UTC"
+
+
+@cache
+def _known() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zones_of(country: str) -> list[str]:
+    """The IANA zones of a country (ISO 3166-1 alpha-2), as CLDR lists them."""
+    zones = get_global("territory_zones").get(country.upper(), [])
+    return [zone for zone in zones if zone in _known()]
+
+
+def zone_choices(country: str, language: str) -> list[tuple[str, str]]:
+    """The country's zones, west to east, then UTC, as (zone, label) in the language."""
+    now = utcnow()
+
+    def offset(zone: str) -> float:
+        delta = now.astimezone(ZoneInfo(zone)).utcoffset()
+        return delta.total_seconds() if delta is not None else 0.0
+
+    def label(zone: str) -> str:
+        city = get_timezone_location(zone, locale=language, return_city=True)
+        stamp = now.astimezone(ZoneInfo(zone)).strftime("%z")
+        return f"{city} (UTC{stamp[:3]}:{stamp[3:]})"
+
+    zones = sorted(zones_of(country), key=lambda zone: (offset(zone), label(zone)))
+    return [(zone, label(zone)) for zone in zones] + [(UTC_ZONE, "UTC")]
+
+
+def default_zone(country: str) -> str:
+    """The zone a new appeal of this country starts with: the site's own (DEFAULT_TIME_ZONE)
+    when the country has it, else the country's only one; UTC when it has several."""
+    zones = zones_of(country)
+    preferred = current_app.config["DEFAULT_TIME_ZONE"]
+    if preferred in zones:
+        return str(preferred)
+    return zones[0] if len(zones) == 1 else UTC_ZONE
+
+
+def is_zone_of(zone: str, country: str) -> bool:
+    """Whether an appeal of this country may use the zone (its own, or UTC)."""
+    return zone == UTC_ZONE or zone in zones_of(country)
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    """The day a moment falls on in the zone (UTC if the zone is unknown)."""
+    return moment.astimezone(ZoneInfo(zone if zone in _known() else UTC_ZONE)).date()
+
+
+def today_in(zone: str) -> date:
+    """Today's date in the zone."""
+    return local_date(utcnow(), zone)

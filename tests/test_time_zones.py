@@ -1,0 +1,43 @@
+"""An appeal's time zone: its choices, its default, and the days it gives."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from campaign import time_zones
+from campaign.time_zones import default_zone, is_zone_of, local_date, today_in, zone_choices
+
+
+def test_a_countrys_zones_west_to_east_in_the_pages_language(app):
+    choices = dict(zone_choices("RU", "ru"))
+    assert choices["Europe/Moscow"] == "Москва (UTC+03:00)"
+    assert choices["Asia/Vladivostok"].endswith("(UTC+10:00)")
+    zones = [zone for zone, _label in zone_choices("RU", "en")]
+    assert zones[0] == "Europe/Kaliningrad" and zones[-1] == "UTC"
+    assert dict(zone_choices("RU", "en"))["Europe/Moscow"] == "Moscow (UTC+03:00)"
+
+
+@pytest.mark.parametrize(
+    ("country", "zone"),
+    [("RU", "Europe/Moscow"), ("FR", "Europe/Paris"), ("IQ", "Asia/Baghdad"), ("US", "UTC")],
+)
+def test_the_default_is_the_sites_zone_or_the_countrys_only_one(app, country, zone):
+    assert default_zone(country) == zone
+
+
+def test_a_zone_must_be_the_countrys_or_utc(app):
+    assert is_zone_of("Asia/Yekaterinburg", "RU") and is_zone_of("UTC", "FR")
+    assert not is_zone_of("Europe/Paris", "RU") and not is_zone_of("Mars/Olympus", "RU")
+
+
+def test_a_late_evening_in_utc_is_the_next_day_in_moscow():
+    evening = datetime(2026, 12, 4, 22, 30, tzinfo=UTC)
+    assert local_date(evening, "Europe/Moscow") == date(2026, 12, 5)
+    assert local_date(evening, "UTC") == date(2026, 12, 4)
+    assert local_date(evening, "not a zone") == date(2026, 12, 4)
+
+
+def test_today_in_a_zone(monkeypatch):
+    monkeypatch.setattr(time_zones, "utcnow", lambda: datetime(2026, 12, 4, 22, 30, tzinfo=UTC))
+    assert today_in("Europe/Moscow") == date(2026, 12, 5)
+    assert today_in("America/New_York") == date(2026, 12, 4)
