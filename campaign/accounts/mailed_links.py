@@ -167,11 +167,13 @@ def send_signup_mail(user_id: int) -> None:
             subject = _("Confirm your Campaign account")
             body = ngettext(
                 "To finish creating your Campaign account, open this link within %(num)d "
-                "hour and confirm:\n\n%(link)s\n\nIf you did not sign up, ignore this "
-                "message: without confirmation the account cannot be used.",
+                "hour and confirm it with the password you chose:\n\n%(link)s\n\nIf you did "
+                "not sign up, ignore this message: without confirmation the account cannot be "
+                "used.",
                 "To finish creating your Campaign account, open this link within %(num)d "
-                "hours and confirm:\n\n%(link)s\n\nIf you did not sign up, ignore this "
-                "message: without confirmation the account cannot be used.",
+                "hours and confirm it with the password you chose:\n\n%(link)s\n\nIf you did "
+                "not sign up, ignore this message: without confirmation the account cannot be "
+                "used.",
                 _hours(CONFIRM),
                 link=public_url_for("accounts.confirm", token=link_token(user, CONFIRM)),
             )

@@ -288,9 +288,10 @@ def test_a_link_mailed_again_at_login_has_its_full_lifetime(client, outbox, app)
 def test_the_confirmation_mail_speaks_the_language_of_the_sign_up(client, outbox):
     client.post("/accounts/signup", data=signup_data(), headers={"Accept-Language": "ru"})
     [message] = mails(outbox)
-    assert subject(message) == "Подтвердите учётную запись Campaign"
+    assert subject(message) == "Подтвердите аккаунт Campaign"
     page = client.get(link_path(message, "/accounts/confirm/"), headers={"Accept-Language": "ru"})
-    assert "Подтвердить учётную запись" in page.get_data(as_text=True)
+    assert "Подтвердить аккаунт" in page.get_data(as_text=True)
+    assert "подтвердите его паролем, который вы выбрали" in body(message)
 
 
 def test_sign_ups_are_throttled_per_address(client, outbox):

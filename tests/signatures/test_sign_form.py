@@ -168,6 +168,7 @@ def test_signing_again_while_unconfirmed_mails_a_new_link(client, open_appeal, s
     assert new["Subject"].startswith("Confirm your signature")
     assert "has not been confirmed yet" in body_of(new)
     assert "The links sent before no longer work" in body_of(new)
+    assert "Your signature keeps the details given the first time" in body_of(new)
     assert client.post(confirm_path(old)).status_code == 404
     assert client.get(withdraw_path(old)).status_code == 404
     # The page shows what she confirms: what was typed first.
