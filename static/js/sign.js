@@ -58,7 +58,8 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.value).then(function () {
-        if (done) done.hidden = false;
+        // A live region present from the start, filled now: screen readers announce it.
+        if (done) done.textContent = done.getAttribute("data-copied");
       });
     });
   }

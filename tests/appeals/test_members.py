@@ -129,6 +129,10 @@ def test_the_link_is_shown_once(client, login, appeal, owner):
     page = client.get(f"/appeals/{appeal.id}/members").get_data(as_text=True)
     assert "/appeals/invitations/" not in page
     assert "Pending invitations" in page
+    # Each row's buttons say, to a screen reader, whom or what they act on.
+    assert 'aria-label="Remove Olga Owner"' in page
+    assert 'aria-label="Change the role of Olga Owner"' in page
+    assert re.search(r'aria-label="Revoke the invitation as Editor, expiring [^"]+"', page)
 
 
 def test_the_page_gives_the_links_lifetime(app, client, login, appeal, owner):

@@ -213,3 +213,22 @@ def test_a_helper_unticked_again_is_not_recorded(live_server, browser, published
     assert "/thanks" in page.url
     assert db.session.scalar(select(Signature.helper_name)) == ""
     page.close()
+
+
+def test_copying_her_link_is_announced(live_server, browser, published):
+    context = browser.new_context(viewport={"width": 360, "height": 780})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page = context.new_page()
+    page.goto(f"{live_server}/a/{published.slug}")
+    fill_in(page)
+    page.click("[data-type-instead]")
+    page.keyboard.type("Madina Naloeva")
+    page.check("#consent")
+    page.click("#submit")
+    assert "/thanks" in page.url
+    status = page.locator("#withdraw-url ~ [data-copied]")
+    assert status.get_attribute("role") == "status" and status.inner_text() == ""
+    page.click("[data-copy='#withdraw-url']")
+    status.filter(has_text="Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == page.input_value("#withdraw-url")
+    context.close()
