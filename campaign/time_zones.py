@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel.core import get_global
 from babel.dates import get_timezone_location
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from campaign.clock import utcnow
 
@@ -68,3 +68,14 @@ def local_date(moment: datetime, zone: str) -> date:
 def today_in(zone: str) -> date:
     """Today's date in the zone."""
     return local_date(utcnow(), zone)
+
+
+def show_times_in(zone: str) -> None:
+    """Have this request's pages give dates and times in the zone (an appeal's pages)."""
+    g.time_zone = zone
+
+
+def select_time_zone() -> str:
+    """Flask-Babel's zone for dates and times: the appeal's on its pages, else the site's."""
+    chosen = g.get("time_zone") if has_request_context() else None
+    return str(chosen or current_app.config["BABEL_DEFAULT_TIMEZONE"])

@@ -11,6 +11,7 @@ from campaign.accounts.models import Membership, Role
 from campaign.accounts.operations import membership_of
 from campaign.appeals.models import Appeal
 from campaign.extensions import db
+from campaign.time_zones import show_times_in
 
 
 def requires_role(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -33,6 +34,7 @@ def requires_role(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
             if appeal is None:
                 abort(404)
             g.membership = membership
+            show_times_in(appeal.time_zone)
             return view(appeal=appeal, **kwargs)
 
         wrapper.required_role = role  # type: ignore[attr-defined]

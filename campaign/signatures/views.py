@@ -71,6 +71,7 @@ from campaign.signatures.operations import (
     withdraw_signature,
 )
 from campaign.signatures.presenting import public_name, region_label
+from campaign.time_zones import show_times_in
 from campaign.urls import public_url_for
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def _published_or_404(slug: str) -> Appeal:
         _follow_the_move(slug)
     if appeal is None or appeal.status is AppealStatus.draft or appeal.latest_version is None:
         abort(404)
+    show_times_in(appeal.time_zone)
     return appeal
 
 

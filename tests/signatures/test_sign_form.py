@@ -740,3 +740,15 @@ def test_the_deadline_ends_at_midnight_in_the_appeals_zone(client, open_appeal, 
     assert refused.status_code == 409 and stored() == 0
     monkeypatch.setattr(time_zones, "utcnow", lambda: datetime(2026, 12, 5, 20, 30, tzinfo=UTC))
     assert sign(open_appeal).status_code == 302 and stored() == 1
+
+
+def test_the_public_list_dates_signatures_by_the_appeals_clock(client, open_appeal, sign):
+    from datetime import UTC, datetime
+
+    sign(open_appeal)
+    signature = db.session.scalar(select(Signature))
+    signature.created_at = datetime(2026, 12, 4, 22, 30, tzinfo=UTC)  # 01:30 in Grozny
+    db.session.commit()
+    html = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert open_appeal.time_zone == "Europe/Moscow"
+    assert '<span class="hint when">Dec 5, 2026</span>' in html
