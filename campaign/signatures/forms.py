@@ -136,6 +136,7 @@ class SignForm(FlaskForm):
                 question.id: _answer(self[f"q{question.id}"].data)
                 for question in self.settings.questions
             },
+            private_questions=frozenset(q.id for q in self.settings.questions if q.private),
         )
 
 

@@ -75,6 +75,8 @@ class SignData:
     helper_name: str = ""
     display: Display = Display.initials
     answers: dict[int, str] = field(default_factory=dict)
+    # The questions her form showed as private: her answers to them must stay private.
+    private_questions: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,7 @@ def save_sign_form_settings(
     for position, item in enumerate(data.questions, 1):
         question = existing.pop(item.id, None) if item.id is not None else None
         making_public = question is not None and question.private and not item.private
-        if making_public and _has_answers(question.id):
+        if making_public and _has_answers(_held(question).id):
             raise AnswersStayPrivate(question.label)
         question = question or CustomQuestion()
         question.label = item.label
@@ -257,7 +259,7 @@ def save_sign_form_settings(
         question.position = -position  # moved out of the way first: positions are unique
         kept.append(question)
     for removed in existing.values():
-        if _has_answers(removed.id):
+        if _has_answers(_held(removed).id):
             raise QuestionHasAnswers(removed.label)
     settings.questions = kept
     db.session.flush()
@@ -265,6 +267,16 @@ def save_sign_form_settings(
         question.position = position
     db.session.flush()
     return settings
+
+
+def _held(question: CustomQuestion) -> CustomQuestion:
+    """Lock a question's row before looking for its answers (PostgreSQL: FOR UPDATE, which a
+    signer's answer, checking its foreign key, waits for; and which waits for an answer being
+    written). SQLite: the settings' UPDATE already holds the database."""
+    db.session.execute(
+        select(CustomQuestion.id).where(CustomQuestion.id == question.id).with_for_update()
+    )
+    return question
 
 
 def _has_answers(question_id: int) -> bool:
@@ -308,6 +320,21 @@ def _still_accepting(appeal_id: int) -> bool:
         and row.status is AppealStatus.open
         and (row.deadline is None or row.deadline >= today_in(row.time_zone))
     )
+
+
+def _made_public_meanwhile(data: SignData) -> bool:
+    """Whether a question she answered as private is public now (read after her answers are
+    written: on PostgreSQL their foreign keys wait for a settings save that holds the
+    questions, see save_sign_form_settings)."""
+    answered = [
+        qid for qid, value in data.answers.items() if value and qid in data.private_questions
+    ]
+    if not answered:
+        return False
+    public = select(CustomQuestion.id).where(
+        CustomQuestion.id.in_(answered), CustomQuestion.private.is_(False)
+    )
+    return db.session.scalar(public.limit(1)) is not None
 
 
 def _tally_region(signature: Signature) -> str:
@@ -396,6 +423,8 @@ def sign_appeal(
             db.session.flush()
             if not _still_accepting(appeal.id):  # closed meanwhile: the savepoint goes
                 raise AppealNotOpen
+            if _made_public_meanwhile(data):
+                raise FormChanged
     except IntegrityError:
         # Her contact and name, or this very form, signed at the same moment: a duplicate.
         # Anything else (a question removed meanwhile) must not pass for one.

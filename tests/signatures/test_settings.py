@@ -18,10 +18,15 @@ from campaign.signatures.models import (
     SignFormSettings,
 )
 from campaign.signatures.operations import (
+    AnswersStayPrivate,
+    FormChanged,
+    QuestionData,
     SettingsChanged,
     SettingsData,
+    SignData,
     field_mode,
     save_sign_form_settings,
+    sign_appeal,
     sign_form_settings,
 )
 from tests.concurrency import while_the_first_holds
@@ -794,3 +799,88 @@ def test_a_question_removed_while_she_signs_refuses_rather_than_pretends(
     assert count(Signature) == 0 and count(SignatureAnswer) == 0
     monkeypatch.setattr(views, "sign_appeal", real)
     assert sign(open_appeal).status_code == 302
+
+
+def made_public(appeal_id, question_id):
+    """A co-organiser's save that unticks "private" on the question, from a fresh page."""
+
+    def operation():
+        appeal = db.session.get(Appeal, appeal_id)
+        settings = sign_form_settings(appeal)
+        [question] = settings.questions
+        data = SettingsData(
+            modes={name: field_mode(settings, name) for name in BUILT_IN_FIELDS},
+            regions=settings.regions,
+            relationships=settings.relationships,
+            confirm_email=False,
+            consent_text=settings.consent_text,
+            questions=[QuestionData(question.label, "text", [], False, False, question_id)],
+        )
+        save_sign_form_settings(appeal, data, seen_revision=settings.revision)
+
+    return operation
+
+
+def answered_in_private(appeal_id, question_id):
+    """A signer's answer to the question, given while her form showed it as private."""
+
+    def operation():
+        appeal = db.session.get(Appeal, appeal_id)
+        data = SignData(
+            surname="Naloeva",
+            given_name="Madina",
+            answers={question_id: "Zx-private-answer"},
+            private_questions=frozenset({question_id}),
+        )
+        sign_appeal(appeal, data, consent="", confirm_within=None)
+
+    return operation
+
+
+def test_an_answer_being_given_in_private_keeps_its_question_private(app, open_appeal, save):
+    save(**{"questions-0-kind": "text", "questions-0-private": "y", "questions-0-required": None})
+    ids = (open_appeal.id, the_question(open_appeal).id)
+    refusals = (AnswersStayPrivate, FormChanged)
+    outcomes = while_the_first_holds(
+        app, answered_in_private(*ids), made_public(*ids), refused=refusals
+    )
+    assert outcomes == ("done", "refused")
+    db.session.expire_all()
+    assert the_question(open_appeal).private and count(SignatureAnswer) == 1
+
+
+def test_an_answer_given_as_the_question_goes_public_is_refused(app, open_appeal, save):
+    save(**{"questions-0-kind": "text", "questions-0-private": "y", "questions-0-required": None})
+    ids = (open_appeal.id, the_question(open_appeal).id)
+    refusals = (AnswersStayPrivate, FormChanged)
+    outcomes = while_the_first_holds(
+        app, made_public(*ids), answered_in_private(*ids), refused=refusals
+    )
+    assert outcomes == ("done", "refused")
+    db.session.expire_all()
+    assert not the_question(open_appeal).private
+    assert count(SignatureAnswer) == 0 and count(Signature) == 0
+
+
+def test_a_question_made_public_after_her_page_showed_it_refuses_her_answer(
+    client, open_appeal, save, sign, monkeypatch
+):
+    from campaign.signatures import views
+
+    save(**{"questions-0-kind": "text", "questions-0-private": "y", "questions-0-required": None})
+    question = the_question(open_appeal)
+    real = views.sign_appeal
+
+    def made_public_meanwhile(appeal, data, **kwargs):
+        db.session.get(CustomQuestion, question.id).private = False
+        db.session.commit()
+        return real(appeal, data, **kwargs)
+
+    monkeypatch.setattr(views, "sign_appeal", made_public_meanwhile)
+    response = sign(open_appeal, **{f"q{question.id}": "Zx-private-answer"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "The organisers changed the form while you were filling it in" in html
+    assert f'id="q{question.id}-hint"' not in html  # the form as it is now: public
+    assert 'value="Zx-private-answer"' in html  # what she typed, for her to decide
+    assert count(Signature) == 0 and count(SignatureAnswer) == 0
