@@ -42,6 +42,7 @@ from campaign.accounts.mailed_links import (
     UNDO,
     LinkInvalid,
     credential_fingerprint,
+    link_account_id,
     request_reset,
     set_password,
     user_for_link,
@@ -129,19 +130,34 @@ def _password_refused(_response: Response) -> bool:
     return bool(g.get("password_refused"))
 
 
-def _link_password_limited(view: View) -> View:
-    """Count wrong passwords typed on a mailed link's page, per link (ACCOUNT_CHANGE_LIMIT)."""
+# One counter of wrong current passwords per account, whichever page they were typed on.
+GUESS_SCOPE = "wrong-current-passwords"
 
-    def link_key() -> str:
-        token = (request.view_args or {}).get("token", "")
-        return "link-password:" + hashlib.sha256(token.encode()).hexdigest()
 
-    return limiter.limit(
-        lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
-        key_func=link_key,
-        methods=["POST"],
-        deduct_when=_password_refused,
-    )(view)
+def _link_password_limited(purpose: str) -> Callable[[View], View]:
+    """Count wrong passwords typed on a mailed link's page with those of the account page,
+    per account (ACCOUNT_CHANGE_LIMIT), and every try per connection (LOGIN_LIMIT_PER_IP).
+
+    Per account, not per token: the serializer ignores padding, so every spelling of one
+    link would otherwise get a counter of its own.
+    """
+
+    def account_key() -> str:
+        account = link_account_id((request.view_args or {}).get("token", ""), purpose)
+        return f"password-change:{account}" if account is not None else "link-password:forged"
+
+    def decorate(view: View) -> View:
+        per_account = limiter.shared_limit(
+            lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
+            GUESS_SCOPE,
+            key_func=account_key,
+            methods=["POST"],
+            deduct_when=_password_refused,
+        )
+        per_ip = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+        return per_ip(per_account(view))
+
+    return decorate
 
 
 def _start_session(user: User) -> None:
@@ -178,19 +194,19 @@ def signup() -> Response | str:
 def _sign_up(form: SignUpForm) -> int:
     """Store the sign-up and return the account's id (committed)."""
     for attempt in (1, 2):
-        # Accounts whose owner never confirmed go, with the name and address they hold, and
-        # moves that can no longer be undone, with the address they name.
-        purge_expired(current_app.config)
         try:
-            user_id = sign_up(
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                language=current_language(),
-            ).id
-        except EmailTaken as taken:  # raised before anything changed: the purge stands
-            user_id = taken.user_id
-        try:
+            # Accounts whose owner never confirmed go, with the name and address they hold,
+            # and moves that can no longer be undone, with the address they name.
+            purge_expired(current_app.config)
+            try:
+                user_id = sign_up(
+                    name=form.name.data,
+                    email=form.email.data,
+                    password=form.password.data,
+                    language=current_language(),
+                ).id
+            except EmailTaken as taken:  # raised before anything changed: the purge stands
+                user_id = taken.user_id
             db.session.commit()
         except IntegrityError:
             # The same address signed up at the same moment (a double tap): once more, and
@@ -210,7 +226,7 @@ def signup_sent() -> str:
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
-@_link_password_limited
+@_link_password_limited(CONFIRM)
 def confirm(token: str) -> Response | tuple[str, int] | str:
     """Confirm a new account with its password (mail scanners follow links, not forms); log in.
 
@@ -334,8 +350,9 @@ def _refuse_current_password(form: Any) -> None:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
+@limiter.shared_limit(
     lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
+    GUESS_SCOPE,
     key_func=lambda: f"password-change:{current_user.get_id()}",
     methods=["POST"],
     deduct_when=_password_refused,
@@ -402,7 +419,7 @@ def settings() -> Response | str:
 
 
 @bp.route("/email/<token>", methods=["GET", "POST"])
-@_link_password_limited
+@_link_password_limited(EMAIL)
 def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
     """Move the account to the address the mailed link reached, with its password.
 
@@ -411,16 +428,22 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
     account nor its current address.
     """
     try:
-        user = user_for_link(token, EMAIL, hold=request.method == "POST")
+        user = user_for_link(token, EMAIL)
     except LinkInvalid:
         return _link_invalid(EMAIL)
     form = EmailChangeConfirmForm()
     if form.validate_on_submit():
+        # The password first, holding nothing: on SQLite a held row holds the database.
         try:
             check_password(user, form.current.data)
         except WrongPassword:
             _refuse_current_password(form)
             return render_template("accounts/confirm_email_change.html", form=form, user=user)
+        try:
+            user = user_for_link(token, EMAIL, hold=True)  # as it is now, until the commit
+        except LinkInvalid:
+            db.session.rollback()
+            return _link_invalid(EMAIL)
         new = user.pending_email
         # Moves whose undo link has expired go, with the addresses they name.
         purge_address_changes(current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
