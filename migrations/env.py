@@ -3,6 +3,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import event
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -87,25 +88,50 @@ def run_migrations_online():
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            # Batch mode rebuilds a table by copying, dropping and renaming it: with foreign
-            # keys on, dropping it would delete (ON DELETE CASCADE) every row referring to it.
-            # The pragma works only outside a transaction; it is checked before committing.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-        try:
-            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            _migrate_sqlite(connection, conf_args)
+            return
+        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-            with context.begin_transaction():
-                context.run_migrations()
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise RuntimeError(f"Migrations broke foreign keys: {broken[:5]}")
-        finally:
-            if sqlite:  # the pooled connection goes back as the application expects it
-                connection.rollback()
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+def _migrate_sqlite(connection, conf_args):
+    """All pending migrations in one SQLite transaction, foreign keys off and checked.
+
+    Batch mode rebuilds a table by copying, dropping and renaming it: with foreign keys on,
+    dropping it would delete (ON DELETE CASCADE) every row referring to it; the pragma works
+    only outside a transaction, so the keys are checked before the commit instead. Python's
+    driver would commit each DDL statement on its own: it begins nothing here (isolation
+    level None), and BEGIN is sent explicitly, so that a failure leaves nothing half done.
+    """
+    driver = connection.connection.driver_connection
+    isolation = driver.isolation_level
+    connection.commit()  # nothing of SQLAlchemy's own transaction before this
+    driver.isolation_level = None
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()  # ends SQLAlchemy's transaction (the driver began none)
+    begin = lambda conn: conn.exec_driver_sql("BEGIN")  # noqa: E731
+    event.listen(connection, "begin", begin)
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            transactional_ddl=True,
+            **conf_args,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"Migrations broke foreign keys: {broken[:5]}")
+    finally:
+        event.remove(connection, "begin", begin)
+        connection.rollback()
+        # The pooled connection goes back as the application expects it.
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        driver.isolation_level = isolation
 
 
 if context.is_offline_mode():

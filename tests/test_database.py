@@ -284,3 +284,36 @@ def test_appeals_made_before_time_zones_get_their_countrys(tmp_path):
             ("US", "UTC"),  # several zones: as its dates were until now
         ]
         db.engine.dispose()
+
+
+def test_a_migration_that_breaks_a_foreign_key_leaves_nothing_half_done(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'broken.sqlite'}",
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.connect() as connection:
+            # A membership of an appeal that does not exist, written with the keys off.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.exec_driver_sql(
+                "INSERT INTO user (email, name, password_hash, language, created_at) "
+                "VALUES ('a@example.org', 'A', 'x', 'en', '2026-11-01 10:00:00')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO membership (user_id, appeal_id, role, created_at) "
+                "VALUES (1, 999, 'owner', '2026-11-01 10:00:00')"
+            )
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        with pytest.raises(SystemExit):  # Flask-Migrate's answer to the error
+            upgrade()
+        # 0011 added a column before the check failed: the column went with the rollback.
+        version = db.session.scalar(text("SELECT version_num FROM alembic_version"))
+        columns = [row[1] for row in db.session.execute(text("PRAGMA table_info(appeal)"))]
+        assert version == "0010" and "time_zone" not in columns
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        db.engine.dispose()
