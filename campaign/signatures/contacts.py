@@ -37,14 +37,16 @@ def normalise_phone(phone: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def name_identity(surname: str, given_name: str) -> str:
+def name_identity(surname: str, given_name: str, patronymic: str = "") -> str:
     """Return the name a signer is known by: case, compatibility forms, spaces, "ё" and the
-    order of the two parts folded (the patronymic, often left out, is not part of it)."""
-    parts = [
+    order of surname and given name folded. The patronymic counts: a granddaughter named
+    after her grandmother, on the same phone, is not her (the same woman signing once with
+    it and once without is counted twice, for the organisers to see)."""
+    surname, given_name, patronymic = (
         " ".join(unicodedata.normalize("NFKC", part).casefold().replace("ё", "е").split())
-        for part in (surname, given_name)
-    ]
-    return "|".join(sorted(parts))
+        for part in (surname, given_name, patronymic)
+    )
+    return "|".join([*sorted([surname, given_name]), patronymic])
 
 
 def contact_hash(kind: str, identity: str, name: str) -> str:

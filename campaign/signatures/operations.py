@@ -367,7 +367,7 @@ def sign_appeal(
     else:
         withdraw_token = _withdraw_token_for(submission)
         withdraw_hash = _hash(withdraw_token)
-    name = name_identity(data.surname, data.given_name)
+    name = name_identity(data.surname, data.given_name, data.patronymic)
     email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
     phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
     if _contact_has_signed(appeal.id, email_hash, phone_hash):

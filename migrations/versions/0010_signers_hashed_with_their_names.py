@@ -8,12 +8,11 @@ Create Date: 2026-11-28
 
 import hashlib
 import hmac
+import unicodedata
 
 from alembic import op
 from flask import current_app
 import sqlalchemy as sa
-
-from campaign.signatures.contacts import email_identity, name_identity
 
 
 # revision identifiers, used by Alembic.
@@ -28,6 +27,7 @@ signature = sa.table(
     sa.column("appeal_id", sa.Integer),
     sa.column("surname", sa.String),
     sa.column("given_name", sa.String),
+    sa.column("patronymic", sa.String),
     sa.column("email", sa.String),
     sa.column("phone", sa.String),
     sa.column("email_hash", sa.String),
@@ -35,9 +35,28 @@ signature = sa.table(
 )
 
 
+# As campaign.signatures.contacts has them at this revision: a migration does not follow
+# later changes of the code.
+
+
+def _email_identity(email: str) -> str:
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in {"gmail.com", "googlemail.com"}:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _name_identity(surname: str, given_name: str, patronymic: str) -> str:
+    surname, given_name, patronymic = (
+        " ".join(unicodedata.normalize("NFKC", part or "").casefold().replace("ё", "е").split())
+        for part in (surname, given_name, patronymic)
+    )
+    return "|".join([*sorted([surname, given_name]), patronymic])
+
+
 def _hash(kind: str, identity: str, name: str | None) -> str:
-    # As campaign.signatures.contacts.contact_hash computes it at this revision (name given)
-    # and before it (None): a migration does not follow later changes of the code.
+    # With the name (this revision) or without it (before).
     key = current_app.config["CONTACT_HASH_KEY"] or current_app.config["SECRET_KEY"]
     message = f"{kind}:{identity}" if name is None else f"{kind}:{identity}\n{name}"
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
@@ -49,14 +68,14 @@ def _rehash(with_names: bool) -> None:
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(signature)
-        .where(sa.or_(signature.c.email_hash.is_not(None), signature.c.phone_hash.is_not(None)))
+        .where(sa.or_(signature.c.email.is_not(None), signature.c.phone.is_not(None)))
         .order_by(signature.c.id)
     ).all()
     taken: set[tuple[int, str]] = set()
     for row in rows:
-        name = name_identity(row.surname, row.given_name) if with_names else None
+        name = _name_identity(row.surname, row.given_name, row.patronymic) if with_names else None
         values = {
-            "email_hash": _hash("email", email_identity(row.email), name) if row.email else None,
+            "email_hash": _hash("email", _email_identity(row.email), name) if row.email else None,
             "phone_hash": _hash("phone", row.phone, name) if row.phone else None,
         }
         for column, value in values.items():

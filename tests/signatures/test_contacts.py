@@ -88,6 +88,13 @@ def test_name_identity_folds_what_does_not_make_another_person(surname, given_na
     assert name_identity(surname, given_name) == MADINA
 
 
+def test_a_patronymic_tells_namesakes_apart():
+    grandmother = name_identity("Магомедова", "Аминат", "Исаевна")
+    granddaughter = name_identity("Магомедова", "Аминат", "Руслановна")
+    assert grandmother != granddaughter
+    assert name_identity("МАГОМЕДОВА", "аминат", " Исаевна ") == grandmother
+
+
 def test_name_identity_folds_yo_and_spaces_inside():
     assert name_identity("Алиёва", "Зарема  Магомедовна") == name_identity(
         "алиева", "Зарема Магомедовна"
