@@ -119,6 +119,24 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     if test_config:
         app.config.update(test_config)
     _fill_derived(app)
+    _check_lifetimes(app)
+
+
+# Mails and pages give each lifetime in whole units of this size, rounded down: a shorter
+# lifetime would be promised as longer than it is.
+_LIFETIME_UNITS = {
+    "RESET_LINK_LIFETIME": timedelta(minutes=1),
+    "SIGNUP_LINK_LIFETIME": timedelta(hours=1),
+    "EMAIL_UNDO_LINK_LIFETIME": timedelta(days=1),
+    "CONFIRMATION_LIFETIME": timedelta(days=1),
+    "INVITATION_LIFETIME": timedelta(days=1),
+}
+
+
+def _check_lifetimes(app: Flask) -> None:
+    for name, unit in _LIFETIME_UNITS.items():
+        if app.config[name] < unit:
+            raise ValueError(f"{name} must be at least {unit}: mails state it in such units.")
 
 
 def _env_keys() -> set[str]:

@@ -62,12 +62,18 @@ def is_zone_of(zone: str, country: str) -> bool:
 
 def local_date(moment: datetime, zone: str) -> date:
     """The day a moment falls on in the zone (UTC if the zone is unknown)."""
-    return moment.astimezone(ZoneInfo(zone if zone in _known() else UTC_ZONE)).date()
+    return in_zone(moment, zone).date()
 
 
 def today_in(zone: str) -> date:
     """Today's date in the zone."""
     return local_date(utcnow(), zone)
+
+
+def in_zone(moment: datetime, zone: str) -> datetime:
+    """The moment as the zone's clocks show it (UTC if the zone is unknown); a template
+    filter, for a page that shows moments of several appeals."""
+    return moment.astimezone(ZoneInfo(zone if zone in _known() else UTC_ZONE))
 
 
 def show_times_in(zone: str) -> None:
@@ -78,4 +84,6 @@ def show_times_in(zone: str) -> None:
 def select_time_zone() -> str:
     """Flask-Babel's zone for dates and times: the appeal's on its pages, else the site's."""
     chosen = g.get("time_zone") if has_request_context() else None
+    if chosen not in _known():  # pages must not fail, nor disagree with the dossier's dates
+        chosen = None
     return str(chosen or current_app.config["BABEL_DEFAULT_TIMEZONE"])

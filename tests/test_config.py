@@ -1,5 +1,9 @@
 """Configuration layers: defaults, instance/config.py, CAMPAIGN_* variables, then tests."""
 
+from datetime import timedelta
+
+import pytest
+
 from campaign import create_app
 
 
@@ -47,3 +51,21 @@ def test_database_url_selects_postgresql_with_psycopg(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/campaign"
     app = make(monkeypatch, tmp_path, env={"DATABASE_URL": "postgres://u@h/c"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/c"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SIGNUP_LINK_LIFETIME", timedelta(minutes=20)),
+        ("CONFIRMATION_LIFETIME", timedelta(hours=5)),
+        ("EMAIL_UNDO_LINK_LIFETIME", timedelta(hours=23)),
+        ("RESET_LINK_LIFETIME", timedelta(seconds=30)),
+        ("INVITATION_LIFETIME", timedelta(hours=1)),
+    ],
+)
+def test_a_lifetime_shorter_than_the_unit_mails_state_it_in_is_refused(
+    monkeypatch, tmp_path, name, value
+):
+    # "Within 1 hour" for a link that lasts 20 minutes would promise more than it gives.
+    with pytest.raises(ValueError, match=name):
+        make(monkeypatch, tmp_path, test_config={name: value})

@@ -41,3 +41,15 @@ def test_today_in_a_zone(monkeypatch):
     monkeypatch.setattr(time_zones, "utcnow", lambda: datetime(2026, 12, 4, 22, 30, tzinfo=UTC))
     assert today_in("Europe/Moscow") == date(2026, 12, 5)
     assert today_in("America/New_York") == date(2026, 12, 4)
+
+
+def test_pages_fall_back_to_the_sites_zone_for_one_they_do_not_know(app):
+    from flask import g
+
+    from campaign.time_zones import select_time_zone
+
+    with app.test_request_context():
+        g.time_zone = "Mars/Olympus"
+        assert select_time_zone() == app.config["BABEL_DEFAULT_TIMEZONE"]
+        g.time_zone = "Asia/Baghdad"
+        assert select_time_zone() == "Asia/Baghdad"

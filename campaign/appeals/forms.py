@@ -148,7 +148,12 @@ class AppealForm(FlaskForm):
     submit = SubmitField(_l("Save draft"))
 
     def __init__(
-        self, *args: Any, language: str, current_deadline: date | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        language: str,
+        current_deadline: date | None = None,
+        fixed_zone: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = [
@@ -161,6 +166,11 @@ class AppealForm(FlaskForm):
         if not self.time_zone.data:
             self.time_zone.data = default_zone(country)
         self._current_deadline = current_deadline
+        self._fixed_zone = fixed_zone
+        if fixed_zone:
+            self.time_zone.description = _l(
+                "Fixed once the appeal has signatures: their dates would change with it."
+            )
 
     def validate_slug(self, field: StringField) -> None:
         """Check the shape of a typed address."""
@@ -174,7 +184,14 @@ class AppealForm(FlaskForm):
             )
 
     def validate_time_zone(self, field: SelectField) -> None:
-        """A zone of the country (or UTC); a country with one zone needs no choosing."""
+        """A zone of the country (or UTC); a country with one zone needs no choosing; the
+        zone of an appeal with signatures stays as it is."""
+        if self._fixed_zone:
+            if field.data != self._fixed_zone:
+                raise ValidationError(
+                    _l("The time zone cannot change once the appeal has signatures.")
+                )
+            return
         country = self.country.data or ""
         if is_zone_of(field.data or "", country):
             return

@@ -200,7 +200,8 @@ def _apply(appeal: Appeal, data: AppealData) -> None:
     appeal.title = normalise_text(data.title)
     appeal.language = data.language
     appeal.country = data.country
-    appeal.time_zone = data.time_zone or default_zone(data.country)
+    # Left empty, a new appeal takes the country's default and an existing one keeps its own.
+    appeal.time_zone = data.time_zone or appeal.time_zone or default_zone(data.country)
     appeal.body = normalise_text(data.body)
     appeal.closing = normalise_text(data.closing)
     appeal.representative_name = normalise_text(data.representative_name)
@@ -397,6 +398,14 @@ def region_counts(appeal_id: int) -> list[tuple[str, int]]:
         .order_by(total.desc(), SignatureTally.region)
     )
     return [(region, int(count)) for region, count in rows]
+
+
+def has_signatures(appeal_id: int) -> bool:
+    """Whether anyone has signed the appeal (counted, waiting or withdrawn)."""
+    from campaign.signatures.models import Signature  # signatures build on appeals
+
+    signed = select(Signature.id).where(Signature.appeal_id == appeal_id).limit(1)
+    return db.session.scalar(signed) is not None
 
 
 def signature_counts(appeal_ids: list[int]) -> dict[int, int]:

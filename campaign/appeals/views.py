@@ -33,6 +33,7 @@ from campaign.appeals.operations import (
     delete_draft,
     diff_letters,
     draft_letter,
+    has_signatures,
     has_unpublished_changes,
     missing_for_publishing,
     publish_appeal,
@@ -73,6 +74,7 @@ def _appeal_form(appeal: Appeal | None = None) -> AppealForm:
         obj=appeal,
         language=current_language(),
         current_deadline=appeal.deadline if appeal else None,
+        fixed_zone=appeal.time_zone if appeal and has_signatures(appeal.id) else None,
     )
     if appeal is None and request.method == "GET":
         form.language.data = current_language()

@@ -22,6 +22,7 @@ from campaign.dossiers.operations import (
 )
 from campaign.dossiers.signing import signing_configured
 from campaign.extensions import db
+from campaign.time_zones import local_date
 
 
 def _request_form() -> DossierRequestForm:
@@ -103,7 +104,7 @@ def dossier_file(appeal: Appeal, snapshot_id: str) -> Response:
     path = snapshot_path(snapshot)
     if not path.is_file():
         abort(404)
-    made = f"{snapshot.created_at:%Y-%m-%d}"
+    made = local_date(snapshot.created_at, appeal.time_zone).isoformat()  # as on its cover
     name = f"{appeal.slug}-{snapshot.edition.value}-{made}-{snapshot.id[:8]}.pdf"
     response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"

@@ -25,12 +25,6 @@ LIFETIMES = {
         "SIGNUP_LINK_LIFETIME": timedelta(hours=3),
         "EMAIL_UNDO_LINK_LIFETIME": timedelta(days=2),
     },
-    "short": {
-        # Under an hour, hours are not rounded down to none.
-        "RESET_LINK_LIFETIME": timedelta(seconds=30),
-        "SIGNUP_LINK_LIFETIME": timedelta(minutes=20),
-        "EMAIL_UNDO_LINK_LIFETIME": timedelta(hours=5),
-    },
 }
 
 
@@ -65,10 +59,6 @@ def four_mails(make_user, outbox, language):
     [
         ("one", ["within 1 minute:", "within 1 hour and", "within 1 hour and", "within 1 day to"]),
         ("few", ["within 22 minutes", "within 3 hours", "within 3 hours", "within 2 days to"]),
-        (
-            "short",
-            ["within 1 minute:", "within 1 hour and", "within 1 hour and", "within 1 day to"],
-        ),
     ],
     indirect=["app_config"],
 )

@@ -275,3 +275,26 @@ def test_a_drafts_former_address_is_free_again(client, organiser, make_appeal):
     created = client.post("/appeals/new", data=form_data(slug="draft-address"))
     assert created.status_code == 302
     assert appeal_count() == 2
+
+
+def test_the_time_zone_stays_once_the_appeal_has_signatures(client, organiser, make_appeal):
+    from campaign.appeals.operations import publish_appeal
+    from campaign.signatures.operations import SignData, sign_appeal
+
+    appeal = make_appeal(owner=organiser)
+    publish_appeal(appeal, organiser, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    moved = edit_data(appeal, time_zone="Asia/Vladivostok")
+    assert client.post(f"/appeals/{appeal.id}/edit", data=moved).status_code == 302
+    db.session.expire_all()
+    assert appeal.time_zone == "Asia/Vladivostok"  # no signature yet: it may change
+    sign_appeal(appeal, SignData(surname="A", given_name="B"), consent="", confirm_within=None)
+    db.session.commit()
+    back = edit_data(appeal, time_zone="Europe/Moscow")
+    refused = client.post(f"/appeals/{appeal.id}/edit", data=back)
+    html = refused.get_data(as_text=True)
+    assert "The time zone cannot change once the appeal has signatures." in html
+    db.session.expire_all()
+    assert appeal.time_zone == "Asia/Vladivostok"
+    kept = edit_data(appeal, time_zone="Asia/Vladivostok", closing="Changed closing")
+    assert client.post(f"/appeals/{appeal.id}/edit", data=kept).status_code == 302

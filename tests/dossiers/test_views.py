@@ -381,3 +381,20 @@ def test_verify_names_the_published_title_not_a_draft(client, snapshot, open_app
         client.post("/verify/", data={"fingerprint": snapshot.id}).get_data(as_text=True),
     ):
         assert published in page and "Черновое" not in page
+
+
+def test_a_snapshot_is_dated_by_its_appeals_clock_on_the_file_and_the_verify_pages(
+    client, login, snapshot, open_appeal, owner
+):
+    from datetime import UTC, datetime
+
+    snapshot.created_at = datetime(2026, 12, 4, 22, 30, tzinfo=UTC)  # 01:30 in Moscow
+    db.session.commit()
+    login(owner)
+    with client.get(f"/appeals/{open_appeal.id}/dossiers/{snapshot.id}.pdf") as download:
+        assert f"-2026-12-05-{snapshot.id[:8]}.pdf" in download.headers["Content-Disposition"]
+    for page in (
+        client.get(f"/verify/{snapshot.id}").get_data(as_text=True),
+        client.post("/verify/", data={"fingerprint": snapshot.id}).get_data(as_text=True),
+    ):
+        assert "Dec 5, 2026, 1:30:00" in page and "(Europe/Moscow)" in page
