@@ -104,13 +104,25 @@ def sign_up(
     return user
 
 
-def restart_confirmation(user_id: int) -> None:
-    """Count an unconfirmed account's days from now, as a link is mailed to it again."""
-    db.session.execute(
+# A login to an unconfirmed account mails its link again at most this often: whoever signed
+# up with someone else's address must not be able to flood it by logging in.
+RESEND_INTERVAL = timedelta(minutes=15)
+
+
+def restart_confirmation(user_id: int) -> bool:
+    """Count an unconfirmed account's days from now, as a link is mailed to it again; False
+    (nothing changed, nothing to mail) if one was mailed within RESEND_INTERVAL."""
+    now = utcnow()
+    restarted = db.session.execute(
         update(User)
-        .where(User.id == user_id, User.email_confirmed_at.is_(None))
-        .values(created_at=utcnow())
+        .where(
+            User.id == user_id,
+            User.email_confirmed_at.is_(None),
+            User.created_at <= now - RESEND_INTERVAL,
+        )
+        .values(created_at=now)
     )
+    return restarted.rowcount == 1
 
 
 def purge_unconfirmed(lifetime: timedelta, now: datetime | None = None) -> int:

@@ -281,12 +281,19 @@ def login() -> Response | str:
             # Only whoever knows the password learns that the account waits: mail the link again.
             user_id = user.id
             db.session.rollback()
-            restart_confirmation(user_id)  # the new link's days count from now
-            db.session.commit()
-            tasks.enqueue("accounts.signup_mail", user_id)
-            form.email.errors.append(
-                _("Confirm your address first: we have sent you a new link. Check your email.")
-            )
+            if restart_confirmation(user_id):  # the new link's days count from now
+                db.session.commit()
+                tasks.enqueue("accounts.signup_mail", user_id)
+                form.email.errors.append(
+                    _("Confirm your address first: we have sent you a new link. Check your email.")
+                )
+            else:
+                form.email.errors.append(
+                    _(
+                        "Confirm your address first with the link we sent a few minutes ago. "
+                        "Check your email."
+                    )
+                )
         elif user is not None:
             db.session.commit()
             _start_session(user)

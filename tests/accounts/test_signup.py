@@ -50,8 +50,14 @@ def test_sign_up_mails_a_link_that_confirms_the_account_and_logs_in(client, outb
     # Not usable yet: not logged in, and the password alone does not let anyone in.
     assert client.get("/appeals/").status_code == 302
     login = client.post("/accounts/login", data={"email": user.email, "password": GOOD_PASSWORD})
-    assert "Confirm your address first" in login.get_data(as_text=True)
+    assert "Confirm your address first with the link we sent" in login.get_data(as_text=True)
     assert client.get("/appeals/").status_code == 302
+    assert len(mails(outbox)) == 1  # just sent: not again
+    # A quarter of an hour later, a login mails a new link.
+    user.created_at -= timedelta(minutes=16)
+    db.session.commit()
+    login = client.post("/accounts/login", data={"email": user.email, "password": GOOD_PASSWORD})
+    assert "we have sent you a new link" in login.get_data(as_text=True)
     assert [subject(m) for m in mails(outbox)] == ["Confirm your Campaign account"] * 2
 
     path = link_path(mails(outbox)[-1], "/accounts/confirm/")
