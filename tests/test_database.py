@@ -40,6 +40,13 @@ def sqlite_app(tmp_path):
         db.engine.dispose()
 
 
+def app_on_file(path):
+    """An app on its own SQLite file, not yet migrated."""
+    return create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    )
+
+
 def test_sqlite_pragmas(sqlite_app):
     app, _path = sqlite_app
     app.config["SQLITE_BUSY_TIMEOUT_MS"] = 100
@@ -129,13 +136,7 @@ def test_after_commit_is_dropped_on_rollback(app):
 
 
 def test_accounts_made_before_confirmation_count_as_confirmed(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "x",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
-        }
-    )
+    app = app_on_file(tmp_path / "old.sqlite")
     with app.app_context():
         upgrade(revision="0003")
         db.session.execute(
@@ -199,13 +200,7 @@ def test_a_database_error_does_not_quote_the_values_it_was_given(app):
 def test_signers_contacts_are_hashed_again_with_their_names_and_back(tmp_path):
     # Down to 0009 goes through 0011, whose downgrade rebuilds the appeal table (SQLite).
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "x",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hashes.sqlite'}",
-        }
-    )
+    app = app_on_file(tmp_path / "hashes.sqlite")
     with app.app_context():
         upgrade()
         owner = User(name="O", email="o@example.org", password_hash="x", language="en")
@@ -257,13 +252,7 @@ def test_signers_contacts_are_hashed_again_with_their_names_and_back(tmp_path):
 
 
 def test_appeals_made_before_time_zones_get_their_countrys(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "x",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'zones.sqlite'}",
-        }
-    )
+    app = app_on_file(tmp_path / "zones.sqlite")
     with app.app_context():
         upgrade(revision="0010")
         for n, country in enumerate(["RU", "FR", "US"]):
@@ -287,13 +276,7 @@ def test_appeals_made_before_time_zones_get_their_countrys(tmp_path):
 
 
 def test_a_migration_that_breaks_a_foreign_key_leaves_nothing_half_done(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "x",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'broken.sqlite'}",
-        }
-    )
+    app = app_on_file(tmp_path / "broken.sqlite")
     with app.app_context():
         upgrade(revision="0010")
         with db.engine.connect() as connection:
