@@ -180,8 +180,6 @@ def signup() -> Response | str:
         return redirect(url_for("appeals.index"))
     form = SignUpForm()
     if form.validate_on_submit():
-        # Accounts whose owner never confirmed go, with the name and address they hold, and
-        # moves that can no longer be undone, with the address they name.
         user_id = _sign_up(form)
         tasks.enqueue("accounts.signup_mail", user_id)
         if request.args.get("next"):

@@ -46,7 +46,8 @@ class AppealNotOpen(Exception):
 
 class FormChanged(Exception):
     """The signature could not be stored as sent, and not because she had signed: the form's
-    questions changed meanwhile (one was removed). Nothing was stored."""
+    questions changed meanwhile (one was removed, or one she answered in private was made
+    public). Nothing was stored."""
 
 
 class TokenInvalid(Exception):
