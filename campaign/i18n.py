@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
 from campaign.extensions import babel, db
-from campaign.time_zones import in_zone, select_time_zone
+from campaign.time_zones import in_zone, select_time_zone, zone_label
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
@@ -117,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
     app.add_template_filter(in_zone)
+    app.add_template_global(zone_label)
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -28,6 +28,15 @@ def zones_of(country: str) -> list[str]:
     return [zone for zone in zones if zone in _known()]
 
 
+def zone_label(zone: str, language: str) -> str:
+    """A zone as people name it: its city in the language and its offset now."""
+    if zone not in _known() or zone == UTC_ZONE:
+        return UTC_ZONE
+    city = get_timezone_location(zone, locale=language, return_city=True)
+    stamp = utcnow().astimezone(ZoneInfo(zone)).strftime("%z")
+    return f"{city} (UTC{stamp[:3]}:{stamp[3:]})"
+
+
 def zone_choices(country: str, language: str) -> list[tuple[str, str]]:
     """The country's zones, west to east, then UTC, as (zone, label) in the language."""
     now = utcnow()
@@ -36,13 +45,9 @@ def zone_choices(country: str, language: str) -> list[tuple[str, str]]:
         delta = now.astimezone(ZoneInfo(zone)).utcoffset()
         return delta.total_seconds() if delta is not None else 0.0
 
-    def label(zone: str) -> str:
-        city = get_timezone_location(zone, locale=language, return_city=True)
-        stamp = now.astimezone(ZoneInfo(zone)).strftime("%z")
-        return f"{city} (UTC{stamp[:3]}:{stamp[3:]})"
-
-    zones = sorted(zones_of(country), key=lambda zone: (offset(zone), label(zone)))
-    return [(zone, label(zone)) for zone in zones] + [(UTC_ZONE, "UTC")]
+    labels = {zone: zone_label(zone, language) for zone in zones_of(country)}
+    zones = sorted(labels, key=lambda zone: (offset(zone), labels[zone]))
+    return [(zone, labels[zone]) for zone in zones] + [(UTC_ZONE, "UTC")]
 
 
 def default_zone(country: str) -> str:

@@ -53,3 +53,10 @@ def test_pages_fall_back_to_the_sites_zone_for_one_they_do_not_know(app):
         assert select_time_zone() == app.config["BABEL_DEFAULT_TIMEZONE"]
         g.time_zone = "Asia/Baghdad"
         assert select_time_zone() == "Asia/Baghdad"
+
+
+def test_a_zone_is_named_by_its_city_and_offset(app):
+    from campaign.time_zones import zone_label
+
+    assert zone_label("Asia/Baghdad", "ru") == "Багдад (UTC+03:00)"
+    assert zone_label("UTC", "en") == zone_label("Mars/Olympus", "en") == "UTC"

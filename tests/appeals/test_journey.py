@@ -59,6 +59,7 @@ def test_sign_up_create_preview_publish_edit_publish_and_compare(client, outbox)
     assert v1.fingerprint == hashlib.sha256(canonical_letter(1, version_letter(v1))).hexdigest()
     overview = client.get(f"/appeals/{appeal.id}/").get_data(as_text=True)
     assert v1.fingerprint in overview and "Version 1 is published." in overview
+    assert "<dt>Time zone</dt><dd>Moscow (UTC+03:00)</dd>" in overview
     public = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
     assert "<strong>вернуть</strong>" in public
 
