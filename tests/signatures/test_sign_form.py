@@ -756,3 +756,12 @@ def test_the_public_list_dates_signatures_by_the_appeals_clock(client, open_appe
     html = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
     assert open_appeal.time_zone == "Europe/Moscow"
     assert '<span class="hint when">Dec 5, 2026</span>' in html
+
+
+def test_the_form_says_where_each_private_detail_goes(client, open_appeal):
+    html = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    private = html.split('<fieldset class="private">')[1].split("</fieldset>")[0]
+    assert "Never shown in public." in private
+    # Only the postal address (off here) goes to the authority; the email does not.
+    assert "authority" not in private
+    assert 'id="email-hint">Private: seen only by the organisers.</p>' in private
