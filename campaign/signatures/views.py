@@ -394,16 +394,14 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             "signature later, open this private link:\n%(withdraw)s\n\nThe links sent "
             "before no longer work. Your signature keeps the details given the first time: to "
             "change them, withdraw it and sign again. If you did not sign, ignore this message: "
-            "an unconfirmed "
-            "signature is deleted after %(num)d day.",
+            "an unconfirmed signature is deleted after %(num)d day.",
             "Someone (perhaps you) signed “%(title)s” again with this address. Your "
             "signature has not been confirmed yet: it counts once you open this link "
             "within %(num)d days:\n%(confirm)s\n\nTo withdraw your "
             "signature later, open this private link:\n%(withdraw)s\n\nThe links sent "
             "before no longer work. Your signature keeps the details given the first time: to "
             "change them, withdraw it and sign again. If you did not sign, ignore this message: "
-            "an unconfirmed "
-            "signature is deleted after %(num)d days.",
+            "an unconfirmed signature is deleted after %(num)d days.",
             confirmation_days(),
             title=title,
             confirm=public_url_for("signatures.confirm", slug=appeal.slug, token=confirm_token),

@@ -776,28 +776,39 @@ def test_two_first_saves_at_once_keep_the_first(app, open_appeal):
     assert db.session.scalars(select(SignFormSettings.consent_text)).all() == ["first"]
 
 
-def test_a_question_removed_while_she_signs_refuses_rather_than_pretends(
-    client, open_appeal, save, sign, monkeypatch
-):
+@pytest.fixture
+def meanwhile(monkeypatch):
+    """Have an organiser's change committed after the sign form was read, before the signature
+    is stored; return what undoes the patch."""
     from campaign.signatures import views
 
-    save(**{"questions-0-kind": "text", "questions-0-required": None})
-    question = the_question(open_appeal)
     real = views.sign_appeal
 
-    def question_removed_meanwhile(appeal, data, **kwargs):
-        db.session.delete(db.session.get(CustomQuestion, question.id))
-        db.session.commit()
-        return real(appeal, data, **kwargs)
+    def patch(change):
+        def changed_then_signed(appeal, data, **kwargs):
+            change()
+            db.session.commit()
+            return real(appeal, data, **kwargs)
 
-    monkeypatch.setattr(views, "sign_appeal", question_removed_meanwhile)
+        monkeypatch.setattr(views, "sign_appeal", changed_then_signed)
+        return lambda: monkeypatch.setattr(views, "sign_appeal", real)
+
+    return patch
+
+
+def test_a_question_removed_while_she_signs_refuses_rather_than_pretends(
+    client, open_appeal, save, sign, meanwhile
+):
+    save(**{"questions-0-kind": "text", "questions-0-required": None})
+    question = the_question(open_appeal)
+    restore = meanwhile(lambda: db.session.delete(db.session.get(CustomQuestion, question.id)))
     response = sign(open_appeal, **{f"q{question.id}": "An answer"})
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "The organisers changed the form while you were filling it in" in html
     assert 'value="Grozny"' in html and 'value="Naloeva"' in html
     assert count(Signature) == 0 and count(SignatureAnswer) == 0
-    monkeypatch.setattr(views, "sign_appeal", real)
+    restore()
     assert sign(open_appeal).status_code == 302
 
 
@@ -855,20 +866,11 @@ def test_an_answer_given_in_private_never_ends_up_public(app, open_appeal, save,
 
 
 def test_a_question_made_public_after_her_page_showed_it_refuses_her_answer(
-    client, open_appeal, save, sign, monkeypatch
+    client, open_appeal, save, sign, meanwhile
 ):
-    from campaign.signatures import views
-
     save(**{"questions-0-kind": "text", "questions-0-private": "y", "questions-0-required": None})
     question = the_question(open_appeal)
-    real = views.sign_appeal
-
-    def made_public_meanwhile(appeal, data, **kwargs):
-        db.session.get(CustomQuestion, question.id).private = False
-        db.session.commit()
-        return real(appeal, data, **kwargs)
-
-    monkeypatch.setattr(views, "sign_appeal", made_public_meanwhile)
+    meanwhile(lambda: setattr(db.session.get(CustomQuestion, question.id), "private", False))
     response = sign(open_appeal, **{f"q{question.id}": "Zx-private-answer"})
     html = response.get_data(as_text=True)
     assert response.status_code == 409
