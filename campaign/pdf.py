@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
@@ -75,11 +75,20 @@ class _ClosingColorProfile(ColorProfile):
             file_object.close()
 
 
-def plain_png_idat(data: bytes) -> bytes | None:
-    """Return a PNG's compressed pixel data if a PDF can take it as it is, else None.
+@dataclass(frozen=True)
+class PlainPng:
+    """A PNG a PDF can take as it is: its size, colour type and compressed pixel data."""
 
-    That is an 8-bit, non-interlaced greyscale or RGB PNG without transparency: its IDAT
-    chunks, joined, are a FlateDecode stream with the PNG predictors.
+    width: int
+    height: int
+    rgb: bool  # else greyscale
+    idat: bytes  # the IDAT chunks joined: a FlateDecode stream with the PNG predictors
+
+
+def plain_png(data: bytes) -> PlainPng | None:
+    """Return a PNG's dimensions and pixel data if a PDF can take it as it is, else None.
+
+    That is an 8-bit, non-interlaced greyscale or RGB PNG without transparency.
     """
     if not data.startswith(_PNG_MAGIC):
         return None
@@ -102,10 +111,27 @@ def plain_png_idat(data: bytes) -> bytes | None:
         position += 12 + length
     if header is None or len(header) != 13 or not chunks:
         return None
+    width, height = struct.unpack(">II", header[:8])
     depth, colour, compression, filtering, interlace = header[8:13]
     if depth != 8 or colour not in (0, 2) or (compression, filtering, interlace) != (0, 0, 0):
         return None
-    return b"".join(chunks)
+    if not width or not height:
+        return None
+    return PlainPng(width, height, colour == 2, b"".join(chunks))
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Return a PNG's width and height in pixels from its header, or None if it is not one."""
+    if not data.startswith(_PNG_MAGIC) or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return (width, height) if width and height else None
+
+
+def plain_png_idat(data: bytes) -> bytes | None:
+    """Return a PNG's compressed pixel data if a PDF can take it as it is, else None."""
+    image = plain_png(data)
+    return None if image is None else image.idat
 
 
 _weasyprint_png_data = weasyprint.images.RasterImage._get_png_data
@@ -389,7 +415,7 @@ def _selectors(prelude: list[Any]) -> list[str]:
     return [tinycss2.serialize(group).strip() for group in groups]
 
 
-def _on_white(data: bytes) -> bytes:
+def opaque_png(data: bytes) -> bytes:
     """Return a PNG painted onto white, without transparency; anything else unchanged."""
     if not data.startswith(_PNG_MAGIC):
         return data
@@ -428,7 +454,7 @@ def render_pdf(job: RenderJob, static_root: Path) -> bytes:
     """Render one job to PDF bytes in this process."""
     resources = job.resources
     if job.opaque_images:
-        resources = {name: _on_white(data) for name, data in resources.items()}
+        resources = {name: opaque_png(data) for name, data in resources.items()}
     fetcher = AppFetcher(static_root, resources, attachments=job.attachments)
     options: dict[str, Any] = {"pdf_variant": job.pdf_variant}
     if job.pdf_variant and job.pdf_variant.startswith("pdf/a"):
@@ -486,10 +512,24 @@ def _keep_link(link_type: str, target: str) -> bool:
     return urlsplit(target).scheme.lower() in _LINK_SCHEMES
 
 
-def _render_in_worker(job: RenderJob, static_root: Path) -> bytes:
+class DrawJob(Protocol):
+    """A document drawn without WeasyPrint (pdf_tables.TableJob): render_many runs it too."""
+
+    def draw(self) -> bytes:
+        """Return the PDF."""
+        ...
+
+
+def _produce(job: RenderJob | DrawJob, static_root: Path) -> bytes:
+    if isinstance(job, RenderJob):
+        return render_pdf(job, static_root)
+    return job.draw()
+
+
+def _render_in_worker(job: RenderJob | DrawJob, static_root: Path) -> bytes:
     # Only a short message crosses back: WeasyPrint's exceptions may quote the document.
     try:
-        return render_pdf(job, static_root)
+        return _produce(job, static_root)
     except Exception as exc:
         raise RenderError(_short(exc)) from None
 
@@ -584,7 +624,7 @@ def _as_is(_index: int, pdf: bytes) -> Any:
 
 
 def render_many(
-    jobs: Sequence[RenderJob],
+    jobs: Sequence[RenderJob | DrawJob],
     *,
     static_root: Path,
     processes: int,
@@ -607,7 +647,7 @@ def render_many(
         results = []
         for index, job in enumerate(jobs):
             try:
-                pdf = render_pdf(job, static_root)
+                pdf = _produce(job, static_root)
             except Exception as exc:
                 raise RenderError(f"part {index}: {_short(exc)}") from None
             results.append(keep(index, pdf))

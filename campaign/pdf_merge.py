@@ -8,15 +8,25 @@ pages.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from io import BytesIO
 from typing import BinaryIO
 
-from pikepdf import Array, Dictionary, Name, Object, Page, Pdf, Stream, StreamDecodeLevel
+from pikepdf import (
+    AccessMode,
+    Array,
+    Dictionary,
+    Name,
+    Object,
+    Page,
+    Pdf,
+    Stream,
+    StreamDecodeLevel,
+)
+
+from campaign.pdf_glyphs import Glyphs
 
 # Distance from the bottom edge of the page to the footer's descenders.
 FOOTER_BOTTOM_MM = 8
@@ -25,8 +35,6 @@ _MM = 72 / 25.4
 FOOTER_SIZE_PT = 7.5
 _FOOTER_COLOUR = "0.267 0.267 0.267"
 _FOOTER_FONT = "/CampaignFooter"
-_BFCHAR = re.compile(r"beginbfchar(.*?)endbfchar", re.S)
-_BFCHAR_ENTRY = re.compile(r"<([0-9a-fA-F]{2,4})>\s*<([0-9a-fA-F]+)>")
 _SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
 _FONT_PROGRAMS = ("/FontFile2", "/FontFile3", "/FontFile")
 
@@ -45,7 +53,11 @@ def _open(part: bytes | BinaryIO) -> Pdf:
     if isinstance(part, bytes):
         return Pdf.open(BytesIO(part))
     part.seek(0)
-    return Pdf.open(part)
+    if isinstance(part, BytesIO):
+        return Pdf.open(part)
+    # A file is mapped: read through Python's file object, merging 1,300 pages from 200 files
+    # took three times as long (1.3 s instead of 0.45 s).
+    return Pdf.open(part, access_mode=AccessMode.mmap)
 
 
 def page_sizes(parts: Sequence[bytes | BinaryIO]) -> list[tuple[float, float]]:
@@ -57,86 +69,15 @@ def page_sizes(parts: Sequence[bytes | BinaryIO]) -> list[tuple[float, float]]:
     return sizes
 
 
-def glyph_sample_document(text: str, *, language: str) -> str:
-    """Return the HTML of a one-page document that sets every character of text once.
-
-    The footers are drawn with the font WeasyPrint embeds for this page (its subset, its
-    widths): laying out a page per footer would cost ten milliseconds a page. The characters
-    are apart, so that no ligature or kerning pair replaces one of them.
-    """
-    characters = " ".join(sorted(set(text) - {" "}))
-    return f"""<!DOCTYPE html>
-<html lang="{html.escape(language)}">
-<head>
-<meta charset="utf-8">
-<style>
-@page {{ size: A4; margin: 10mm }}
-p {{ font: {FOOTER_SIZE_PT}pt/1.2 "DejaVu Sans"; margin: 0 }}
-</style>
-</head>
-<body>
-<p>{html.escape(characters)} </p>
-</body>
-</html>
-"""
-
-
-@dataclass(frozen=True)
-class _FooterFont:
-    """The sample's font: its dictionary, the code of each character and its width."""
-
-    font: Dictionary
-    codes: dict[str, int]
-    widths: dict[int, float]  # thousandths of the font size
-    descent: float
-
-    @classmethod
-    def read(cls, sample: Pdf) -> _FooterFont:
-        fonts = list(sample.pages[0].obj.Resources.get("/Font", Dictionary()).values())
-        if len(fonts) != 1 or "/DescendantFonts" not in fonts[0]:
-            raise ValueError("the glyph sample must set one composite font")
-        font = fonts[0]
-        descendant = font.DescendantFonts[0]
-        codes = {}
-        for bfchar in _BFCHAR.findall(font.ToUnicode.read_bytes().decode("latin-1")):
-            for code, unicode in _BFCHAR_ENTRY.findall(bfchar):
-                character = bytes.fromhex(unicode).decode("utf-16-be")
-                if len(character) == 1:
-                    codes[character] = int(code, 16)
-        widths: dict[int, float] = {}
-        entries = list(descendant.get("/W", []))
-        index = 0
-        while index < len(entries):
-            first = int(entries[index])
-            if isinstance(entries[index + 1], Array):
-                for offset, width in enumerate(entries[index + 1]):
-                    widths[first + offset] = float(width)
-                index += 2
-            else:
-                for code in range(first, int(entries[index + 1]) + 1):
-                    widths[code] = float(entries[index + 2])
-                index += 3
-        default = float(descendant.get("/DW", 1000))
-        descent = float(descendant.FontDescriptor.get("/Descent", -200))
-        return cls(
-            font, codes, {code: widths.get(code, default) for code in codes.values()}, descent
-        )
-
-    def line(self, text: str, mediabox: tuple[float, float, float, float]) -> bytes:
-        """Content-stream operators that draw text centred at the footer's height."""
-        left, bottom, right, _top = mediabox
-        try:
-            codes = [self.codes[character] for character in text]
-        except KeyError as missing:
-            raise ValueError(f"the glyph sample has no {missing}") from None
-        width = sum(self.widths[code] for code in codes) * FOOTER_SIZE_PT / 1000
-        x = left + (right - left - width) / 2
-        y = bottom + FOOTER_BOTTOM_MM * _MM - self.descent * FOOTER_SIZE_PT / 1000
-        glyphs = "".join(f"{code:04x}" for code in codes)
-        return (
-            f"Q\n{_FOOTER_COLOUR} rg\nBT\n{_FOOTER_FONT} {FOOTER_SIZE_PT} Tf\n"
-            f"1 0 0 1 {x:.3f} {y:.3f} Tm\n<{glyphs}> Tj\nET\n"
-        ).encode()
+def _footer_line(glyphs: Glyphs, text: str, mediabox: tuple[float, float, float, float]) -> bytes:
+    """Content-stream operators that draw text centred at the footer's height."""
+    left, bottom, right, _top = mediabox
+    width = glyphs.width(text, FOOTER_SIZE_PT)
+    x = left + (right - left - width) / 2
+    y = bottom + FOOTER_BOTTOM_MM * _MM - glyphs.descent * FOOTER_SIZE_PT / 1000
+    names = (f"{_FOOTER_FONT}{index}" for index in range(len(glyphs.fonts)))
+    drawn = glyphs.show(text, FOOTER_SIZE_PT, x, y, names)
+    return f"Q\n{_FOOTER_COLOUR} rg\n{drawn}".encode()
 
 
 def assemble(
@@ -164,8 +105,11 @@ def assemble(
         if len(footers) != len(host.pages):
             raise ValueError(f"{len(footers)} footers for {len(host.pages)} pages")
         sample = stack.enter_context(Pdf.open(BytesIO(glyph_sample)))
-        footer_font = _FooterFont.read(sample)
-        font = host.copy_foreign(footer_font.font)
+        glyphs = Glyphs.read(sample)
+        fonts = {
+            f"{_FOOTER_FONT}{index}": host.copy_foreign(font)
+            for index, font in enumerate(glyphs.fonts)
+        }
 
         # The page's own contents run inside q ... Q: whatever graphics state they leave
         # (WeasyPrint flips the y axis and never restores it) cannot reach the footer.
@@ -177,9 +121,10 @@ def assemble(
             if "/Font" not in resources:
                 resources.Font = Dictionary()
             # WeasyPrint shares one resource dictionary between the pages of a part.
-            resources.Font[_FOOTER_FONT] = font
+            for name, font in fonts.items():
+                resources.Font[name] = font
             page.contents_add(save, prepend=True)
-            page.contents_add(host.make_stream(footer_font.line(footer, _box(page))))
+            page.contents_add(host.make_stream(_footer_line(glyphs, footer, _box(page))))
 
         _share_and_retag(host)
         # Only objects reachable from the trailer are written: the parts' catalogs are gone.

@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from pypdf.generic import StreamObject
 
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
-from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, glyph_sample_document, page_sizes
+from campaign.pdf_glyphs import glyph_sample_document
+from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, page_sizes
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CSV = PdfAttachment("signatures.csv", "n,ФИО\n1,Анна\n".encode(), "Signatures")
@@ -151,7 +152,7 @@ def test_glyph_sample_is_escaped_and_sets_each_character_apart():
 def test_footers_use_one_font_set_by_weasyprint(dossier, pdf_path):
     reader = PdfReader(io.BytesIO(dossier.pdf))
     footer_fonts = {
-        page["/Resources"]["/Font"]["/CampaignFooter"].get_object()["/BaseFont"]
+        page["/Resources"]["/Font"]["/CampaignFooter0"].get_object()["/BaseFont"]
         for page in reader.pages
     }
     assert len(footer_fonts) == 1

@@ -175,7 +175,9 @@ def naive_render() -> None:
                 layout = DossierLayout(
                     content, snapshot, landscape=False, cache=BlockCache(Path(empty))
                 )
-                layout.plan()
+                layout.prepare()
+                # Without glyph samples the tables are laid out by WeasyPrint, from templates.
+                layout.plan({})
         jobs = [part for part, _key in layout.parts]
         bodies = [re.search(r"<body[^>]*>(.*)</body>", job.html, re.S).group(1) for job in jobs]
         head = jobs[0].html.split("<body", 1)[0]

@@ -41,6 +41,11 @@ class Column:
     width: float | None
 
 
+def margins(landscape: bool) -> tuple[float, float, float, float]:
+    """The table pages' margins in mm (top, right, bottom, left), as dossier.css sets them."""
+    return _MARGINS[LANDSCAPE if landscape else PORTRAIT]
+
+
 def _content_box(landscape: bool) -> tuple[float, float]:
     page = LANDSCAPE if landscape else PORTRAIT
     top, right, bottom, left = _MARGINS[page]

@@ -7,16 +7,20 @@ whole document, so they are drawn on every page after assembly rather than laid 
 blocks.
 """
 
+import ctypes
+import gc
 import hashlib
 import io
 import json
+import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
@@ -26,6 +30,7 @@ from babel.dates import format_date
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from pikepdf import Pdf
 
 from campaign import ROOT
 from campaign.dossiers.content import (
@@ -36,6 +41,7 @@ from campaign.dossiers.content import (
     families,
     signature_list_csv,
 )
+from campaign.dossiers.drawn_tables import Cells, annex_table, characters, signatory_table
 from campaign.dossiers.models import Edition
 from campaign.dossiers.pagination import (
     family_columns,
@@ -45,8 +51,19 @@ from campaign.dossiers.pagination import (
 )
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
 from campaign.pdf import shutdown as stop_render_workers
-from campaign.pdf_merge import assemble, glyph_sample_document, page_sizes
+from campaign.pdf_glyphs import FontStyle, Glyphs, glyph_sample_document
+from campaign.pdf_merge import assemble, page_sizes
+from campaign.pdf_tables import (
+    NotDrawable,
+    TableJob,
+    TablePage,
+    TableStyle,
+    fonts_used,
+    lay_out,
+)
 from campaign.time_zones import local_date
+
+log = logging.getLogger(__name__)
 
 # Small enough that new signatures re-render little, large enough to keep each block's own
 # start-up cost (style sheets, fonts) small.
@@ -97,6 +114,7 @@ def edition_name(edition: Edition) -> str:
     return names[edition]
 
 
+@cache
 def format_day(iso_day: str, language: str) -> str:
     """Write a date the way the dossier's language does (unambiguous in a narrow column)."""
     day = date.fromisoformat(iso_day)
@@ -115,7 +133,14 @@ def _layout_revision(language: str) -> str:
     A change to any of them (a new release) makes every cached block stale.
     """
     digest = hashlib.sha256()
-    for module in ("pdf.py", "dossiers/rendering.py", "dossiers/pagination.py"):
+    for module in (
+        "pdf.py",
+        "pdf_glyphs.py",
+        "pdf_tables.py",
+        "dossiers/rendering.py",
+        "dossiers/pagination.py",
+        "dossiers/drawn_tables.py",
+    ):
         digest.update((ROOT / "campaign" / module).read_bytes())
     digest.update(weasyprint.__version__.encode())
     for name in TEMPLATES:
@@ -180,6 +205,26 @@ class BlockCache:
             return
         self.used.add(key)
 
+    def manifest(self, name: str) -> list[tuple[str, int, str]]:
+        """Return a drawn table's blocks as the last render cut them, in order.
+
+        Each is (key, rows, fingerprint of the row after it or "").
+        """
+        try:
+            entries = json.loads((self.folder / f"{name}.json").read_text("utf-8"))
+            return [(str(key), int(count), str(following)) for key, count, following in entries]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def write_manifest(self, name: str, entries: Sequence[tuple[str, int, str]]) -> None:
+        """Record a drawn table's blocks, in order (not at all if the cache is emptied)."""
+        data = json.dumps([list(entry) for entry in entries]).encode()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / f"{name}.json", data)
+        except FileNotFoundError:
+            return
+
     def close(self) -> None:
         """Close the files that get returned."""
         self._open.close()
@@ -230,8 +275,14 @@ def _block_key(kind: str, content: DossierContent, landscape: bool, items: Seque
     header.append(content.questions)
     digest.update(json.dumps(header, ensure_ascii=False).encode())
     for item in items:
-        digest.update(json.dumps(asdict(item), ensure_ascii=False, sort_keys=True).encode())
+        # A frozen dataclass of strings, numbers and tuples of them: its repr is its value.
+        digest.update(repr(item).encode())
     return digest.hexdigest()
+
+
+def _item_key(item: Any) -> str:
+    """Fingerprint one row or family (a frozen dataclass: its repr is its value)."""
+    return hashlib.sha256(repr(item).encode()).hexdigest()[:32]
 
 
 def _blocks(pages: list[Sequence[Any]]) -> list[list[Sequence[Any]]]:
@@ -251,6 +302,19 @@ def _chart(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return [*items[: CHART_ITEMS - 1], (_("others"), rest)]
 
 
+@dataclass
+class _DrawnTable:
+    """A table to draw: its blocks found in the cache, then the cells of the rows after them."""
+
+    kind: str
+    manifest: str
+    style: TableStyle
+    items: Sequence[Any]  # rows or families
+    blocks: list[tuple[BinaryIO | bytes, str, int]] = field(default_factory=list)
+    start: int = 0  # the first item not in a cached block
+    cells: list[Cells] = field(default_factory=list)
+
+
 class DossierLayout:
     """Turn a dossier's content into render jobs and cached parts, in document order."""
 
@@ -268,37 +332,186 @@ class DossierLayout:
         )
         # Document order: each entry is a cached block's file or a job, and the cache key to
         # keep it under.
-        self.parts: list[tuple[BinaryIO | bytes | RenderJob, str | None]] = []
+        self.parts: list[tuple[BinaryIO | bytes | RenderJob | TableJob, str | None]] = []
+        self.drawn: list[_DrawnTable] = []
+        # Each drawn table's blocks in order, (key, rows, fingerprint of the row after them),
+        # for the next render to match.
+        self.manifests: dict[str, list[tuple[str, int, str]]] = {}
 
-    def plan(self) -> None:
-        """Fill `parts`: front matter, table blocks, summary, annex blocks, verification."""
+    @cached_property
+    def pages(self) -> dict[str, RenderJob]:
+        """The pages laid out by WeasyPrint whatever the tables: front matter, summary, checks."""
         with force_locale(self.content.language):
-            self.parts.append((self._front(), None))
-            pages = signatory_pages(
-                self.content.rows,
-                self.columns,
-                self.content.edition,
-                self.content.questions,
-                landscape=self.landscape,
-            )
-            for block in _blocks(pages):
-                rows = [row for page in block for row in page]
-                self._block("table", block, rows, self._table_job)
+            pages = {"front": self._front()}
             if self.content.edition is not Edition.sheets:
-                self.parts.append((self._page("pdf/summary.html", self._summary()), None))
-                groups = families(self.content.rows)
-                pages = family_pages(groups, family_columns(), first_heading=True)
-                for number, block in enumerate(_blocks(pages)):
-                    items = [family for page in block for family in page]
-                    # The first block carries the annex's heading.
-                    kind = "annex-first" if number == 0 else "annex"
-                    self._block(
-                        kind,
-                        block,
-                        items,
-                        lambda pages, first=number == 0: self._annex_job(pages, first),
-                    )
-            self.parts.append((self._verification(), None))
+                pages["summary"] = self._page("pdf/summary.html", self._summary())
+            pages["verification"] = self._verification()
+        return pages
+
+    def prepare(self) -> None:
+        """Find the tables' cached blocks and make the cells of the rows still to lay out.
+
+        A table's blocks are matched in order against the last render's (BlockCache.manifest):
+        rows only ever join the end of the signatory table, so after new signatures only its
+        last block is laid out again. The annex changes wherever a family gains a signer.
+        """
+        content = self.content
+        with force_locale(content.language):
+            style, cells = signatory_table(
+                self.columns,
+                content.edition,
+                content.questions,
+                landscape=self.landscape,
+                format_day=partial(format_day, language=content.language),
+            )
+            self.drawn = [self._prepare("table-drawn", style, content.rows, cells)]
+            if content.edition is not Edition.sheets:
+                style, cells = annex_table(family_columns())
+                self.drawn.append(self._prepare("annex-drawn", style, self.families, cells))
+
+    def _prepare(
+        self,
+        kind: str,
+        style: TableStyle,
+        items: Sequence[Any],
+        cells: Callable[[Any], Cells],
+    ) -> _DrawnTable:
+        table = _DrawnTable(kind, self._manifest_name(kind), style, items)
+        for key, count, following in self.cache.manifest(table.manifest):
+            # A block's page cuts depend on its rows and on the row after it (which did not fit
+            # on its last page): both must be as they were. The table's last block never is.
+            end = table.start + count
+            if end >= len(items) or following != _item_key(items[end]):
+                break
+            if key != self._drawn_key(kind, table.start, items[table.start : end]):
+                break
+            cached = self.cache.get(key)
+            if cached is None:
+                break
+            table.blocks.append((cached, key, count))
+            table.start = end
+        table.cells = [cells(item) for item in items[table.start :]]
+        return table
+
+    def _manifest_name(self, kind: str) -> str:
+        return f"{kind}-{'landscape' if self.landscape else 'portrait'}"
+
+    def _drawn_key(self, kind: str, start: int, items: Sequence[Any]) -> str:
+        # The first block of the annex carries its heading.
+        return _block_key(
+            f"{kind}@{start}" if start == 0 else kind, self.content, self.landscape, items
+        )
+
+    @property
+    def characters(self) -> dict[FontStyle, str]:
+        """Every character the rows to draw set, by font style: what the glyph samples hold.
+
+        Nothing when every block is cached.
+        """
+        found: dict[FontStyle, set[str]] = {}
+        for table in self.drawn:
+            if table.cells:
+                for font, chars in characters(table.style, table.cells).items():
+                    found.setdefault(font, set()).update(chars)
+        return {font: "".join(sorted(chars)) for font, chars in found.items()}
+
+    @cached_property
+    def families(self) -> list[Family]:
+        """The annex's families."""
+        return families(self.content.rows)
+
+    def plan(self, samples: Mapping[FontStyle, bytes]) -> None:
+        """Fill `parts`: front matter, table blocks, summary, annex blocks, verification.
+
+        samples are the rendered glyph samples of `characters`, by font style.
+        """
+        with ExitStack() as stack:
+            glyphs = {
+                font: Glyphs.read(stack.enter_context(Pdf.open(io.BytesIO(data))))
+                for font, data in samples.items()
+            }
+            laid = [self._lay_out(table, glyphs) for table in self.drawn]
+        for table in self.drawn:
+            table.cells = []  # laid out: only the pages are needed now
+        with force_locale(self.content.language):
+            self.parts.append((self.pages["front"], None))
+            if laid[0] is not None:
+                self._drawn_blocks(self.drawn[0], laid[0], samples)
+            else:
+                pages = signatory_pages(
+                    self.content.rows,
+                    self.columns,
+                    self.content.edition,
+                    self.content.questions,
+                    landscape=self.landscape,
+                )
+                for block in _blocks(pages):
+                    rows = [row for page in block for row in page]
+                    self._block("table", block, rows, self._table_job)
+            if self.content.edition is not Edition.sheets:
+                self.parts.append((self.pages["summary"], None))
+                if laid[1] is not None:
+                    self._drawn_blocks(self.drawn[1], laid[1], samples)
+                else:
+                    self._annex_blocks()
+            self.parts.append((self.pages["verification"], None))
+
+    def _lay_out(
+        self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
+    ) -> list[TablePage] | None:
+        if not table.cells:
+            return []
+        try:
+            return lay_out(
+                table.cells, table.style, glyphs, self.content.images, heading=table.start == 0
+            )
+        except NotDrawable as reason:
+            log.info("table laid out by WeasyPrint: %s", reason)
+            return None
+
+    def _drawn_blocks(
+        self, table: _DrawnTable, pages: list[TablePage], samples: Mapping[FontStyle, bytes]
+    ) -> None:
+        blocks = [(key, count) for _cached, key, count in table.blocks]
+        self.parts.extend((cached, key) for cached, key, _count in table.blocks)
+        start = table.start
+        for block in _chunks(pages, PAGES_PER_BLOCK):
+            count = sum(len(page.rows) for page in block)
+            items = table.items[start : start + count]
+            key = self._drawn_key(table.kind, start, items)
+            start += count
+            cached = self.cache.get(key)
+            if cached is None:
+                images = {
+                    row.image_sha256: self.content.images[row.image_sha256]
+                    for row in items
+                    if isinstance(row, Row) and row.image_sha256
+                }
+                fonts = fonts_used(block, table.style)
+                used = {font: data for font, data in samples.items() if font in fonts}
+                cached = TableJob(tuple(block), table.style, used, images)
+            self.parts.append((cached, key))
+            blocks.append((key, count))
+        entries = []
+        start = 0
+        for key, count in blocks:
+            start += count
+            following = _item_key(table.items[start]) if start < len(table.items) else ""
+            entries.append((key, count, following))
+        self.manifests[table.manifest] = entries
+
+    def _annex_blocks(self) -> None:
+        pages = family_pages(self.families, family_columns(), first_heading=True)
+        for number, block in enumerate(_blocks(pages)):
+            items = [family for page in block for family in page]
+            # The first block carries the annex's heading.
+            kind = "annex-first" if number == 0 else "annex"
+            self._block(
+                kind,
+                block,
+                items,
+                lambda pages, first=number == 0: self._annex_job(pages, first),
+            )
 
     def _block(
         self,
@@ -441,6 +654,18 @@ class DossierLayout:
         )
 
 
+def _release_memory() -> None:
+    """Hand the memory the layout freed back to the system before qpdf merges the document.
+
+    Laid-out rows are many small objects: once freed, glibc keeps their memory for the
+    process unless asked to trim it (about 80 MB at 20,000 signatories).
+    """
+    gc.collect()
+    # Not glibc: the memory stays with the process, nothing worse.
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def footer_text(page: int, total: int, snapshot_id: str) -> str:
     """The footer of every page, in the current language."""
     return _("Page %(page)d of %(total)d · snapshot %(id)s", page=page, total=total, id=snapshot_id)
@@ -475,16 +700,71 @@ def _render(
 ) -> RenderedDossier:
     config = current_app.config
     layout = DossierLayout(content, snapshot, landscape=landscape, cache=cache)
-    layout.plan()
+    static_root = ROOT / "static"
+    processes = config["DOSSIER_PROCESSES"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-pages") as pages:
+        # With render workers, the pages that do not depend on the tables are rendered while
+        # this thread lays the tables out (a thread waits for them, not the CPU).
+        early = {}
+        if processes:
+            jobs = list(layout.pages.values())
+            early = {id(job): job for job in jobs}
+            future = pages.submit(
+                render_many,
+                jobs,
+                static_root=static_root,
+                processes=processes,
+                time_limit=config["DOSSIER_TIME_LIMIT"],
+            )
+        layout.prepare()
+        pdf_parts, glyph_sample = _render_parts(layout, static_root, progress, cache, early)
+        if early:
+            rendered_pages = dict(zip(early, future.result(), strict=True))
+            pdf_parts = [rendered_pages.get(id(part), part) for part in pdf_parts]
+    return _assemble(layout, pdf_parts, glyph_sample, progress)
+
+
+def _render_parts(
+    layout: DossierLayout,
+    static_root: Path,
+    progress: Callable[[int], None] | None,
+    cache: BlockCache,
+    early: dict[int, RenderJob],
+) -> tuple[list[Any], bytes]:
+    """Render the parts not cached (but those in early); return them all, and the footers' glyphs.
+
+    The parts in early stay as they are, to be replaced by the caller.
+    """
+    config = current_app.config
+    content, snapshot = layout.content, layout.snapshot
+
+    # First the glyph samples: the tables are measured and drawn with their fonts, and the
+    # footers drawn with those of a sample of their own characters (which do not depend on the
+    # page count: all digits are in).
+    characters = layout.characters
+    with force_locale(content.language):
+        footer_characters = footer_text(0, 0, snapshot.id) + "0123456789"
+    sample_jobs = [
+        RenderJob(html=glyph_sample_document(text, language=content.language, style=font))
+        for font, text in characters.items()
+    ]
+    sample_jobs.append(
+        RenderJob(html=glyph_sample_document(footer_characters, language=content.language))
+    )
+    # They are small pages of our own: rendered here while the workers may still be starting.
+    *samples, glyph_sample = render_many(
+        sample_jobs, static_root=static_root, processes=0, time_limit=config["DOSSIER_TIME_LIMIT"]
+    )
+    layout.plan(dict(zip(characters, samples, strict=True)))
 
     pending = [
         (index, part)
         for index, (part, _key) in enumerate(layout.parts)
-        if isinstance(part, RenderJob)
+        if isinstance(part, RenderJob | TableJob) and id(part) not in early
     ]
     # Footers and assembling are counted as the last tenth.
-    total_steps = len(pending) + 3
-    done = 0
+    total_steps = len(pending) + len(early) + 3
+    done = len(early)
 
     def tick(_index: int) -> None:
         nonlocal done
@@ -492,27 +772,20 @@ def _render(
         if progress is not None:
             progress(min(99, int(90 * done / total_steps)))
 
-    # The footers are drawn with the font WeasyPrint sets for a sample of their characters
-    # (which do not depend on the page count: all digits are in).
-    with force_locale(content.language):
-        characters = footer_text(0, 0, snapshot.id) + "0123456789"
-    sample_job = RenderJob(html=glyph_sample_document(characters, language=content.language))
-    static_root = ROOT / "static"
-
     keys = [layout.parts[index][1] for index, _job in pending]
 
     def keep(position: int, pdf: bytes) -> bytes | BinaryIO:
         # A new block goes to the cache as soon as it arrives, and is merged from there: this
-        # process never holds all the blocks at once. (The last job is the glyph sample.)
-        key = keys[position] if position < len(keys) else None
+        # process never holds all the blocks at once.
+        key = keys[position]
         if key is None:
             return pdf
         cache.put(key, pdf)
         # Emptied meanwhile (a withdrawal): the bytes in hand will do.
         return cache.get(key) or pdf
 
-    *rendered, glyph_sample = render_many(
-        [*(job for _index, job in pending), sample_job],
+    rendered = render_many(
+        [job for _index, job in pending],
         static_root=static_root,
         processes=config["DOSSIER_PROCESSES"],
         time_limit=config["DOSSIER_TIME_LIMIT"],
@@ -521,16 +794,28 @@ def _render(
     )
     by_index = dict(zip((index for index, _job in pending), rendered, strict=True))
     del pending, rendered
-    parts: list[bytes | BinaryIO] = []
+    parts: list[Any] = []
     for index, (part, _key) in enumerate(layout.parts):
         if index in by_index:
             parts.append(by_index.pop(index))
         else:
-            assert not isinstance(part, RenderJob)
+            assert id(part) in early or not isinstance(part, RenderJob | TableJob)
             parts.append(part)
     layout.parts.clear()
     cache.prune()
+    for name, entries in layout.manifests.items():
+        cache.write_manifest(name, entries)
+    return parts, glyph_sample
 
+
+def _assemble(
+    layout: DossierLayout,
+    parts: list[bytes | BinaryIO],
+    glyph_sample: bytes,
+    progress: Callable[[int], None] | None,
+) -> RenderedDossier:
+    config = current_app.config
+    content, snapshot = layout.content, layout.snapshot
     page_count = len(page_sizes(parts))
     with force_locale(content.language):
         footers = [footer_text(n, page_count, snapshot.id) for n in range(1, page_count + 1)]
@@ -540,6 +825,7 @@ def _render(
         # Merging a big document holds it all in this process: the idle workers' and the fork
         # server's memory is worth more now than the second it takes to start them again.
         stop_render_workers(fork_server=True)
+        _release_memory()
     # The merged file goes to an unnamed file beside the snapshots (it holds private data) and
     # is read back once qpdf has let go of the document: 35 MB less at the peak, at 20,000.
     folder = Path(config["DOSSIER_FOLDER"])

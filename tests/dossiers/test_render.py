@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from campaign import ROOT
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import utcnow
-from campaign.dossiers import rendering
+from campaign.dossiers import drawn_tables, rendering
 from campaign.dossiers.content import collect_content, csv_row
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
@@ -228,24 +228,47 @@ def test_sheets_have_the_letter_and_one_line_per_signatory(signed_appeal):
 
 def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch):
     render(signed_appeal)
-    jobs = []
+    batches = {}
     real = rendering.render_many
 
     def counting(parts, **options):
-        jobs.append(len(parts))
+        # The glyph samples are rendered in this process; the front matter, summary and
+        # verification page in the workers while the tables are laid out; then the blocks.
+        batch = (
+            "samples" if options["processes"] == 0 else "blocks" if "keep" in options else "pages"
+        )
+        batches[batch] = sorted(type(part).__name__ for part in parts)
         return real(parts, **options)
 
     monkeypatch.setattr(rendering, "render_many", counting)
     snapshot, pdf = render(signed_appeal)
-    # Front matter, summary, verification, the footers' glyphs; no table or annex block.
-    assert jobs[0] == 4
+    assert batches["pages"] == ["RenderJob"] * 3
+    # Every block is cached (the last ones are laid out again, in case rows follow them).
+    assert batches["blocks"] == []
     make_signature(signed_appeal, surname="Новаяподписантка")
-    jobs.clear()
+    batches.clear()
     snapshot, pdf = render(signed_appeal)
-    assert jobs[0] == 6  # and the last block of the table and of the annex
+    # The last block of the table and of the annex are drawn again.
+    assert batches["blocks"] == ["TableJob"] * 2
     assert "Новаяподписантка" in flat(" ".join(page_texts(pdf)))
     cached = list((snapshot_path(snapshot).parent.parent / "cache").rglob("*.pdf"))
     assert len(cached) == 2  # the blocks no longer used are gone
+
+
+def test_without_workers_every_part_is_rendered_in_one_batch(signed_appeal, app, monkeypatch):
+    monkeypatch.setitem(app.config, "DOSSIER_PROCESSES", 0)
+    batches = []
+    real = rendering.render_many
+
+    def recording(parts, **options):
+        batches.append(sorted(type(part).__name__ for part in parts))
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", recording)
+    snapshot, pdf = render(signed_appeal)
+    assert len(batches) == 2  # the glyph samples, then everything else
+    assert batches[1] == ["RenderJob"] * 3 + ["TableJob"] * 2
+    assert len(FOOTER.findall(" ".join(page_texts(pdf)))) == snapshot.pages
 
 
 def test_a_cache_emptied_during_a_render_does_not_break_it(
@@ -260,9 +283,10 @@ def test_a_cache_emptied_during_a_render_does_not_break_it(
     def emptying(parts, **options):
         # A withdrawal elsewhere empties the cache while the new blocks are being rendered:
         # the cached blocks already chosen are open, the new ones are still in hand.
-        jobs.append(len(parts))
         rendered = real(parts, **options)
-        rmtree(rendering.cache_folder(signed_appeal.id))
+        if "keep" in options:  # the blocks, after the glyph samples and the other pages
+            jobs.append(len(parts))
+            rmtree(rendering.cache_folder(signed_appeal.id))
         return rendered
 
     monkeypatch.setattr(rendering, "render_many", emptying)
@@ -273,9 +297,9 @@ def test_a_cache_emptied_during_a_render_does_not_break_it(
     assert snapshot.signature_count == first.signature_count + 1
     assert len(FOOTER.findall(" ".join(texts))) == snapshot.pages
     assert snapshot.pages - first.pages <= 1
-    # Only the last table block and the last annex block were rendered (with the front matter,
-    # summary, verification and glyphs); the table's other pages came from the cache.
-    assert jobs[0] == 6
+    # Only the last table block and the last annex block were drawn; the table's other pages
+    # came from the cache.
+    assert jobs == [2]
     assert sum("Подпись" in text for text in texts) >= 3
 
 
@@ -346,6 +370,8 @@ def withdrawing_during(monkeypatch, tokens):
 
     def withdrawing(parts, **options):
         rendered = real(parts, **options)
+        if "keep" not in options:
+            return rendered  # the glyph samples
         calls.append(len(parts))
         if tokens:
             withdraw_signature(tokens.pop(0))
@@ -402,7 +428,8 @@ def test_blocks_look_the_same_with_our_parser_and_cut_down_user_agent_stylesheet
     snapshot = rendering.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
     cache = rendering.BlockCache(tmp_path / "cache")
     layout = rendering.DossierLayout(content, snapshot, landscape=False, cache=cache)
-    layout.plan()
+    layout.prepare()
+    layout.plan({})  # without glyph samples, the tables are laid out by WeasyPrint
     blocks = [part for part, key in layout.parts if key is not None]
     assert blocks
     for number, job in enumerate(blocks):
@@ -604,3 +631,134 @@ def test_signatures_are_dated_by_the_appeals_clock(open_appeal, make_signature):
     db.session.commit()
     [row] = collect_content(open_appeal, Edition.submission).rows
     assert row.signed_on == "2026-12-04"
+
+
+def test_the_glyph_samples_hold_every_character_the_tables_set(
+    signed_appeal, make_signature, tmp_path
+):
+    make_signature(signed_appeal, display=Display.hidden, helper_name="Соседка Аминат")
+    content = collect_content(signed_appeal, Edition.submission)
+    snapshot = rendering.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
+    cache = rendering.BlockCache(tmp_path)
+    layout = rendering.DossierLayout(content, snapshot, landscape=False, cache=cache)
+    layout.prepare()
+    # The table's header, the annex's heading and the rows' texts are sampled, by font.
+    characters = layout.characters
+    assert set("Налоева-Мадинаслед") <= set(characters[drawn_tables.SANS])
+    assert set("ФИО") <= set(characters[drawn_tables.SANS_BOLD])
+    assert set("Приложение") <= set(characters[drawn_tables.SERIF_BOLD])
+    assert set("Подпись") <= set(characters[drawn_tables.SERIF_ITALIC])  # typed signatures
+
+
+def test_a_table_whose_text_needs_shaping_is_laid_out_by_weasyprint(
+    open_appeal, make_signature, monkeypatch
+):
+    make_signature(open_appeal, surname="Налоева")
+    make_signature(open_appeal, surname="\u0646\u0627\u0644\u0648\u064a\u0641\u0627")  # Arabic
+    make_signature(open_appeal, surname="Исаева")
+    kinds = []
+    real = rendering.render_many
+
+    def recording(parts, **options):
+        kinds.append({type(part).__name__ for part in parts})
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", recording)
+    snapshot, pdf = render(open_appeal)
+    assert kinds[-1] == {"RenderJob"}  # no table drawn: both the table and the annex name her
+    text = flat(" ".join(page_texts(pdf)))
+    assert text.index("Налоева") < text.index("Исаева")
+    assert snapshot.signature_count == 3
+    assert len(FOOTER.findall(text)) == snapshot.pages
+
+
+def test_a_re_render_reuses_whole_blocks_and_cuts_pages_as_a_fresh_render(
+    signed_appeal, make_signature, monkeypatch
+):
+    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)
+    first, _pdf = render(signed_appeal)
+    for n in range(8):
+        make_signature(signed_appeal, surname=f"Поздняя{n}")
+    drawn = []
+    real = rendering.render_many
+
+    def recording(parts, **options):
+        drawn.append(sum(type(part).__name__ == "TableJob" for part in parts))
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", recording)
+    cached, cached_pdf = render(signed_appeal)
+    # The table's pages before its last one came from the cache; its last page was laid out
+    # again with the new rows (and the annex's last page, where the new families go).
+    new_pages = sum("Поздняя" in text for text in page_texts(cached_pdf))
+    # (The old last pages may have had no room left for a new row.)
+    assert new_pages <= drawn[-1] <= new_pages + 2 < first.pages
+    rmtree(rendering.cache_folder(signed_appeal.id))
+    fresh, fresh_pdf = render(signed_appeal)
+    assert fresh.pages == cached.pages
+
+    def tables(pdf, snapshot):
+        texts = [text.replace(snapshot.id, "") for text in page_texts(pdf)]
+        return [text for text in texts if "ФИО" in text or "Где содержится" in text]
+
+    assert tables(cached_pdf, cached) == tables(fresh_pdf, fresh)
+
+
+def test_a_broken_manifest_only_costs_a_full_layout(signed_appeal, tmp_path):
+    render(signed_appeal)
+    folder = rendering.cache_folder(signed_appeal.id, Edition.submission)
+    manifests = list(folder.glob("*.json"))
+    assert {path.name for path in manifests} == {
+        "table-drawn-portrait.json",
+        "annex-drawn-portrait.json",
+    }
+    for path in manifests:
+        path.write_text("[[1, 2]")
+    assert rendering.BlockCache(folder).manifest("table-drawn-portrait") == []
+    snapshot, pdf = render(signed_appeal)
+    assert snapshot.signature_count == 45
+    assert len(FOOTER.findall(" ".join(page_texts(pdf)))) == snapshot.pages
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("Республика Северная Осетия — Алания", "Республика Северная Осетия — Алания"),
+        ("Ханты-Мансийский автономный округ — Югра", "Ханты-Мансийский автономный округ — Ю…"),
+    ],
+)
+def test_chart_labels_fit_left_of_their_bars(app, label, shown):
+    bars = app.jinja_env.get_template("pdf/_bars.html").module.bars
+    svg = str(bars([(label, 3), ("мать", 1)]))
+    labels = re.findall(r'text-anchor="end"[^>]*>([^<]*)<', svg)
+    assert labels == [shown, "мать"]
+    # At DejaVu Sans' average advance (0.62 em, as pagination.py estimates) and 9 px, the
+    # longest label fits in the room left of the bars (they end 6 px before them).
+    width = int(re.search(r'<rect x="(\d+)"', svg).group(1)) - 6
+    assert width >= 38 * 9 * 0.62
+
+
+def test_reading_the_signatures_leaves_the_garbage_collector_as_it_was(signed_appeal, monkeypatch):
+    import gc
+
+    from campaign.dossiers import content as content_module
+
+    assert gc.isenabled()
+    assert len(collect_content(signed_appeal, Edition.submission).rows) == 45
+    assert gc.isenabled()
+
+    def failing(*_args):
+        assert not gc.isenabled()  # paused while the rows are made
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(content_module, "_collect_content", failing)
+    with pytest.raises(RuntimeError):
+        collect_content(signed_appeal, Edition.submission)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            collect_content(signed_appeal, Edition.submission)
+        assert not gc.isenabled()  # left off, as the caller had it
+    finally:
+        gc.enable()

@@ -1,0 +1,256 @@
+"""Set text with the fonts WeasyPrint embedded for a sample of its characters.
+
+WeasyPrint lays out a line of a table in about a millisecond. Text whose every character is one
+glyph, set left to right (Latin, Cyrillic, Greek, Armenian, Georgian, digits and punctuation),
+needs none of that: a one-page sample sets each character once, WeasyPrint embeds the font
+subsets with their widths and ToUnicode maps (so that the text can be copied and searched, and
+PDF/A is satisfied), and text is then drawn with those fonts directly. Kerning is left out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pikepdf import Array, Dictionary, Pdf, parse_content_stream
+
+_SPACES = re.compile(r"[ \t\n\r\f]+")
+_BFCHAR = re.compile(r"beginbfchar(.*?)endbfchar", re.S)
+_BFCHAR_ENTRY = re.compile(r"<([0-9a-fA-F]{2,4})>\s*<([0-9a-fA-F]+)>")
+
+# Letters of these ranges join or reorder even without marks: shaping is needed.
+_SHAPED_RANGES = (
+    (0x0590, 0x08FF),  # Hebrew, Arabic, Syriac, Thaana, N'Ko...
+    (0x0900, 0x0DFF),  # Indic scripts
+    (0x0E00, 0x0FFF),  # Thai, Lao, Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1100, 0x11FF),  # Hangul jamo
+    (0x1780, 0x18AF),  # Khmer, Mongolian
+    (0xA960, 0xA97F),  # Hangul jamo extended
+    (0xD7B0, 0xD7FF),
+    (0xFB1D, 0xFDFF),  # Hebrew and Arabic presentation forms
+    (0xFE70, 0xFEFF),
+)
+_SIMPLE_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo", "Lm", "Nd", "Nl", "No", "Zs"}) | {
+    "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FontStyle:
+    """A font as CSS names it: family, weight and slant."""
+
+    family: str
+    bold: bool = False
+    italic: bool = False
+
+    def css(self) -> str:
+        """The CSS declarations that select this font."""
+        weight = "bold" if self.bold else "normal"
+        style = "italic" if self.italic else "normal"
+        return f'font-family: "{self.family}"; font-weight: {weight}; font-style: {style}'
+
+
+SANS = FontStyle("DejaVu Sans")
+
+
+def is_simple_character(character: str) -> bool:
+    """Whether a character is one glyph set left to right, without shaping or marks."""
+    if character == " ":
+        return True
+    if unicodedata.category(character) not in _SIMPLE_CATEGORIES:
+        return False
+    if unicodedata.bidirectional(character) in ("R", "AL", "AN"):
+        return False
+    point = ord(character)
+    return not any(first <= point <= last for first, last in _SHAPED_RANGES)
+
+
+def glyph_sample_document(text: str, *, language: str, style: FontStyle = SANS) -> str:
+    """Return the HTML of a one-page document that sets every character of text once.
+
+    The characters are apart, so that no ligature or kerning pair replaces one of them.
+    """
+    characters = " ".join(sorted(set(text) - {" "}))
+    return f"""<!DOCTYPE html>
+<html lang="{html.escape(language)}">
+<head>
+<meta charset="utf-8">
+<style>
+@page {{ size: A4; margin: 10mm }}
+p {{ {style.css()}; font-size: 8pt; line-height: 1.2; margin: 0 }}
+</style>
+</head>
+<body>
+<p>{html.escape(characters)} </p>
+</body>
+</html>
+"""
+
+
+class MissingGlyph(ValueError):
+    """The sample has no glyph for a character."""
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """The fonts a glyph sample set: each character's font and code, and the codes' widths.
+
+    Usually one font; WeasyPrint falls back to others for characters the first one lacks.
+    """
+
+    fonts: tuple[Dictionary, ...]
+    codes: dict[str, tuple[int, int]]  # character -> (font index, code)
+    widths: dict[str, float]  # character -> advance, in thousandths of the font size
+    ascent: float  # of the first font, in thousandths of the font size
+    descent: float  # negative
+    # The characters covers() accepts: those with a glyph that need no shaping.
+    drawable: frozenset[str] = frozenset()
+
+    @classmethod
+    def read(cls, sample: Pdf) -> Glyphs:
+        """Read the fonts of a rendered glyph_sample_document(), in the order it uses them."""
+        page = sample.pages[0]
+        resources = page.obj.Resources.get("/Font", Dictionary())
+        names = []
+        for operands, operator in parse_content_stream(page):
+            if str(operator) == "Tf" and str(operands[0]) not in names:
+                names.append(str(operands[0]))
+        fonts = tuple(resources[name] for name in names)
+        if not fonts or any("/DescendantFonts" not in font for font in fonts):
+            raise ValueError("the glyph sample must set composite fonts")
+        codes: dict[str, tuple[int, int]] = {}
+        widths: dict[str, float] = {}
+        for index, font in enumerate(fonts):
+            font_widths = _widths(font.DescendantFonts[0])
+            default = float(font.DescendantFonts[0].get("/DW", 1000))
+            for bfchar in _BFCHAR.findall(font.ToUnicode.read_bytes().decode("latin-1")):
+                for code, unicode in _BFCHAR_ENTRY.findall(bfchar):
+                    character = bytes.fromhex(unicode).decode("utf-16-be")
+                    if len(character) == 1 and character not in codes:
+                        number = int(code, 16)
+                        codes[character] = (index, number)
+                        widths[character] = font_widths.get(number, default)
+        descriptor = fonts[0].DescendantFonts[0].FontDescriptor
+        return cls(
+            fonts,
+            codes,
+            widths,
+            float(descriptor.get("/Ascent", 800)),
+            float(descriptor.get("/Descent", -200)),
+            frozenset(character for character in codes if is_simple_character(character)),
+        )
+
+    def covers(self, text: str) -> bool:
+        """Whether every character of text has a glyph here and needs no shaping."""
+        return self.drawable.issuperset(text)
+
+    def width(self, text: str, size: float) -> float:
+        """The advance of text at size points, in points."""
+        try:
+            return sum(map(self.widths.__getitem__, text)) * size / 1000
+        except KeyError as missing:
+            raise MissingGlyph(f"the glyph sample has no {missing}") from None
+
+    def show(self, text: str, size: float, x: float, y: float, names: Iterable[str]) -> str:
+        """Content-stream operators drawing text with its baseline starting at (x, y).
+
+        names are the page resources' names of self.fonts, in order.
+        """
+        names = tuple(names)
+        parts = [f"BT\n1 0 0 1 {x:.2f} {y:.2f} Tm\n"]
+        current = None
+        run: list[str] = []
+        for character in text:
+            try:
+                font, code = self.codes[character]
+            except KeyError:
+                raise MissingGlyph(f"the glyph sample has no {character!r}") from None
+            if font != current:
+                if run:
+                    parts.append(f"<{''.join(run)}> Tj\n")
+                    run = []
+                parts.append(f"{names[font]} {size:g} Tf\n")
+                current = font
+            run.append(f"{code:04x}")
+        if run:
+            parts.append(f"<{''.join(run)}> Tj\n")
+        parts.append("ET\n")
+        return "".join(parts)
+
+
+def _widths(descendant: Dictionary) -> dict[int, float]:
+    widths: dict[int, float] = {}
+    entries = list(descendant.get("/W", []))
+    index = 0
+    while index < len(entries):
+        first = int(entries[index])
+        if isinstance(entries[index + 1], Array):
+            for offset, width in enumerate(entries[index + 1]):
+                widths[first + offset] = float(width)
+            index += 2
+        else:
+            for code in range(first, int(entries[index + 1]) + 1):
+                widths[code] = float(entries[index + 2])
+            index += 3
+    return widths
+
+
+def wrap(text: str, glyphs: Glyphs, size: float, width: float) -> list[str]:
+    """Break text into lines no wider than width points, like the table's CSS does.
+
+    Lines break at spaces and after a hyphen inside a word; a piece wider than a line breaks
+    between any two characters (overflow-wrap: anywhere). Runs of spaces collapse.
+    """
+    if " " not in text and glyphs.width(text, size) <= width and text and not text.isspace():
+        return [text]  # most cells: one word that fits
+    lines: list[str] = []
+    line, line_width = "", 0.0
+    space = glyphs.width(" ", size) if text.strip() else 0.0
+    # Only spaces break: a no-break space is part of its word.
+    for word in _SPACES.split(text):
+        if not word:
+            continue
+        pieces = _hyphen_pieces(word)
+        for number, piece in enumerate(pieces):
+            joiner = " " if number == 0 and line else ""
+            piece_width = glyphs.width(piece, size)
+            added = piece_width + (space if joiner else 0.0)
+            if line and line_width + added > width:
+                lines.append(line)
+                line, line_width, joiner, added = "", 0.0, "", piece_width
+            if not line and piece_width > width:
+                *whole, piece = _break_anywhere(piece, glyphs, size, width)
+                lines.extend(whole)
+                piece_width = added = glyphs.width(piece, size)
+            line += joiner + piece
+            line_width += added
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _hyphen_pieces(word: str) -> list[str]:
+    pieces, start = [], 0
+    for index, character in enumerate(word[:-1]):
+        if character == "-" and index > start:
+            pieces.append(word[start : index + 1])
+            start = index + 1
+    pieces.append(word[start:])
+    return pieces
+
+
+def _break_anywhere(piece: str, glyphs: Glyphs, size: float, width: float) -> list[str]:
+    lines, line, used = [], "", 0.0
+    for character in piece:
+        advance = glyphs.width(character, size)
+        if line and used + advance > width:
+            lines.append(line)
+            line, used = "", 0.0
+        line += character
+        used += advance
+    lines.append(line)
+    return lines
