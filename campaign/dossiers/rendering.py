@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
@@ -702,6 +703,8 @@ def _render(
     layout = DossierLayout(content, snapshot, landscape=landscape, cache=cache)
     static_root = ROOT / "static"
     processes = config["DOSSIER_PROCESSES"]
+    # One time limit for the whole render, whichever batch its time goes to.
+    deadline = time.monotonic() + config["DOSSIER_TIME_LIMIT"]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-pages") as pages:
         # With render workers, the pages that do not depend on the tables are rendered while
         # this thread lays the tables out (a thread waits for them, not the CPU).
@@ -717,7 +720,9 @@ def _render(
                 time_limit=config["DOSSIER_TIME_LIMIT"],
             )
         layout.prepare()
-        pdf_parts, glyph_sample = _render_parts(layout, static_root, progress, cache, early)
+        pdf_parts, glyph_sample = _render_parts(
+            layout, static_root, progress, cache, early, deadline
+        )
         if early:
             rendered_pages = dict(zip(early, future.result(), strict=True))
             pdf_parts = [rendered_pages.get(id(part), part) for part in pdf_parts]
@@ -730,6 +735,7 @@ def _render_parts(
     progress: Callable[[int], None] | None,
     cache: BlockCache,
     early: dict[int, RenderJob],
+    deadline: float,
 ) -> tuple[list[Any], bytes]:
     """Render the parts not cached (but those in early); return them all, and the footers' glyphs.
 
@@ -788,7 +794,7 @@ def _render_parts(
         [job for _index, job in pending],
         static_root=static_root,
         processes=config["DOSSIER_PROCESSES"],
-        time_limit=config["DOSSIER_TIME_LIMIT"],
+        time_limit=max(deadline - time.monotonic(), 0.001),
         on_done=tick,
         keep=keep,
     )

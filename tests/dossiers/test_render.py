@@ -762,3 +762,18 @@ def test_reading_the_signatures_leaves_the_garbage_collector_as_it_was(signed_ap
         assert not gc.isenabled()  # left off, as the caller had it
     finally:
         gc.enable()
+
+
+def test_the_time_limit_is_the_whole_renders(app, signed_appeal, monkeypatch):
+    limits = {}
+    real = rendering.render_many
+
+    def recording(parts, **options):
+        batch = "blocks" if "keep" in options else "other"
+        limits.setdefault(batch, options["time_limit"])
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", recording)
+    render(signed_appeal)
+    # The blocks get what the glyph samples and the layout left of the limit.
+    assert limits["blocks"] < app.config["DOSSIER_TIME_LIMIT"]
