@@ -631,12 +631,14 @@ def render_many(
     time_limit: float,
     on_done: Callable[[int], None] | None = None,
     keep: Callable[[int, bytes], Any] = _as_is,
+    until: float | None = None,
 ) -> list[Any]:
     """Render jobs in worker processes within time_limit seconds; return PDFs in job order.
 
     keep(index, pdf) is called in the calling thread as each PDF arrives, and what it returns
     stands for that PDF in the list (say, a file it was written to): the PDFs need not all be
-    held in memory at once.
+    held in memory at once. until (a time.monotonic() value) ends the time limit earlier, for
+    a batch that is part of a larger task with a limit of its own.
     """
     # processes=0 renders in the calling thread, one job after another, and enforces no time
     # limit (tests, the CLI). Otherwise batches from several threads run one after another:
@@ -661,6 +663,8 @@ def render_many(
         # The limit counts from when this batch has the pool, so waiting for another thread's
         # batch does not eat into it; starting the workers (a fork each) does.
         deadline = time.monotonic() + time_limit
+        if until is not None:
+            deadline = min(deadline, until)
         pool = _get_pool(processes)
         finished: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
         for index, job in enumerate(jobs):

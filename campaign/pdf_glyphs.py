@@ -33,6 +33,9 @@ _SHAPED_RANGES = (
     (0xD7B0, 0xD7FF),
     (0xFB1D, 0xFDFF),  # Hebrew and Arabic presentation forms
     (0xFE70, 0xFEFF),
+    (0xA840, 0xA87F),  # Phags-pa
+    (0x1F1E6, 0x1F1FF),  # regional indicators: pairs make flags
+    (0x1F3FB, 0x1F3FF),  # skin-tone modifiers
 )
 _SIMPLE_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo", "Lm", "Nd", "Nl", "No", "Zs"}) | {
     "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So",

@@ -11,6 +11,7 @@ tens of microseconds a row. Text that needs shaping, or a row taller than a page
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -27,6 +28,7 @@ LINE_HEIGHT = 1.25
 INK = (0.114, 0.137, 0.153)  # #1d2327
 GREY = (0.353, 0.396, 0.439)  # #5a6570
 _CELLS_KEPT = 4096
+_RUNS_OF_SPACES = re.compile(" +")
 _BLANKS = str.maketrans("\t\n\r\f", "    ")
 
 
@@ -173,7 +175,8 @@ class Measure:
                 if not glyphs.covers(text):
                     raise NotDrawable("text needs shaping or has no glyph")
                 if column.nowrap:
-                    lines = [" ".join(text.split())] if text.strip() else []
+                    line = _RUNS_OF_SPACES.sub(" ", text).strip(" ")
+                    lines = [line] if line else []
                 else:
                     lines = wrap(text, glyphs, content.size, width)
                 line_height = content.size * content.line_height

@@ -50,6 +50,9 @@ def test_letters_digits_and_punctuation_need_no_shaping(character):
         "\u1100",  # a conjoining Hangul jamo
         "\u200d",  # zero-width joiner
         "\n",
+        "\U0001f1f7",  # a regional indicator: two make a flag
+        "\U0001f3fd",  # a skin-tone modifier
+        "\ua840",  # Phags-pa, a joining script
     ],
 )
 def test_scripts_that_need_shaping_are_not_simple(character):
@@ -124,3 +127,9 @@ def test_wrapped_lines_fit_and_keep_every_character(glyphs):
         lines = wrap(text, glyphs, 8, width)
         assert all(glyphs.width(line, 8) <= width + 1e-6 for line in lines)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_sample_without_a_composite_font_is_refused():
+    pdf = render_pdf(RenderJob(glyph_sample_document("   ", language="ru")), ROOT / "static")
+    with Pdf.open(io.BytesIO(pdf)) as document, pytest.raises(ValueError, match="composite"):
+        Glyphs.read(document)

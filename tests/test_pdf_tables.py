@@ -3,6 +3,7 @@
 import io
 import subprocess
 from contextlib import ExitStack
+from dataclasses import replace
 
 import pytest
 from pikepdf import Pdf
@@ -26,7 +27,7 @@ from campaign.pdf_tables import (
 from tests.dossiers.pdftools import flat, image_count, page_texts
 
 BOLD = FontStyle("DejaVu Sans", bold=True)
-LETTERS = ".абвгдежзийклмнопрстуфхцчшыьэюяАБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЭЮЯ0123456789-№ \u0627"
+LETTERS = ".абвгдежзийклмнопрстуфхцчшыьэюяАБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЭЮЯ0123456789-№ \u00a0\u0627"
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +244,11 @@ def test_other_pngs_are_re_encoded_once(samples, glyphs, image):
     assert image_count(pdf) == 3
     listing = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True)
     assert listing.returncode == 0 and listing.stderr == b""
+
+
+def test_a_nowrap_cell_keeps_its_characters_on_one_line(glyphs):
+    table = replace(style(), columns=(Column(10, "right", nowrap=True), Column(120), Column(56)))
+    cells = [((Text("12\u00a0345  6", SANS, 8),), (Text("Имя", SANS, 8),), ())]
+    (row,) = lay_out(cells, table, glyphs, {})[0].rows
+    (line,), _height = row.cells[0]
+    assert line.text == "12\u00a0345 6"

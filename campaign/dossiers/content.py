@@ -4,8 +4,10 @@ import csv
 import gc
 import hashlib
 import io
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,18 +106,16 @@ _FIELDS = (
 )  # fmt: skip
 
 
-def _valid_signatures(appeal: Appeal) -> Iterator[tuple[Any, dict[int, str]]]:
-    """Yield each valid signature (a row of _FIELDS and its image's png) and its answers."""
+def _valid_signatures(appeal: Appeal, *, images: bool) -> Iterator[tuple[Any, dict[int, str]]]:
+    """Yield each valid signature (a row of _FIELDS, and png if images) and its answers."""
     valid = (Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.valid)
-    query = (
-        select(
-            *(getattr(Signature, name).label(name) for name in _FIELDS),
-            SignatureImage.png.label("png"),
-        )
-        .outerjoin(SignatureImage, SignatureImage.signature_id == Signature.id)
-        .where(*valid)
-        .order_by(Signature.created_at, Signature.id)
-    )
+    columns = [getattr(Signature, name).label(name) for name in _FIELDS]
+    if images:
+        columns.append(SignatureImage.png.label("png"))
+    query = select(*columns)
+    if images:
+        query = query.outerjoin(SignatureImage, SignatureImage.signature_id == Signature.id)
+    query = query.where(*valid).order_by(Signature.created_at, Signature.id)
     signatures = db.session.execute(query).all()
     # Read after the signatures: a signature made in between is not in the list anyway.
     answers: dict[int, dict[int, str]] = {}
@@ -143,13 +143,31 @@ def collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     """Gather the valid signatures of an appeal as the edition shows them, in signing order."""
     # Tens of thousands of objects that all stay: the cyclic garbage collector would walk
     # them again and again while they are made (a third of the time, at 20,000).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused():
         return _collect_content(appeal, edition)
+
+
+_pause_lock = threading.Lock()
+_pausing = 0  # threads inside _collector_paused
+_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector; the last thread out leaves it as the first one found it."""
+    global _pausing, _was_enabled
+    with _pause_lock:
+        if _pausing == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausing += 1
+    try:
+        yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _pausing -= 1
+            if _pausing == 0 and _was_enabled:
+                gc.enable()
 
 
 def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
@@ -160,7 +178,8 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     public = edition is Edition.public
     with force_locale(appeal.language):
         withheld_name = _("name withheld")
-        for number, (signature, answers) in enumerate(_valid_signatures(appeal), start=1):
+        signatures = _valid_signatures(appeal, images=not public)
+        for number, (signature, answers) in enumerate(signatures, start=1):
             hidden = public and signature.display is Display.hidden
             shown_in_full = not public or signature.display is Display.full
             region = (
@@ -169,7 +188,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                 else ""
             )
             image_sha = ""
-            if signature.png is not None and not public:
+            if not public and signature.png is not None:
                 image_sha = hashlib.sha256(signature.png).hexdigest()
                 images[image_sha] = signature.png
             if public:

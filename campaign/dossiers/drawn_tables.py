@@ -47,8 +47,8 @@ def _text(
 def _column(column: Column) -> DrawnColumn:
     name = column.name
     width = float(column.width or 0)
-    if name in ("number",):
-        return DrawnColumn(width, "right")
+    if name == "number":
+        return DrawnColumn(width, "right", nowrap=True)
     if name in ("version", "children"):
         return DrawnColumn(width, "center")
     if name == "date":

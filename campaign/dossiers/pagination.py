@@ -57,7 +57,7 @@ def signatory_columns(edition: Edition, *, landscape: bool, versions: bool) -> l
     wide = 1.45 if landscape else 1.0
     if edition is Edition.sheets:
         columns = [
-            Column("number", 9),
+            Column("number", 12),
             Column("name", None),
             Column("region", 28 * wide),
             Column("address", 46 * wide),
@@ -66,7 +66,7 @@ def signatory_columns(edition: Edition, *, landscape: bool, versions: bool) -> l
         ]
     else:
         columns = [
-            Column("number", 9),
+            Column("number", 12),
             Column("name", None),
             Column("region", 28 * wide),
             Column("relationship", 24),

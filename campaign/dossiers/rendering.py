@@ -173,6 +173,9 @@ class BlockCache:
         self._count = 0
 
     def __enter__(self) -> Self:
+        # Made here only: a withdrawal during the render removes the folder, and the blocks
+        # rendered after it (which may hold her row) must not bring it back.
+        self.folder.mkdir(parents=True, exist_ok=True)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -198,7 +201,6 @@ class BlockCache:
     def put(self, key: str, pdf: bytes) -> None:
         """Keep a block, written atomically; not at all if the cache is emptied meanwhile."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             write_atomically(self.folder / f"{key}.pdf", pdf)
         except FileNotFoundError:
             # A withdrawal emptied the cache between the two: this render is made again
@@ -221,7 +223,6 @@ class BlockCache:
         """Record a drawn table's blocks, in order (not at all if the cache is emptied)."""
         data = json.dumps([list(entry) for entry in entries]).encode()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             write_atomically(self.folder / f"{name}.json", data)
         except FileNotFoundError:
             return
@@ -427,10 +428,12 @@ class DossierLayout:
         samples are the rendered glyph samples of `characters`, by font style.
         """
         with ExitStack() as stack:
-            glyphs = {
-                font: Glyphs.read(stack.enter_context(Pdf.open(io.BytesIO(data))))
-                for font, data in samples.items()
-            }
+            glyphs = {}
+            for font, data in samples.items():
+                try:
+                    glyphs[font] = Glyphs.read(stack.enter_context(Pdf.open(io.BytesIO(data))))
+                except ValueError as reason:  # say, a colour font WeasyPrint set as Type 3
+                    log.info("no glyphs from the sample of %s: %s", font, reason)
             laid = [self._lay_out(table, glyphs) for table in self.drawn]
         for table in self.drawn:
             table.cells = []  # laid out: only the pages are needed now
@@ -468,6 +471,8 @@ class DossierLayout:
             )
         except NotDrawable as reason:
             log.info("table laid out by WeasyPrint: %s", reason)
+            for _cached, key, _count in table.blocks:
+                self.cache.used.discard(key)  # not in this dossier: pruned after it
             return None
 
     def _drawn_blocks(
@@ -718,6 +723,7 @@ def _render(
                 static_root=static_root,
                 processes=processes,
                 time_limit=config["DOSSIER_TIME_LIMIT"],
+                until=deadline,
             )
         layout.prepare()
         pdf_parts, glyph_sample = _render_parts(
@@ -794,7 +800,8 @@ def _render_parts(
         [job for _index, job in pending],
         static_root=static_root,
         processes=config["DOSSIER_PROCESSES"],
-        time_limit=max(deadline - time.monotonic(), 0.001),
+        time_limit=config["DOSSIER_TIME_LIMIT"],
+        until=deadline,
         on_done=tick,
         keep=keep,
     )

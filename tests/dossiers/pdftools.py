@@ -25,6 +25,14 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def compact(text: str) -> str:
+    """Drop whitespace and hyphens, so that a value broken anywhere over lines is found.
+
+    (pdftotext joins a word broken after a hyphen without the hyphen.)
+    """
+    return "".join(text.split()).replace("-", "")
+
+
 def attachments(pdf: bytes) -> dict[str, bytes]:
     """Return the embedded files by name (exactly one version each)."""
     reader = PdfReader(io.BytesIO(pdf))
