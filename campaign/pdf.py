@@ -422,8 +422,18 @@ def opaque_png(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
         if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
             return data
-        painted = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        painted.alpha_composite(image.convert("RGBA"))
+        return _rgb_on_white(image)
+
+
+def rgb_png(data: bytes) -> bytes:
+    """Return a PNG as an 8-bit RGB PNG painted onto white (a plain_png one)."""
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+        return _rgb_on_white(image)
+
+
+def _rgb_on_white(image: Image.Image) -> bytes:
+    painted = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    painted.alpha_composite(image.convert("RGBA"))
     out = io.BytesIO()
     painted.convert("RGB").save(out, format="PNG", compress_level=1)
     return out.getvalue()

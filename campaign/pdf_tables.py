@@ -18,9 +18,8 @@ from typing import Any, Literal
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
-from PIL import Image
 
-from campaign.pdf import opaque_png, plain_png, png_size
+from campaign.pdf import opaque_png, plain_png, png_size, rgb_png
 from campaign.pdf_glyphs import FontStyle, Glyphs, wrap
 
 MM = 72 / 25.4
@@ -333,16 +332,6 @@ class TableJob:
                     sample.close()
 
 
-def _rgb_png(data: bytes) -> bytes:
-    """Re-encode a PNG a PDF cannot take as it is (a palette, 16 bits, interlacing) as RGB."""
-    with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-        painted = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        painted.alpha_composite(image.convert("RGBA"))
-    out = io.BytesIO()
-    painted.convert("RGB").save(out, format="PNG", compress_level=1)
-    return out.getvalue()
-
-
 def _colour(colour: tuple[float, float, float], operator: str) -> str:
     return f"{colour[0]:.3f} {colour[1]:.3f} {colour[2]:.3f} {operator}\n"
 
@@ -473,7 +462,7 @@ class _Painter:
         return self.xobjects[key]
 
     def _new_image(self, key: str) -> pikepdf.Stream:
-        image = plain_png(opaque_png(self.images[key])) or plain_png(_rgb_png(self.images[key]))
+        image = plain_png(opaque_png(self.images[key])) or plain_png(rgb_png(self.images[key]))
         if image is None:  # (an RGB PNG of Pillow's is always plain)
             raise NotDrawable("an image cannot be made a plain PNG")
         colours = 3 if image.rgb else 1
