@@ -847,3 +847,25 @@ def test_a_sample_whose_fonts_cannot_be_read_sends_the_tables_to_weasyprint(
     snapshot, _pdf = render(signed_appeal)
     assert kinds and "TableJob" not in kinds
     assert snapshot.signature_count == 45
+
+
+def test_a_family_gaining_a_signer_mid_annex_cuts_pages_as_a_fresh_render(
+    signed_appeal, make_signature, monkeypatch
+):
+    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)
+    for n in range(100):  # more families: an annex of several pages
+        make_signature(signed_appeal, drawn=False, relative_name=f"Ахмед Исаев {n}")
+    render(signed_appeal)
+    # A signer joins the second family: the annex's rows change near its start.
+    make_signature(signed_appeal, surname="Сестра", relative_name="Ислам Налоев 2")
+    cached, cached_pdf = render(signed_appeal)
+    rmtree(rendering.cache_folder(signed_appeal.id))
+    fresh, fresh_pdf = render(signed_appeal)
+
+    def annex(pdf, snapshot):
+        texts = [text.replace(snapshot.id, "") for text in page_texts(pdf)]
+        return [text for text in texts if "Где содержится" in text]
+
+    assert len(annex(fresh_pdf, fresh)) > 2
+    assert annex(cached_pdf, cached) == annex(fresh_pdf, fresh)
+    assert "Сестра" in flat(" ".join(annex(cached_pdf, cached)))
