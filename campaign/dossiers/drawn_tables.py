@@ -19,7 +19,7 @@ from campaign.dossiers.pagination import (
     margins,
 )
 from campaign.pdf_glyphs import SANS, FontStyle
-from campaign.pdf_tables import GREY, Box, Content, Picture, TableStyle, Text
+from campaign.pdf_tables import GREY, INK, Box, Content, Picture, TableStyle, Text
 from campaign.pdf_tables import Column as DrawnColumn
 
 SANS_BOLD = FontStyle("DejaVu Sans", bold=True)
@@ -36,11 +36,7 @@ _BOX_HEIGHT = 11.0
 Cells = tuple[tuple[Content, ...], ...]
 
 
-def _text(
-    value: str, style: FontStyle = SANS, colour: tuple[float, float, float] | None = None
-) -> Text:
-    if colour is None:
-        return Text(value, style, TEXT_PT)
+def _text(value: str, style: FontStyle = SANS, colour: tuple[float, float, float] = INK) -> Text:
     return Text(value, style, TEXT_PT, colour)
 
 
