@@ -5,26 +5,47 @@ FLASK := FLASK_APP=campaign $(VENV)/bin/flask
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench install install-test translations messages lint system-deps system-test-deps
+.PHONY: run test bench lock install install-test translations messages lint system-deps system-test-deps
+
+# Python packages come only from the lock files (exact versions with their hashes), so that a
+# release upstream never changes a fresh clone; `make lock` refreshes them from pyproject.toml.
+LOCK := requirements/main.txt
+TEST_LOCK := requirements/test.txt
+PIP_INSTALL := $(PY) -m pip install --require-hashes --no-deps --only-binary :all:
+INSTALL_LOG := $(VENV)/install.log
 
 $(PY):
-	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	@echo "Creating $(VENV)"
+	@python3 -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
-	touch $@
+# Installer output goes to $(INSTALL_LOG) (shown only when something fails).
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(PY)
+	@echo "Installing Python packages from $(LOCK) (log: $(INSTALL_LOG))"
+	@$(PIP_INSTALL) -r $(LOCK) >$(INSTALL_LOG) 2>&1 || { tail -n 30 $(INSTALL_LOG); exit 1; }
+	@$(PY) -m pip install --no-deps --no-build-isolation -e . >>$(INSTALL_LOG) 2>&1 || { tail -n 30 $(INSTALL_LOG); exit 1; }
+	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[test]'
-	touch $@ $(VENV)/.installed
+$(VENV)/.installed-test: $(TEST_LOCK) pyproject.toml | $(PY)
+	@echo "Installing Python packages from $(TEST_LOCK) (log: $(INSTALL_LOG))"
+	@$(PIP_INSTALL) -r $(TEST_LOCK) >$(INSTALL_LOG) 2>&1 || { tail -n 30 $(INSTALL_LOG); exit 1; }
+	@$(PY) -m pip install --no-deps --no-build-isolation -e . >>$(INSTALL_LOG) 2>&1 || { tail -n 30 $(INSTALL_LOG); exit 1; }
+	@touch $@ $(VENV)/.installed
+
+# Resolve pyproject.toml afresh into the two lock files, install them, and run the suite.
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
+lock: install-test
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra test -o $(TEST_LOCK) --upgrade
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(TEST_LOCK) -o $(LOCK)
+	rm -f $(VENV)/.installed $(VENV)/.installed-test
+	$(MAKE) test
 
 VENDOR := static/vendor/signature_pad.umd.min.js
 
 # Front-end libraries come from the npm registry at set-up and are served by the app.
-$(VENDOR): package.json
+$(VENDOR): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the front-end libraries: run 'apt-get install npm'." >&2; exit 1; }
-	npm install --no-audit --no-fund --silent
+	npm ci --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/signature_pad/dist/signature_pad.umd.min.js $@
 
@@ -33,16 +54,17 @@ install: $(VENV)/.installed $(VENDOR)
 install-test: $(VENV)/.installed-test $(VENDOR)
 
 translations: install
-	$(VENV)/bin/pybabel compile -d translations
+	@$(VENV)/bin/pybabel compile --statistics -d translations 2>&1 | grep -v "^compiling" || true
 
 # Extract the messages afresh and update the catalogues (then translate what is new in ru).
 messages: install
 	$(PY) tools/catalogues.py
 
 run: translations system-deps
-	$(FLASK) db upgrade
-	$(FLASK) demo load
-	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+	@echo "Migrating the database (log: $(VENV)/migrate.log)"
+	@$(FLASK) db upgrade >$(VENV)/migrate.log 2>&1 || { cat $(VENV)/migrate.log; exit 1; }
+	@$(FLASK) demo load
+	@$(FLASK) run --debug --host 127.0.0.1 --port 5000
 
 # Dossiers are laid out by WeasyPrint (Pango) in Debian's DejaVu fonts, which cover Cyrillic.
 system-deps:

@@ -10,6 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config layers, extensions, blueprints and CLI groups."""
+    from campaign.upstream_warnings import silence_upstream_warnings
+
+    silence_upstream_warnings()
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),

@@ -15,6 +15,7 @@ from campaign.appeals.operations import AddresseeData, AppealData, create_appeal
 from campaign.clock import utcnow
 from campaign.demo_signatories import WINDOW, replace_demo_signatories
 from campaign.extensions import db
+from campaign.urls import public_url_for
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -96,6 +97,7 @@ def load(signatories: int) -> None:
         appeal.created_at = version.published_at = utcnow() - WINDOW - timedelta(days=1)
     replace_demo_signatories(appeal, signatories)
     db.session.commit()
-    click.echo(f"Demo appeal: /a/{appeal.slug}")
     click.echo(f"Demo signatories: {signatories} ({time.perf_counter() - started:.1f} s)")
-    click.echo(f"Demo organiser: {DEMO_EMAIL}  password: {password}")
+    click.echo(f"Demo appeal:     {public_url_for('signatures.new', slug=appeal.slug)}")
+    click.echo(f"Organiser login: {public_url_for('accounts.login')}")
+    click.echo(f"  email: {DEMO_EMAIL}  password: {password}")

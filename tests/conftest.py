@@ -23,10 +23,18 @@ from campaign.appeals.models import Appeal
 from campaign.appeals.operations import AddresseeData, AppealData, create_appeal
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.upstream_warnings import filterwarnings_lines
 
 PASSWORD = "correct horse battery"
 # Hashing with Argon2 defaults costs ~50 ms; factories reuse one hash of PASSWORD.
 _PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ignore the third-party warnings listed in campaign.upstream_warnings, and only those."""
+    for line in filterwarnings_lines():
+        # Appended after pyproject's "error": a later filter takes precedence.
+        config.addinivalue_line("filterwarnings", line)
 
 
 def _base_config(url: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from campaign.dossiers.operations import (
 )
 from campaign.dossiers.signing import (
     SigningUnavailable,
+    certificate_pem_path,
     make_development_certificate,
     signing_settings,
 )
@@ -44,7 +45,10 @@ def make_cert_command(overwrite: bool) -> None:
         raise click.ClickException(
             f"{settings.path} already exists; pass --overwrite to replace it."
         ) from None
-    click.echo(f"Wrote the development signing certificate to {path}")
+    click.echo(f"Wrote the development signing certificate and key to {path}")
+    pem = certificate_pem_path(path)
+    click.echo(f"and the certificate alone to {pem}; check a signed dossier with:")
+    click.echo(f"  pyhanko sign validate --no-revocation-check --trust-replace --trust {pem} FILE")
     click.echo(
         "Warning: this certificate is for development only; in production, set "
         "DOSSIER_SIGNING_CERT and DOSSIER_SIGNING_PASSPHRASE to a real certificate.",

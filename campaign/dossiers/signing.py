@@ -84,7 +84,9 @@ def make_development_certificate(
 ) -> Path:
     """Write a self-signed development certificate and its key as one PKCS#12 file (mode 0600).
 
-    Raise FileExistsError if `path` exists, unless `overwrite` is true.
+    The certificate alone is also written beside it as PEM (certificate_pem_path), for
+    validators such as `pyhanko sign validate --trust`. Raise FileExistsError if `path`
+    exists, unless `overwrite` is true.
     """
     path = Path(path)
     if path.exists() and not overwrite:
@@ -136,7 +138,14 @@ def make_development_certificate(
         b"campaign-development-signing", key, certificate, None, encryption
     )
     _write_private_file(path, data, overwrite=overwrite)
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    _write_private_file(certificate_pem_path(path), pem, overwrite=True)
     return path
+
+
+def certificate_pem_path(pkcs12_path: Path) -> Path:
+    """Return where make_development_certificate writes the certificate as PEM."""
+    return Path(pkcs12_path).with_suffix(".pem")
 
 
 def _write_private_file(path: Path, data: bytes, *, overwrite: bool) -> None:

@@ -22,6 +22,7 @@ from weasyprint.urls import URLFetcher
 
 from campaign.dossiers.signing import (
     SigningUnavailable,
+    certificate_pem_path,
     make_development_certificate,
     sign_pdf,
     signing_configured,
@@ -59,8 +60,9 @@ def certificate(tmp_path_factory):
     directory = tmp_path_factory.mktemp("certificate")
     p12 = make_development_certificate(directory / "dev.p12", PASSPHRASE)
     _, cert, _ = pkcs12.load_key_and_certificates(p12.read_bytes(), PASSPHRASE)
-    pem = directory / "dev.pem"
-    pem.write_bytes(cert.public_bytes(Encoding.PEM))
+    pem = certificate_pem_path(p12)
+    assert pem == directory / "dev.pem"
+    assert pem.read_bytes() == cert.public_bytes(Encoding.PEM)
     return {
         "p12": p12,
         "pem": pem,
@@ -292,6 +294,26 @@ class TestMakeCertCommand:
         assert status.intact
         assert status.bottom_line
 
+    def test_prints_a_validation_command_that_works(self, runner, tmp_path, original):
+        path = tmp_path / "keys" / "signing.p12"
+        result = runner.invoke(args=["dossiers", "make-cert"])
+        assert result.exit_code == 0, result.output
+        pem = tmp_path / "keys" / "signing.pem"
+        command = next(
+            line.split() for line in result.output.splitlines() if "pyhanko sign validate" in line
+        )
+        assert command[-2:] == [str(pem), "FILE"]
+        signed_path = tmp_path / "signed.pdf"
+        signed_path.write_bytes(
+            sign_pdf(original, pkcs12_path=path, passphrase=PASSPHRASE, reason="Test")
+        )
+        # The command as printed, with the installed CLI (a main dependency, not a test one).
+        command[0] = str(PYHANKO)
+        command[-1] = str(signed_path)
+        checked = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "INTACT" in checked.stdout
+
     def test_refuses_to_overwrite_without_the_option(self, runner, tmp_path):
         path = tmp_path / "keys" / "signing.p12"
         assert runner.invoke(args=["dossiers", "make-cert"]).exit_code == 0
@@ -307,4 +329,4 @@ class TestMakeCertCommand:
         assert result.exit_code == 0, result.output
         assert path.read_bytes() != before
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert list(path.parent.iterdir()) == [path]
+        assert sorted(path.parent.iterdir()) == [path, path.with_suffix(".pem")]
