@@ -45,9 +45,10 @@ VENDOR := static/vendor/signature_pad.umd.min.js
 # Front-end libraries come from the npm registry at set-up and are served by the app.
 $(VENDOR): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the front-end libraries: run 'apt-get install npm'." >&2; exit 1; }
-	npm ci --no-audit --no-fund --silent
-	mkdir -p static/vendor
-	cp node_modules/signature_pad/dist/signature_pad.umd.min.js $@
+	@echo "Installing front-end packages from package-lock.json"
+	@npm ci --no-audit --no-fund --silent
+	@mkdir -p static/vendor
+	@cp node_modules/signature_pad/dist/signature_pad.umd.min.js $@
 
 install: $(VENV)/.installed $(VENDOR)
 
