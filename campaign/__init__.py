@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.accounts.cli import accounts_cli
     from campaign.accounts.views import bp as accounts_bp
     from campaign.appeals.views import bp as appeals_bp
+    from campaign.audit import models as audit_models  # noqa: F401  (its table)
     from campaign.demo import demo_cli
     from campaign.dossiers import organiser_views as dossier_pages  # noqa: F401  (appeals bp)
     from campaign.dossiers.cli import dossiers_cli

@@ -1,5 +1,6 @@
 """Fixtures: a fresh, migrated, empty database per test (SQLite, or PostgreSQL when asked)."""
 
+import io
 import os
 import shutil
 import threading
@@ -12,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -20,9 +22,12 @@ from campaign import create_app
 from campaign.accounts.models import Role, User
 from campaign.accounts.operations import hash_password
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import AddresseeData, AppealData, create_appeal
+from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.signatures.images import clean_png
+from campaign.signatures.models import Display
+from campaign.signatures.operations import SignData, sign_appeal
 from campaign.upstream_warnings import filterwarnings_lines
 
 PASSWORD = "correct horse battery"
@@ -242,3 +247,55 @@ def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
         return client
 
     return do_login
+
+
+@pytest.fixture
+def make_published_appeal(make_appeal: Callable[..., Appeal]) -> Callable[..., Appeal]:
+    """Create an appeal and publish it as version 1; keywords as for make_appeal."""
+
+    def make(**overrides: Any) -> Appeal:
+        appeal = make_appeal(**overrides)
+        publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+        db.session.commit()
+        return appeal
+
+    return make
+
+
+def signature_png(seed: int) -> bytes:
+    """A distinct drawn signature per seed."""
+    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    points = [(10 + 40 * i, 20 + (seed * 37 + i * 53) % 60) for i in range(7)]
+    ImageDraw.Draw(image).line(points, fill="black", width=3)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def make_signature(app):
+    """Sign an appeal directly through the operation; keywords override SignData fields."""
+    counter = iter(range(1, 100_000))
+
+    def make(appeal, *, drawn=True, **overrides):
+        n = next(counter)
+        values = {
+            "surname": f"Налоева-{n}",
+            "given_name": "Мадина",
+            "patronymic": "Руслановна",
+            "region": "RU-CE",
+            "town": "Грозный",
+            "relationship": "мать",
+            "relative_name": f"Ислам Налоев {n}",
+            "relative_location": "Багдад, тюрьма Русафа",
+            "children": 2,
+            "email": f"signer{n}@example.org",
+            "display": Display.full,
+            "image": clean_png(signature_png(n)) if drawn else None,
+        }
+        values.update(overrides)
+        outcome = sign_appeal(appeal, SignData(**values), consent="Согласие", confirm_within=None)
+        db.session.commit()
+        return outcome.signature
+
+    return make

@@ -24,7 +24,8 @@ class SignatureStatus(enum.Enum):
 
     pending = "pending"  # waiting for the emailed confirmation
     valid = "valid"
-    invalid = "invalid"  # set aside by an organiser (moderation, later)
+    flagged = "flagged"  # set aside by an organiser for review (signatures.moderation)
+    rejected = "rejected"  # refused by an organiser, with a reason; restorable
     withdrawn = "withdrawn"
 
 
@@ -142,6 +143,17 @@ class Signature(db.Model):
     # The hash of the digest of the form that stored it (signatures.forms.submission_digest):
     # the same form sent again finds this signature instead of storing a second one.
     submission_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+
+    # Moderation (signatures.moderation). `revision` goes up with every organiser's change: a
+    # change made from a page that showed an older revision is refused, not applied unseen.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    moderation_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Rejected as a duplicate of this signature.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signature.id", ondelete="SET NULL")
+    )
 
     image: Mapped["SignatureImage | None"] = relationship(
         cascade="all, delete-orphan", passive_deletes=True

@@ -588,7 +588,7 @@ def withdraw_signature(token: str) -> None:
         count_signature(signature.appeal_id, _tally_region(signature), -1)
     for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
                  "relationship_", "relative_name", "relative_location", "helper_name",
-                 "typed_signature", "consent_text"):  # fmt: skip
+                 "typed_signature", "consent_text", "moderation_reason"):  # fmt: skip
         setattr(signature, name, "")
     for name in ("children", "email", "phone", "postal_address", "email_hash", "phone_hash",
                  "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at",

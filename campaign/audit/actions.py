@@ -1,0 +1,13 @@
+"""The actions the audit log knows, each with the words the owner reads."""
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+# Recording an action not listed here raises: a typo must not make an event that no filter
+# finds. Add the action with its label when a feature starts recording it.
+ACTIONS: dict[str, LazyString] = {
+    "signature.flagged": _l("Signature flagged for review"),
+    "signature.rejected": _l("Signature rejected"),
+    "signature.restored": _l("Signature restored"),
+    "dossier.downloaded": _l("Dossier downloaded"),
+}
