@@ -1,0 +1,73 @@
+"""Fold a name in any script to one Latin key, so that spellings of one name meet.
+
+"Мадина Налоева", "Madina Naloyeva" and "NALOEVA Madina" all fold to "madina naloeva": the
+letters are transliterated (anyascii, which covers every script), then the variants that
+transliteration systems and people produce are folded (kh/h, ts/tz, yo/ye/e, y/i/j, doubled
+letters, soft and hard signs, -ova/-eva), and the words are sorted so that the order of
+surname and given name does not matter. The key is for finding and grouping, never for showing.
+"""
+
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+# In this order: longer spellings first, so that "shch" is not read as "sh" + "ch".
+_VARIANTS = (
+    ("shch", "sh"),  # щ: shch, sch, sh
+    ("sch", "sh"),
+    ("tch", "ch"),
+    ("dzh", "z"),  # дж: dzh, dz, zh (Khadidzhat, Khadizhat)
+    ("dz", "z"),
+    ("zh", "z"),
+    ("kh", "h"),  # х: kh, h
+    ("ts", "c"),  # ц: ts, tz (and c in some Latin spellings, but see "c" below)
+    ("tz", "c"),
+    ("ch", "ch"),  # ч stays, and its "c" is not the "c" of Victor
+    ("ck", "k"),
+    ("c", "k"),  # Victor, Viktor
+    ("yo", "e"),  # ё, е: yo, ye, jo, je, e
+    ("ye", "e"),
+    ("jo", "e"),
+    ("je", "e"),
+    ("x", "ks"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("q", "k"),
+    ("y", "i"),  # й, и, ы: y, i, j
+    ("j", "i"),
+)
+_VARIANT = re.compile("|".join(spelling for spelling, _ in _VARIANTS))
+_FOLDED = dict(_VARIANTS)
+_DOUBLED = re.compile(r"(.)\1+")
+# -ova, -yova, -eva (Королёва: Koroleva, Korolyova, Korolova) and -ov/-ev.
+_ENDING = re.compile(r"(?:o|e)v(a?)\Z")
+_SIGNS = re.compile(r"['`ʹʺʼ’]")  # soft and hard signs as transliterated
+_NOT_LETTER = re.compile(r"[^a-z]+")
+
+
+def fold_word(word: str) -> str:
+    """Fold one word (already Latin, lower case, letters only) to its key."""
+    word = _VARIANT.sub(lambda match: _FOLDED[match.group(0)], word)
+    word = _DOUBLED.sub(r"\1", word)
+    return _ENDING.sub(r"ev\1", word)
+
+
+def fold_words(text: str) -> list[str]:
+    """Transliterate and fold each word of a text, in order; empty words are dropped."""
+    latin = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    latin = _SIGNS.sub("", latin)
+    return [fold_word(word) for word in _NOT_LETTER.split(latin) if word]
+
+
+def fold_name(*parts: str) -> str:
+    """Return the key of a name given in one or more parts: its folded words, sorted."""
+    return " ".join(sorted(word for part in parts for word in fold_words(part)))
+
+
+def name_key(surname: str, given_name: str) -> str:
+    """Return a signer's name key: surname and given name, in either order, in any script.
+
+    The patronymic is left out (signers give it or not); compare it on its own.
+    """
+    return fold_name(surname, given_name)
