@@ -4,16 +4,37 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form, HiddenField, ValidationError
+from wtforms import Field, Form, HiddenField, TextAreaField, ValidationError
 
 from campaign.accounts.operations import NonLatinMailbox, normalise_email
-from campaign.text import has_hidden_characters, normalise_text
+from campaign.text import (
+    MAX_COMBINING_MARKS,
+    has_hidden_characters,
+    has_line_break,
+    has_stacked_marks,
+    normalise_text,
+)
 
 
 def no_hidden_characters(_form: Form, field: Field) -> None:
-    """Refuse control, zero-width and direction-override characters."""
-    if isinstance(field.data, str) and has_hidden_characters(field.data):
+    """Refuse what could hide or break a text: invisible, control and direction characters,
+    letters under a stack of marks, and a line break in any field but a multi-line one.
+
+    Every text field that people type into carries this validator (a test walks the forms).
+    """
+    if not isinstance(field.data, str):
+        return
+    if has_hidden_characters(field.data):
         raise ValidationError(_l("Remove the invisible or control characters from this field."))
+    if not isinstance(field, TextAreaField) and has_line_break(field.data):
+        raise ValidationError(_l("Keep this field on one line."))
+    if has_stacked_marks(field.data):
+        raise ValidationError(
+            _l(
+                "A letter here carries more than %(max)d accents or marks: remove the extra ones.",
+                max=MAX_COMBINING_MARKS,
+            )
+        )
 
 
 class LinesAtMost:

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from campaign.dossiers.models import Edition
+from campaign.forms import no_hidden_characters
 
 EDITION_CHOICES = [
     SelectChoice(Edition.submission.value, _l("For submission: everything an authority needs")),
@@ -38,7 +39,10 @@ class VerifyForm(FlaskForm):
         _l("Or a fingerprint"),
         description=_l("The SHA-256 of the file or of the signature list, or the snapshot id."),
         filters=[lambda value: value.strip() if value else value],
-        validators=[Length(max=100, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=100, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     submit = SubmitField(_l("Check"))
 

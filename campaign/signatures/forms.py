@@ -45,7 +45,9 @@ from campaign.forms import (
 from campaign.signatures.contacts import normalise_phone
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.images import (
+    DamagedPNG,
     InvalidImage,
+    NotPNG,
     clean_png,
     decode_data_url,
     looks_like_png_data_url,
@@ -214,6 +216,7 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
             validators=[
                 DataRequired(_l("Enter your phone number.")) if req else Optional(),
                 Length(max=32),
+                no_hidden_characters,
             ],
         ),
     )
@@ -308,6 +311,21 @@ def _check_signature(form: SignForm) -> bool:
     if drawn:
         try:
             form.image = clean_png(decode_data_url(drawn))
+        except NotPNG:
+            form.signature.data = ""
+            form.signature.errors = [
+                _l("The drawn signature did not arrive as a PNG image. Please draw it again.")
+            ]
+            return False
+        except DamagedPNG:
+            form.signature.data = ""
+            form.signature.errors = [
+                _l(
+                    "The drawn signature arrived damaged (cut off or corrupted). "
+                    "Please draw it again."
+                )
+            ]
+            return False
         except InvalidImage:
             form.signature.data = ""
             form.signature.errors = [

@@ -4,19 +4,27 @@ import base64
 import binascii
 import io
 import struct
+import zlib
 from dataclasses import dataclass
 
 from PIL import Image
 
 MAX_BYTES = 100 * 1024
 MAX_WIDTH, MAX_HEIGHT = 2000, 1000
-PNG_END = b"IEND\xaeB`\x82"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
 
 
 class InvalidImage(ValueError):
     """The upload is not an acceptable PNG."""
+
+
+class NotPNG(InvalidImage):
+    """The upload is not a PNG at all (another format, or something else)."""
+
+
+class DamagedPNG(InvalidImage):
+    """The upload starts as a PNG but is cut off, corrupted or inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -36,40 +44,36 @@ def looks_like_png_data_url(value: str) -> bool:
 
 def decode_data_url(value: str) -> bytes:
     """Return the bytes of a base64 PNG data URL, refusing anything larger than allowed."""
+    if not value.startswith(DATA_URL_PREFIX):
+        raise NotPNG("not a PNG data URL")
     if not looks_like_png_data_url(value):
-        raise InvalidImage("not a PNG data URL, or too large")
+        raise InvalidImage("too large")
     encoded = value.removeprefix(DATA_URL_PREFIX)
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidImage("bad base64") from exc
+        raise DamagedPNG("bad base64") from exc
 
 
 def clean_png(data: bytes) -> CleanImage:
-    """Check the PNG header before decoding, then decode and re-encode to drop everything else.
+    """Check the PNG strictly before decoding, then decode and re-encode to drop everything else.
 
     The pixels are kept painted onto white, without transparency: the dossier embeds such a PNG
     as it is (one image object, no soft mask, nothing decoded or re-encoded at each render).
     """
     if len(data) > MAX_BYTES:
         raise InvalidImage("too large")
-    if len(data) < 33 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
-        raise InvalidImage("not a PNG")
-    # Pillow would decode a cut-off file when any library (WeasyPrint does, on import) has set
-    # ImageFile.LOAD_TRUNCATED_IMAGES: a whole PNG ends with its IEND chunk, so look for it.
-    if PNG_END not in data:
-        raise InvalidImage("truncated")
-    width, height = struct.unpack(">II", data[16:24])
-    if not (0 < width <= MAX_WIDTH and 0 < height <= MAX_HEIGHT):
-        raise InvalidImage("dimensions out of bounds")
+    if not data.startswith(PNG_MAGIC):
+        raise NotPNG("not a PNG")
+    width, height = _check_structure(data)
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
             image.load()
             if image.size != (width, height):
-                raise InvalidImage("inconsistent header")
+                raise DamagedPNG("inconsistent header")
             pixels = image.convert("RGBA")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidImage("undecodable") from exc
+        raise DamagedPNG("undecodable") from exc
     out = io.BytesIO()
     # A fresh image from the pixels alone: no text chunks, profiles or trailing data survive.
     fresh = Image.frombytes("RGBA", pixels.size, pixels.tobytes())
@@ -79,3 +83,73 @@ def clean_png(data: bytes) -> CleanImage:
     # can send.
     on_white.convert("RGB").save(out, format="PNG")
     return CleanImage(out.getvalue(), width, height)
+
+
+# Channels per pixel of each PNG colour type (greyscale, RGB, palette, grey+alpha, RGBA).
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7: (x start, y start, x step, y step) of each of the seven passes.
+_ADAM7 = (
+    (0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
+    (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2),
+)  # fmt: skip
+
+
+def _check_structure(data: bytes) -> tuple[int, int]:
+    """Walk the chunks (lengths and CRCs) up to IEND and require exactly the image data the
+    header announces; return (width, height).
+
+    Pillow alone is not enough: `import weasyprint` sets ImageFile.LOAD_TRUNCATED_IMAGES, and
+    then a cut-off file (its IEND hidden in a text chunk) or a header larger than its data
+    decodes, padded, without a word.
+    """
+    position, chunks, compressed = len(PNG_MAGIC), [], bytearray()
+    while position < len(data):
+        if position + 12 > len(data):
+            raise DamagedPNG("cut off inside a chunk header")
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        end = position + 12 + length
+        if end > len(data):
+            raise DamagedPNG("cut off inside a chunk")
+        body = data[position + 8 : end - 4]
+        (crc,) = struct.unpack(">I", data[end - 4 : end])
+        if zlib.crc32(kind + body) != crc:
+            raise DamagedPNG("bad chunk checksum")
+        chunks.append(kind)
+        if kind == b"IDAT":
+            compressed += body
+        position = end
+        if kind == b"IEND":
+            break
+    # Bytes after IEND are no part of the image (and are not kept: only pixels are).
+    if not chunks or chunks[0] != b"IHDR" or chunks[-1] != b"IEND":
+        raise DamagedPNG("no header first, or cut off before the end")
+    header = data[16:29]
+    width, height, depth, colour, _compression, _filter, interlace = struct.unpack(
+        ">IIBBBBB", header
+    )
+    if not (0 < width <= MAX_WIDTH and 0 < height <= MAX_HEIGHT):
+        raise InvalidImage("dimensions out of bounds")
+    if colour not in _CHANNELS or depth not in (1, 2, 4, 8, 16) or interlace not in (0, 1):
+        raise DamagedPNG("unknown pixel format")
+    expected = _raw_size(width, height, depth * _CHANNELS[colour], interlace)
+    inflater = zlib.decompressobj()
+    try:
+        # At most one byte more than announced: enough to tell "too much" from "exact".
+        raw = inflater.decompress(bytes(compressed), expected + 1)
+    except zlib.error as exc:
+        raise DamagedPNG("bad compressed data") from exc
+    if len(raw) != expected or not inflater.eof:
+        raise DamagedPNG("image data does not match the header")
+    return width, height
+
+
+def _raw_size(width: int, height: int, bits_per_pixel: int, interlace: int) -> int:
+    """Bytes of filtered scanlines (a filter byte each) the header announces."""
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    size = 0
+    for x0, y0, dx, dy in passes:
+        columns = (width - x0 + dx - 1) // dx if width > x0 else 0
+        rows = (height - y0 + dy - 1) // dy if height > y0 else 0
+        if columns and rows:
+            size += rows * (1 + (columns * bits_per_pixel + 7) // 8)
+    return size

@@ -121,6 +121,11 @@ BAD_INPUT = [
         "Give the name of the person holding this office.",
     ),
     ({"title": "Hidden\u202echaracters"}, "Remove the invisible or control characters"),
+    # A line break in the title would reach every mail's Subject header.
+    ({"title": "Our appeal\nBcc: someone@example.org"}, "Keep this field on one line."),
+    ({"title": "Our appeal\u2028Bcc"}, "Keep this field on one line."),
+    ({"addressees-0-name": "The\nPresident"}, "Keep this field on one line."),
+    ({"closing": "With\u00ad respect"}, "Remove the invisible or control characters"),
     ({"closing": "With\u200b respect"}, "Remove the invisible or control characters"),
     ({"representative_name": "Madina Naloeva\x00"}, "Remove the invisible or control characters"),
     ({"representative_address": "Grozny\u202e"}, "Remove the invisible or control characters"),

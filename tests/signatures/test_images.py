@@ -190,3 +190,56 @@ def test_a_truncated_png_is_refused_even_after_weasyprint_is_imported():
     whole = png_bytes(300, 100)
     with pytest.raises(InvalidImage):
         clean_png(whole[:-20])
+
+
+def _crc_fixed_header(png, width, height):
+    import zlib
+
+    data = bytearray(png)
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def test_a_header_larger_or_smaller_than_its_data_is_damaged():
+    # Pillow, under WeasyPrint's LOAD_TRUNCATED_IMAGES, would pad the missing rows silently.
+    from campaign.signatures.images import DamagedPNG
+
+    for height in (200, 50):
+        with pytest.raises(DamagedPNG):
+            clean_png(_crc_fixed_header(png_bytes(300, 100), 300, height))
+
+
+def test_an_end_marker_hidden_in_a_text_chunk_does_not_make_a_cut_file_whole():
+    import zlib
+
+    from campaign.signatures.images import DamagedPNG
+
+    original = png_bytes(300, 100)
+    body = b"Comment\x00IEND\xaeB`\x82"
+    text = (
+        struct.pack(">I", len(body))
+        + b"tEXt"
+        + body
+        + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    )
+    idat = original.index(b"IDAT") - 4
+    with pytest.raises(DamagedPNG):
+        clean_png(original[:idat] + text + original[idat : idat + 40])
+
+
+def test_a_corrupted_chunk_is_damaged_and_another_format_is_not_a_png():
+    from campaign.signatures.images import DamagedPNG, NotPNG
+
+    corrupted = bytearray(png_bytes(300, 100))
+    corrupted[60] ^= 0xFF
+    with pytest.raises(DamagedPNG):
+        clean_png(bytes(corrupted))
+    with pytest.raises(NotPNG):
+        clean_png(encode(Image.new("RGB", (10, 10)), "JPEG"))
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L", "LA", "P", "1", "I;16"])
+def test_every_pixel_format_passes_the_strict_check(mode):
+    clean = clean_png(encode(Image.new(mode, (123, 45))))
+    assert (clean.width, clean.height) == (123, 45)

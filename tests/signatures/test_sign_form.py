@@ -2,6 +2,7 @@
 
 import re
 import struct
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -374,8 +375,28 @@ def test_rate_limit_per_connection(app, client, open_appeal, sign):
     assert stored() == 2
 
 
-TOO_BIG_HEADER = bytearray(png_bytes())
-TOO_BIG_HEADER[16:24] = struct.pack(">II", 20000, 20000)
+def with_header(png, width, height):
+    """The PNG with other dimensions in its header, and the header's checksum made right."""
+    data = bytearray(png)
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def truncated_with_hidden_end(png):
+    """Cut off inside its image data, with an IEND marker hidden in a text chunk before it."""
+    idat = png.index(b"IDAT") - 4
+    hidden = chunk(b"tEXt", b"Comment\x00IEND\xaeB`\x82")
+    return png[:idat] + hidden + png[idat : idat + 40]
+
+
+TOO_BIG_HEADER = with_header(png_bytes(), 20000, 20000)
+NOT_A_PNG = "The drawn signature did not arrive as a PNG image."
+DAMAGED = "The drawn signature arrived damaged (cut off or corrupted)."
 
 BAD_INPUT = [
     ({"consent": None}, "Signing needs your consent to the processing of your data."),
@@ -393,18 +414,27 @@ BAD_INPUT = [
     ({"surname": "Nal\u200boeva"}, "Remove the invisible or control characters"),
     ({"surname": "Nal\u202eoeva"}, "Remove the invisible or control characters"),
     ({"given_name": "Ma\x07dina"}, "Remove the invisible or control characters"),
-    (
-        {"signature": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
-        "The drawn signature could not be read",
-    ),
-    (
-        {"signature": data_url(b'<svg xmlns="http://www.w3.org/2000/svg"/>')},
-        "The drawn signature could not be read",
-    ),
-    ({"signature": data_url(bytes(range(256)) * 4)}, "The drawn signature could not be read"),
-    ({"signature": data_url(png_bytes()[:200])}, "The drawn signature could not be read"),
+    ({"surname": "Nal\u061coeva"}, "Remove the invisible or control characters"),
+    ({"surname": "Nalo\u00adeva"}, "Remove the invisible or control characters"),
+    ({"surname": "\u3164"}, "Remove the invisible or control characters"),
+    ({"given_name": "\u2800"}, "Remove the invisible or control characters"),
+    ({"given_name": "Madina\u180e"}, "Remove the invisible or control characters"),
+    ({"surname": "Naloeva\U000e0041\U000e007f"}, "Remove the invisible or control characters"),
+    ({"surname": "Naloeva\nBcc: x"}, "Keep this field on one line."),
+    ({"surname": "Naloeva\rx"}, "Keep this field on one line."),
+    ({"given_name": "Madina\u2028x"}, "Keep this field on one line."),
+    ({"given_name": "Madina\u2029x"}, "Keep this field on one line."),
+    ({"given_name": "Madina\x85x"}, "Remove the invisible or control characters"),
+    ({"surname": "Nal\u0301\u0302\u0303\u0304\u0305oeva"}, "more than 3 accents or marks"),
+    ({"signature": "data:image/gif;base64,R0lGODlhAQABAAAAACw="}, NOT_A_PNG),
+    ({"signature": data_url(b'<svg xmlns="http://www.w3.org/2000/svg"/>')}, NOT_A_PNG),
+    ({"signature": data_url(bytes(range(256)) * 4)}, NOT_A_PNG),
+    ({"signature": data_url(png_bytes()[:200])}, DAMAGED),
+    ({"signature": data_url(truncated_with_hidden_end(png_bytes()))}, DAMAGED),
+    ({"signature": data_url(with_header(png_bytes(300, 100), 300, 200))}, DAMAGED),
+    ({"signature": data_url(with_header(png_bytes(300, 100), 300, 50))}, DAMAGED),
     ({"signature": data_url(png_bytes(2001, 100))}, "The drawn signature could not be read"),
-    ({"signature": data_url(bytes(TOO_BIG_HEADER))}, "The drawn signature could not be read"),
+    ({"signature": data_url(TOO_BIG_HEADER)}, "The drawn signature could not be read"),
     ({"signature": "", "typed_signature": ""}, "Sign in the box, or type your full name."),
     ({"on_behalf": "y", "helper_name": ""}, "Give the name of the person filling in the form."),
     (
