@@ -24,7 +24,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from campaign import database, errors, extensions, i18n, logs, mail, security, tasks, urls
+    from campaign import (
+        crypto,
+        database,
+        errors,
+        extensions,
+        i18n,
+        logs,
+        mail,
+        security,
+        tasks,
+        urls,
+    )
     from campaign.markup import render_markdown
     from campaign.urls import public_url_for
 
@@ -33,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.add_template_global(public_url_for)
 
     extensions.init_app(app)
+    crypto.init_app(app)
     mail.init_app(app)
     database.init_app(app)
     security.init_app(app)
