@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.dossiers.cli import dossiers_cli
     from campaign.dossiers.operations import forget_cached_blocks
     from campaign.dossiers.verify_views import bp as verify_bp
+    from campaign.key_rotation import keys_cli
     from campaign.public.views import bp as public_bp
     from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
     from campaign.signatures.cli import signatures_cli
@@ -79,6 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(dossiers_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(signatures_cli)
     app.cli.add_command(tasks.tasks_cli)
     return app

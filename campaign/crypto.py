@@ -37,6 +37,7 @@ FORMAT = b"\x01"
 KEY_ID_BYTES = 4
 HEADER_BYTES = len(FORMAT) + KEY_ID_BYTES
 NONCE_BYTES = 12
+TAG_BYTES = 16
 KEY_BYTES = 32
 _EXTENSION = "campaign.data_keys"
 # A process that holds the keys from a file looks at the file again at most this often, so
@@ -58,8 +59,8 @@ class TamperedValue(ValueError):
 
 
 def key_id_of(sealed: bytes) -> int:
-    """Return the id of the key that sealed a value."""
-    if len(sealed) < HEADER_BYTES + NONCE_BYTES + 16 or sealed[:1] != FORMAT:
+    """Return the id of the key that sealed a value (read from its first bytes)."""
+    if len(sealed) < HEADER_BYTES or sealed[:1] != FORMAT:
         raise TamperedValue("not a sealed value")
     return int.from_bytes(sealed[1:HEADER_BYTES], "big")
 
@@ -125,6 +126,8 @@ class Keyring:
         cipher = self._ciphers.get(key_id_of(sealed))
         if cipher is None:
             raise KeyUnavailable(f"no data key {format_key_id(key_id_of(sealed))}")
+        if len(sealed) < HEADER_BYTES + NONCE_BYTES + TAG_BYTES:
+            raise TamperedValue(f"a value of {context} is truncated")
         header = sealed[:HEADER_BYTES]
         nonce = sealed[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
         try:

@@ -64,6 +64,7 @@ def test_sqlite_pragmas(sqlite_app):
         assert pragma("synchronous") == 1  # NORMAL
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 100
+        assert pragma("secure_delete") == 1  # freed content is zeroed, whatever the build
 
 
 def test_default_busy_timeout_is_at_least_five_seconds():
