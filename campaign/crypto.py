@@ -239,7 +239,7 @@ class DataKeys:
 
     def _read_or_create(self) -> Keyring:
         # Several processes may start at once: the first file made wins, the others read it.
-        private_folder(self.path.parent)
+        private_folder(self.path.parent, tighten=False)
         with contextlib.suppress(FileExistsError):
             write_private(self.path, Keyring.generate().dumps().encode(), overwrite=False)
         return self._read()

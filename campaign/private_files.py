@@ -14,8 +14,10 @@ FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 
 
-def private_folder(path: Path | str) -> Path:
-    """Make a folder (and its missing parents) 0700; tighten it if it exists and is looser."""
+def private_folder(path: Path | str, *, tighten: bool = True) -> Path:
+    """Make a folder (and its missing parents) 0700; tighten it if it exists and is looser,
+    unless told not to (a folder that is not the application's own, such as where a key or a
+    certificate is asked to go)."""
     path = Path(path)
     missing = []
     current = path
@@ -28,7 +30,8 @@ def private_folder(path: Path | str) -> Path:
         # Made meanwhile by another process or thread: as good.
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=FOLDER_MODE)
-    _tighten(path, FOLDER_MODE)
+    if tighten:
+        _tighten(path, FOLDER_MODE)
     return path
 
 
