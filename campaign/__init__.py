@@ -64,12 +64,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.dossiers.verify_views import bp as verify_bp
     from campaign.key_rotation import keys_cli
     from campaign.public.views import bp as public_bp
-    from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
+    from campaign.signatures import (
+        organiser_views,  # noqa: F401  (pages on the appeals bp)
+        retention_views,  # noqa: F401  (pages on the appeals bp)
+    )
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.operations import signature_withdrawn
+    from campaign.signatures.retention import private_data_erased
     from campaign.signatures.views import bp as signatures_bp
 
     signature_withdrawn.connect(forget_cached_blocks)
+    private_data_erased.connect(forget_cached_blocks)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(appeals_bp)
