@@ -4,6 +4,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from campaign.signatures.forms import DISPLAY_CHOICES
 from campaign.signatures.operations import confirmation_days
 from campaign.signatures.retention import retention_months
 
@@ -26,4 +27,6 @@ def privacy() -> str:
         "public/privacy.html",
         months=retention_months(),
         confirm_days=confirmation_days(),
+        # The choices in the form's own words, whatever they become.
+        display={choice.value: str(choice.label) for choice in DISPLAY_CHOICES},
     )

@@ -21,7 +21,8 @@ def test_the_page_says_what_who_how_long_and_how_to_withdraw(client):
         "Your drawn signature",
         "The name of whoever filled the form in for you",
         "A question marked private: the organisers and the authority only.",
-        "“My full name and region”, “My initials and region”, or nothing with “Do not show me”",
+        "“My full name and region”, “My initials and region”, or nothing with “Do not show me in "
+        "the list”",
         "Your connection’s address (IP) is not stored.",
         "stored encrypted, with a key kept apart from the database",
         "The private details are erased 12 months after the appeal ends",
@@ -56,6 +57,7 @@ def test_the_page_in_russian(client, said):
     page = text_of(client.get("/privacy", headers={"Accept-Language": "ru"}))
     assert "Что собирается и кто это видит" in page
     assert "Как отозвать подпись" in page
+    assert "«Моё полное имя и регион», «Мои инициалы и регион» или ничего при выборе «Не " in page
     assert said in page
 
 
