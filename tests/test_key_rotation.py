@@ -1,11 +1,15 @@
 """`flask keys ...`: every private field resealed under a new key, in batches that resume."""
 
+import os
+import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import event, select, update
 
-from campaign import key_rotation
+from campaign import ROOT, key_rotation
 from campaign.crypto import (
     DataKeys,
     Keyring,
@@ -183,3 +187,42 @@ class TestKeysFromTheSetting:
         assert set(key_usage()["signature.email"]) == {int(TEST_DATA_KEY[:8], 16)}
         assert Keyring.loads(TEST_DATA_KEY).ids == [int(TEST_DATA_KEY[:8], 16)]
         assert db.session.scalar(select(Signature.email).limit(1)).startswith("planted-mailbox")
+
+
+def test_a_rotation_killed_midway_is_finished_by_the_next_run(app, make_published_appeal):
+    appeal = make_published_appeal()
+    planted.ask_everything(appeal)
+    signatures = [planted.plant(appeal, n) for n in range(1, 61)]
+    before = everything(signatures)
+    old = data_keys().keyring().current_id
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CAMPAIGN_")}
+    env.update(
+        FLASK_APP="campaign",
+        CAMPAIGN_SECRET_KEY="test-secret",
+        CAMPAIGN_SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        CAMPAIGN_DATA_KEY_FILE=app.config["DATA_KEY_FILE"],
+    )
+    command = [sys.executable, "-m", "flask", "keys", "rotate", "--batch-size", "1"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    for line in process.stdout:
+        if "row(s) resealed" in line:  # a batch is committed: kill it, as a crash would
+            process.kill()
+            break
+    process.wait()
+    process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+
+    new = data_keys().keyring(fresh=True).current_id
+    db.session.rollback()
+    assert {key for counts in key_usage().values() for key in counts} == {old, new}  # midway
+    assert everything(signatures) == before
+
+    resumed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming: " in resumed.stdout
+    assert data_keys().keyring(fresh=True).ids == [new, old]
+    db.session.rollback()
+    assert keys_by_column() == {name: {new} for name in PRIVATE_COLUMNS}
+    assert everything(signatures) == before
