@@ -87,6 +87,7 @@ system-test-deps: system-deps
 # Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...).
 bench: install translations system-test-deps
 	$(PY) tools/bench_dossier.py
+	$(PY) tools/bench_private_data.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

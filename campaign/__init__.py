@@ -24,7 +24,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from campaign import database, errors, extensions, i18n, logs, mail, security, tasks, urls
+    from campaign import (
+        crypto,
+        database,
+        errors,
+        extensions,
+        i18n,
+        logs,
+        mail,
+        security,
+        tasks,
+        urls,
+    )
     from campaign.markup import render_markdown
     from campaign.urls import public_url_for
 
@@ -33,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.add_template_global(public_url_for)
 
     extensions.init_app(app)
+    crypto.init_app(app)
     mail.init_app(app)
     database.init_app(app)
     security.init_app(app)
@@ -50,13 +62,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.dossiers.cli import dossiers_cli
     from campaign.dossiers.operations import forget_cached_blocks
     from campaign.dossiers.verify_views import bp as verify_bp
+    from campaign.key_rotation import keys_cli
     from campaign.public.views import bp as public_bp
-    from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
+    from campaign.signatures import (
+        organiser_views,  # noqa: F401  (pages on the appeals bp)
+        retention_views,  # noqa: F401  (pages on the appeals bp)
+    )
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.operations import signature_withdrawn
+    from campaign.signatures.retention import private_data_erased
     from campaign.signatures.views import bp as signatures_bp
 
     signature_withdrawn.connect(forget_cached_blocks)
+    private_data_erased.connect(forget_cached_blocks)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(appeals_bp)
@@ -67,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(dossiers_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(signatures_cli)
     app.cli.add_command(tasks.tasks_cli)
     return app

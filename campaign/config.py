@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 
 from flask import Flask
 
+from campaign.private_files import private_folder
+
 ENV_PREFIX = "CAMPAIGN_"
 
 
@@ -68,6 +70,18 @@ class Defaults:
     MAIL_BACKEND = "campaign.mail.EmailBackend"
     MAIL_DEFAULT_SENDER = "Campaign <no-reply@localhost>"
 
+    # Keys that seal private data at rest (campaign.crypto): "id:key" items, the first one
+    # sealing, e.g. from the environment; None: the file DATA_KEY_FILE (default
+    # instance/data_keys), made on first use. Never SECRET_KEY, never in the database.
+    DATA_KEYS: str | list[str] | None = None
+    DATA_KEY_FILE: str | None = None
+    # Signers' private details (contacts, postal addresses, signature images, helpers' names,
+    # answers to private questions) are erased this many months after an appeal ends
+    # (signatures.retention); the privacy page says so.
+    PRIVATE_DATA_RETENTION_MONTHS = 12
+    # The development mail backend deletes messages from its outbox after this many days.
+    MAIL_OUTBOX_RETENTION_DAYS = 3
+
     # Keyed hashes of signers' contacts; defaults to SECRET_KEY. Keep it outside the database.
     CONTACT_HASH_KEY: str | None = None
     # Per appeal. Families sign together on one Wi-Fi, and mobile networks put many phones
@@ -120,6 +134,8 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config.update(test_config)
     _fill_derived(app)
     _check_lifetimes(app)
+    if app.config["PRIVATE_DATA_RETENTION_MONTHS"] < 1:
+        raise ValueError("PRIVATE_DATA_RETENTION_MONTHS must be at least 1.")
 
 
 # Mails and pages give each lifetime in whole units of this size, rounded down: a shorter
@@ -165,7 +181,7 @@ def _sqlalchemy_url(url: str) -> str:
 def _fill_derived(app: Flask) -> None:
     instance = Path(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        instance.mkdir(parents=True, exist_ok=True)
+        private_folder(instance)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("DOSSIER_FOLDER"):
@@ -179,7 +195,7 @@ def _instance_secret(instance: Path) -> str:
     path = instance / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
+    private_folder(instance)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -5,6 +5,7 @@ writers."""
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -14,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from campaign.extensions import db
+from campaign.private_files import private_file, tighten_file
 
 _AFTER_COMMIT = "campaign.after_commit"
 
@@ -23,6 +25,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        event.listen(engine, "do_connect", _private_sqlite_files(engine.url.database))
         event.listen(engine, "connect", _sqlite_pragmas(int(app.config["SQLITE_BUSY_TIMEOUT_MS"])))
         event.listen(engine, "handle_error", _discard_sqlite_connection)
 
@@ -34,6 +37,24 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_busy)
 
 
+def _private_sqlite_files(database: str | None) -> Callable[..., None]:
+    """Make the database file 0600 before SQLite opens it (its -wal and -shm files take the
+    database's mode), and tighten the files of a database made before this rule."""
+    done = False
+
+    def make_private(*_args: Any) -> None:
+        nonlocal done
+        if done or not database or database == ":memory:" or database.startswith("file:"):
+            return
+        path = Path(database)
+        private_file(path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            tighten_file(path.with_name(path.name + suffix))
+        done = True
+
+    return make_private
+
+
 def _sqlite_pragmas(busy_timeout: int) -> Callable[[Any, Any], None]:
     def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -41,6 +62,9 @@ def _sqlite_pragmas(busy_timeout: int) -> Callable[[Any, Any], None]:
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout:d}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # What a change or a deletion frees is overwritten with zeros, not left in the file's
+        # free pages: a withdrawn signer's name or a purged value does not linger there.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     return set_pragmas

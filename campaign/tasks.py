@@ -22,6 +22,8 @@ from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import CancelExecution
 
+from campaign.private_files import private_file, private_folder
+
 logger = logging.getLogger(__name__)
 
 JobFunction = TypeVar("JobFunction", bound=Callable[..., None])
@@ -320,7 +322,9 @@ class TaskQueue:
         if self._prepared:
             return
         if self.kind == "sqlite" and not self.immediate:
-            Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+            # Jobs name appeals and snapshots: the queue is private like the database.
+            private_folder(Path(self.location).parent, tighten=False)
+            private_file(self.location)
             self._huey.storage.initialize_schema()
         self._prepared = True
 

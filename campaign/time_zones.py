@@ -4,7 +4,7 @@ A signature given at 01:30 in Grozny is dated that day in the dossier, not the d
 in UTC; an appeal open "until 5 December" closes at the end of that day in its own zone.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -68,6 +68,12 @@ def is_zone_of(zone: str, country: str) -> bool:
 def local_date(moment: datetime, zone: str) -> date:
     """The day a moment falls on in the zone (UTC if the zone is unknown)."""
     return in_zone(moment, zone).date()
+
+
+def end_of_day(day: date, zone: str) -> datetime:
+    """The first moment after the day, as the zone's clocks count days (UTC if unknown)."""
+    known = ZoneInfo(zone if zone in _known() else UTC_ZONE)
+    return datetime.combine(day + timedelta(days=1), time(), known)
 
 
 def today_in(zone: str) -> date:

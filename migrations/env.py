@@ -94,6 +94,22 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        _compact_postgresql(connection)
+
+
+def _compact_postgresql(connection):
+    """Rewrite the tables a migration asked for (see _compact_sqlite), once it has committed.
+
+    An UPDATE leaves the row's former version in the table's file until its space is reused;
+    VACUUM FULL writes the live rows to new files, and it cannot run inside a transaction.
+    """
+    tables = sorted(connection.info.pop("campaign.compact", ()))
+    if not tables:
+        return
+    connection.commit()
+    autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+    for table in tables:
+        autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
 
 
 def _migrate_sqlite(connection, conf_args):
@@ -132,6 +148,21 @@ def _migrate_sqlite(connection, conf_args):
         connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         connection.commit()
         driver.isolation_level = isolation
+    _compact_sqlite(connection)
+
+
+def _compact_sqlite(connection):
+    """Leave no copy of the values a committed migration replaced in the database's files.
+
+    A migration that rewrites private values asks for it (connection.info "campaign.compact").
+    secure_delete (campaign.database) zeroes what is freed in the database file; the pages
+    written before still sit in the write-ahead log until it is overwritten: a checkpoint
+    copies the log into the file and truncates it.
+    """
+    if not connection.info.pop("campaign.compact", None):
+        return
+    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.commit()
 
 
 if context.is_offline_mode():

@@ -31,6 +31,7 @@ from campaign.signatures.operations import SignData, sign_appeal
 from campaign.upstream_warnings import filterwarnings_lines
 
 PASSWORD = "correct horse battery"
+TEST_DATA_KEY = "0000c0de:" + "A" * 43  # 32 zero bytes, base64
 # Hashing with Argon2 defaults costs ~50 ms; factories reuse one hash of PASSWORD.
 _PASSWORD_HASH = hash_password(PASSWORD)
 
@@ -46,6 +47,8 @@ def _base_config(url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        # A fixed data key (campaign.crypto): no key file is made in the project's instance/.
+        "DATA_KEYS": TEST_DATA_KEY,
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -69,3 +69,9 @@ def test_a_lifetime_shorter_than_the_unit_mails_state_it_in_is_refused(
     # "Within 1 hour" for a link that lasts 20 minutes would promise more than it gives.
     with pytest.raises(ValueError, match=name):
         make(monkeypatch, tmp_path, test_config={name: value})
+
+
+def test_private_details_are_kept_at_least_a_month(monkeypatch, tmp_path):
+    assert make(monkeypatch, tmp_path).config["PRIVATE_DATA_RETENTION_MONTHS"] == 12
+    with pytest.raises(ValueError, match="PRIVATE_DATA_RETENTION_MONTHS"):
+        make(monkeypatch, tmp_path, env={"CAMPAIGN_PRIVATE_DATA_RETENTION_MONTHS": "0"})

@@ -16,6 +16,7 @@ from campaign.database import after_commit, savepoint
 from campaign.extensions import db
 from campaign.signatures.models import Signature
 from campaign.signatures.operations import SignData, sign_appeal
+from tests.conftest import TEST_DATA_KEY
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def sqlite_app(tmp_path):
         {
             "TESTING": True,
             "SECRET_KEY": "x",
+            "DATA_KEYS": TEST_DATA_KEY,
             "WTF_CSRF_ENABLED": False,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "SQLITE_BUSY_TIMEOUT_MS": 100,
@@ -43,7 +45,12 @@ def sqlite_app(tmp_path):
 def app_on_file(path):
     """An app on its own SQLite file, not yet migrated."""
     return create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATA_KEYS": TEST_DATA_KEY,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        }
     )
 
 
@@ -57,6 +64,7 @@ def test_sqlite_pragmas(sqlite_app):
         assert pragma("synchronous") == 1  # NORMAL
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 100
+        assert pragma("secure_delete") == 1  # freed content is zeroed, whatever the build
 
 
 def test_default_busy_timeout_is_at_least_five_seconds():

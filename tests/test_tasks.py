@@ -104,7 +104,8 @@ def app_config():
 
 def _other_app(app, **overrides):
     """A second app on the same database and queue, as after a restart or in a worker."""
-    keys = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SERVER_NAME", "TASK_QUEUE")
+    keys = ("TESTING", "SECRET_KEY", "DATA_KEYS", "SQLALCHEMY_DATABASE_URI", "SERVER_NAME")
+    keys += ("TASK_QUEUE",)
     keys += ("TASK_QUEUE_NAME", "TASK_WORKERS", "MAIL_OUTBOX")
     return create_app({**{key: app.config[key] for key in keys}, **overrides})
 

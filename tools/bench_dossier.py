@@ -87,6 +87,7 @@ def bench(count: int, naive_max: int) -> list[tuple[str, float, int, int]]:
             "CAMPAIGN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
             "CAMPAIGN_DOSSIER_FOLDER": f"{folder}/dossiers",
             "CAMPAIGN_SECRET_KEY": "benchmark",
+            "CAMPAIGN_DATA_KEY_FILE": f"{folder}/data_keys",
         }
         subprocess.run(
             [*FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True

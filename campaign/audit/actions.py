@@ -10,4 +10,5 @@ ACTIONS: dict[str, LazyString] = {
     "signature.rejected": _l("Signature rejected"),
     "signature.restored": _l("Signature restored"),
     "dossier.downloaded": _l("Dossier downloaded"),
+    "appeal.private_data_erased": _l("Signatories' private details erased"),
 }

@@ -214,7 +214,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                     typed_signature="" if public else signature.typed_signature,
                     town=signature.town if shown_in_full else "",
                     postal_address="" if public else (signature.postal_address or ""),
-                    helper="" if public else signature.helper_name,
+                    helper="" if public else (signature.helper_name or ""),
                     answers=tuple("" if hidden else answers.get(q.id, "") for q in questions),
                     withheld=hidden,
                 )

@@ -31,6 +31,7 @@ from campaign.dossiers.rendering import (
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
 from campaign.pdf import RenderError, RenderTimeout
+from campaign.private_files import private_folder
 from campaign.signatures.operations import withdrawal_count
 from campaign.urls import public_url_for
 
@@ -160,7 +161,7 @@ def _make_snapshot(
         filename=filename,
     )
     path = snapshot_path(snapshot)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     write_atomically(path, pdf)
     try:
         db.session.add(snapshot)

@@ -62,6 +62,7 @@ from campaign.pdf_tables import (
     fonts_used,
     lay_out,
 )
+from campaign.private_files import private_folder
 from campaign.time_zones import local_date
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class BlockCache:
     def __enter__(self) -> Self:
         # Made here only: a withdrawal during the render removes the folder, and the blocks
         # rendered after it (which may hold her row) must not bring it back.
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -842,7 +843,7 @@ def _assemble(
     # The merged file goes to an unnamed file beside the snapshots (it holds private data) and
     # is read back once qpdf has let go of the document: 35 MB less at the peak, at 20,000.
     folder = Path(config["DOSSIER_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     with tempfile.TemporaryFile(dir=folder) as merged:
         assemble(parts, footers, glyph_sample, merged)
         merged.seek(0)

@@ -18,6 +18,8 @@ from flask import current_app
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
+from campaign.private_files import private_folder
+
 DEFAULT_CERT_FILENAME = "dossier-signing.p12"
 DEVELOPMENT_VALIDITY = dt.timedelta(days=730)
 
@@ -150,7 +152,7 @@ def certificate_pem_path(pkcs12_path: Path) -> Path:
 
 def _write_private_file(path: Path, data: bytes, *, overwrite: bool) -> None:
     """Write `data` to a 0600 temporary file beside `path`, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent, tighten=False)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

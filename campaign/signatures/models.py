@@ -3,10 +3,11 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.clock import utcnow
+from campaign.crypto import SealedBytes, SealedText
 from campaign.extensions import db
 from campaign.types import UTCDateTime
 
@@ -122,14 +123,17 @@ class Signature(db.Model):
     relative_name: Mapped[str] = mapped_column(String(200), default="")
     relative_location: Mapped[str] = mapped_column(String(200), default="")
     children: Mapped[int | None]
-    helper_name: Mapped[str] = mapped_column(String(200), default="")
     display: Mapped[Display] = mapped_column(default=Display.full)
     typed_signature: Mapped[str] = mapped_column(String(200), default="")
 
-    # Private: never on a public page, in a URL, a log line or the public dossier.
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    postal_address: Mapped[str | None] = mapped_column(Text)
+    # Private: never on a public page, in a URL, a log line or the public dossier; sealed at
+    # rest (campaign.crypto), so never compared in SQL; erased when the appeal's retention
+    # ends (signatures.retention).
+    email: Mapped[str | None] = mapped_column(SealedText("signature.email"))
+    phone: Mapped[str | None] = mapped_column(SealedText("signature.phone"))
+    postal_address: Mapped[str | None] = mapped_column(SealedText("signature.postal_address"))
+    # Who filled the form in on her behalf; None when she did it herself.
+    helper_name: Mapped[str | None] = mapped_column(SealedText("signature.helper_name"))
     # Keyed hashes of the normalised contacts with the signer's name (contacts.py), for "one
     # signature per person".
     email_hash: Mapped[str | None] = mapped_column(String(64))
@@ -167,12 +171,13 @@ class Signature(db.Model):
 
 
 class SignatureImage(db.Model):
-    """The drawn signature, re-encoded as PNG; kept apart so signature rows stay narrow."""
+    """The drawn signature, re-encoded as PNG (sealed at rest); kept apart so signature rows
+    stay narrow."""
 
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signature.id", ondelete="CASCADE"), primary_key=True
     )
-    png: Mapped[bytes] = mapped_column(LargeBinary)
+    png: Mapped[bytes] = mapped_column(SealedBytes("signature_image.png"))
     width: Mapped[int]
     height: Mapped[int]
 
@@ -181,7 +186,8 @@ class SignatureImage(db.Model):
 
 
 class SignatureAnswer(db.Model):
-    """A signatory's answer to a custom question."""
+    """A signatory's answer to a custom question (every answer sealed at rest: a question may
+    be private, and a private question's answers stay private)."""
 
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signature.id", ondelete="CASCADE"), primary_key=True
@@ -189,7 +195,7 @@ class SignatureAnswer(db.Model):
     question_id: Mapped[int] = mapped_column(
         ForeignKey("custom_question.id", ondelete="CASCADE"), primary_key=True
     )
-    value: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(SealedText("signature_answer.value"))
 
     def __repr__(self) -> str:
         return f"<SignatureAnswer {self.signature_id}/{self.question_id}>"

@@ -393,7 +393,7 @@ def sign_appeal(
         relative_name=data.relative_name,
         relative_location=data.relative_location,
         children=data.children,
-        helper_name=data.helper_name,
+        helper_name=data.helper_name or None,
         display=data.display,
         typed_signature=data.typed_signature,
         email=data.email or None,
@@ -587,11 +587,11 @@ def withdraw_signature(token: str) -> None:
     if signature.status is SignatureStatus.valid:
         count_signature(signature.appeal_id, _tally_region(signature), -1)
     for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
-                 "relationship_", "relative_name", "relative_location", "helper_name",
+                 "relationship_", "relative_name", "relative_location",
                  "typed_signature", "consent_text", "moderation_reason"):  # fmt: skip
         setattr(signature, name, "")
-    for name in ("children", "email", "phone", "postal_address", "email_hash", "phone_hash",
-                 "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at",
+    for name in ("children", "email", "phone", "postal_address", "helper_name", "email_hash",
+                 "phone_hash", "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at",
                  "submission_hash"):  # fmt: skip
         setattr(signature, name, None)
     signature.image = None

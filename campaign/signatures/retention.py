@@ -1,0 +1,194 @@
+"""How long signers' private details are kept after an appeal ends, and erasing them.
+
+Private details: email, phone, postal address, the helper's name, the drawn signature and
+the answers to private questions (with the keyed hashes made from the contacts). Counts,
+public names, regions, public answers and the dossier snapshots already made stay.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+
+from campaign.appeals.models import Appeal, AppealStatus
+from campaign.audit.operations import record_event
+from campaign.clock import utcnow
+from campaign.database import after_commit
+from campaign.extensions import db
+from campaign.signatures.models import (
+    CustomQuestion,
+    Signature,
+    SignatureAnswer,
+    SignatureImage,
+)
+from campaign.time_zones import end_of_day
+
+_signals = Namespace()
+# Sent with appeal_id= once an erasure is committed, for whatever else keeps copies (the
+# dossier's cache of rendered blocks).
+private_data_erased = _signals.signal("private-data-erased")
+
+
+def retention_months() -> int:
+    """How many months after its end an appeal's private details are kept (the setting)."""
+    return int(current_app.config["PRIVATE_DATA_RETENTION_MONTHS"])
+
+
+def appeal_end(appeal: Appeal) -> datetime | None:
+    """Return when the appeal stopped taking signatures (closed, or its deadline's last day
+    over in its time zone, whichever came first); None while it takes them or is a draft.
+
+    The one place that says when an appeal ends for its private details: a later end (such as
+    its last submission to an authority) belongs here.
+    """
+    if appeal.status is AppealStatus.draft:
+        return None
+    ends = []
+    if appeal.status is AppealStatus.closed and appeal.closed_at is not None:
+        ends.append(appeal.closed_at)
+    if appeal.deadline is not None:
+        after_deadline = end_of_day(appeal.deadline, appeal.time_zone)
+        if after_deadline <= utcnow():
+            ends.append(after_deadline)
+    return min(ends) if ends else None
+
+
+def private_data_expiry(end: datetime) -> datetime:
+    """Return when the private details of an appeal that ended at `end` are erased:
+    PRIVATE_DATA_RETENTION_MONTHS calendar months later (the last day of a shorter month)."""
+    months = end.month - 1 + retention_months()
+    year, month = end.year + months // 12, months % 12 + 1
+    return end.replace(
+        year=year, month=month, day=min(end.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def erasure_due(appeal: Appeal) -> datetime | None:
+    """Return when the appeal's private details are due to be erased; None while it runs."""
+    end = appeal_end(appeal)
+    return None if end is None else private_data_expiry(end)
+
+
+@dataclass(frozen=True)
+class PrivateDetails:
+    """How many signatures of an appeal still hold each kind of private detail."""
+
+    signatures: int = 0  # with any of them
+    contacts: int = 0  # an email or a phone
+    addresses: int = 0
+    helpers: int = 0
+    images: int = 0
+    private_answers: int = 0
+
+
+def _holds_private(appeal_id: int) -> ColumnElement[bool]:
+    private_questions = select(CustomQuestion.id).where(
+        CustomQuestion.appeal_id == appeal_id, CustomQuestion.private.is_(True)
+    )
+    return or_(
+        Signature.email.is_not(None),
+        Signature.phone.is_not(None),
+        Signature.postal_address.is_not(None),
+        Signature.helper_name.is_not(None),
+        Signature.email_hash.is_not(None),
+        Signature.phone_hash.is_not(None),
+        Signature.id.in_(select(SignatureImage.signature_id)),
+        Signature.id.in_(
+            select(SignatureAnswer.signature_id).where(
+                SignatureAnswer.question_id.in_(private_questions)
+            )
+        ),
+    )
+
+
+def private_details(appeal_id: int) -> PrivateDetails:
+    """Count what an erasure of the appeal's private details would erase."""
+    of_appeal = Signature.appeal_id == appeal_id
+    counted = db.session.execute(
+        select(
+            func.count(Signature.id).filter(_holds_private(appeal_id)),
+            func.count(Signature.id).filter(
+                or_(Signature.email.is_not(None), Signature.phone.is_not(None))
+            ),
+            func.count(Signature.postal_address),
+            func.count(Signature.helper_name),
+        ).where(of_appeal)
+    ).one()
+    images = db.session.scalar(
+        select(func.count())
+        .select_from(SignatureImage)
+        .join(Signature, Signature.id == SignatureImage.signature_id)
+        .where(of_appeal)
+    )
+    answers = db.session.scalar(
+        select(func.count())
+        .select_from(SignatureAnswer)
+        .join(CustomQuestion, CustomQuestion.id == SignatureAnswer.question_id)
+        .where(CustomQuestion.appeal_id == appeal_id, CustomQuestion.private.is_(True))
+    )
+    return PrivateDetails(*counted, images=images or 0, private_answers=answers or 0)
+
+
+def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = None) -> int:
+    """Erase the private details of every signature of the appeal; return how many signatures
+    held any (0: nothing done, nothing recorded).
+
+    Audited as "appeal.private_data_erased" with the count and the reason ("retention" or
+    "owner"). Flushes, never commits; once committed, private_data_erased is sent.
+    """
+    affected = db.session.scalar(
+        select(func.count(Signature.id)).where(
+            Signature.appeal_id == appeal.id, _holds_private(appeal.id)
+        )
+    )
+    if not affected:
+        return 0
+    of_appeal = select(Signature.id).where(Signature.appeal_id == appeal.id)
+    private_questions = select(CustomQuestion.id).where(
+        CustomQuestion.appeal_id == appeal.id, CustomQuestion.private.is_(True)
+    )
+    for statement in (
+        update(Signature)
+        .where(Signature.appeal_id == appeal.id)
+        .values(
+            email=None,
+            phone=None,
+            postal_address=None,
+            helper_name=None,
+            email_hash=None,
+            phone_hash=None,
+        ),
+        delete(SignatureImage).where(SignatureImage.signature_id.in_(of_appeal)),
+        delete(SignatureAnswer).where(SignatureAnswer.question_id.in_(private_questions)),
+    ):
+        db.session.execute(statement, execution_options={"synchronize_session": False})
+    db.session.expire_all()
+    record_event(
+        appeal.id,
+        "appeal.private_data_erased",
+        subject=("appeal", appeal.id),
+        actor_id=actor_id,
+        signatures=affected,
+        reason=reason,
+    )
+    db.session.flush()
+    after_commit(partial(private_data_erased.send, erase_private_data, appeal_id=appeal.id))
+    return affected
+
+
+def appeals_due_for_erasure(now: datetime | None = None) -> list[Appeal]:
+    """Return the appeals whose retention time is over (whether or not anything is left)."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(Appeal)
+        .where(
+            Appeal.status != AppealStatus.draft,
+            or_(Appeal.closed_at.is_not(None), Appeal.deadline.is_not(None)),
+        )
+        .order_by(Appeal.id)
+    )
+    return [appeal for appeal in candidates if (due := erasure_due(appeal)) and due <= now]
