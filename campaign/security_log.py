@@ -33,7 +33,7 @@ class UTCFormatter(logging.Formatter):
 
 
 def network_of(address: str | None) -> str:
-    """Return the first part of an IP address ("192.0.2.…", "2001:db8:85a3:…"), never all
+    """Return the first part of an IP address ("192.0.2.x", "2001:db8:85a3:x"), never all
     of it; "" when there is none."""
     try:
         ip = ipaddress.ip_address(address or "")
@@ -42,9 +42,9 @@ def network_of(address: str | None) -> str:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if isinstance(ip, ipaddress.IPv4Address):
-        return ".".join(str(ip).split(".")[:3]) + ".…"
+        return ".".join(str(ip).split(".")[:3]) + ".x"
     hextets = [part.lstrip("0") or "0" for part in ip.exploded.split(":")[:3]]
-    return ":".join(hextets) + ":…"
+    return ":".join(hextets) + ":x"
 
 
 def log_security_event(event: str, *, level: int = logging.WARNING, **fields: Any) -> None:

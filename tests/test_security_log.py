@@ -54,9 +54,9 @@ def test_the_app_writes_the_log_in_utc(app, security_log):
 @pytest.mark.parametrize(
     ("address", "shown"),
     [
-        ("203.0.113.77", "203.0.113.…"),
-        ("2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3:…"),
-        ("::ffff:198.51.100.9", "198.51.100.…"),
+        ("203.0.113.77", "203.0.113.x"),
+        ("2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3:x"),
+        ("::ffff:198.51.100.9", "198.51.100.x"),
         ("", ""),
         ("not an address", ""),
     ],
@@ -87,7 +87,7 @@ def test_a_failed_and_a_successful_login(client, make_user, security_log):
     [failure] = events(security_log, "login.failure")
     assert "reason=wrong_password" in failure
     assert "route=/accounts/login" in failure
-    assert "net=203.0.113.…" in failure
+    assert "net=203.0.113.x" in failure
     [success] = events(security_log, "login.success")
     assert f"user={user.id}" in success
     assert " INFO " in success

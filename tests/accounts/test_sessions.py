@@ -125,7 +125,7 @@ def test_the_account_page_lists_the_sessions(app, make_user):
     assert "Firefox on Windows" in page
     assert "Chrome Mobile on Android" in page
     assert "this browser" in page
-    assert "203.0.113.…" in page and "2001:db8:85a3:…" in page
+    assert "203.0.113.x" in page and "2001:db8:85a3:x" in page
     # Never the whole address, nor the user agent as sent.
     assert "203.0.113.77" not in page and "8a2e" not in page
     assert "SM-A546B" not in page
