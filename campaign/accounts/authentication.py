@@ -68,7 +68,7 @@ def load_user(user_id: str) -> User | None:
 def _check_login_session() -> None:
     # Before the view, with nothing else in the transaction: a session that ended is
     # forgotten by this cookie too, and a live one notes its use (committed at once).
-    if "_user_id" not in session:
+    if "_user_id" not in session or request.endpoint == "static":
         return
     if not current_user.is_authenticated:
         logout_user()

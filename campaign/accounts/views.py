@@ -1,5 +1,6 @@
-"""Sign up and confirm the address, log in, log out, choose a new password when forgotten,
-change one's name, password and address, and bring an account back to the address it left."""
+"""Sign up and confirm the address, log in (also through the link mailed when a flood of wrong
+passwords paused logging in), log out, choose a new password when forgotten, change one's
+name, password and address, and bring an account back to the address it left."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
