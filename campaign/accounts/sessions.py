@@ -4,6 +4,12 @@ logging out, from the account page, by their idle or absolute lifetime, or by a 
 The session cookie is signed but readable, and a copy of it would otherwise work until it
 expired: it carries a random token whose hash names a row here, and a request whose row is
 gone is logged out, in every process that shares the database.
+
+Why a table checked by Flask-Login's user loader rather than Flask-Session's server-side
+sessions: Flask-Session stores every visitor's session, and each public page gives a signer
+one (its CSRF token), so every page view would write to the store; it keeps no index of a
+user's sessions to list or end; and Redis is optional here. This table holds only the
+organisers' logins, and works wherever the database does.
 """
 
 import hashlib
