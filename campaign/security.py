@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
         if _must_not_be_stored(response):
             # Neither a shared computer's cache nor its history (the back button) keeps it:
             # the next person on a family's phone must not find her withdrawal link there.
-            response.headers["Cache-Control"] = "no-store"
+            if "no-store" not in response.headers.get("Cache-Control", ""):
+                response.headers["Cache-Control"] = "no-store"  # a view's own one may say more
             response.headers.pop("Expires", None)
         return response
