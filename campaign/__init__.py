@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs,
         mail,
         security,
+        security_log,
         tasks,
         urls,
     )
@@ -48,13 +49,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     database.init_app(app)
     security.init_app(app)
+    security_log.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     tasks.init_app(app)
     urls.init_app(app)
 
+    from campaign.accounts import two_factor_views  # noqa: F401  (pages on the accounts bp)
+    from campaign.accounts import views as account_pages  # noqa: F401  (likewise)
+    from campaign.accounts.blueprint import bp as accounts_bp
     from campaign.accounts.cli import accounts_cli
-    from campaign.accounts.views import bp as accounts_bp
     from campaign.appeals.views import bp as appeals_bp
     from campaign.audit import models as audit_models  # noqa: F401  (its table)
     from campaign.demo import demo_cli

@@ -32,7 +32,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     # False means "Secure when the request came over HTTPS" (see security.py); True forces it.
     SESSION_COOKIE_SECURE = False
+    # A login session ends after this long unused (the cookie's lifetime too), and after
+    # SESSION_ABSOLUTE_LIFETIME however much it is used (both checked on the server).
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=24)
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = 0
 
@@ -48,7 +51,16 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_IP = "20 per minute;100 per hour"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    # Wrong passwords per account from one connection: a flood from one place stops there.
+    LOGIN_LIMIT_PER_ACCOUNT_AND_IP = "5 per 15 minutes"
+    # Wrong passwords per account from everywhere (a flood from many places): its owner is
+    # mailed a link that lets her log in despite it (UNLOCK_LINK_LIFETIME), at most as often
+    # as UNLOCK_MAIL_LIMIT.
+    LOGIN_LIMIT_PER_ACCOUNT = "20 per hour"
+    UNLOCK_LINK_LIFETIME = timedelta(hours=24)
+    UNLOCK_MAIL_LIMIT = "1 per 3 hours"
+    # Wrong second-step codes per account: six digits must not be guessed from many places.
+    TWO_FACTOR_LIMIT = "5 per 15 minutes"
 
     INVITATION_LIFETIME = timedelta(days=7)
     # Mailed links work this long, and only until the password changes.
@@ -146,6 +158,7 @@ _LIFETIME_UNITS = {
     "EMAIL_UNDO_LINK_LIFETIME": timedelta(days=1),
     "CONFIRMATION_LIFETIME": timedelta(days=1),
     "INVITATION_LIFETIME": timedelta(days=1),
+    "UNLOCK_LINK_LIFETIME": timedelta(hours=1),
 }
 
 

@@ -83,8 +83,10 @@ def _discard_sqlite_connection(context: ExceptionContext) -> None:
 
 def _database_busy(_exc: OperationalError) -> Any:
     from campaign.errors import render_error
+    from campaign.security_log import log_security_event
 
     db.session.rollback()
+    log_security_event("database.busy")
     return render_error(503)
 
 

@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from campaign.security_log import log_security_event
+
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
     401: (_l("Log in needed"), _l("Please log in to see this page.")),
@@ -38,11 +40,21 @@ def render_error(code: int, message: Any = None) -> tuple[str, int]:
     return render_template("errors/error.html", title=title, message=message or default), code
 
 
+def csrf_reason(description: str | None) -> str:
+    """Return a short code for why a CSRF check failed, from Flask-WTF's English message."""
+    words = (description or "").lower()
+    for code in ("missing", "expired", "referrer", "do not match", "invalid"):
+        if code in words:
+            return code.replace(" ", "_")
+    return "other"
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages."""
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+    def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+        log_security_event("csrf.failure", reason=csrf_reason(exc.description))
         return render_error(
             400,
             _l("The form had expired or came from elsewhere. Please go back, reload and retry."),
@@ -52,6 +64,8 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.response is not None:  # a page of its own (a throttle that explains itself)
+            return exc.response
         response = make_response(render_error(exc.code))
         # What the error says beyond its page: Allow (405), Retry-After (429, 503)...
         for name, value in exc.get_headers():

@@ -1,6 +1,7 @@
 """Fixtures: a fresh, migrated, empty database per test (SQLite, or PostgreSQL when asked)."""
 
 import io
+import logging
 import os
 import shutil
 import threading
@@ -302,3 +303,26 @@ def make_signature(app):
         return outcome.signature
 
     return make
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def security_log(app: Flask) -> Iterator[list[str]]:
+    """The lines the security log writes during the test, formatted as in production."""
+    from campaign.security_log import FORMAT, UTCFormatter, logger
+
+    handler = _Lines()
+    handler.setFormatter(UTCFormatter(FORMAT))
+    logger.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)

@@ -1,14 +1,35 @@
-"""Forms for signing up, logging in and choosing a new password."""
+"""Forms for signing up, logging in, choosing a new password, and securing the account."""
 
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField, ValidationError
+from wtforms import (
+    EmailField,
+    Field,
+    Form,
+    PasswordField,
+    StringField,
+    SubmitField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from campaign.accounts.operations import PASSWORD_MIN_LENGTH, normalise_email
 from campaign.forms import no_hidden_characters, normalised, valid_email
+
+
+def no_control_characters(_form: Form, field: Field) -> None:
+    """Refuse a password with a control character (NUL, a tab, a line break, an escape...):
+    no keyboard types one, and systems that read the password may cut it there."""
+    if any(unicodedata.category(char) == "Cc" for char in field.data or ""):
+        raise ValidationError(
+            _l(
+                "A password cannot contain control characters (such as a tab, a line break or "
+                "a null character). Type it again without them."
+            )
+        )
 
 
 def _new_password() -> list[Any]:
@@ -19,6 +40,7 @@ def _new_password() -> list[Any]:
             max=200,
             message=_l("Use between %(min)d and %(max)d characters."),
         ),
+        no_control_characters,
     ]
 
 
@@ -166,3 +188,66 @@ class EmailChangeConfirmForm(FlaskForm):
 
     current = _current_password()
     submit = SubmitField(_l("Use this address"))
+
+
+class UnlockForm(FlaskForm):
+    """The password, on the page of the link mailed when logging in was paused by a flood."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    submit = SubmitField(_l("Log in"))
+
+
+def _code(label: Any, description: Any) -> StringField:
+    return StringField(
+        label,
+        description=description,
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(_l("Enter the code.")),
+            Length(max=40, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+
+
+class SecondStepForm(FlaskForm):
+    """The code from the authenticator app, or a recovery code, after the password."""
+
+    code = _code(
+        _l("Code"),
+        _l("The six digits your authenticator app shows now, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Log in"))
+
+
+class TwoFactorStartForm(FlaskForm):
+    """A button: make a new secret for the authenticator app."""
+
+    submit = SubmitField(_l("Set up two-step login"))
+
+
+class TwoFactorEnableForm(FlaskForm):
+    """The first code the app shows, and the password: turning it on changes how one logs in."""
+
+    code = _code(_l("Code from the app"), _l("The six digits the app shows for Campaign."))
+    current = _current_password()
+    submit = SubmitField(_l("Turn on two-step login"))
+
+
+class TwoFactorDisableForm(FlaskForm):
+    """The password, to turn two-step login off."""
+
+    current = _current_password()
+    submit = SubmitField(_l("Turn off two-step login"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    """The password, to replace the recovery codes with new ones."""
+
+    current = _current_password()
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class EndSessionForm(FlaskForm):
+    """A button: log out one browser, or every browser."""
+
+    submit = SubmitField(_l("Log out"))

@@ -1,7 +1,8 @@
 """Links mailed to organisers: confirm the address of a new account, choose a new password,
-move an account to a new address, and undo such a move from the address it left.
+move an account to a new address, undo such a move from the address it left, and log in
+despite a flood of wrong passwords.
 
-Each link works for a limited time; the first three are signed and work only while the
+Each link works for a limited time; all but the undo link are signed and work only while the
 password is the one they were made for, the undo link is a token kept in the database (see
 operations.issue_undo_token). The mail leaves from the task queue, so that answers take the
 same time whoever asked.
@@ -34,11 +35,13 @@ CONFIRM = "confirm"
 RESET = "reset"
 EMAIL = "email"
 UNDO = "undo"
+UNLOCK = "unlock"
 _LIFETIMES = {
     CONFIRM: "SIGNUP_LINK_LIFETIME",
     RESET: "RESET_LINK_LIFETIME",
     EMAIL: "SIGNUP_LINK_LIFETIME",
     UNDO: "EMAIL_UNDO_LINK_LIFETIME",
+    UNLOCK: "UNLOCK_LINK_LIFETIME",
 }
 
 
@@ -288,5 +291,34 @@ def send_email_change_undone_mail(change_id: int) -> None:
                 "it from them.",
                 name=change.user.name,
                 email=change.old_email,
+            ),
+        )
+
+
+@tasks.job("accounts.unlock_mail")
+def send_unlock_mail(user_id: int) -> None:
+    """Tell the user that logins to her account are paused by a flood of wrong passwords,
+    with the link that lets her log in all the same (0: no one)."""
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or user.email_confirmed_at is None:
+        return
+    link = public_url_for("accounts.unlock", token=link_token(user, UNLOCK))
+    with force_locale(_user_language(user)):
+        send_mail(
+            user.email,
+            _("Many wrong passwords were tried on your Campaign account"),
+            ngettext(
+                "Someone has tried many wrong passwords on your Campaign account, from many "
+                "places. Those attempts failed, and logging in to the account is paused for "
+                "a while.\n\nTo log in all the same, open this link within "
+                "%(num)d hour and give your password there:\n\n%(link)s\n\nIf your "
+                "password is short or used on other sites, choose a new one once logged in.",
+                "Someone has tried many wrong passwords on your Campaign account, from many "
+                "places. Those attempts failed, and logging in to the account is paused for "
+                "a while.\n\nTo log in all the same, open this link within "
+                "%(num)d hours and give your password there:\n\n%(link)s\n\nIf your "
+                "password is short or used on other sites, choose a new one once logged in.",
+                _hours(UNLOCK),
+                link=link,
             ),
         )

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.clock import utcnow
+from campaign.crypto import SealedText
 from campaign.extensions import db
 from campaign.types import UTCDateTime
 
@@ -39,13 +40,64 @@ class User(UserMixin, db.Model):
     # An address the user asked to move to: it replaces `email` when the link mailed there is
     # followed (proof that the user reads it).
     pending_email: Mapped[str | None] = mapped_column(String(254))
+    # Two-step sign-in: the TOTP secret (base32) is set while being set up, and is in force
+    # once two_factor_enabled_at is set; totp_last_step is the last time step a code was
+    # accepted for, so that a code seen over her shoulder cannot be used again.
+    # The shared secret of the authenticator app: whoever holds it makes valid codes.
+    totp_secret: Mapped[str | None] = mapped_column(SealedText("user.totp_secret"))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None]
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    @property
+    def two_factor_enabled(self) -> bool:
+        """Return True when logging in asks for a code after the password."""
+        return self.two_factor_enabled_at is not None
+
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+class LoginSession(db.Model):
+    """A browser logged in to an account, known on the server so that it can be ended.
+
+    The browser's signed cookie holds a random token; only its hash is kept here. Logging out,
+    "log out" on the account page, the idle and the absolute lifetimes and a new password
+    (`credential` no longer matches) each end it, in every process that shares the database.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The account's credential fingerprint when the session began (mailed_links).
+    credential: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What the account page shows to tell sessions apart: the browser and the system named by
+    # the user agent, and the first part of the address (never the whole of it).
+    browser: Mapped[str] = mapped_column(String(50), default="")
+    system: Mapped[str] = mapped_column(String(50), default="")
+    network: Mapped[str] = mapped_column(String(64), default="")
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}>"
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that replaces the authenticator app once; only its hash is kept."""
+
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id}>"
 
 
 class AddressChange(db.Model):

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, delete, func, select, update
 
 from campaign.accounts.models import AddressChange, Invitation, Membership, Role, User
+from campaign.accounts.two_factor import disable_two_factor
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.database import lock_row
@@ -191,7 +192,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Replace the password of a logged-in user who knows the current one.
 
     Raise WrongPassword otherwise. The new hash changes the user's credential fingerprint, so
-    every other session ends (see accounts.views.load_user).
+    every session ends (see accounts.authentication.load_user).
     """
     new_hash = hash_password(new)
     _hold_account(user, current)
@@ -272,11 +273,12 @@ def find_address_change(token: str, lifetime: timedelta) -> AddressChange:
 def undo_address_change(change: AddressChange, password: str) -> None:
     """Bring the account back to the address it left, with a new password.
 
-    The new password ends every session and every mailed link (see accounts.views.load_user).
-    Later moves of the account are undone too, so their links (mailed to addresses whoever
-    moved it may read) stop working, and the invitations the account made since the move are
-    revoked. Raise UndoInvalid if the link was closed meanwhile, EmailTaken when a confirmed
-    account has the old address by now.
+    The new password ends every session and every mailed link (see
+    accounts.authentication.load_user). Later moves of the account are undone too, so their
+    links (mailed to addresses whoever moved it may read) stop working, the invitations the
+    account made since the move are revoked, and two-step login set up since the move is
+    turned off. Raise UndoInvalid if the link was closed meanwhile, EmailTaken when a
+    confirmed account has the old address by now.
     """
     new_hash = hash_password(password)
     user = change.user
@@ -287,6 +289,9 @@ def undo_address_change(change: AddressChange, password: str) -> None:
     _free_address_for(user, change.old_email)
     user.email, user.pending_email = change.old_email, None
     user.password_hash = new_hash
+    if user.two_factor_enabled_at is not None and user.two_factor_enabled_at >= change.changed_at:
+        # Set up by whoever moved the account, on their phone: it would keep her out.
+        disable_two_factor(user)
     _close_undo_links(AddressChange.user_id == user.id, AddressChange.id > change.id)
     _revoke_invitations(
         Invitation.created_by_id == user.id, Invitation.created_at >= change.changed_at

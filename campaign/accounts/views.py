@@ -1,12 +1,11 @@
-"""Sign up and confirm the address, log in, log out, choose a new password when forgotten,
-change one's name, password and address, and bring an account back to the address it left."""
+"""Sign up and confirm the address, log in (also through the link mailed when a flood of wrong
+passwords paused logging in), log out, choose a new password when forgotten, change one's
+name, password and address, and bring an account back to the address it left."""
 
-import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     g,
@@ -17,11 +16,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from campaign import tasks
+from campaign.accounts.authentication import (
+    end_current_session,
+    log_in,
+    start_session,
+)
+from campaign.accounts.blueprint import bp
 from campaign.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -34,20 +39,20 @@ from campaign.accounts.forms import (
     ResetRequestForm,
     SignUpForm,
     UndoEmailChangeForm,
+    UnlockForm,
 )
 from campaign.accounts.mailed_links import (
     CONFIRM,
     EMAIL,
     RESET,
     UNDO,
+    UNLOCK,
     LinkInvalid,
-    credential_fingerprint,
     link_account_id,
     request_reset,
     set_password,
     user_for_link,
 )
-from campaign.accounts.models import User
 from campaign.accounts.operations import (
     EmailTaken,
     UndoInvalid,
@@ -59,7 +64,6 @@ from campaign.accounts.operations import (
     confirm_email,
     find_address_change,
     move_to_pending_email,
-    normalise_email,
     purge_address_changes,
     purge_expired,
     rename_user,
@@ -67,71 +71,36 @@ from campaign.accounts.operations import (
     sign_up,
     undo_address_change,
 )
-from campaign.extensions import db, limiter, login_manager
+from campaign.accounts.session_views import account_sections
+from campaign.accounts.throttling import (
+    GUESS_SCOPE,
+    account_key,
+    counts_wrong_passwords,
+    login_throttled,
+    password_refused,
+    unlock_throttled,
+)
+from campaign.extensions import db, limiter
 from campaign.i18n import current_language, safe_next
+from campaign.security_log import log_security_event
 
-bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 View = TypeVar("View", bound=Callable[..., Any])
 
-login_manager.login_view = "accounts.login"
-login_manager.login_message = None
-login_manager.session_protection = "strong"
 
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the logged-in user from the id kept in the session.
-
-    A session started before the password last changed is over: changing a password (say,
-    after a laptop was lost) logs out every other browser.
-    """
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or session.get("credential") != credential_fingerprint(user):
-        return None
-    return user
-
-
-def _account_key() -> str:
-    # Every spelling of an address that reaches the same account shares one counter (the key
-    # is normalised as authenticate() normalises it), and the limiter's storage (possibly
-    # Redis) sees a hash, never the typed address.
-    typed = request.form.get("email") or ""
-    try:
-        email = normalise_email(typed)
-    except ValueError:
-        email = typed.strip().lower()
-    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
-
-
-def _login_failed(response: Response) -> bool:
-    return response.status_code != 302
-
-
-def _throttled(
-    setting: str, *, deduct_when: Callable[[Response], bool] | None = None
-) -> Callable[[View], View]:
+def _throttled(setting: str) -> Callable[[View], View]:
     """Limit a form's POSTs per connection (setting_PER_IP) and per typed address
-    (setting_PER_ACCOUNT, counting only the answers deduct_when picks)."""
+    (setting_PER_ACCOUNT)."""
 
     def decorate(view: View) -> View:
         per_account = limiter.limit(
             lambda: current_app.config[f"{setting}_PER_ACCOUNT"],
-            key_func=_account_key,
+            key_func=account_key,
             methods=["POST"],
-            deduct_when=deduct_when,
         )
         per_ip = limiter.limit(lambda: current_app.config[f"{setting}_PER_IP"], methods=["POST"])
         return per_ip(per_account(view))
 
     return decorate
-
-
-def _password_refused(_response: Response) -> bool:
-    return bool(g.get("password_refused"))
-
-
-# One counter of wrong current passwords per account, whichever page they were typed on.
-GUESS_SCOPE = "wrong-current-passwords"
 
 
 def _link_password_limited(purpose: str) -> Callable[[View], View]:
@@ -152,20 +121,12 @@ def _link_password_limited(purpose: str) -> Callable[[View], View]:
             GUESS_SCOPE,
             key_func=account_key,
             methods=["POST"],
-            deduct_when=_password_refused,
+            deduct_when=password_refused,
         )
         per_ip = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
         return per_ip(per_account(view))
 
     return decorate
-
-
-def _start_session(user: User) -> None:
-    # A fresh session at login: nothing from before (a planted id, an old CSRF token) survives.
-    session.clear()
-    login_user(user)
-    session["credential"] = credential_fingerprint(user)
-    session.permanent = True
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -255,9 +216,8 @@ def confirm(token: str) -> Response | tuple[str, int] | str:
         confirm_email(user)
         db.session.commit()
         target = session.get("after_confirm") or url_for("appeals.index")
-        _start_session(user)
         flash(_("Welcome. Your account is ready."), "success")
-        return redirect(target)
+        return log_in(user, target, via="confirm")
     return render_template("accounts/confirm.html", form=form, user=user)
 
 
@@ -266,7 +226,7 @@ def _link_invalid(purpose: str) -> tuple[str, int]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_throttled("LOGIN_LIMIT", deduct_when=_login_failed)
+@login_throttled
 def login() -> Response | str:
     """Check the email and password; the same message whichever of the two was wrong."""
     if current_user.is_authenticated:
@@ -279,6 +239,7 @@ def login() -> Response | str:
             # Only whoever knows the password learns that the account waits: mail the link again.
             user_id = user.id
             db.session.rollback()
+            log_security_event("login.failure", reason="unconfirmed")
             if restart_confirmation(user_id):  # the new link's days count from now
                 db.session.commit()
                 tasks.enqueue("accounts.signup_mail", user_id)
@@ -294,19 +255,39 @@ def login() -> Response | str:
                 )
         elif user is not None:
             db.session.commit()
-            _start_session(user)
-            return redirect(target)
+            return log_in(user, target)
         else:
+            log_security_event("login.failure", reason="wrong_password")
             form.password.errors.append(_("The email or the password is wrong."))
     return render_template("accounts/login.html", form=form)
 
 
+@bp.route("/unlock/<token>", methods=["GET", "POST"])
+@unlock_throttled
+def unlock(token: str) -> Response | tuple[str, int] | str:
+    """Log in with the password through the link mailed when a flood of wrong passwords paused
+    logging in to the account: only the limit per connection applies here."""
+    try:
+        user = user_for_link(token, UNLOCK)
+    except LinkInvalid:
+        return _link_invalid(UNLOCK)
+    form = UnlockForm()
+    if form.validate_on_submit():
+        try:
+            check_password(user, form.password.data)
+        except WrongPassword:
+            log_security_event("login.failure", reason="wrong_password", via="unlock")
+            form.password.errors.append(_("This is not the password of this account."))
+        else:
+            return log_in(user, url_for("appeals.index"), via="unlock")
+    return render_template("accounts/unlock.html", form=form)
+
+
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session, here and on the server: a copy of the cookie no longer works."""
     if LogoutForm().validate_on_submit():
-        logout_user()
-        session.clear()
+        end_current_session()
     return redirect(url_for("public.home"))
 
 
@@ -340,9 +321,8 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         set_password(user, form.password.data)
         db.session.commit()
-        _start_session(user)
         flash(_("Your new password is saved. Other browsers have been logged out."), "success")
-        return redirect(url_for("appeals.index"))
+        return log_in(user, url_for("appeals.index"), via="reset")
     return render_template("accounts/reset_password.html", form=form)
 
 
@@ -355,13 +335,7 @@ def _refuse_current_password(form: Any) -> None:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(
-    lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
-    GUESS_SCOPE,
-    key_func=lambda: f"password-change:{current_user.get_id()}",
-    methods=["POST"],
-    deduct_when=_password_refused,
-)
+@counts_wrong_passwords
 @limiter.limit(
     lambda: current_app.config["EMAIL_CHANGE_LIMIT"],
     key_func=lambda: f"email-change:{current_user.get_id()}",
@@ -411,7 +385,7 @@ def settings() -> Response | str:
             _refuse_current_password(password_form)
         else:
             db.session.commit()
-            _start_session(user)
+            start_session(user)  # the one session the new password leaves
             flash(_("Your new password is saved. Other browsers have been logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return render_template(
@@ -420,6 +394,7 @@ def settings() -> Response | str:
         name_form=name_form,
         password_form=password_form,
         email_form=email_form,
+        **account_sections(user),
     )
 
 
@@ -496,7 +471,6 @@ def undo_email_change(token: str) -> Response | tuple[str, int] | str:
             )
         else:
             tasks.enqueue("accounts.email_change_undone_mail", change.id)
-            _start_session(user)
             flash(
                 _(
                     "Your account uses %(email)s again, with the new password. Every other "
@@ -506,5 +480,5 @@ def undo_email_change(token: str) -> Response | tuple[str, int] | str:
                 ),
                 "success",
             )
-            return redirect(url_for("accounts.settings"))
+            return log_in(user, url_for("accounts.settings"), via="undo")
     return render_template("accounts/undo_email_change.html", form=form, change=change)

@@ -6,6 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -278,3 +279,10 @@ class RoleForm(FlaskForm):
         validators=[InputRequired()],
     )
     submit = SubmitField(_l("Change"))
+
+
+class TwoFactorRequirementForm(FlaskForm):
+    """Whether every member must log in with two steps to open the appeal's pages."""
+
+    required = BooleanField(_l("Every member must log in with two steps"))
+    submit = SubmitField(_l("Save"))

@@ -22,8 +22,19 @@ from campaign.accounts.operations import (
     remove_member,
     revoke_invitation,
 )
-from campaign.appeals.access import current_membership, requires_role
-from campaign.appeals.forms import ROLE_LABELS, ActionForm, InviteForm, RoleForm
+from campaign.appeals.access import (
+    TwoFactorMissing,
+    current_membership,
+    require_two_factor,
+    requires_role,
+)
+from campaign.appeals.forms import (
+    ROLE_LABELS,
+    ActionForm,
+    InviteForm,
+    RoleForm,
+    TwoFactorRequirementForm,
+)
 from campaign.appeals.models import Appeal
 from campaign.appeals.views import bp
 from campaign.clock import utcnow
@@ -60,6 +71,7 @@ def _render_members(appeal: Appeal, invite_form: InviteForm, new_link: str | Non
         is_owner=current_membership().role is Role.owner,
         new_link=new_link,
         link_days=max(1, current_app.config["INVITATION_LIFETIME"].days),
+        two_factor_form=TwoFactorRequirementForm(formdata=None, required=appeal.require_two_factor),
     )
 
 
@@ -83,6 +95,34 @@ def invite(appeal: Appeal) -> Response | str:
     db.session.commit()
     link = public_url_for("appeals.invitation", token=token)
     return _render_members(appeal, InviteForm(formdata=None), new_link=link)
+
+
+@bp.post("/<int:appeal_id>/members/two-step")
+@requires_role(Role.owner)
+def require_two_step(appeal: Appeal) -> Response:
+    """Require two-step login of every member to open the appeal's pages, or stop."""
+    form = TwoFactorRequirementForm()
+    if form.validate_on_submit():
+        try:
+            require_two_factor(appeal, form.required.data, current_user)
+        except TwoFactorMissing:
+            flash(
+                _("Set up two-step login for yourself first: then you can require it of others."),
+                "error",
+            )
+        else:
+            db.session.commit()
+            if form.required.data:
+                flash(
+                    _(
+                        "Every member now logs in with two steps to open this appeal's pages; "
+                        "those without it are asked to set it up first."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Members no longer need two-step login for this appeal."), "success")
+    return redirect(url_for("appeals.members", appeal_id=appeal.id))
 
 
 def _membership_or_404(appeal: Appeal, membership_id: int) -> Membership:

@@ -4,7 +4,15 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.accounts.models import Membership
@@ -48,6 +56,8 @@ class Appeal(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by an owner: every member logs in with a second step to reach the appeal's pages.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     addressees: Mapped[list["Addressee"]] = relationship(
         order_by="Addressee.position", cascade="all, delete-orphan"

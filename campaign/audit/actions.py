@@ -11,4 +11,6 @@ ACTIONS: dict[str, LazyString] = {
     "signature.restored": _l("Signature restored"),
     "dossier.downloaded": _l("Dossier downloaded"),
     "appeal.private_data_erased": _l("Signatories' private details erased"),
+    "appeal.two_factor_required": _l("Two-step login required of every member"),
+    "appeal.two_factor_not_required": _l("Two-step login no longer required"),
 }

@@ -17,6 +17,7 @@ from campaign.dossiers.operations import (
 )
 from campaign.dossiers.rendering import edition_name
 from campaign.extensions import csrf, db, limiter
+from campaign.security_log import log_security_event
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 # The site-wide CSRF check runs before this blueprint's hooks and reads the body under the
@@ -45,6 +46,7 @@ def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
 
 def _expired(form: FlaskForm) -> str | None:
     if "csrf_token" in form and form.csrf_token.errors:
+        log_security_event("csrf.failure", reason="verify_form")
         return _("The form had expired or came from elsewhere. Please try again.")
     return None
 

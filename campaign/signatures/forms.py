@@ -42,6 +42,7 @@ from campaign.forms import (
     normalised,
     valid_email,
 )
+from campaign.security_log import log_security_event
 from campaign.signatures.contacts import normalise_phone
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.images import (
@@ -327,6 +328,7 @@ def _check_signature(form: SignForm) -> bool:
             ]
             return False
         except InvalidImage:
+            log_security_event("upload.refused", kind="signature")
             form.signature.data = ""
             form.signature.errors = [
                 _l("The drawn signature could not be read. Please draw it again.")

@@ -40,6 +40,7 @@ from campaign.clock import today
 from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
 from campaign.mail import send_mail
+from campaign.security_log import log_security_event
 from campaign.signatures.forms import (
     ConfirmSignatureForm,
     FillTimer,
@@ -250,6 +251,7 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         return redirect(url_for("signatures.thanks", slug=appeal.slug))
     if not validate_sign_form(form):
         if "csrf_token" in form and form.csrf_token.errors:
+            log_security_event("csrf.failure", reason="sign_form")
             return render_appeal_page(
                 appeal,
                 form,

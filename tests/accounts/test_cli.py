@@ -24,7 +24,7 @@ def test_purge_removes_only_what_has_expired(app, runner, make_user):
     result = runner.invoke(args=["accounts", "purge"])
 
     assert result.exit_code == 0, result.output
-    assert "Purged 1 unconfirmed account(s) and 1 expired address change(s)." in result.output
+    assert "Purged 1 unconfirmed account(s), 1 expired address change(s)" in result.output
     db.session.expire_all()
     emails = set(db.session.scalars(select(User.email)))
     assert emails == {"fresh@example.org", "kept@example.org"}

@@ -276,3 +276,34 @@ def test_expired_moves_are_forgotten_at_the_next_move(app, user, intruder, outbo
     app.config["EMAIL_UNDO_LINK_LIFETIME"] = timedelta(0)
     move(intruder, outbox, "elsewhere@example.org")
     assert db.session.scalars(select(AddressChange.old_email)).all() == [THEIRS]
+
+
+def test_two_step_login_set_up_since_the_move_is_turned_off(app, client, user, intruder, outbox):
+    from campaign.accounts.two_factor import enable_two_factor, start_setup
+    from tests.accounts.test_two_factor import code_now
+
+    path = move(intruder, outbox, THEIRS)
+    start_setup(user)  # whoever moved it, with their phone: it would keep her out
+    enable_two_factor(user, code_now(user))
+    db.session.commit()
+    assert take_back(client, path).status_code == 302
+    db.session.refresh(user)
+    assert not user.two_factor_enabled and user.totp_secret is None
+    assert client.get("/appeals/").status_code == 200
+
+
+def test_two_step_login_of_her_own_stays_on(app, client, user, outbox):
+    from campaign.accounts.two_factor import enable_two_factor, start_setup
+    from tests.accounts.test_two_factor import code_now
+
+    start_setup(user)
+    enable_two_factor(user, code_now(user, -1))
+    db.session.commit()
+    intruder = another_browser(app)
+    intruder.post("/accounts/login", data={"email": OLD, "password": PASSWORD})
+    intruder.post("/accounts/login/code", data={"code": code_now(user)})
+    path = move(intruder, outbox, THEIRS)
+    response = take_back(client, path)
+    assert response.headers["Location"] == "/accounts/login/code"  # her phone, still asked
+    db.session.refresh(user)
+    assert user.two_factor_enabled
