@@ -277,9 +277,7 @@ def recompute_families(appeal_id: int) -> Recomputed:
     Families keep their ids where most of their signers stay; families left without a signer
     are deleted. The caller audits.
     """
-    rows = db.session.execute(
-        select(*_COLUMNS).where(*_placed(appeal_id)).order_by(*_ORDER)
-    ).all()
+    rows = db.session.execute(select(*_COLUMNS).where(*_placed(appeal_id)).order_by(*_ORDER)).all()
     signers = [_signer(row, refold=True) for row in rows]
     stored_keys = {row.id: row.relative_key for row in rows}
     placement = _Placement()

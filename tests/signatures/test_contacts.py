@@ -106,7 +106,8 @@ def test_name_identity_folds_yo_and_spaces_inside():
 
 
 @pytest.mark.parametrize(
-    ("surname", "given_name"), [("Naloyeva", "Madina"), ("Налоева", "Мадина"), ("Мадина", "Naloeva")]
+    ("surname", "given_name"),
+    [("Naloyeva", "Madina"), ("Налоева", "Мадина"), ("Мадина", "Naloeva")],
 )
 def test_name_identity_is_one_in_any_script_and_spelling(surname, given_name):
     assert name_identity(surname, given_name) == MADINA

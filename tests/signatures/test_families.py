@@ -6,8 +6,8 @@ from sqlalchemy import select
 from campaign.extensions import db
 from campaign.signatures.families import (
     family_labels,
-    places_agree,
     place_key,
+    places_agree,
     recompute_families,
     unplaced_count,
 )
