@@ -16,11 +16,23 @@ it moves (person_concerned_fixed): a recompute places everyone else again around
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, Row, bindparam, delete, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
+from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.signatures.models import PersonConcerned, Signature, SignatureStatus
 from campaign.signatures.names import fold_name
@@ -33,6 +45,8 @@ UNKNOWN_PLACES = frozenset(
     fold_name(place)
     for place in ("Неизвестно", "Не известно", "Не знаю", "Нет данных", "Unknown", "Not known")
 )
+# Relatives' names, places and regions repeat across signers: each spelling is folded once.
+_fold = lru_cache(maxsize=65_536)(fold_name)
 # The statuses that belong to a family: all but withdrawn (whose details are erased).
 _PLACED = (
     SignatureStatus.pending,
@@ -44,24 +58,24 @@ _PLACED = (
 
 def place_key(location: str) -> str:
     """Fold where a relative is held for comparing; "" when it says nothing."""
-    key = fold_name(location)
+    key = _fold(location)
     return "" if key in UNKNOWN_PLACES else key
 
 
 def region_key(region: str, region_other: str) -> str:
     """Return the region a signer gave, for comparing ("other" with its text folded)."""
     if region == "other":
-        return f"other:{fold_name(region_other)}"
+        return f"other:{_fold(region_other)}"
     return region
 
 
+@lru_cache(maxsize=65_536)
 def places_agree(a: str, b: str) -> bool:
     """Whether two folded places can be one place (either unknown, or alike)."""
     return not a or not b or fuzz.token_set_ratio(a, b) >= PLACE_AGREEMENT
 
 
-@dataclass(frozen=True)
-class Signer:
+class Signer(NamedTuple):
     """What placing a signature in a family reads of it."""
 
     id: int
@@ -80,13 +94,16 @@ class _Family:
     places: set[str] = field(default_factory=set)
     members: list[int] = field(default_factory=list)
 
-    def add(self, signer: Signer) -> None:
+    def add(self, signer: Signer) -> bool:
+        """Take her in; return whether she brought the family a region it did not have."""
         self.keys.add(signer.key)
-        if signer.region:
-            self.regions.add(signer.region)
+        self.members.append(signer.id)
         if signer.place:
             self.places.add(signer.place)
-        self.members.append(signer.id)
+        if signer.region and signer.region not in self.regions:
+            self.regions.add(signer.region)
+            return True
+        return False
 
     def fit(self, signer: Signer) -> int | None:
         """How many of her answers agree with the family's; None if one disagrees."""
@@ -109,38 +126,49 @@ class _Placement:
 
     def __init__(self) -> None:
         self.families: list[_Family] = []
+        # Where to look for a signer's family: by her relative's key and region, and among
+        # the families of that key that no region places yet.
         self._by_key: dict[str, list[_Family]] = {}
+        self._by_region: dict[tuple[str, str], list[_Family]] = {}
+        self._unplaced: dict[str, list[_Family]] = {}
 
     def seed(self, family_id: int | None, members: Iterable[Signer]) -> _Family:
         family = _Family(family_id)
         for signer in members:
             family.add(signer)
-        self._index(family)
+        self.families.append(family)
+        for key in family.keys:
+            self._by_key.setdefault(key, []).append(family)
+            if not family.regions:
+                self._unplaced.setdefault(key, []).append(family)
+            for region in family.regions:
+                self._by_region.setdefault((key, region), []).append(family)
         return family
 
     def place(self, signer: Signer) -> _Family:
+        if signer.region:
+            near = self._by_region.get((signer.key, signer.region), [])
+            near = near + self._unplaced.get(signer.key, [])
+        else:
+            near = self._by_key.get(signer.key, [])
         fits = [
-            (agreeing, family)
-            for family in self._by_key.get(signer.key, ())
-            if (agreeing := family.fit(signer)) is not None
+            (agreeing, family) for family in near if (agreeing := family.fit(signer)) is not None
         ]
         best = max((agreeing for agreeing, _family in fits), default=0)
         chosen = [family for agreeing, family in fits if agreeing == best]
         # The name and at least one more answer, and one family only: else a family of her own.
         if best > 0 and len(chosen) == 1:
-            chosen[0].add(signer)
-            return chosen[0]
+            family = chosen[0]
+            if family.add(signer):
+                for key in family.keys:
+                    self._by_region.setdefault((key, signer.region), []).append(family)
+            return family
         return self.seed(None, [signer])
-
-    def _index(self, family: _Family) -> None:
-        self.families.append(family)
-        for key in family.keys:
-            self._by_key.setdefault(key, []).append(family)
 
 
 def _signer(row: Row[Any], *, refold: bool = False) -> Signer:
     # refold: the key from the name as the code folds it now, not as it was stored.
-    key = fold_name(row.relative_name) if refold or not row.relative_key else row.relative_key
+    key = _fold(row.relative_name) if refold or not row.relative_key else row.relative_key
     return Signer(
         id=row.id,
         key=key,
@@ -172,11 +200,18 @@ def _placed(appeal_id: int) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def _new_family(appeal_id: int) -> int:
-    family = PersonConcerned(appeal_id=appeal_id)
-    db.session.add(family)
-    db.session.flush()
-    return family.id
+def _new_families(appeal_id: int, count: int) -> list[int]:
+    """Store `count` new families at once; return their ids."""
+    if not count:
+        return []
+    now = utcnow()
+    # The rows are alike, so their ids may come back in any order: batched, not one by one.
+    return list(
+        db.session.scalars(
+            insert(PersonConcerned).returning(PersonConcerned.id),
+            [{"appeal_id": appeal_id, "created_at": now}] * count,
+        )
+    )
 
 
 def place_in_family(signature: Signature) -> None:
@@ -190,8 +225,8 @@ def place_in_family(signature: Signature) -> None:
         return
     db.session.flush()
     groups = _place_unlinked(signature.appeal_id, {signature.relative_key})
-    labels = {label for label in groups.values() if isinstance(label, str)}
-    new_ids = {label: _new_family(signature.appeal_id) for label in sorted(labels)}
+    labels = sorted({label for label in groups.values() if isinstance(label, str)})
+    new_ids = dict(zip(labels, _new_families(signature.appeal_id, len(labels)), strict=True))
     changes = [
         {"row_id": signature_id, "family": new_ids.get(label, label)}  # type: ignore[arg-type]
         for signature_id, label in groups.items()
@@ -293,13 +328,17 @@ def recompute_families(appeal_id: int) -> Recomputed:
             placement.place(signer)
     # A new family takes the id most of its signers had, if no other family kept it.
     taken = set(fixed)
+    unstored = []
     for family in placement.families:
         if family.id is None:
             votes = Counter(before[m] for m in family.members if before[m] is not None)
             family.id = next((fid for fid, _n in votes.most_common() if fid not in taken), None)
             if family.id is None:
-                family.id = _new_family(appeal_id)
-            taken.add(family.id)
+                unstored.append(family)
+            else:
+                taken.add(family.id)
+    for family, new_id in zip(unstored, _new_families(appeal_id, len(unstored)), strict=True):
+        family.id = new_id
     after = {m: family.id for family in placement.families for m in family.members}
     changes = [
         {"row_id": signer.id, "family": after.get(signer.id), "key": signer.key}

@@ -55,9 +55,22 @@ _WORD = re.compile(r"[a-z]+|[0-9]+")
 
 def fold_word(word: str) -> str:
     """Fold one word (already Latin, lower case, letters only) to its key."""
-    word = _VARIANT.sub(lambda match: _FOLDED[match.group(0)], word)
-    word = _DOUBLED.sub(r"\1", word)
-    return _ENDING.sub(r"ev\1", word)
+    # Functions, not r"\1" templates: Python 3.11 parses a template again on every call.
+    word = _VARIANT.sub(_folded, word)
+    word = _DOUBLED.sub(_first, word)
+    return _ENDING.sub(_feminine_or_not, word)
+
+
+def _folded(match: re.Match[str]) -> str:
+    return _FOLDED[match.group(0)]
+
+
+def _first(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def _feminine_or_not(match: re.Match[str]) -> str:
+    return "ev" + match.group(1)
 
 
 def fold_words(text: str) -> list[str]:

@@ -1,0 +1,281 @@
+"""Find signatures that may be one person signing twice, across scripts and spellings.
+
+Each name is folded to one Latin key (names.py). Pairs are never all compared: signatures
+meet only in blocks that share a folded word of the name and the consonants of the rest
+("madina" + "nlv" holds Налоева, Naloyeva and Nalieva), and a pair is scored with rapidfuzz on
+the two keys. Then what else the signers gave raises or lowers the score: the same patronymic,
+region, relative concerned, town, email or phone raise it; a different one lowers it (a
+different patronymic most: a granddaughter named after her grandmother is not her), and one
+given by only one of them changes nothing. Emails and phones are compared normalised, in
+memory: they are never shown, printed or logged.
+
+Only signatures that count or are flagged are candidates; a pair an organiser marked distinct
+(DistinctPair) is never offered again.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from flask import current_app
+from rapidfuzz import fuzz, process
+from sqlalchemy import ColumnElement, select
+
+from campaign.extensions import db
+from campaign.signatures.contacts import email_identity
+from campaign.signatures.models import DistinctPair, Signature, SignatureStatus
+from campaign.signatures.names import fold_name, fold_words
+
+CANDIDATES = (SignatureStatus.valid, SignatureStatus.flagged)
+# Pairs whose names score below this are not looked at further: no other answer brings them
+# to any sensible threshold.
+NAME_CUTOFF = 75.0
+# Two spellings of one patronymic, town or relative: rapidfuzz ratio of the folded keys.
+ALIKE = 85.0
+# What agreeing (first) or disagreeing (second) answers add to the name's score (0-100).
+WEIGHTS = {
+    "patronymic": (5, -50),
+    "region": (10, -30),
+    "relative": (10, -15),
+    "town": (5, -5),
+    "email": (15, -5),
+    "phone": (15, -5),
+}
+# The order the agreeing fields are listed in.
+FIELDS = ("name", *WEIGHTS)
+_VOWELS = str.maketrans("", "", "aeiou ")
+# Up to this many distinct values, a field's every couple is scored at once (a table of
+# bytes, 4 MB at most); beyond, only the couples that occur.
+_TABLE_MAX = 2000
+
+
+class Pair(NamedTuple):
+    """Two signatures that may be one signer; `first_id` signed first."""
+
+    first_id: int
+    second_id: int
+    score: int
+    agree: tuple[str, ...]  # of FIELDS
+
+
+@dataclass
+class _Signers:
+    """The candidates, column by column, in signing order."""
+
+    ids: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # surname and given name, folded, sorted
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # of each key
+    # One column per field of WEIGHTS, in its order; "" when not given.
+    answers: tuple[list[str], ...] = tuple([] for _ in WEIGHTS)
+
+
+def threshold() -> int:
+    """The desk's threshold: pairs scoring at least this are shown (DUPLICATE_THRESHOLD)."""
+    return int(current_app.config["DUPLICATE_THRESHOLD"])
+
+
+def find_pairs(appeal_id: int, minimum: int | None = None) -> list[Pair]:
+    """Return the candidate pairs scoring at least `minimum` (the desk's threshold), highest
+    first, leaving out pairs marked distinct."""
+    minimum = threshold() if minimum is None else minimum
+    signers = _signers(appeal_id)
+    first, second, names = _name_pairs(signers)
+    scores, agreeing = _scores(signers, first, second, names)
+    shown = np.flatnonzero(scores >= minimum)
+    ids = np.array(signers.ids, dtype=np.int64)
+    first_ids, second_ids, scores = ids[first[shown]], ids[second[shown]], scores[shown]
+    order = np.lexsort((second_ids, first_ids, -scores))
+    distinct = set(
+        db.session.execute(
+            select(DistinctPair.first_id, DistinctPair.second_id).where(
+                DistinctPair.appeal_id == appeal_id
+            )
+        ).tuples()
+    )
+    fields = [tuple(f for bit, f in enumerate(FIELDS) if bits & (1 << bit)) for bits in range(128)]
+    return [
+        Pair(a, b, score, fields[bits])
+        for a, b, score, bits in zip(
+            first_ids[order].tolist(),
+            second_ids[order].tolist(),
+            scores[order].tolist(),
+            agreeing[shown][order].tolist(),
+            strict=True,
+        )
+        if (min(a, b), max(a, b)) not in distinct
+    ]
+
+
+def candidate_ids(appeal_id: int) -> set[int]:
+    """Return the ids of the signatures in a pair at or above the desk's threshold."""
+    return {i for pair in find_pairs(appeal_id) for i in (pair.first_id, pair.second_id)}
+
+
+def in_candidate_pair(appeal_id: int) -> ColumnElement[bool]:
+    """A filter for the appeal's signature list: "in a candidate pair" (see find_pairs)."""
+    return Signature.id.in_(sorted(candidate_ids(appeal_id)))
+
+
+def _signers(appeal_id: int) -> _Signers:
+    rows = db.session.execute(
+        select(
+            Signature.id,
+            Signature.surname,
+            Signature.given_name,
+            Signature.patronymic,
+            Signature.region,
+            Signature.region_other,
+            Signature.town,
+            Signature.relative_name,
+            Signature.relative_key,
+            Signature.email,
+            Signature.phone,
+        )
+        .where(Signature.appeal_id == appeal_id, Signature.status.in_(CANDIDATES))
+        .order_by(Signature.created_at, Signature.id)
+    ).tuples()
+    # Names, towns and regions repeat: each spelling is folded once.
+    fold, words_of = cache(fold_name), cache(fold_words)
+    signers = _Signers()
+    patronymics, regions, relatives, towns, emails, phones = signers.answers
+    for row in rows:
+        (id_, surname, given_name, patronymic, region, region_other, town) = row[:7]
+        relative_name, relative_key, email, phone = row[7:]
+        words = tuple(sorted(words_of(surname) + words_of(given_name)))
+        if not words:
+            continue
+        key = " ".join(words)
+        signers.ids.append(id_)
+        signers.keys.append(key)
+        signers.words[key] = words
+        patronymics.append(fold(patronymic))
+        regions.append(f"other:{fold(region_other)}" if region == "other" else region)
+        relatives.append(relative_key or fold(relative_name))
+        towns.append(fold(town))
+        emails.append(email_identity(email) if email else "")
+        phones.append(phone or "")
+    return signers
+
+
+def _blocks(words: tuple[str, ...]) -> Iterator[str]:
+    """The blocks a name is compared in: each of its words with the consonants of the others,
+    so that one misspelt word still meets its pair in the block of another."""
+    if len(words) == 1:
+        yield words[0]
+        return
+    for index, word in enumerate(words):
+        rest = words[:index] + words[index + 1 :]
+        yield f"{word}|{''.join(rest).translate(_VOWELS)}"
+
+
+@cache
+def _upper_triangle(size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    rows, columns = np.triu_indices(size, 1)
+    return rows.astype(np.int64), columns.astype(np.int64)
+
+
+Positions = npt.NDArray[np.int64]
+
+
+def _name_pairs(signers: _Signers) -> tuple[Positions, Positions, npt.NDArray[np.float64]]:
+    """Return the pairs whose names are alike (positions in signing order, first < second)
+    and the names' score.
+
+    Names are compared as distinct keys, never signer by signer: signers of one key pair with
+    each other (score 100), and with the signers of each alike key in a shared block.
+    """
+    groups: dict[str, list[int]] = {}
+    for position, key in enumerate(signers.keys):
+        groups.setdefault(key, []).append(position)  # ascending: signing order
+    keys = list(groups)
+    blocks: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        for block in _blocks(signers.words[key]):
+            blocks.setdefault(block, []).append(index)
+    couples = {
+        (a, b)
+        for members in blocks.values()
+        for n, a in enumerate(members)
+        for b in members[n + 1 :]
+    }
+    members = [np.array(groups[key], dtype=np.int64) for key in keys]
+    firsts, seconds, names = [], [], []
+    for group in members:
+        if len(group) > 1:
+            rows, columns = _upper_triangle(len(group))
+            firsts.append(group[rows])
+            seconds.append(group[columns])
+            names.append(np.full(len(rows), 100.0))
+    for a, b in sorted(couples):
+        score = fuzz.ratio(keys[a], keys[b], score_cutoff=NAME_CUTOFF)
+        if score:
+            left, right = np.meshgrid(members[a], members[b], indexing="ij")
+            firsts.append(np.minimum(left, right).ravel())
+            seconds.append(np.maximum(left, right).ravel())
+            names.append(np.full(left.size, score))
+    if not firsts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(firsts), np.concatenate(seconds), np.concatenate(names)
+
+
+def _scores(
+    signers: _Signers, first: Positions, second: Positions, names: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Score each pair (0-100) and say which fields agree (a bit per field of FIELDS)."""
+    score = names.copy()
+    agreeing = (names == 100.0).astype(np.int64)  # the same key: only a key scores 100
+    for bit, (name, (more, less)) in enumerate(WEIGHTS.items(), start=1):
+        codes, values = _codes(signers.answers[bit - 1])
+        a, b = codes[first], codes[second]
+        both = (a > 0) & (b > 0)
+        same = a == b
+        if name not in ("region", "email", "phone"):
+            same |= _alike(a, b, both & ~same, values)
+        agree = both & same
+        score += np.where(agree, more, np.where(both, less, 0))
+        agreeing |= agree.astype(np.int64) << bit
+    return np.clip(np.rint(score), 0, 100).astype(np.int64), agreeing
+
+
+def _codes(values: list[str]) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Number each distinct value from 1 (0: not given); return the numbers and the values."""
+    numbers: dict[str, int] = {"": 0}
+    codes = np.fromiter(
+        (numbers.setdefault(value, len(numbers)) for value in values), np.int64, len(values)
+    )
+    return codes, list(numbers)
+
+
+def _alike(
+    a: npt.NDArray[np.int64],
+    b: npt.NDArray[np.int64],
+    differ: npt.NDArray[np.bool_],
+    values: list[str],
+) -> npt.NDArray[np.bool_]:
+    """Whether differing values are spellings of one (ratio >= ALIKE)."""
+    alike = np.zeros(len(a), dtype=bool)
+    if not differ.any():
+        return alike
+    if len(values) <= _TABLE_MAX:
+        # Few values (patronymics, towns): every couple at once, looked up by position.
+        table = process.cdist(
+            values, values, scorer=fuzz.ratio, score_cutoff=ALIKE, dtype=np.uint8, workers=1
+        )
+        alike[differ] = table[a[differ], b[differ]] > 0
+        return alike
+    # Many (relatives' names): each couple that occurs, once.
+    width = len(values)
+    couples, where = np.unique(a[differ] * width + b[differ], return_inverse=True)
+    verdicts = np.fromiter(
+        (
+            fuzz.ratio(values[c // width], values[c % width], score_cutoff=ALIKE) > 0
+            for c in couples.tolist()
+        ),
+        bool,
+        len(couples),
+    )
+    alike[differ] = verdicts[where]
+    return alike
