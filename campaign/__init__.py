@@ -51,7 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.dossiers.operations import forget_cached_blocks
     from campaign.dossiers.verify_views import bp as verify_bp
     from campaign.public.views import bp as public_bp
-    from campaign.signatures import organiser_views  # noqa: F401  (pages on the appeals bp)
+
+    # Organiser pages about signatures, on the appeals blueprint.
+    from campaign.signatures import duplicate_views, family_views, organiser_views  # noqa: F401
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.operations import signature_withdrawn
     from campaign.signatures.views import bp as signatures_bp

@@ -10,4 +10,8 @@ ACTIONS: dict[str, LazyString] = {
     "signature.rejected": _l("Signature rejected"),
     "signature.restored": _l("Signature restored"),
     "dossier.downloaded": _l("Dossier downloaded"),
+    "duplicates.marked_distinct": _l("Two signatures marked as different people"),
+    "families.merged": _l("Families merged"),
+    "families.split": _l("Family split"),
+    "families.recomputed": _l("Families recomputed"),
 }

@@ -5,9 +5,9 @@ meet only in blocks that share a folded word of the name and the consonants of t
 ("madina" + "nlv" holds Налоева, Naloyeva and Nalieva), and a pair is scored with rapidfuzz on
 the two keys. Then what else the signers gave raises or lowers the score: the same patronymic,
 region, relative concerned, town, email or phone raise it; a different one lowers it (a
-different patronymic most: a granddaughter named after her grandmother is not her), and one
-given by only one of them changes nothing. Emails and phones are compared normalised, in
-memory: they are never shown, printed or logged.
+different patronymic rules the pair out: a granddaughter named after her grandmother is not
+her), and one given by only one of them changes nothing. Emails and phones are compared
+normalised, in memory: they are never shown, printed or logged.
 
 Only signatures that count or are flagged are candidates; a pair an organiser marked distinct
 (DistinctPair) is never offered again.
@@ -35,9 +35,11 @@ CANDIDATES = (SignatureStatus.valid, SignatureStatus.flagged)
 NAME_CUTOFF = 75.0
 # Two spellings of one patronymic, town or relative: rapidfuzz ratio of the folded keys.
 ALIKE = 85.0
-# What agreeing (first) or disagreeing (second) answers add to the name's score (0-100).
+# What agreeing (first) or disagreeing (second) answers add to the name's score (0-100). Two
+# patronymics that differ are two people, whatever else agrees: a granddaughter named after
+# her grandmother, on one phone, naming one grandson (the sign form's rule too).
 WEIGHTS = {
-    "patronymic": (5, -50),
+    "patronymic": (5, -100),
     "region": (10, -30),
     "relative": (10, -15),
     "town": (5, -5),
@@ -69,7 +71,7 @@ class _Signers:
     keys: list[str] = field(default_factory=list)  # surname and given name, folded, sorted
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # of each key
     # One column per field of WEIGHTS, in its order; "" when not given.
-    answers: tuple[list[str], ...] = tuple([] for _ in WEIGHTS)
+    answers: tuple[list[str], ...] = field(default_factory=lambda: tuple([] for _ in WEIGHTS))
 
 
 def threshold() -> int:
@@ -93,7 +95,7 @@ def find_pairs(appeal_id: int, minimum: int | None = None) -> list[Pair]:
             select(DistinctPair.first_id, DistinctPair.second_id).where(
                 DistinctPair.appeal_id == appeal_id
             )
-        ).tuples()
+        )
     )
     fields = [tuple(f for bit, f in enumerate(FIELDS) if bits & (1 << bit)) for bits in range(128)]
     return [
@@ -136,7 +138,7 @@ def _signers(appeal_id: int) -> _Signers:
         )
         .where(Signature.appeal_id == appeal_id, Signature.status.in_(CANDIDATES))
         .order_by(Signature.created_at, Signature.id)
-    ).tuples()
+    )
     # Names, towns and regions repeat: each spelling is folded once.
     fold, words_of = cache(fold_name), cache(fold_words)
     signers = _Signers()
@@ -255,20 +257,24 @@ def _alike(
     differ: npt.NDArray[np.bool_],
     values: list[str],
 ) -> npt.NDArray[np.bool_]:
-    """Whether differing values are spellings of one (ratio >= ALIKE)."""
+    """Whether differing values are spellings of one: ratio >= ALIKE, and the same first two
+    letters (Мусаевна and Исаевна are a letter apart, and two fathers)."""
     alike = np.zeros(len(a), dtype=bool)
     if not differ.any():
         return alike
+    a, b = a[differ], b[differ]
+    prefixes = _codes([value[:2] for value in values])[0]
+    same_start = prefixes[a] == prefixes[b]
     if len(values) <= _TABLE_MAX:
         # Few values (patronymics, towns): every couple at once, looked up by position.
         table = process.cdist(
             values, values, scorer=fuzz.ratio, score_cutoff=ALIKE, dtype=np.uint8, workers=1
         )
-        alike[differ] = table[a[differ], b[differ]] > 0
+        alike[differ] = same_start & (table[a, b] > 0)
         return alike
     # Many (relatives' names): each couple that occurs, once.
     width = len(values)
-    couples, where = np.unique(a[differ] * width + b[differ], return_inverse=True)
+    couples, where = np.unique(a * width + b, return_inverse=True)
     verdicts = np.fromiter(
         (
             fuzz.ratio(values[c // width], values[c % width], score_cutoff=ALIKE) > 0
@@ -277,5 +283,5 @@ def _alike(
         bool,
         len(couples),
     )
-    alike[differ] = verdicts[where]
+    alike[differ] = same_start & verdicts[where]
     return alike

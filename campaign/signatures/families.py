@@ -14,7 +14,7 @@ it moves (person_concerned_fixed): a recompute places everyone else again around
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -405,3 +405,23 @@ def family_labels(
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def most_given(values: Sequence[str], fold: Callable[[str], str]) -> str:
+    """Return the answer most signers gave (compared folded; ties: the one given first), as
+    the first of them wrote it; "" when none gave one."""
+    folded = [fold(value) for value in values]
+    counts = Counter(key for key in folded if key)
+    if not counts:
+        return ""
+    best = max(counts.values())
+    return next(v for v, key in zip(values, folded, strict=True) if key and counts[key] == best)
+
+
+def most_given_number(values: Sequence[int | None]) -> int | None:
+    """Return the number most signers gave (ties: the one given first); None when none did."""
+    counts = Counter(value for value in values if value is not None)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return next(value for value in values if value is not None and counts[value] == best)
