@@ -66,7 +66,7 @@ def test_the_pairs_view_shows_the_pair_side_by_side_without_private_values(
     assert "Possible duplicates" in html and "1 pair to look at." in html
     assert "Налоева" in html and "Naloyeva" in html and "score 100" in html
     assert "Хасанова" not in html
-    assert "Agree: Name, Patronymic, Region, Relative concerned, Town" in html
+    assert "Agree: Surname and given name, Patronymic, Region, Relative concerned, Town" in html
     for private in ("madina.private", "other.private", "79281234567"):
         assert private not in html
     assert 'name="first_revision" value="0"' in html
