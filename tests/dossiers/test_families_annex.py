@@ -50,10 +50,7 @@ def test_the_annex_of_the_why_gives_five_families_and_every_place(open_appeal, m
     for _surname, _region, place, _children in SULTANS:
         assert compact(place) in annex
     summary = flat(next(p for p in pages if p.startswith("Сводка")))
-    assert (
-        "5 семей, 12 человек, о которых просит обращение: 5 удерживаемых родственников "
-        "и 7 детей с ними."
-    ) in summary
+    assert ("5 семей, 12 затронутых лиц: 5 удерживаемых родственников и 7 детей с ними.") in summary
 
 
 def test_relatives_signing_about_one_person_are_one_family(open_appeal, make_signature):
