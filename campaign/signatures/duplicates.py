@@ -13,10 +13,10 @@ Only signatures that count or are flagged are candidates; a pair an organiser ma
 (DistinctPair) is never offered again.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +33,8 @@ CANDIDATES = (SignatureStatus.valid, SignatureStatus.flagged)
 # Pairs whose names score below this are not looked at further: no other answer brings them
 # to any sensible threshold.
 NAME_CUTOFF = 75.0
-# Two spellings of one patronymic, town or relative: rapidfuzz ratio of the folded keys.
+# Two spellings of one patronymic, town or relative: rapidfuzz ratio of the folded keys, and
+# the same first two letters (see _alike).
 ALIKE = 85.0
 # What agreeing (first) or disagreeing (second) answers add to the name's score (0-100). Two
 # patronymics that differ are two people, whatever else agrees: a granddaughter named after
@@ -79,41 +80,88 @@ def threshold() -> int:
     return int(current_app.config["DUPLICATE_THRESHOLD"])
 
 
-def find_pairs(appeal_id: int, minimum: int | None = None) -> list[Pair]:
+class Pairs(Sequence[Pair]):
+    """Pairs found, highest score first, kept as arrays: a Pair is made when it is read (a
+    page shows 25 of what may be hundreds of thousands at 100,000 signatures)."""
+
+    def __init__(
+        self,
+        first_ids: npt.NDArray[np.int64],
+        second_ids: npt.NDArray[np.int64],
+        scores: npt.NDArray[np.int64],
+        agreeing: npt.NDArray[np.int64],
+    ) -> None:
+        self.first_ids, self.second_ids = first_ids, second_ids
+        self.scores, self.agreeing = scores, agreeing
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @overload
+    def __getitem__(self, index: int) -> Pair: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Pair]: ...
+
+    def __getitem__(self, index: int | slice) -> Pair | list[Pair]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return Pair(
+            int(self.first_ids[index]),
+            int(self.second_ids[index]),
+            int(self.scores[index]),
+            _AGREEING[int(self.agreeing[index])],
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def ids(self) -> set[int]:
+        """The signatures in any of the pairs."""
+        return set(np.union1d(self.first_ids, self.second_ids).tolist())
+
+
+# The fields a bit mask of agreeing fields names, for every mask.
+_AGREEING = [
+    tuple(f for bit, f in enumerate(FIELDS) if mask & (1 << bit))
+    for mask in range(1 << len(FIELDS))
+]
+
+
+def find_pairs(appeal_id: int, minimum: int | None = None) -> Pairs:
     """Return the candidate pairs scoring at least `minimum` (the desk's threshold), highest
     first, leaving out pairs marked distinct."""
     minimum = threshold() if minimum is None else minimum
     signers = _signers(appeal_id)
     first, second, names = _name_pairs(signers)
-    scores, agreeing = _scores(signers, first, second, names)
-    shown = np.flatnonzero(scores >= minimum)
+    first, second, scores, agreeing = _scores(signers, first, second, names, minimum)
     ids = np.array(signers.ids, dtype=np.int64)
-    first_ids, second_ids, scores = ids[first[shown]], ids[second[shown]], scores[shown]
+    first_ids, second_ids = ids[first], ids[second]
+    distinct = db.session.execute(
+        select(DistinctPair.first_id, DistinctPair.second_id).where(
+            DistinctPair.appeal_id == appeal_id
+        )
+    ).all()
+    if distinct:
+        width = int(ids.max()) + 1
+        marked = np.array([a * width + b for a, b in distinct], dtype=np.int64)
+        lower, upper = np.minimum(first_ids, second_ids), np.maximum(first_ids, second_ids)
+        kept = ~np.isin(lower * width + upper, marked)
+        first_ids, second_ids = first_ids[kept], second_ids[kept]
+        scores, agreeing = scores[kept], agreeing[kept]
     order = np.lexsort((second_ids, first_ids, -scores))
-    distinct = set(
-        db.session.execute(
-            select(DistinctPair.first_id, DistinctPair.second_id).where(
-                DistinctPair.appeal_id == appeal_id
-            )
-        )
-    )
-    fields = [tuple(f for bit, f in enumerate(FIELDS) if bits & (1 << bit)) for bits in range(128)]
-    return [
-        Pair(a, b, score, fields[bits])
-        for a, b, score, bits in zip(
-            first_ids[order].tolist(),
-            second_ids[order].tolist(),
-            scores[order].tolist(),
-            agreeing[shown][order].tolist(),
-            strict=True,
-        )
-        if (min(a, b), max(a, b)) not in distinct
-    ]
+    return Pairs(first_ids[order], second_ids[order], scores[order], agreeing[order])
 
 
 def candidate_ids(appeal_id: int) -> set[int]:
     """Return the ids of the signatures in a pair at or above the desk's threshold."""
-    return {i for pair in find_pairs(appeal_id) for i in (pair.first_id, pair.second_id)}
+    return find_pairs(appeal_id).ids()
 
 
 def in_candidate_pair(appeal_id: int) -> ColumnElement[bool]:
@@ -224,13 +272,25 @@ def _name_pairs(signers: _Signers) -> tuple[Positions, Positions, npt.NDArray[np
 
 
 def _scores(
-    signers: _Signers, first: Positions, second: Positions, names: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Score each pair (0-100) and say which fields agree (a bit per field of FIELDS)."""
+    signers: _Signers,
+    first: Positions,
+    second: Positions,
+    names: npt.NDArray[np.float64],
+    minimum: int,
+) -> tuple[Positions, Positions, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Score the pairs (0-100), say which fields agree (a bit per field of FIELDS), and keep
+    those scoring at least `minimum`.
+
+    Fields are scored from the cheapest: once a pair cannot reach `minimum` even if every
+    field still to score agreed, it is dropped (namesakes of another patronymic, mostly).
+    """
     score = names.copy()
     agreeing = (names == 100.0).astype(np.int64)  # the same key: only a key scores 100
-    for bit, (name, (more, less)) in enumerate(WEIGHTS.items(), start=1):
-        codes, values = _codes(signers.answers[bit - 1])
+    bits = {name: bit for bit, name in enumerate(FIELDS)}
+    order = ["region", "email", "phone", "patronymic", "town", "relative"]
+    for position, name in enumerate(order):
+        more, less = WEIGHTS[name]
+        codes, values = _codes(signers.answers[bits[name] - 1])
         a, b = codes[first], codes[second]
         both = (a > 0) & (b > 0)
         same = a == b
@@ -238,8 +298,19 @@ def _scores(
             same |= _alike(a, b, both & ~same, values)
         agree = both & same
         score += np.where(agree, more, np.where(both, less, 0))
-        agreeing |= agree.astype(np.int64) << bit
-    return np.clip(np.rint(score), 0, 100).astype(np.int64), agreeing
+        agreeing |= agree.astype(np.int64) << bits[name]
+        best_still = sum(WEIGHTS[later][0] for later in order[position + 1 :])
+        reach = np.flatnonzero(np.clip(score + best_still, 0, 100) >= minimum)
+        if len(reach) < len(score):
+            first, second, score, agreeing = (
+                first[reach],
+                second[reach],
+                score[reach],
+                agreeing[reach],
+            )
+    scores = np.clip(np.rint(score), 0, 100).astype(np.int64)
+    shown = np.flatnonzero(scores >= minimum)
+    return first[shown], second[shown], scores[shown], agreeing[shown]
 
 
 def _codes(values: list[str]) -> tuple[npt.NDArray[np.int64], list[str]]:
