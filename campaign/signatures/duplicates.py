@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from flask import current_app
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from campaign.extensions import db
 from campaign.signatures.contacts import email_identity
@@ -166,7 +166,10 @@ def candidate_ids(appeal_id: int) -> set[int]:
 
 def in_candidate_pair(appeal_id: int) -> ColumnElement[bool]:
     """A filter for the appeal's signature list: "in a candidate pair" (see find_pairs)."""
-    return Signature.id.in_(sorted(candidate_ids(appeal_id)))
+    # The ids are written into the statement (they are integers): tens of thousands of them
+    # would exceed SQLite's limit of bound parameters.
+    ids = bindparam("candidate_ids", sorted(candidate_ids(appeal_id)), literal_execute=True)
+    return Signature.id.in_(ids)
 
 
 def _signers(appeal_id: int) -> _Signers:

@@ -237,3 +237,11 @@ def test_many_namesakes_are_compared_in_blocks(make_published_appeal, make_signa
         )
     assert find_pairs(appeal.id) == []
     assert len(find_pairs(appeal.id, minimum=0)) == 66  # every pair was scored, once
+
+
+def test_the_list_filter_takes_more_ids_than_sqlite_binds(signed, monkeypatch):
+    appeal, labels = signed
+    many = set(range(100_000, 400_000)) | set(labels)  # Debian allows 250,000 parameters
+    monkeypatch.setattr("campaign.signatures.duplicates.candidate_ids", lambda _appeal_id: many)
+    query = db.select(Signature.id).where(in_candidate_pair(appeal.id))
+    assert set(db.session.scalars(query)) == set(labels)
