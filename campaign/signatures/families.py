@@ -10,7 +10,9 @@ she starts a family of her own, for an organiser to merge if they are one.
 
 Families are stored (PersonConcerned, and each signature's person_concerned_id), placed when a
 signature comes in and recomputed on demand. An organiser's merge or split fixes the signers
-it moves (person_concerned_fixed): a recompute places everyone else again around them.
+it moves (person_concerned_fixed): a recompute places everyone else again around them. Two
+signers of one relative signing at the very same moment may each start a family (neither sees
+the other's yet); a recompute makes them one.
 """
 
 from collections import Counter
