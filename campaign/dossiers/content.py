@@ -20,6 +20,7 @@ from campaign.dossiers.models import Edition
 from campaign.extensions import db
 from campaign.signatures.families import (
     family_labels,
+    folded,
     most_given,
     most_given_number,
     place_key,
@@ -32,7 +33,6 @@ from campaign.signatures.models import (
     SignatureImage,
     SignatureStatus,
 )
-from campaign.signatures.names import fold_name
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.presenting import initials, region_label
 from campaign.time_zones import local_date
@@ -327,14 +327,14 @@ def families(content: DossierContent) -> list[Family]:
 
 def _family(members: list[Row]) -> Family:
     known = [m.relative_location for m in members if place_key(m.relative_location)]
-    places = _distinct([most_given(known, place_key), *known], fold_name)
+    places = _distinct([most_given(known, place_key), *known], folded)
     if not places:  # only "unknown", in whatever words: say it as they did
-        places = _distinct([m.relative_location for m in members], fold_name)[:1]
+        places = _distinct([m.relative_location for m in members], folded)[:1]
     given = [m.children for m in members]
     held_children = most_given_number(given)
     children = list(dict.fromkeys(n for n in [held_children, *given] if n is not None))
     return Family(
-        relative=most_given([m.relative for m in members], fold_name),
+        relative=most_given([m.relative for m in members], folded),
         location="; ".join(places),
         children="; ".join(str(n) for n in children),
         members=tuple((m.number, m.name, m.relationship) for m in members),

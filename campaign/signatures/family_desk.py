@@ -9,19 +9,20 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from campaign.audit.operations import record_event
 from campaign.database import lock_row
 from campaign.extensions import db
 from campaign.signatures.families import (
+    folded,
     most_given,
     most_given_number,
     place_key,
     places_agree,
 )
 from campaign.signatures.models import PersonConcerned, Signature, SignatureStatus
-from campaign.signatures.names import fold_name, fold_words
+from campaign.signatures.names import fold_words
 
 PAGE_SIZE = 40
 
@@ -85,7 +86,7 @@ class FamilyPage:
     pages: int
 
 
-def _counted(appeal_id: int) -> tuple:
+def _counted(appeal_id: int) -> tuple[ColumnElement[bool], ...]:
     return (
         Signature.appeal_id == appeal_id,
         Signature.status == SignatureStatus.valid,
@@ -148,7 +149,7 @@ def _view(family_id: int, signers: list[Signature]) -> FamilyView:
     family_place = place_key(place)
     return FamilyView(
         id=family_id,
-        relative=most_given([s.relative_name for s in signers], fold_name),
+        relative=most_given([s.relative_name for s in signers], folded),
         place=place,
         children=children,
         members=tuple(
