@@ -84,10 +84,12 @@ system-test-deps: system-deps
 	    echo "Browser tests need Chromium and poppler-utils: run 'sudo apt-get install chromium poppler-utils'." >&2; exit 1; \
 	  fi; }
 
-# Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...).
+# Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...),
+# then the duplicate finder and the families at 20,000 and 100,000 (DUPLICATES_BENCH_SIZES=...).
 bench: install translations system-test-deps
 	$(PY) tools/bench_dossier.py
 	$(PY) tools/bench_private_data.py
+	$(PY) tools/bench_duplicates.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

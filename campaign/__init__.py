@@ -68,9 +68,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.dossiers.verify_views import bp as verify_bp
     from campaign.key_rotation import keys_cli
     from campaign.public.views import bp as public_bp
-    from campaign.signatures import (
-        organiser_views,  # noqa: F401  (pages on the appeals bp)
-        retention_views,  # noqa: F401  (pages on the appeals bp)
+
+    # Organiser pages about signatures, on the appeals blueprint.
+    from campaign.signatures import (  # noqa: F401
+        duplicate_views,
+        family_views,
+        organiser_views,
+        retention_views,
     )
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.operations import signature_withdrawn

@@ -101,6 +101,9 @@ class Defaults:
     SIGN_LIMIT_PER_IP = "60 per hour"
     SIGN_MIN_SECONDS = 3
     CONFIRMATION_LIFETIME = timedelta(days=7)
+    # The organiser's desk shows pairs of signatures scoring at least this (0-100) as possible
+    # duplicates, and so does `flask signatures duplicates` (signatures.duplicates).
+    DUPLICATE_THRESHOLD = 80
     PUBLIC_LIST_PAGE_SIZE = 20
     TITLE_MAX_LENGTH = 200
     BODY_MAX_LENGTH = 50_000

@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert
 from campaign.appeals.models import Appeal, SignatureTally
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.signatures.families import recompute_families
 from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
 from campaign.signatures.operations import consent_text, sign_form_settings
 
@@ -391,6 +392,8 @@ def replace_demo_signatories(appeal: Appeal, count: int, now: datetime | None = 
                 for id_, png in zip(ids, islice(images, len(ids)), strict=True)
             ],
         )
+    # Their families, as signing would have placed them (the replaced ones' go with them).
+    recompute_families(appeal.id)
     # One shard per region holds the whole count; signing later spreads over the other shards.
     regions = Counter(person.region for person in people)
     if regions:

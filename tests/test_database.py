@@ -1,20 +1,23 @@
 """SQLite settings, and no write surviving a request that was told it failed."""
 
+import importlib.util
 import sqlite3
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, func, select, text
+from sqlalchemy import MetaData, Table, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from campaign import create_app
+from campaign import ROOT, create_app
 from campaign.accounts.models import User
 from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
 from campaign.database import after_commit, savepoint
 from campaign.extensions import db
+from campaign.signatures.contacts import name_identity
 from campaign.signatures.models import Signature
+from campaign.signatures.names import fold_name
 from campaign.signatures.operations import SignData, sign_appeal
 from tests.conftest import TEST_DATA_KEY
 
@@ -308,3 +311,84 @@ def test_a_migration_that_breaks_a_foreign_key_leaves_nothing_half_done(tmp_path
         assert version == "0010" and "time_zone" not in columns
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
         db.engine.dispose()
+
+
+def test_spellings_that_signed_twice_with_one_contact_keep_one_hash_after_0014(tmp_path):
+    app = app_on_file(tmp_path / "folded.sqlite")
+    with app.app_context():
+        upgrade()
+        owner = User(name="O", email="o@example.org", password_hash="x", language="en")
+        db.session.add(owner)
+        db.session.flush()
+        appeal = create_appeal(
+            owner,
+            AppealData(
+                title="T",
+                language="ru",
+                addressees=(AddresseeData("The President", "Office"),),
+                body="Body",
+                closing="Respectfully",
+            ),
+        )
+        publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
+        data = SignData(
+            surname="Налоева",
+            given_name="Мадина",
+            email="madina@example.org",
+            relative_name="Ислам Налоев",
+        )
+        assert not sign_appeal(appeal, data, consent="", confirm_within=None).duplicate
+        db.session.commit()
+        folded = db.session.execute(select(Signature.email_hash, Signature.relative_key)).one()
+        downgrade(revision="0012")
+        db.session.expire_all()
+        # Before 0014, her Latin spelling with the same address was a second signer.
+        with db.engine.begin() as connection:
+            table = Table("signature", MetaData(), autoload_with=connection)
+            first = dict(connection.execute(select(table)).one()._mapping)
+            assert first["email_hash"] != folded.email_hash
+            second = {
+                **first,
+                "id": None,
+                "surname": "Naloyeva",
+                "given_name": "Madina",
+                "relative_name": "Islam Naloyev",
+                "email_hash": "0" * 64,
+                "withdraw_token_hash": None,
+                "submission_hash": None,
+            }
+            connection.execute(insert(table).values(second))
+        upgrade()
+        db.session.expire_all()
+        rows = db.session.execute(
+            select(Signature.email_hash, Signature.relative_key).order_by(Signature.id)
+        ).all()
+        # The first keeps her hash (as the app makes it now); the second stays, without one,
+        # for the duplicate finder to show.
+        assert [tuple(row) for row in rows] == [
+            (folded.email_hash, "islam naloev"),
+            (None, "islam naloev"),
+        ]
+        assert folded.relative_key == "islam naloev"
+        db.engine.dispose()
+
+
+def test_the_folding_frozen_in_0014_is_the_applications_today():
+    path = ROOT / "migrations" / "versions" / "0014_families_and_duplicates.py"
+    spec = importlib.util.spec_from_file_location("migration_0014", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    names = [
+        ("Налоева", "Мадина", "Руслановна"),
+        ("Naloyeva", "Madina", ""),
+        ("Цой", "Виктор", "Щукинович"),
+        ("Khadidzhat", "Akhyadova", "Ёжиковна"),
+        ("Налоева-2", "Ｍａｄｉｎａ", "O'Neil"),
+        ("عائشة", "王", "Baghdad"),
+        ("🌸", "🌼", ""),
+    ]
+    for surname, given_name, patronymic in names:
+        assert migration._folded_identity(surname, given_name, patronymic) == name_identity(
+            surname, given_name, patronymic
+        )
+        assert migration.fold_name(surname, given_name) == fold_name(surname, given_name)

@@ -12,7 +12,12 @@ from campaign.extensions import db
 from campaign.pdf import plain_png_idat
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_RELATIONSHIPS
 from campaign.signatures.images import PNG_MAGIC, clean_png
-from campaign.signatures.models import Signature, SignatureImage, SignatureStatus
+from campaign.signatures.models import (
+    PersonConcerned,
+    Signature,
+    SignatureImage,
+    SignatureStatus,
+)
 
 
 def counts():
@@ -135,3 +140,14 @@ def test_demo_load_gives_fifty_signatories_by_default(runner):
     load(runner)
     assert len(demo_signatures()) == 50
     assert_counted(50)
+
+
+def test_demo_signatories_are_in_their_families(runner):
+    load(runner, "--signatories", "40")
+    load(runner, "--signatories", "30")  # the first forty's families go with them
+    signatures = demo_signatures()
+    named = [s for s in signatures if s.relative_name]
+    assert named and all(s.person_concerned_id is not None for s in named)
+    assert all(s.person_concerned_id is None for s in signatures if not s.relative_name)
+    families = db.session.scalars(select(PersonConcerned.id)).all()
+    assert set(families) == {s.person_concerned_id for s in named}

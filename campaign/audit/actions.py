@@ -13,4 +13,8 @@ ACTIONS: dict[str, LazyString] = {
     "appeal.private_data_erased": _l("Signatories' private details erased"),
     "appeal.two_factor_required": _l("Two-step login required of every member"),
     "appeal.two_factor_not_required": _l("Two-step login no longer required"),
+    "duplicates.marked_distinct": _l("Two signatures marked as different people"),
+    "families.merged": _l("Families merged"),
+    "families.split": _l("Family split"),
+    "families.recomputed": _l("Families recomputed"),
 }

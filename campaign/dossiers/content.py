@@ -6,7 +6,7 @@ import hashlib
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,13 @@ from sqlalchemy import select
 from campaign.appeals.models import Appeal, AppealVersion
 from campaign.dossiers.models import Edition
 from campaign.extensions import db
+from campaign.signatures.families import (
+    family_labels,
+    folded,
+    most_given,
+    most_given_number,
+    place_key,
+)
 from campaign.signatures.models import (
     CustomQuestion,
     Display,
@@ -58,12 +65,18 @@ class Row:
 
 @dataclass(frozen=True)
 class Family:
-    """Signatories grouped by the relative concerned (the annex)."""
+    """The signatories around one person concerned (the annex; signatures.families).
+
+    What the family shows is what its signatories in this edition gave: the relative's name as
+    most wrote it; every place given, the most given first; the number of children with them
+    most given, then any other given (nothing anyone said is dropped).
+    """
 
     relative: str
-    location: str
-    children: int | None
+    location: str  # places, "; "-separated
+    children: str  # "2", or "2; 3" when signatories differ
     members: tuple[tuple[int, str, str], ...]  # (number, name, relationship)
+    held_children: int | None  # the number most given, for the summary
 
 
 @dataclass
@@ -76,6 +89,8 @@ class DossierContent:
     questions: list[str]  # labels of the custom questions this edition shows
     rows: list[Row]
     images: dict[str, bytes] = field(default_factory=dict)  # image_sha256 -> PNG
+    # The family (person concerned) of each row, in order; None for no relative named.
+    family_labels: list[int | str | None] = field(default_factory=list)
 
     @property
     def language(self) -> str:
@@ -103,6 +118,7 @@ _FIELDS = (
     "id", "surname", "given_name", "patronymic", "display", "region", "region_other",
     "relationship_", "relative_name", "relative_location", "children", "created_at",
     "version_id", "typed_signature", "town", "postal_address", "helper_name",
+    "person_concerned_id",
 )  # fmt: skip
 
 
@@ -175,6 +191,8 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     questions = _questions(appeal, edition)
     rows: list[Row] = []
     images: dict[str, bytes] = {}
+    ids: list[int] = []
+    stored_families: list[int | None] = []
     public = edition is Edition.public
     with force_locale(appeal.language):
         withheld_name = _("name withheld")
@@ -187,6 +205,8 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                 if signature.region
                 else ""
             )
+            ids.append(signature.id)
+            stored_families.append(signature.person_concerned_id)
             image_sha = ""
             if not public and signature.png is not None:
                 image_sha = hashlib.sha256(signature.png).hexdigest()
@@ -227,6 +247,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
         questions=[q.label for q in questions],
         rows=rows,
         images=images,
+        family_labels=family_labels(appeal.id, ids, stored_families),
     )
 
 
@@ -292,19 +313,60 @@ def counts_by(rows: list[Row], attribute: str) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
 
 
-def families(rows: list[Row]) -> list[Family]:
-    """Group signatories by the relative concerned, where collected, in order of first signing."""
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        key = " ".join(row.relative.split()).casefold()
-        if key:
-            groups.setdefault(key, []).append(row)
-    return [
-        Family(
-            relative=members[0].relative,
-            location=next((m.relative_location for m in members if m.relative_location), ""),
-            children=max((m.children for m in members if m.children is not None), default=None),
-            members=tuple((m.number, m.name, m.relationship) for m in members),
-        )
-        for members in groups.values()
-    ]
+def families(content: DossierContent) -> list[Family]:
+    """Group the signatories by the person concerned, in order of first signing.
+
+    A signatory whose relative this edition leaves out (public, not shown in full) is in none.
+    """
+    groups: dict[int | str, list[Row]] = {}
+    for row, label in zip(content.rows, content.family_labels, strict=True):
+        if label is not None and row.relative:
+            groups.setdefault(label, []).append(row)
+    return [_family(members) for members in groups.values()]
+
+
+def _family(members: list[Row]) -> Family:
+    known = [m.relative_location for m in members if place_key(m.relative_location)]
+    places = _distinct([most_given(known, place_key), *known], folded)
+    if not places:  # only "unknown", in whatever words: say it as they did
+        places = _distinct([m.relative_location for m in members], folded)[:1]
+    given = [m.children for m in members]
+    held_children = most_given_number(given)
+    children = list(dict.fromkeys(n for n in [held_children, *given] if n is not None))
+    return Family(
+        relative=most_given([m.relative for m in members], folded),
+        location="; ".join(places),
+        children="; ".join(str(n) for n in children),
+        members=tuple((m.number, m.name, m.relationship) for m in members),
+        held_children=held_children,
+    )
+
+
+def _distinct(values: list[str], fold: Callable[[str], str]) -> list[str]:
+    """The values that differ once folded, in order, as first written; empty ones left out."""
+    seen: dict[str, str] = {}
+    for value in values:
+        key = fold(value)
+        if key and key not in seen:
+            seen[key] = value
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class FamilyCounts:
+    """What the summary says of the families: a family is the signatories around one person
+    concerned (relatives signing about the same person are one family); the persons concerned
+    are the relative held of each family and the children with them."""
+
+    families: int
+    children: int
+
+    @property
+    def persons(self) -> int:
+        """The persons concerned: one relative held per family, and the children with them."""
+        return self.families + self.children
+
+
+def family_counts(groups: list[Family]) -> FamilyCounts:
+    """Count the families and the children held with their relatives."""
+    return FamilyCounts(len(groups), sum(family.held_children or 0 for family in groups))

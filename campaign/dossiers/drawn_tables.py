@@ -156,7 +156,10 @@ def annex_table(columns: Sequence[Column]) -> tuple[TableStyle, Callable[[Family
             (Text(_("Annex: families"), SERIF_BOLD, 15.0, line_height=1.2), 4.0),
             (
                 Text(
-                    _("Signatories grouped by the relative concerned, where they gave one."),
+                    _(
+                        "Signatories grouped by the person concerned they name; every place and "
+                        "number of children given is shown, the most given first."
+                    ),
                     SANS,
                     9.0,
                     GREY,
@@ -171,7 +174,7 @@ def annex_table(columns: Sequence[Column]) -> tuple[TableStyle, Callable[[Family
         return (
             (_text(family.relative),),
             (_text(family.location),) if family.location else (),
-            (_text("" if family.children is None else str(family.children)),),
+            (_text(family.children),),
             (_text(_members(family)),),
         )
 

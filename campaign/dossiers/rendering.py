@@ -40,6 +40,7 @@ from campaign.dossiers.content import (
     Row,
     counts_by,
     families,
+    family_counts,
     signature_list_csv,
 )
 from campaign.dossiers.drawn_tables import Cells, annex_table, characters, signatory_table
@@ -421,7 +422,7 @@ class DossierLayout:
     @cached_property
     def families(self) -> list[Family]:
         """The annex's families."""
-        return families(self.content.rows)
+        return families(self.content)
 
     def plan(self, samples: Mapping[FontStyle, bytes]) -> None:
         """Fill `parts`: front matter, table blocks, summary, annex blocks, verification.
@@ -632,6 +633,7 @@ class DossierLayout:
         ]
         return {
             "count": len(rows),
+            "families": family_counts(self.families),
             "by_region": by_region,
             "by_relationship": by_relationship,
             "chart_regions": _chart(by_region),

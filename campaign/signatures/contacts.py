@@ -1,16 +1,17 @@
 """Contacts: normalise an email or phone so one person counts once, and hash it with a key.
 
 A signer is her contact together with her name: relatives share a mailbox or a phone (an
-elderly mother signs on her daughter's), and each of them signs. The same name with the same
-contact is the same person, who signs once.
+elderly mother signs on her daughter's), and each of them signs. The same name, in any script
+or spelling, with the same contact is the same person, who signs once.
 """
 
 import hashlib
 import hmac
-import unicodedata
 
 import phonenumbers
 from flask import current_app
+
+from campaign.signatures.names import fold_name, name_key
 
 # Providers that ignore dots in the local part and treat "+tag" as the same mailbox.
 _DOTLESS = {"gmail.com", "googlemail.com"}
@@ -38,15 +39,13 @@ def normalise_phone(phone: str, country: str) -> str:
 
 
 def name_identity(surname: str, given_name: str, patronymic: str = "") -> str:
-    """Return the name a signer is known by: case, compatibility forms, spaces, "ё" and the
-    order of surname and given name folded. The patronymic counts: a granddaughter named
-    after her grandmother, on the same phone, is not her (the same woman signing once with
-    it and once without is counted twice, for the organisers to see)."""
-    surname, given_name, patronymic = (
-        " ".join(unicodedata.normalize("NFKC", part).casefold().replace("ё", "е").split())
-        for part in (surname, given_name, patronymic)
-    )
-    return "|".join([*sorted([surname, given_name]), patronymic])
+    """Return the name a signer is known by: her name's key in any script (names.py: "Мадина
+    Налоева" and "Madina Naloyeva" are one name) and her patronymic's. The patronymic counts: a
+    granddaughter named after her grandmother, on the same phone, is not her (the same woman
+    signing once with it and once without is counted twice, for the organisers to see)."""
+    # A name with no letter or digit to fold (emoji, say) is itself, not everyone's empty key.
+    key = name_key(surname, given_name) or " ".join(f"{surname} {given_name}".casefold().split())
+    return f"{key}|{fold_name(patronymic)}"
 
 
 def contact_hash(kind: str, identity: str, name: str) -> str:

@@ -3,7 +3,16 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.clock import utcnow
@@ -102,6 +111,8 @@ class Signature(db.Model):
         UniqueConstraint("appeal_id", "phone_hash"),
         # The public list: latest valid signatures of an appeal, keyset-paginated.
         Index("ix_signature_appeal_list", "appeal_id", "status", "created_at", "id"),
+        # A new signature's family: the signers who named the same relative (families.py).
+        Index("ix_signature_relative_key", "appeal_id", "relative_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +170,15 @@ class Signature(db.Model):
         ForeignKey("signature.id", ondelete="SET NULL")
     )
 
+    # Her family (signatures.families): the person concerned her relative_name names, found by
+    # relative_key, that name folded (names.fold_name). `person_concerned_fixed`: an organiser
+    # put her there (a merge or a split), and recomputing the families keeps her there.
+    relative_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    person_concerned_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person_concerned.id", ondelete="SET NULL"), index=True
+    )
+    person_concerned_fixed: Mapped[bool] = mapped_column(default=False, server_default=false())
+
     image: Mapped["SignatureImage | None"] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
@@ -199,3 +219,42 @@ class SignatureAnswer(db.Model):
 
     def __repr__(self) -> str:
         return f"<SignatureAnswer {self.signature_id}/{self.question_id}>"
+
+
+class PersonConcerned(db.Model):
+    """A relative the appeal is about (a detainee); her family is the signers linked to her.
+
+    No name is kept here: what she is called, where she is held and with how many children is
+    what her family's signers gave (signatures.families), so that a withdrawal erases it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PersonConcerned {self.id} appeal={self.appeal_id}>"
+
+
+class DistinctPair(db.Model):
+    """Two signatures an organiser marked as different people: never offered as duplicates.
+
+    The lower id is `first_id`, so that a pair has one row whichever way it was shown.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("first_id", "second_id"),
+        CheckConstraint("first_id < second_id", name="ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("signature.id", ondelete="CASCADE"))
+    second_id: Mapped[int] = mapped_column(
+        ForeignKey("signature.id", ondelete="CASCADE"), index=True
+    )
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return f"<DistinctPair {self.first_id}/{self.second_id}>"

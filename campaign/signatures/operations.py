@@ -19,6 +19,7 @@ from campaign.clock import utcnow
 from campaign.database import after_commit, lock_row, savepoint
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
+from campaign.signatures.families import leave_family, place_in_family
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
 from campaign.signatures.images import CleanImage
 from campaign.signatures.models import (
@@ -433,6 +434,7 @@ def sign_appeal(
         if not (sent_before or _contact_has_signed(appeal.id, email_hash, phone_hash)):
             raise FormChanged from None
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
+    place_in_family(signature)
     if not confirm:
         count_signature(appeal.id, _tally_region(signature), +1)
     return SignOutcome(signature, withdraw_token, confirm_token, duplicate=False)
@@ -594,6 +596,7 @@ def withdraw_signature(token: str) -> None:
                  "phone_hash", "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at",
                  "submission_hash"):  # fmt: skip
         setattr(signature, name, None)
+    leave_family(signature)
     signature.image = None
     signature.answers = []
     signature.display = Display.hidden

@@ -17,7 +17,7 @@ from campaign.crypto import keyring
 
 # revision identifiers, used by Alembic.
 revision = "0020"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ ARGUMENTS = {
     "membership_id": 1,
     "invitation_id": 1,
     "signature_id": 1,
+    "family_id": 1,
     "job_id": 1,
     "snapshot_id": "0123456789abcdef0123",
 }

@@ -161,3 +161,55 @@ def test_no_violation_on_the_main_pages(
 
     assert len(found) == 40
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_no_violation_on_the_desks_duplicates_and_families(
+    live_server, browser, axe_source, make_user, make_appeal, make_signature, width
+):
+    owner = make_user(language="ru")
+    appeal = make_appeal(owner=owner, language="ru", country="RU", title="Верните наших родных")
+    publish_appeal(appeal, owner, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    make_signature(appeal, surname="Налоева", given_name="Мадина", relative_name="Ислам Налоев")
+    make_signature(
+        appeal,
+        surname="Naloyeva",
+        given_name="Madina",
+        town="Achkhoy-Martanovskiy-rayon",  # a long word on a phone
+        relative_name="Islam Naloyev",
+        children=5,
+    )
+    make_signature(appeal, surname="Гаджиева", relative_name="Султан", region="RU-DA")
+    page = browser.new_page(viewport={"width": width, "height": 800}, locale="ru-RU")
+    page.goto(live_server + "/accounts/login")
+    page.fill("#email", owner.email)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    found, widths = {}, {}
+
+    def audit(name):
+        found[name] = violations(page, axe_source)
+        widths[name] = page.evaluate("document.documentElement.scrollWidth")
+
+    base = f"{live_server}/appeals/{appeal.id}/"
+    page.goto(base + "duplicates")
+    assert page.locator("section.pair").count() == 1
+    audit("duplicates")
+    page.goto(base + "families")
+    assert page.locator("section.family").count() == 2
+    audit("families")
+    page.locator("input[name=family]").first.check()
+    page.click("button[name=merge]")
+    assert page.locator(".flash-error").count() == 1
+    audit("families, merge refused")
+    page.click("a[href$='/split']")
+    audit("split a family")
+    page.click("button[name=split]")
+    assert page.locator(".flash-error").count() == 1
+    audit("split a family, refused")
+    page.goto(base + "families")
+    page.click("button[name=recompute]")
+    audit("families, recomputed")
+    assert {name: problems for name, problems in found.items() if problems} == {}
+    assert {name: w for name, w in widths.items() if w > width} == {}

@@ -21,6 +21,8 @@ SAME = [
     ("Алиева", "Патимат", "Alieva", "Pattimat"),
     ("Дмитрий", "Сергеев", "Dmitrii", "Sergeyev"),
     ("Юсупова", "Яха", "Jusupova", "Yakha"),
+    ("Гаджиева", "Гюльнара", "Gadzhiyeva", "Gyulnara"),
+    ("Гасанова", "Гуль", "Ghasanova", "Ghul"),
 ]
 
 
@@ -34,6 +36,8 @@ DIFFERENT = [
     ("Налоева", "Мадина", "Налоев", "Мадин"),  # her husband's surname form
     ("Жанна", "Алиева", "Яна", "Алиева"),
     ("Хасанова", "Айша", "Хасанова", "Аминат"),
+    ("Налоева-1", "Мадина", "Налоева-2", "Мадина"),  # numbered namesakes stay apart
+    ("Налоева", "Мадина 11", "Налоева", "Мадина 1"),  # numbers are not folded like letters
 ]
 
 
@@ -46,6 +50,17 @@ def test_words_are_sorted_and_separators_do_not_matter():
     assert fold_name("Абу-Бакар", "Магомедов") == fold_name("Magomedov", "Abu Bakar")
     assert fold_name("  Султан  ") == "sultan"
     assert fold_words("Ислам Налоев") == ["islam", "naloev"]
+
+
+def test_places_fold_like_names():
+    assert fold_name("Багдад") == fold_name("Baghdad") == fold_name("BAGDAD")
+    assert fold_name("Эрбиль") == fold_name("Erbil")
+
+
+def test_numbers_are_words_of_their_own():
+    assert fold_words("Ислам Налоев 17") == ["islam", "naloev", "17"]
+    assert fold_words("Налоева-2") == ["naloeva", "2"]
+    assert fold_words("٣") == ["3"]  # digits of any script
 
 
 def test_any_script_gives_a_latin_key():
