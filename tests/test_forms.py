@@ -88,7 +88,7 @@ class _Probe(FlaskForm):
     ["a\nb", "a\rb", "a\u2028b", "a\u2029b"],
 )
 def test_a_one_line_field_refuses_a_line_break_a_text_area_takes_newlines(app, value):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         form = _Probe(formdata=None, meta={"csrf": False})
         form.line.data = value
         with pytest.raises(ValidationError, match="one line"):

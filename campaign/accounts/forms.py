@@ -205,6 +205,7 @@ def _code(label: Any, description: Any) -> StringField:
         validators=[
             DataRequired(_l("Enter the code.")),
             Length(max=40, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
         ],
     )
 

@@ -307,32 +307,33 @@ def validate_sign_form(form: SignForm) -> bool:
     return valid
 
 
+def _refusal(refused: InvalidImage) -> str:
+    if isinstance(refused, NotPNG):
+        return "not_png"
+    if isinstance(refused, DamagedPNG):
+        return "damaged"
+    return "unreadable"
+
+
+def _refusal_message(refused: InvalidImage) -> Any:
+    if isinstance(refused, NotPNG):
+        return _l("The drawn signature did not arrive as a PNG image. Please draw it again.")
+    if isinstance(refused, DamagedPNG):
+        return _l(
+            "The drawn signature arrived damaged (cut off or corrupted). Please draw it again."
+        )
+    return _l("The drawn signature could not be read. Please draw it again.")
+
+
 def _check_signature(form: SignForm) -> bool:
     drawn = form.signature.data or ""
     if drawn:
         try:
             form.image = clean_png(decode_data_url(drawn))
-        except NotPNG:
+        except InvalidImage as refused:
+            log_security_event("upload.refused", kind="signature", reason=_refusal(refused))
             form.signature.data = ""
-            form.signature.errors = [
-                _l("The drawn signature did not arrive as a PNG image. Please draw it again.")
-            ]
-            return False
-        except DamagedPNG:
-            form.signature.data = ""
-            form.signature.errors = [
-                _l(
-                    "The drawn signature arrived damaged (cut off or corrupted). "
-                    "Please draw it again."
-                )
-            ]
-            return False
-        except InvalidImage:
-            log_security_event("upload.refused", kind="signature")
-            form.signature.data = ""
-            form.signature.errors = [
-                _l("The drawn signature could not be read. Please draw it again.")
-            ]
+            form.signature.errors = [_refusal_message(refused)]
             return False
         return True
     required = field_mode(form.settings, "drawn_signature") is FieldMode.required

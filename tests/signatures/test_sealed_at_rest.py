@@ -36,6 +36,8 @@ def test_the_sign_form_stores_private_details_sealed_and_reads_them_back(client,
     # As stored: each value begins with the current key's id, and none holds its plaintext.
     header = b"\x01" + keyring().current_id.to_bytes(4, "big")
     for table, columns in sealed_columns(db.metadata):
+        if table.name == "user":  # an account's sealed columns: not the sign form's to fill
+            continue
         for column in columns:
             stored = db.session.scalars(
                 select(type_coerce(column, LargeBinary)).where(column.is_not(None))
