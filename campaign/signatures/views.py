@@ -65,7 +65,6 @@ from campaign.signatures.operations import (
     find_submitted,
     forget_unconfirmed,
     public_signatures,
-    purge_pending,
     sign_appeal,
     sign_form_settings,
     signature_ids_at,
@@ -289,8 +288,6 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     settings = form.settings
     confirm_within = current_app.config["CONFIRMATION_LIFETIME"] if settings.confirm_email else None
     data = form.to_data()
-    # First, so that a signature whose confirmation expired does not count as her signing twice.
-    purge_pending(appeal.id)
     try:
         outcome = sign_appeal(
             appeal,
