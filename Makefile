@@ -5,7 +5,7 @@ FLASK := FLASK_APP=campaign $(VENV)/bin/flask
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench lock install install-test translations messages lint system-deps system-test-deps
+.PHONY: run test bench lock install install-test translations messages lint system-deps system-test-deps system-bench-deps
 
 # Python packages come only from the lock files (exact versions with their hashes), so that a
 # release upstream never changes a fresh clone; `make lock` refreshes them from pyproject.toml.
@@ -88,10 +88,20 @@ system-test-deps: system-deps
 
 # Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...),
 # then the duplicate finder and the families at 20,000 and 100,000 (DUPLICATES_BENCH_SIZES=...).
-bench: install translations system-test-deps
+bench: install translations system-test-deps system-bench-deps
 	$(PY) tools/bench_dossier.py
 	$(PY) tools/bench_private_data.py
 	$(PY) tools/bench_duplicates.py
+	$(PY) tools/bench_web.py
+
+# The web benchmark loads the server with wrk (Debian's package).
+system-bench-deps:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "The web benchmark needs wrk: run 'sudo apt-get install wrk'." >&2; exit 1; \
+	  fi; }
 
 lint: install-test
 	$(VENV)/bin/ruff check .

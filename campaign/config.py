@@ -105,6 +105,11 @@ class Defaults:
     # duplicates, and so does `flask signatures duplicates` (signatures.duplicates).
     DUPLICATE_THRESHOLD = 80
     PUBLIC_LIST_PAGE_SIZE = 20
+    # The appeal page is the same for every anonymous visitor: each process keeps it this many
+    # seconds, and tells proxies they may (Cache-Control: public, max-age). Its counts and
+    # latest signatories are that much behind; 0 turns both off.
+    PUBLIC_PAGE_MAX_AGE = 10
+    PUBLIC_PAGE_CACHE_SIZE = 512
     TITLE_MAX_LENGTH = 200
     BODY_MAX_LENGTH = 50_000
 

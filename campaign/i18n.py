@@ -5,13 +5,23 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import pycountry
-from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
-from campaign.extensions import babel, db
+from campaign.extensions import babel, csrf, db
 from campaign.time_zones import in_zone, select_time_zone, zone_label
 
 LANGUAGE_COOKIE = "lang"
@@ -59,14 +69,17 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.post("/")
-def switch() -> Response:
+@csrf.exempt  # the form checks its own token: without one, it is asked again below
+def switch() -> Response | tuple[str, int]:
     """Remember the chosen language in a cookie (and, logged in, as the account's, which
     its mails use) and go back to the page."""
     form = LanguageForm()
     target = safe_next(form.next.data)
     response = redirect(target)
     if not form.validate_on_submit():
-        return response
+        # Sent from the page every visitor shares (its token comes from a script that did not
+        # run), or forged: nothing changes, and the choice is offered with a token of her own.
+        return render_template("language/choose.html", chooser=LanguageForm(next=target)), 400
     choice = "en" if form.en.data else "ru"
     from campaign.security import cookie_is_secure
 
@@ -124,8 +137,13 @@ def init_app(app: Flask) -> None:
     def _language_context() -> dict[str, object]:
         if not has_request_context():  # a PDF rendered by a command or a queued job
             return {}
+        # A page shared by every visitor holds no token of one (signatures/public_page.py):
+        # making the form would put one in her session.
+        shared = bool(g.get("page_for_everyone"))
         return {
-            "language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?")),
+            "language_form": LanguageForm(
+                formdata=None, next=request.full_path.rstrip("?"), meta={"csrf": not shared}
+            ),
             "current_language": current_language(),
             "language_names": LANGUAGE_NAMES,
         }

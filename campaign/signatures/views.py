@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import io
+import json
 import logging
 import re
 import secrets
@@ -15,6 +16,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -23,7 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
@@ -65,13 +67,13 @@ from campaign.signatures.operations import (
     find_submitted,
     forget_unconfirmed,
     public_signatures,
-    purge_pending,
     sign_appeal,
     sign_form_settings,
     signature_ids_at,
     withdraw_signature,
 )
 from campaign.signatures.presenting import public_name, region_label
+from campaign.signatures.public_page import cached_page, page_key, shown_to_everyone
 from campaign.time_zones import show_times_in
 from campaign.urls import public_url_for
 
@@ -135,11 +137,14 @@ def render_appeal_page(
     error: str | None = None,
     preview_letter: dict[str, Any] | None = None,
     publish_number: int | None = None,
+    *,
+    for_everyone: bool = False,
 ) -> tuple[str, int]:
     """Render the public page: letter, counts, regions, latest signatories, form, sharing.
 
     With preview_letter (the draft), it is the page as it will look once published; with
-    publish_number too, its banner offers to publish that version.
+    publish_number too, its banner offers to publish that version. For everyone, its form
+    carries no token and no stamp: the page fetches them (see public_page.py).
     """
     preview = preview_letter is not None
     language = current_language()
@@ -169,6 +174,7 @@ def render_appeal_page(
         accepting=accepting_signatures(appeal) or preview,
         consent=consent_text(settings, appeal.language),
         share_url=public_url_for("signatures.new", slug=appeal.slug),
+        for_everyone=for_everyone,
     ), status
 
 
@@ -206,11 +212,13 @@ def _cursor(appeal: Appeal, value: str | None) -> tuple[datetime, int] | None:
     return None
 
 
-def new_form(appeal: Appeal, *, bound: bool) -> SignForm:
-    """Return the appeal's sign form, filled from the request when bound."""
+def new_form(appeal: Appeal, *, bound: bool, csrf: bool = True) -> SignForm:
+    """Return the appeal's sign form, filled from the request when bound; without csrf, it
+    makes no token (which would go into the visitor's session)."""
     settings = sign_form_settings(appeal)
     form_class = sign_form_class(appeal, settings, current_language())
-    form = form_class() if bound else form_class(formdata=None)
+    meta = {} if csrf else {"csrf": False}
+    form = form_class(meta=meta) if bound else form_class(formdata=None, meta=meta)
     version = appeal.latest_version.number if appeal.latest_version else 0
     form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp(version)
     return form
@@ -222,6 +230,8 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     """The appeal's public page; posting the form signs it."""
     appeal = _published_or_404(slug)
     if request.method == "GET":
+        if shown_to_everyone():
+            return _page_for_everyone(appeal)
         return render_appeal_page(appeal, new_form(appeal, bound=False))
 
     form = new_form(appeal, bound=True)
@@ -250,6 +260,19 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
         session["signed"] = {"slug": appeal.slug, "withdraw": "", "pending": False}
         return redirect(url_for("signatures.thanks", slug=appeal.slug))
     if not validate_sign_form(form):
+        if "csrf_token" in form and form.csrf_token.errors and not form.csrf_token.data:
+            # The page for everyone, in a browser that did not run its scripts: the form
+            # comes back with her own token now, what she typed kept.
+            log_security_event("csrf.failure", reason="sign_form_without_token")
+            return render_appeal_page(
+                appeal,
+                form,
+                400,
+                _(
+                    "Nothing was saved yet: please check the form and send it once more. "
+                    "(Your browser did not run this page's scripts, which prepare the form.)"
+                ),
+            )
         if "csrf_token" in form and form.csrf_token.errors:
             log_security_event("csrf.failure", reason="sign_form")
             return render_appeal_page(
@@ -289,8 +312,6 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
     settings = form.settings
     confirm_within = current_app.config["CONFIRMATION_LIFETIME"] if settings.confirm_email else None
     data = form.to_data()
-    # First, so that a signature whose confirmation expired does not count as her signing twice.
-    purge_pending(appeal.id)
     try:
         outcome = sign_appeal(
             appeal,
@@ -333,6 +354,35 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
             ),
         )
     return _thank(appeal, outcome, settings, unmailed=not mailed and not outcome.duplicate)
+
+
+def _page_for_everyone(appeal: Appeal) -> Response:
+    """The page as every anonymous visitor sees it, the same bytes for each (public_page.py)."""
+    settings = sign_form_settings(appeal)
+    key = (current_language(), appeal.latest_version.number, settings.revision, *page_key())
+
+    def render() -> str:
+        g.page_for_everyone = True  # no token made for the language switcher either
+        form = new_form(appeal, bound=False, csrf=False)
+        form.started.data = ""
+        return render_appeal_page(appeal, form, for_everyone=True)[0]
+
+    return cached_page(appeal, key, render)
+
+
+@bp.get("/<slug>/form")
+def form_token(slug: str) -> Response:
+    """The two values that make a page's form its visitor's own: her CSRF token (from her
+    session) and the signed stamp of when the form was shown, with the letter's version."""
+    appeal = _published_or_404(slug)
+    stamp = FillTimer(current_app.config["SECRET_KEY"]).stamp(appeal.latest_version.number)
+    response = current_app.response_class(
+        json.dumps({"csrf_token": generate_csrf(), "started": stamp}),
+        mimetype="application/json",
+    )
+    response.cache_control.no_store = True
+    response.cache_control.private = True
+    return response
 
 
 def _sent_before(appeal: Appeal, form: SignForm, submission: str) -> SignOutcome | None:

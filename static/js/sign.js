@@ -108,3 +108,23 @@
     document.querySelectorAll("form.sign-form").forEach(setUpOnce);
   });
 })();
+
+/* The appeal page is the same for every visitor (a proxy may keep it): what makes its forms
+   hers (her CSRF token, the stamp of when the form was shown) is fetched once it has loaded. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var meta = document.querySelector("meta[name=form-token]");
+    if (!meta || !window.fetch) return;
+    fetch(meta.content, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (values) {
+        if (!values) return;
+        document.querySelectorAll("input[data-form-token]").forEach(function (input) {
+          var value = values[input.getAttribute("data-form-token")];
+          if (typeof value === "string") input.value = value;
+        });
+      })
+      .catch(function () { /* the form then comes back once with its token */ });
+  });
+})();

@@ -149,13 +149,20 @@ def test_the_sign_form_goes_once_per_page_view(live_server, browser, published):
     page.close()
 
 
-def test_without_scripts_the_typed_name_signs(live_server, browser, published):
+def test_without_scripts_the_typed_name_signs(app, live_server, browser, published):
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production: the page shared by all has no token
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 780})
     page = context.new_page()
     page.goto(f"{live_server}/a/{published.slug}")
     assert not page.locator("canvas").is_visible()
     fill_in(page)
     page.fill("#typed_signature", "Madina Naloeva")
+    page.check("#consent")
+    page.click("#submit")
+    # Without the script that fetches her token, the form comes back once, as she filled it.
+    assert "please check the form and send it once more" in page.content()
+    assert page.input_value("#typed_signature") == "Madina Naloeva"
+    assert db.session.scalar(select(Signature.typed_signature)) is None
     page.check("#consent")
     page.click("#submit")
     assert "/thanks" in page.url

@@ -1,5 +1,6 @@
 """Many people signing at once: every signature stored once, and the count exact."""
 
+import json
 import re
 import urllib.error
 import urllib.parse
@@ -31,9 +32,8 @@ def app_config():
 
 
 def started_stamp(base, slug):
-    with urllib.request.urlopen(f"{base}/a/{slug}", timeout=30) as response:
-        page = response.read().decode()
-    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    with urllib.request.urlopen(f"{base}/a/{slug}/form", timeout=30) as response:
+        return json.loads(response.read())["started"]
 
 
 def post_signature(base, slug, started, n, email, surname=None):

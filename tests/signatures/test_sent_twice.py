@@ -12,6 +12,7 @@ from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureStatus
 from campaign.signatures.operations import REPLAY_WINDOW, SignData, sign_appeal
 from tests.concurrency import while_the_first_holds
+from tests.signatures.conftest import form_values
 from tests.signatures.test_sign_form import (
     body_of,
     count_on_page,
@@ -23,8 +24,8 @@ from tests.signatures.test_sign_form import (
 
 
 def stamp_of_a_page_view(client, appeal):
-    page = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
-    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    client.get(f"/a/{appeal.slug}")
+    return form_values(client, appeal)["started"]
 
 
 def thanks_of(client, response):
@@ -142,20 +143,14 @@ class TestWithCsrf:
         return {"SIGN_MIN_SECONDS": 0, "WTF_CSRF_ENABLED": True}
 
     def test_the_same_form_twice_with_its_token_signs_once(self, client, open_appeal, sign):
-        page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+        values = form_values(client, open_appeal)
+        token, started = values["csrf_token"], values["started"]
         first = thanks_of(client, sign(open_appeal, started=started, csrf_token=token))
         again = thanks_of(client, sign(open_appeal, started=started, csrf_token=token))
         assert withdraw_path(again) == withdraw_path(first) and stored() == 1
 
     def test_her_form_sent_from_another_browser_learns_nothing(self, app, client, open_appeal):
-        page = client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
-        form = {
-            "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page),
-            "started": re.search(r'name="started" type="hidden" value="([^"]+)"', page),
-        }
-        form = {name: found.group(1) for name, found in form.items()}
+        form = form_values(client, open_appeal)
         form.update(
             surname="Naloeva",
             given_name="Madina",
