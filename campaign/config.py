@@ -93,6 +93,13 @@ class Defaults:
     PRIVATE_DATA_RETENTION_MONTHS = 12
     # The development mail backend deletes messages from its outbox after this many days.
     MAIL_OUTBOX_RETENTION_DAYS = 3
+    # Mail is sent by the queued job "mail.send" (campaign.mail_queue): a failure the server
+    # may get over is tried again after MAIL_RETRY_DELAY seconds, doubling, MAIL_RETRIES times;
+    # then the message is kept as a dead letter (`flask mail dead-letters`, `flask mail retry`).
+    MAIL_RETRIES = 5
+    MAIL_RETRY_DELAY = 60
+    # Seconds an SMTP server may take to answer before the try counts as failed.
+    MAIL_TIMEOUT = 30
 
     # Keyed hashes of signers' contacts; defaults to SECRET_KEY. Keep it outside the database.
     CONTACT_HASH_KEY: str | None = None

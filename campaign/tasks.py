@@ -91,6 +91,11 @@ def _qualified(func: Callable[..., Any]) -> str:
 
 def enqueue(name: str, *args: Any) -> str:
     """Queue the job `name` with JSON arguments (ids) and return the task id; commit first."""
+    return enqueue_later(0.0, name, *args)
+
+
+def enqueue_later(delay: float, name: str, *args: Any) -> str:
+    """Queue the job `name` to run `delay` seconds from now (0: at once); see enqueue()."""
     # Commit the rows the job reads before calling this: the consumer may start at once.
     registered = _jobs.get(name)
     if registered is None:
@@ -104,7 +109,7 @@ def enqueue(name: str, *args: Any) -> str:
             f"Job {name!r} takes plain JSON values such as ids, not ({types}); "
             "pass object.id rather than the object."
         ) from error
-    return get_queue(current_app).enqueue(registered, payload)
+    return get_queue(current_app).enqueue(registered, payload, delay=delay)
 
 
 def get_queue(app: Flask) -> "TaskQueue":
@@ -208,14 +213,19 @@ class TaskQueue:
             self._adopt_fork()
             return self._consumer is not None
 
-    def enqueue(self, registered: Job, args: list[Any]) -> str:
-        """Queue a registered job; start the in-process consumer if this queue has one."""
+    def enqueue(self, registered: Job, args: list[Any], *, delay: float = 0.0) -> str:
+        """Queue a registered job (to run `delay` s from now); start the in-process consumer
+        if this queue has one."""
         with self._lock:
             self._adopt_fork()
             self._prepare()
             huey, runner = self._huey, self._runner
         task = runner.s(
-            registered.name, args, retries=registered.retries, retry_delay=registered.retry_delay
+            registered.name,
+            args,
+            retries=registered.retries,
+            retry_delay=registered.retry_delay,
+            delay=delay if delay > 0 else None,
         )
         # Outside the lock: in immediate mode the job runs right here, and may enqueue more.
         huey.enqueue(task)
