@@ -5,7 +5,7 @@ FLASK := FLASK_APP=campaign $(VENV)/bin/flask
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench lock install install-test translations messages lint system-deps system-test-deps system-bench-deps
+.PHONY: run serve test bench lock install install-test translations messages lint system-deps system-test-deps system-bench-deps
 
 # Python packages come only from the lock files (exact versions with their hashes), so that a
 # release upstream never changes a fresh clone; `make lock` refreshes them from pyproject.toml.
@@ -66,6 +66,14 @@ run: translations system-deps
 	@$(FLASK) db upgrade >$(VENV)/migrate.log 2>&1 || { cat $(VENV)/migrate.log; exit 1; }
 	@$(FLASK) demo load
 	@$(FLASK) run --debug --host 127.0.0.1 --port 5000
+
+# Production serving (no debug): migrate, then gunicorn with deploy/gunicorn.conf.py on
+# 127.0.0.1:8000; WEB_BIND, WEB_WORKERS, WEB_WORKER_CLASS and WEB_THREADS override it. Jobs
+# run in `flask tasks worker` when TASK_QUEUE is Redis (see the README's production section).
+serve: install translations system-deps
+	@echo "Migrating the database (log: $(VENV)/migrate.log)"
+	@$(FLASK) db upgrade >$(VENV)/migrate.log 2>&1 || { cat $(VENV)/migrate.log; exit 1; }
+	@exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
 
 # Dossiers are laid out by WeasyPrint (Pango) in Debian's DejaVu fonts, which cover Cyrillic;
 # WeasyPrint subsets fonts with HarfBuzz (it warns, and the suite fails, without the library).

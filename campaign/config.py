@@ -93,6 +93,13 @@ class Defaults:
     PRIVATE_DATA_RETENTION_MONTHS = 12
     # The development mail backend deletes messages from its outbox after this many days.
     MAIL_OUTBOX_RETENTION_DAYS = 3
+    # Mail is sent by the queued job "mail.send" (campaign.mail_queue): a failure the server
+    # may get over is tried again after MAIL_RETRY_DELAY seconds, doubling, MAIL_RETRIES times;
+    # then the message is kept as a dead letter (`flask mail dead-letters`, `flask mail retry`).
+    MAIL_RETRIES = 5
+    MAIL_RETRY_DELAY = 60
+    # Seconds an SMTP server may take to answer before the try counts as failed.
+    MAIL_TIMEOUT = 30
 
     # Keyed hashes of signers' contacts; defaults to SECRET_KEY. Keep it outside the database.
     CONTACT_HASH_KEY: str | None = None
@@ -152,7 +159,9 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(os.environ["DATABASE_URL"])
     if test_config:
         app.config.update(test_config)
+    secret_from_file = not app.config.get("SECRET_KEY")
     _fill_derived(app)
+    _warn_of_local_state(app, secret_from_file)
     _check_lifetimes(app)
     if app.config["PRIVATE_DATA_RETENTION_MONTHS"] < 1:
         raise ValueError("PRIVATE_DATA_RETENTION_MONTHS must be at least 1.")
@@ -209,6 +218,35 @@ def _fill_derived(app: Flask) -> None:
         app.config["DOSSIER_FOLDER"] = str(instance / "dossiers")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def local_state(app: Flask, secret_from_file: bool) -> list[str]:
+    """Name the settings that keep state on this host while the queue is shared (Redis)."""
+    if not str(app.config["TASK_QUEUE"]).startswith(("redis://", "rediss://", "unix://")):
+        return []  # one host: the SQLite queue and everything else may stay in instance/
+    instance = Path(app.instance_path).resolve()
+    local = []
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        local.append("RATELIMIT_STORAGE_URI (limits counted per process: use Redis)")
+    if secret_from_file:
+        local.append("SECRET_KEY (instance/secret_key differs per host)")
+    if app.config.get("DATA_KEYS") is None and app.config.get("DATA_KEY_FILE") is None:
+        local.append("DATA_KEYS (instance/data_keys differs per host)")
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite:"):
+        local.append("SQLALCHEMY_DATABASE_URI (a SQLite file: use PostgreSQL)")
+    if Path(app.config["DOSSIER_FOLDER"]).resolve().is_relative_to(instance):
+        local.append("DOSSIER_FOLDER (under instance/: use shared storage)")
+    return local
+
+
+def _warn_of_local_state(app: Flask, secret_from_file: bool) -> None:
+    local = local_state(app, secret_from_file)
+    if local:
+        app.logger.warning(
+            "TASK_QUEUE is Redis, for several processes or hosts, but these settings keep "
+            "state on this host: %s. See the README, 'Running in production and at scale'.",
+            "; ".join(local),
+        )
 
 
 def _instance_secret(instance: Path) -> str:

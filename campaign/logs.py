@@ -8,6 +8,7 @@ over an account. Every route with a `token` argument is covered, found in the UR
 import logging
 import re
 import traceback
+from collections.abc import MutableMapping
 
 from flask import Flask
 
@@ -41,6 +42,13 @@ class TokenRedactor(logging.Filter):
             record.args = tuple(
                 self.redact(arg) if isinstance(arg, str) else arg for arg in record.args
             )
+        elif isinstance(record.args, MutableMapping):
+            # gunicorn's access log formats a mapping of atoms (request line, path, query,
+            # referrer, headers). Changed in place: gunicorn's own mapping answers "-" for an
+            # atom it lacks, which a plain dict would not.
+            for key, value in record.args.items():
+                if isinstance(value, str):
+                    record.args[key] = self.redact(value)
         return True
 
 
@@ -78,14 +86,21 @@ class ErrorMessageHider(logging.Filter):
         return True
 
 
+# The loggers that write a line per request: the development server's and gunicorn's.
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
+
+
 def init_app(app: Flask) -> None:
-    """Redact tokens from the request lines of the development server (the werkzeug logger),
-    and hide the messages of the errors the app logs."""
+    """Redact tokens from the request lines of the development server (the werkzeug logger)
+    and of gunicorn (its access log), and hide the messages of the errors the app logs."""
+    request_loggers = [logging.getLogger(name) for name in REQUEST_LOGGERS]
     for logger, kind in (
-        (logging.getLogger("werkzeug"), TokenRedactor),
+        *((request_logger, TokenRedactor) for request_logger in request_loggers),
         (app.logger, ErrorMessageHider),
     ):
         for old in [known for known in logger.filters if isinstance(known, kind)]:
             logger.removeFilter(old)
-    logging.getLogger("werkzeug").addFilter(TokenRedactor(app))
+    redactor = TokenRedactor(app)
+    for request_logger in request_loggers:
+        request_logger.addFilter(redactor)
     app.logger.addFilter(ErrorMessageHider())

@@ -84,7 +84,8 @@ def _purge_now_and_then(outbox: Path) -> None:
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message to one address."""
+    """Send a plain-text message to one address now (only the job of campaign.mail_queue
+    calls this: every sender uses mail_queue.queue_mail, which retries and keeps)."""
     EmailMessage(subject=subject, body=body, to=[to]).send()
 
 

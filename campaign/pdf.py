@@ -550,6 +550,31 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
+# How long stopping the pool waits for its queue's read lock before going on without it.
+_LOCK_WAIT_SECONDS = 2.0
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """multiprocessing's pool, whose shutdown cannot hang on a worker killed from outside.
+
+    An idle worker waits for work holding the task queue's read lock. When systemd stops the
+    service it sends SIGTERM to the whole process group: the workers die at once, one of them
+    holding that lock, and Pool.terminate (at exit, or after a failed render) waited for it
+    forever (`flask tasks worker` never exited). This waits a moment, then goes on: the dead
+    workers need no help to finish, and terminate kills the living ones as before.
+    """
+
+    @staticmethod
+    def _help_stuff_finish(inqueue: Any, task_handler: threading.Thread, size: int) -> None:
+        # The standard method with a bounded wait (CPython 3.11-3.13 name these the same).
+        if not inqueue._rlock.acquire(timeout=_LOCK_WAIT_SECONDS):
+            log.warning("render worker pool: a killed worker held its queue; stopping anyway")
+            return
+        while task_handler.is_alive() and inqueue._reader.poll():
+            inqueue._reader.recv()
+            time.sleep(0)
+
+
 _pool_lock = threading.Lock()
 _pool: multiprocessing.pool.Pool | None = None
 _pool_size = 0
@@ -563,7 +588,7 @@ def _get_pool(processes: int) -> multiprocessing.pool.Pool:
         if START_METHOD == "forkserver":
             # Imported once in the fork server, so each worker starts with WeasyPrint loaded.
             context.set_forkserver_preload([__name__])
-        _pool = context.Pool(processes, initializer=_ignore_interrupts)
+        _pool = _Pool(processes, initializer=_ignore_interrupts, context=context)
         _pool_size = processes
     return _pool
 
@@ -574,12 +599,36 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+# Stopping the pool gives up waiting after this long, and kills what is left of it.
+_STOP_SECONDS = 10.0
+
+
 def _discard_pool() -> None:
     global _pool, _pool_size
-    if _pool is not None:
-        _pool.terminate()
-        _pool.join()
-    _pool, _pool_size = None, 0
+    pool, _pool, _pool_size = _pool, None, 0
+    if pool is None:
+        return
+    # After SIGTERM to the process group the fork server is dead too, so the pool's worker
+    # handler dies trying to replace the workers, before it could put the sentinel that ends
+    # the task handler, which terminate() then joined forever. Put it here (one more is
+    # harmless), and never wait without limit: whatever else a killed worker left locked
+    # must not keep a stopping process (`flask tasks worker` under systemd) from exiting.
+    pool._taskqueue.put(None)  # type: ignore[attr-defined]
+    stopper = threading.Thread(
+        target=_terminate, args=(pool,), name="render-workers-stop", daemon=True
+    )
+    stopper.start()
+    stopper.join(_STOP_SECONDS)
+    if stopper.is_alive():
+        log.warning("render worker pool not stopped within %g s; killing it", _STOP_SECONDS)
+        for process in pool._pool:  # type: ignore[attr-defined]
+            if process.is_alive():
+                process.kill()
+
+
+def _terminate(pool: multiprocessing.pool.Pool) -> None:
+    pool.terminate()
+    pool.join()
 
 
 # Runs before multiprocessing's own exit hook (atexit is last-in, first-out), so the workers

@@ -21,6 +21,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import CancelExecution
+from huey.signals import SIGNAL_INTERRUPTED
 
 from campaign.private_files import private_file, private_folder
 
@@ -56,6 +57,9 @@ class Job:
     func: Callable[..., None]
     retries: int
     retry_delay: float
+    # Called with the job's arguments when the worker stops (SIGTERM) while the job runs, so
+    # that what it was doing is left failed with a reason or queued again, not "running".
+    on_interrupt: Callable[..., None] | None = None
 
 
 # Functions are code, shared by every app; huey instances are per app (see TaskQueue), each
@@ -65,9 +69,16 @@ _jobs: dict[str, Job] = {}
 
 
 def job(
-    name: str, *, retries: int = 0, retry_delay: float = 0.0
+    name: str,
+    *,
+    retries: int = 0,
+    retry_delay: float = 0.0,
+    on_interrupt: Callable[..., None] | None = None,
 ) -> Callable[[JobFunction], JobFunction]:
-    """Register the decorated function as the job `name`; it takes JSON values (ids)."""
+    """Register the decorated function as the job `name`; it takes JSON values (ids).
+
+    `on_interrupt(*args)` runs, in an app context, when the worker is stopped mid-job.
+    """
     if not name:
         raise ValueError("A job needs a name, such as 'dossiers.render'.")
     if retries < 0 or retry_delay < 0:
@@ -79,7 +90,7 @@ def job(
         # under one name would make the queue run whichever was imported last.
         if existing is not None and _qualified(existing.func) != _qualified(func):
             raise ValueError(f"Job name {name!r} is already used by {_qualified(existing.func)}.")
-        _jobs[name] = Job(name, func, retries, retry_delay)
+        _jobs[name] = Job(name, func, retries, retry_delay, on_interrupt)
         return func
 
     return register
@@ -91,6 +102,11 @@ def _qualified(func: Callable[..., Any]) -> str:
 
 def enqueue(name: str, *args: Any) -> str:
     """Queue the job `name` with JSON arguments (ids) and return the task id; commit first."""
+    return enqueue_later(0.0, name, *args)
+
+
+def enqueue_later(delay: float, name: str, *args: Any) -> str:
+    """Queue the job `name` to run `delay` seconds from now (0: at once); see enqueue()."""
     # Commit the rows the job reads before calling this: the consumer may start at once.
     registered = _jobs.get(name)
     if registered is None:
@@ -104,7 +120,7 @@ def enqueue(name: str, *args: Any) -> str:
             f"Job {name!r} takes plain JSON values such as ids, not ({types}); "
             "pass object.id rather than the object."
         ) from error
-    return get_queue(current_app).enqueue(registered, payload)
+    return get_queue(current_app).enqueue(registered, payload, delay=delay)
 
 
 def get_queue(app: Flask) -> "TaskQueue":
@@ -208,14 +224,19 @@ class TaskQueue:
             self._adopt_fork()
             return self._consumer is not None
 
-    def enqueue(self, registered: Job, args: list[Any]) -> str:
-        """Queue a registered job; start the in-process consumer if this queue has one."""
+    def enqueue(self, registered: Job, args: list[Any], *, delay: float = 0.0) -> str:
+        """Queue a registered job (to run `delay` s from now); start the in-process consumer
+        if this queue has one."""
         with self._lock:
             self._adopt_fork()
             self._prepare()
             huey, runner = self._huey, self._runner
         task = runner.s(
-            registered.name, args, retries=registered.retries, retry_delay=registered.retry_delay
+            registered.name,
+            args,
+            retries=registered.retries,
+            retry_delay=registered.retry_delay,
+            delay=delay if delay > 0 else None,
         )
         # Outside the lock: in immediate mode the job runs right here, and may enqueue more.
         huey.enqueue(task)
@@ -451,6 +472,7 @@ def worker_command(workers: int | None) -> None:
             'use "sqlite" or a redis:// URL.'
         )
     consumer = queue.consumer(workers)
+    consumer.huey.signal(SIGNAL_INTERRUPTED)(_interrupted_in(current_app._get_current_object()))
     if not logging.getLogger().handlers:
         # This command is the process's entry point: show job and consumer logs.
         logging.basicConfig(
@@ -461,3 +483,29 @@ def worker_command(workers: int | None) -> None:
         f"{consumer.workers} worker thread(s); Ctrl-C stops."
     )
     consumer.run()
+
+
+def _interrupted_in(app: Flask) -> Callable[..., None]:
+    """A huey signal handler: after the consumer stopped (SIGTERM), tell each job it was
+    running that it was interrupted (Job.on_interrupt); its thread dies with the process."""
+
+    def interrupted(_signal: str, task: Task, *_extra: Any) -> None:
+        name, args = [*task.args, None, None][:2]
+        registered = _jobs.get(name) if isinstance(name, str) else None
+        if registered is None or registered.on_interrupt is None:
+            logger.warning("Task %s (%s) interrupted by the worker's stop.", task.id, name)
+            return
+        try:
+            with app.app_context():
+                registered.on_interrupt(*args)
+        except Exception as error:
+            logger.error(
+                "Job %s(%s): its interruption could not be recorded (%s).",
+                name,
+                _describe_args(args),
+                type(error).__name__,
+            )
+            return
+        logger.warning("Job %s(%s) interrupted by the worker's stop.", name, _describe_args(args))
+
+    return interrupted

@@ -75,3 +75,33 @@ def test_private_details_are_kept_at_least_a_month(monkeypatch, tmp_path):
     assert make(monkeypatch, tmp_path).config["PRIVATE_DATA_RETENTION_MONTHS"] == 12
     with pytest.raises(ValueError, match="PRIVATE_DATA_RETENTION_MONTHS"):
         make(monkeypatch, tmp_path, env={"CAMPAIGN_PRIVATE_DATA_RETENTION_MONTHS": "0"})
+
+
+def test_a_shared_queue_with_state_kept_on_one_host_is_named(monkeypatch, tmp_path, caplog):
+    from campaign.config import local_state
+
+    app = make(monkeypatch, tmp_path, env={"CAMPAIGN_TASK_QUEUE": "redis://queue:6379/0"})
+    named = local_state(app, secret_from_file=True)
+    assert [entry.split(" ")[0] for entry in named] == [
+        "RATELIMIT_STORAGE_URI",
+        "SECRET_KEY",
+        "DATA_KEYS",
+        "SQLALCHEMY_DATABASE_URI",
+        "DOSSIER_FOLDER",
+    ]
+    assert "keep state on this host" in caplog.text
+    shared = make(
+        monkeypatch,
+        tmp_path,
+        env={
+            "CAMPAIGN_TASK_QUEUE": "redis://queue:6379/0",
+            "CAMPAIGN_RATELIMIT_STORAGE_URI": "redis://queue:6379/1",
+            "CAMPAIGN_SECRET_KEY": "one-for-all",
+            "CAMPAIGN_DATA_KEYS": "0000c0de:" + "A" * 43,
+            "DATABASE_URL": "postgresql://db/campaign",
+            "CAMPAIGN_DOSSIER_FOLDER": str(tmp_path / "shared"),
+        },
+    )
+    assert local_state(shared, secret_from_file=False) == []
+    # One host with its SQLite queue: nothing to say.
+    assert local_state(make(monkeypatch, tmp_path), secret_from_file=True) == []

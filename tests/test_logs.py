@@ -1,4 +1,4 @@
-"""The development server's request log keeps no secret of a link."""
+"""The request logs (the development server's, gunicorn's) keep no secret of a link."""
 
 import logging
 import sys
@@ -96,3 +96,42 @@ def test_an_unhandled_error_is_logged_without_its_message(app, caplog):
     assert "ValueError (its message is not logged)" in caplog.text
     assert "test_an_unhandled_error_is_logged_without_its_message" in caplog.text  # the frames
     assert "madina@example.org" not in caplog.text and "000-00-01" not in caplog.text
+
+
+def test_gunicorns_access_log_is_redacted(app, tmp_path):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    with app.test_request_context():
+        path = url_for("signatures.withdraw", slug="return-them", token=SECRET)
+        reset = url_for("accounts.reset_password", token=SECRET)
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", '%(h)s "%(r)s" %(s)s %(U)s %(q)s "%(f)s" %({x-original-uri}i)s')
+    logger = Logger(config)  # writes to the "gunicorn.access" logger that create_app filtered
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{path}?next={reset.replace('/', '%2F')}",
+        "PATH_INFO": path,
+        "QUERY_STRING": f"next={reset.replace('/', '%2F')}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://campaign.test{path}",
+    }
+    response = SimpleNamespace(status="200 OK", sent=512, headers=[])
+    request = SimpleNamespace(headers=[("X-Original-URI", path)])
+    try:
+        logger.access(response, request, environ, timedelta(milliseconds=3))
+    finally:
+        for handler in list(logger.access_log.handlers):
+            handler.close()
+            logger.access_log.removeHandler(handler)
+    line = (tmp_path / "access.log").read_text()
+    assert SECRET not in line
+    # The request line (path and next), the path, the query, the referrer, the header.
+    assert line.count(REDACTED) == 6, line
+    assert '"GET /a/return-them/withdraw/[token]?next=%2Faccounts%2Freset%2F[token] ' in line
+    assert line.rstrip().endswith(" /a/return-them/withdraw/[token]")

@@ -239,6 +239,14 @@ class TestMemory:
         assert [run["n"] for run in probe.runs] == [1]
 
 
+def test_a_job_queued_for_later_waits_in_the_schedule(app):
+    tasks.enqueue_later(60, "tests.probe", 8)
+    huey = tasks.get_queue(app).huey
+    assert huey.scheduled_count() == 1 and huey.pending_count() == 0
+    [task] = huey.scheduled()
+    assert task.args[:2] == ("tests.probe", [8])
+
+
 class TestSqlite:
     @pytest.fixture
     def app_config(self, tmp_path):

@@ -28,7 +28,7 @@ from campaign.accounts.operations import (
 )
 from campaign.database import lock_row
 from campaign.extensions import db
-from campaign.mail import send_mail
+from campaign.mail_queue import queue_mail
 from campaign.urls import public_url_for
 
 CONFIRM = "confirm"
@@ -152,7 +152,7 @@ def send_reset_mail(user_id: int) -> None:
         return
     link = public_url_for("accounts.reset_password", token=link_token(user, RESET))
     with force_locale(_user_language(user)):
-        send_mail(
+        queue_mail(
             user.email,
             _("Choose a new password"),
             ngettext(
@@ -167,6 +167,7 @@ def send_reset_mail(user_id: int) -> None:
                 _minutes(RESET),
                 link=link,
             ),
+            purpose="accounts.reset",
         )
 
 
@@ -199,7 +200,7 @@ def send_signup_mail(user_id: int) -> None:
                 "the password, choose a new one here:\n\n%(link)s",
                 link=public_url_for("accounts.forgot_password"),
             )
-        send_mail(user.email, subject, body)
+        queue_mail(user.email, subject, body, purpose="accounts.signup")
 
 
 @tasks.job("accounts.email_change_mail")
@@ -234,10 +235,11 @@ def send_email_change_mail(user_id: int) -> None:
                 _hours(EMAIL),
                 link=public_url_for("accounts.confirm_email_change", token=link_token(user, EMAIL)),
             )
-        send_mail(user.pending_email, subject, body)
+        queue_mail(user.pending_email, subject, body, purpose="accounts.email_change")
 
 
-# The notice a victim needs most: tried again should the mail server be away.
+# The notice a victim needs most: tried again should the database be away (the mail server's
+# failures are campaign.mail_queue's to retry).
 @tasks.job("accounts.email_changed_mail", retries=3, retry_delay=60)
 def send_email_changed_mail(change_id: int) -> None:
     """Tell the address an account left that it did, with the link that undoes the move.
@@ -252,7 +254,7 @@ def send_email_changed_mail(change_id: int) -> None:
     old_email, name, language = change.old_email, change.user.name, _user_language(change.user)
     db.session.commit()
     with force_locale(language):
-        send_mail(
+        queue_mail(
             old_email,
             _("The address of your Campaign account was changed"),
             ngettext(
@@ -270,6 +272,7 @@ def send_email_changed_mail(change_id: int) -> None:
                 name=name,
                 link=public_url_for("accounts.undo_email_change", token=token),
             ),
+            purpose="accounts.email_changed",
         )
 
 
@@ -280,7 +283,7 @@ def send_email_change_undone_mail(change_id: int) -> None:
     if change is None or change.undone_from_email is None:
         return
     with force_locale(_user_language(change.user)):
-        send_mail(
+        queue_mail(
             change.undone_from_email,
             _("Your Campaign account is back at its former address"),
             _(
@@ -292,6 +295,7 @@ def send_email_change_undone_mail(change_id: int) -> None:
                 name=change.user.name,
                 email=change.old_email,
             ),
+            purpose="accounts.email_change_undone",
         )
 
 
@@ -304,7 +308,7 @@ def send_unlock_mail(user_id: int) -> None:
         return
     link = public_url_for("accounts.unlock", token=link_token(user, UNLOCK))
     with force_locale(_user_language(user)):
-        send_mail(
+        queue_mail(
             user.email,
             _("Many wrong passwords were tried on your Campaign account"),
             ngettext(
@@ -321,4 +325,5 @@ def send_unlock_mail(user_id: int) -> None:
                 _hours(UNLOCK),
                 link=link,
             ),
+            purpose="accounts.unlock",
         )

@@ -295,7 +295,25 @@ def failure_message(code: str) -> str:
     return messages.get(code, _("An unexpected error stopped the render."))
 
 
-@tasks.job("dossiers.render")
+def mark_interrupted(job_id: int) -> None:
+    """Fail a job whose worker was stopped while it ran (or before it began): "interrupted".
+
+    The organiser is told to try again; a file its render was writing is a temporary one
+    (write_atomically), never taken for a dossier.
+    """
+    db.session.execute(
+        update(DossierJob)
+        .where(
+            DossierJob.id == job_id,
+            DossierJob.status.in_((JobStatus.queued, JobStatus.running)),
+        )
+        .values(status=JobStatus.failed, error="interrupted")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+@tasks.job("dossiers.render", on_interrupt=mark_interrupted)
 def run_dossier_job(job_id: int) -> None:
     """Render the dossier a job asks for, reporting progress on the job row."""
     job = db.session.get(DossierJob, job_id)

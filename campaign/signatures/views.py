@@ -41,7 +41,7 @@ from campaign.appeals.operations import (
 from campaign.clock import today
 from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
-from campaign.mail import send_mail
+from campaign.mail_queue import queue_mail
 from campaign.security_log import log_security_event
 from campaign.signatures.forms import (
     ConfirmSignatureForm,
@@ -427,8 +427,10 @@ def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool
     if not email:
         return True
     try:
+        # Stored and queued: the mail server is the queue's business (campaign.mail_queue).
         _compose_and_send(appeal, email, outcome)
-    except OSError as exc:  # smtplib's errors included
+    except Exception as exc:  # the message could not even be stored
+        db.session.rollback()
         logger.warning("Mail to a signer of appeal %s failed: %s", appeal.id, type(exc).__name__)
         return False
     return True
@@ -459,10 +461,15 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             confirm=public_url_for("signatures.confirm", slug=appeal.slug, token=confirm_token),
             withdraw=public_url_for("signatures.withdraw", slug=appeal.slug, token=withdraw_token),
         )
-        send_mail(email, _("Confirm your signature: %(title)s", title=title), body)
+        queue_mail(
+            email,
+            _("Confirm your signature: %(title)s", title=title),
+            body,
+            purpose="signatures.renewed",
+        )
         return
     if outcome.duplicate:
-        send_mail(
+        queue_mail(
             email,
             _("You have already signed: %(title)s", title=title),
             _(
@@ -471,6 +478,7 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
                 "try to sign, you can ignore this message.",
                 title=title,
             ),
+            purpose="signatures.duplicate",
         )
         return
     withdraw = public_url_for("signatures.withdraw", slug=appeal.slug, token=outcome.withdraw_token)
@@ -490,7 +498,12 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             confirm=confirm,
             withdraw=withdraw,
         )
-        send_mail(email, _("Confirm your signature: %(title)s", title=title), body)
+        queue_mail(
+            email,
+            _("Confirm your signature: %(title)s", title=title),
+            body,
+            purpose="signatures.confirm",
+        )
     else:
         body = _(
             "Thank you for signing “%(title)s”.\n\nTo withdraw your signature later, open "
@@ -498,7 +511,12 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             title=title,
             withdraw=withdraw,
         )
-        send_mail(email, _("Thank you for signing: %(title)s", title=title), body)
+        queue_mail(
+            email,
+            _("Thank you for signing: %(title)s", title=title),
+            body,
+            purpose="signatures.thanks",
+        )
 
 
 @bp.get("/<slug>/thanks")

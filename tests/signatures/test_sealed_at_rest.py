@@ -38,6 +38,8 @@ def test_the_sign_form_stores_private_details_sealed_and_reads_them_back(client,
     for table, columns in sealed_columns(db.metadata):
         if table.name == "user":  # an account's sealed columns: not the sign form's to fill
             continue
+        if table.name == "outgoing_mail":  # deleted once sent (see test_mail_failure.py)
+            continue
         for column in columns:
             stored = db.session.scalars(
                 select(type_coerce(column, LargeBinary)).where(column.is_not(None))

@@ -1,0 +1,212 @@
+"""Mail leaves the request: each message is a sealed row, sent by a queued job, retried with
+backoff, and kept as a dead letter when it cannot go.
+
+Every sender calls `queue_mail`. It stores the message (address, subject and text sealed at
+rest: the text may hold a private withdrawal link), commits, and queues the job
+"mail.send" with the row's id, so that the queue carries no address and a slow or failing mail
+server costs the person who asked nothing. The job deletes the row once the message is sent.
+A failure the mail server may get over (a refused connection, a timeout, a 4xx) is tried
+again after MAIL_RETRY_DELAY, doubling each time, MAIL_RETRIES times; after that, or at once
+for a message that cannot be built (a line break in a header), the row stays as a dead letter:
+`flask mail dead-letters` lists them and `flask mail retry` queues them again.
+"""
+
+import enum
+import logging
+from datetime import datetime, timedelta
+
+import click
+from flask import current_app
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign import tasks
+from campaign.clock import utcnow
+from campaign.crypto import SealedText
+from campaign.extensions import db
+from campaign.mail import mail_cli, send_mail
+from campaign.types import UTCDateTime
+
+logger = logging.getLogger(__name__)
+
+SEND_JOB = "mail.send"
+# What never gets better by trying again: the message itself is wrong (flask-mailman's
+# BadHeaderError is a ValueError; a character the charset cannot carry a UnicodeError).
+_PERMANENT = (ValueError, TypeError, LookupError)
+# A queued mail whose next try is this far in the past was lost by its queue (a Redis that
+# restarted empty, a worker killed mid-send): `flask mail retry --all` queues it again.
+_LOST_AFTER = timedelta(minutes=15)
+
+
+class MailStatus(enum.Enum):
+    """Where a stored message is: waiting for (another) try, or given up on."""
+
+    queued = "queued"
+    dead = "dead"
+
+
+class OutgoingMail(db.Model):
+    """A message not sent yet: queued, or a dead letter (sent ones are deleted)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[MailStatus] = mapped_column(default=MailStatus.queued, index=True)
+    # What kind of mail, for the operator ("signatures.thanks"): a code, never personal data.
+    purpose: Mapped[str] = mapped_column(String(48))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The kind of the last error (ConnectionRefusedError), never its message: a mail server's
+    # words quote the address.
+    last_error: Mapped[str] = mapped_column(String(80), default="")
+    recipient: Mapped[str] = mapped_column(SealedText("outgoing_mail.recipient"))
+    subject: Mapped[str] = mapped_column(SealedText("outgoing_mail.subject"))
+    body: Mapped[str] = mapped_column(SealedText("outgoing_mail.body"))
+
+    def __repr__(self) -> str:
+        return f"<OutgoingMail {self.id} {self.purpose} {self.status.value}>"
+
+
+def queue_mail(to: str, subject: str, body: str, *, purpose: str) -> int:
+    """Store a plain-text message to one address, commit, and queue its sending.
+
+    Commits the session (with whatever the caller had pending): the job may run at once, in
+    another process. Raises if the message cannot be stored; once it is stored, a queue
+    that does not answer leaves it as a dead letter (logged), never an error for the caller.
+    """
+    message = OutgoingMail(recipient=to, subject=subject, body=body, purpose=purpose)
+    db.session.add(message)
+    db.session.commit()
+    _send_later(message, 0.0)
+    return message.id
+
+
+def _send_later(message: OutgoingMail, delay: float) -> None:
+    mail_id = message.id
+    try:
+        tasks.enqueue_later(delay, SEND_JOB, mail_id)
+    except Exception as error:
+        logger.error(
+            "Mail %s (%s) could not be queued (%s): kept as a dead letter.",
+            mail_id,
+            message.purpose,
+            type(error).__name__,
+        )
+        db.session.rollback()
+        stored = db.session.get(OutgoingMail, mail_id)
+        if stored is not None:
+            stored.status = MailStatus.dead
+            stored.last_error = f"queue: {type(error).__name__}"[:80]
+            db.session.commit()
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait before the try after `attempts` failed ones (doubling each time)."""
+    base = float(current_app.config["MAIL_RETRY_DELAY"])
+    return base * 2 ** max(0, attempts - 1)
+
+
+@tasks.job(SEND_JOB)
+def send_queued_mail(mail_id: int) -> None:
+    """Try to send one stored message; delete it when sent, retry or keep it when not."""
+    message = db.session.get(OutgoingMail, mail_id)
+    if message is None or message.status is not MailStatus.queued:
+        return  # sent already, or a dead letter waiting for the operator
+    try:
+        send_mail(message.recipient, message.subject, message.body)
+    except Exception as error:
+        _failed(message, error)
+        return
+    db.session.delete(message)
+    db.session.commit()
+
+
+def _failed(message: OutgoingMail, error: Exception) -> None:
+    message.attempts += 1
+    message.last_error = type(error).__name__[:80]
+    permanent = isinstance(error, _PERMANENT)
+    if permanent or message.attempts > int(current_app.config["MAIL_RETRIES"]):
+        message.status = MailStatus.dead
+        db.session.commit()
+        logger.error(
+            "Mail %s (%s) failed with %s after %d attempt(s): kept as a dead letter.",
+            message.id,
+            message.purpose,
+            message.last_error,
+            message.attempts,
+        )
+        return
+    delay = retry_delay(message.attempts)
+    message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.session.commit()
+    logger.warning(
+        "Mail %s (%s) failed with %s (attempt %d): tried again in %g s.",
+        message.id,
+        message.purpose,
+        message.last_error,
+        message.attempts,
+        delay,
+    )
+    _send_later(message, delay)
+
+
+def mask_address(address: str) -> str:
+    """Show enough of an address to recognise it, not to read it: m***@e***.org."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***"
+    name, dot, tld = domain.rpartition(".")
+    shown_domain = f"{name[:1]}***{dot}{tld}" if dot else f"{domain[:1]}***"
+    return f"{local[:1]}***@{shown_domain}"
+
+
+@mail_cli.command("dead-letters")
+def dead_letters_command() -> None:
+    """List the messages that could not be sent (addresses masked)."""
+    rows = db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.status == MailStatus.dead).order_by(OutgoingMail.id)
+    ).all()
+    if not rows:
+        click.echo("No dead letters.")
+        return
+    for row in rows:
+        click.echo(
+            f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M} UTC\t{row.purpose}\t"
+            f"{mask_address(row.recipient)}\t{row.attempts} attempt(s)\t{row.last_error}"
+        )
+    click.echo(f"{len(rows)} dead letter(s); `flask mail retry ID` or `--all` sends them again.")
+
+
+@mail_cli.command("retry")
+@click.argument("mail_ids", nargs=-1, type=int)
+@click.option(
+    "--all",
+    "retry_all",
+    is_flag=True,
+    help="Every dead letter, and every queued mail its queue lost (due 15 minutes ago).",
+)
+def retry_command(mail_ids: tuple[int, ...], retry_all: bool) -> None:
+    """Queue dead letters (given by ID, or --all) to be sent again."""
+    if bool(mail_ids) == retry_all:
+        raise click.UsageError("Give the ids of dead letters, or --all.")
+    query = select(OutgoingMail)
+    if retry_all:
+        query = query.where(
+            (OutgoingMail.status == MailStatus.dead)
+            | (OutgoingMail.next_attempt_at < utcnow() - _LOST_AFTER)
+        )
+    else:
+        query = query.where(OutgoingMail.id.in_(mail_ids))
+    rows = db.session.scalars(query.order_by(OutgoingMail.id)).all()
+    missing = sorted(set(mail_ids) - {row.id for row in rows})
+    if missing:
+        raise click.ClickException(
+            f"No mail waiting with id {', '.join(map(str, missing))} (sent, or never stored)."
+        )
+    for row in rows:
+        row.status = MailStatus.queued
+        row.attempts = 0
+        row.next_attempt_at = utcnow()
+    db.session.commit()
+    for row in rows:
+        _send_later(row, 0.0)
+    click.echo(f"Queued {len(rows)} mail(s) again.")

@@ -1,0 +1,187 @@
+"""`flask tasks worker` as systemd stops it (SIGTERM to its process group) and as the memory
+killer does (SIGKILL): it stops within its grace period, the job it ran is failed with a
+reason, and no dossier file is left half-written."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
+from campaign.dossiers.operations import enqueue_job, jobs_to_show, request_dossier
+from campaign.extensions import db
+from tests.conftest import TEST_DATA_KEY
+
+# systemd's default TimeoutStopSec is 90 s; the worker should need far less. Generous, since
+# the machine running the suite may be loaded: this bounds a hang, it measures nothing.
+GRACE_SECONDS = 60
+SIGNATURES = 40
+
+
+@pytest.fixture
+def queue_file(tmp_path: Path) -> Path:
+    return tmp_path / "queue" / "tasks.sqlite"
+
+
+@pytest.fixture
+def dossier_folder(tmp_path: Path) -> Path:
+    return tmp_path / "dossiers"
+
+
+@pytest.fixture
+def app_config(queue_file, dossier_folder):
+    # A real queue, consumed by the worker process only.
+    return {
+        "TASK_QUEUE_IMMEDIATE": False,
+        "TASK_QUEUE": f"sqlite:///{queue_file}",
+        "TASK_WORKERS": 0,
+        "DOSSIER_FOLDER": str(dossier_folder),
+        "DOSSIER_PROCESSES": 2,
+    }
+
+
+@pytest.fixture
+def worker(database_url, queue_file, dossier_folder, tmp_path):
+    """Start `flask tasks worker` in its own process group, as systemd does; kill it after."""
+    started = []
+
+    def start() -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "FLASK_APP": "campaign",
+            "CAMPAIGN_SECRET_KEY": "test-secret",
+            "CAMPAIGN_DATA_KEYS": TEST_DATA_KEY,
+            "CAMPAIGN_SQLALCHEMY_DATABASE_URI": database_url,
+            "CAMPAIGN_TASK_QUEUE": f"sqlite:///{queue_file}",
+            "CAMPAIGN_DOSSIER_FOLDER": str(dossier_folder),
+            "CAMPAIGN_DOSSIER_PROCESSES": "2",
+            "CAMPAIGN_PUBLIC_URL": "http://campaign.test",
+        }
+        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "tasks", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture
+def appeal(make_published_appeal, make_signature):
+    appeal = make_published_appeal()
+    for _ in range(SIGNATURES):
+        make_signature(appeal)
+    db.session.commit()
+    return appeal
+
+
+def queue_render(appeal) -> int:
+    job = request_dossier(
+        appeal, Edition.submission, appeal.memberships[0].user, landscape=False, sign=False
+    )
+    db.session.commit()
+    enqueue_job(job)
+    return job.id
+
+
+def wait_for(job_id: int, statuses: set[JobStatus], seconds: float = 300) -> DossierJob:
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.expire_all()
+        job = db.session.get(DossierJob, job_id)
+        if job.status in statuses or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def stop_group(process: subprocess.Popen[bytes], signum: int) -> int | None:
+    """Send a signal to the worker's process group, as systemd does; its exit code or None."""
+    os.killpg(process.pid, signum)
+    try:
+        return process.wait(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def dossier_files(folder: Path, appeal) -> list[str]:
+    return [name for name in files_under(folder) if name.startswith(f"{appeal.id}/")]
+
+
+def test_sigterm_to_the_group_after_a_render_stops_the_worker(appeal, worker, dossier_folder):
+    process = worker()
+    job = wait_for(queue_render(appeal), {JobStatus.done, JobStatus.failed})
+    assert job.status is JobStatus.done, job.error
+    # The render workers (and the fork server) are idle now, as after any render.
+    assert stop_group(process, signal.SIGTERM) is not None, "the worker hung after SIGTERM"
+
+
+def test_sigterm_mid_render_fails_the_job_with_a_reason_and_leaves_no_partial_file(
+    appeal, worker, dossier_folder
+):
+    process = worker()
+    job_id = queue_render(appeal)
+    job = wait_for(job_id, {JobStatus.running, JobStatus.done, JobStatus.failed})
+    assert job.status is JobStatus.running
+    assert stop_group(process, signal.SIGTERM) is not None, "the worker hung after SIGTERM"
+    job = wait_for(job_id, {JobStatus.done, JobStatus.failed}, seconds=0)
+    # Either it finished in its grace period, or it says why it did not.
+    if job.status is JobStatus.failed:
+        assert job.error == "interrupted"
+        assert db.session.scalar(select(func.count()).select_from(DossierSnapshot)) == 0
+        assert not dossier_files(dossier_folder, appeal)
+    else:
+        assert job.status is JobStatus.done
+    assert not [name for name in files_under(dossier_folder) if ".tmp-" in name]
+
+
+def test_a_worker_killed_mid_render_leaves_no_partial_file_and_its_job_is_marked(
+    app, appeal, worker, dossier_folder
+):
+    process = worker()
+    job_id = queue_render(appeal)
+    job = wait_for(job_id, {JobStatus.running, JobStatus.done, JobStatus.failed})
+    assert job.status is JobStatus.running
+    assert stop_group(process, signal.SIGKILL) is not None
+    # No snapshot recorded and no dossier file: what was written, was written whole.
+    assert db.session.scalar(select(func.count()).select_from(DossierSnapshot)) == 0
+    assert not dossier_files(dossier_folder, appeal)
+
+    # Nothing hears from it again: once its time is up, the organiser's page says so.
+    job = db.session.get(DossierJob, job_id)
+    assert job.status is JobStatus.running
+    stale = time.time() - app.config["DOSSIER_TIME_LIMIT"] - 120
+    db.session.execute(
+        DossierJob.__table__.update()
+        .where(DossierJob.id == job_id)
+        .values(updated_at=job.updated_at.fromtimestamp(stale, job.updated_at.tzinfo))
+    )
+    db.session.commit()
+    db.session.expire_all()
+    [shown] = jobs_to_show(appeal)
+    db.session.commit()
+    assert shown.status is JobStatus.failed and shown.error == "interrupted"
+
+    # Another worker starts, and renders what is asked next, with no leftover in its way.
+    second = worker()
+    job = wait_for(queue_render(appeal), {JobStatus.done, JobStatus.failed})
+    assert job.status is JobStatus.done, job.error
+    assert not [name for name in files_under(dossier_folder) if ".tmp-" in name]
+    assert stop_group(second, signal.SIGTERM) is not None
