@@ -14,6 +14,8 @@ ARGUMENTS = {
     "family_id": 1,
     "job_id": 1,
     "snapshot_id": "0123456789abcdef0123",
+    "submission_id": 1,
+    "scan_id": 1,
 }
 
 
