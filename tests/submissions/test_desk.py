@@ -309,7 +309,8 @@ def test_a_scan_is_stored_privately_and_served_to_members_only(
     with client.get(f"{url}/{scan.id}") as download:
         assert download.data == data
         assert "no-store" in download.headers["Cache-Control"]
-    client.get("/accounts/logout")
+    client.post("/accounts/logout")
+    assert client.get(f"{url}/{scan.id}").status_code == 302  # to the login page
 
 
 @pytest.mark.parametrize(
