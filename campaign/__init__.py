@@ -80,7 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.signatures.operations import signature_withdrawn
     from campaign.signatures.retention import private_data_erased
     from campaign.signatures.views import bp as signatures_bp
-    from campaign.submissions import desk_views, followup  # noqa: F401  (on the appeals bp)
+    from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
     from campaign.submissions.public_views import bp as submissions_bp
 
     signature_withdrawn.connect(forget_cached_blocks)

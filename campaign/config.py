@@ -44,6 +44,9 @@ class Defaults:
     # A scanned receipt or answer (PDF, JPEG, PNG) of a submission; its upload alone may be
     # larger than MAX_CONTENT_LENGTH. Stored in SUBMISSION_SCANS_DIR (instance/ by default).
     SUBMISSION_SCAN_MAX_BYTES = 8 * 1024 * 1024
+    # Messages a second to signers about a submission (a notice, an update): a mail server
+    # takes a burst of thousands as spam.
+    SUBMISSION_MAIL_PER_SECOND = 5.0
 
     LANGUAGES = ("ru", "en")
     BABEL_DEFAULT_LOCALE = "ru"

@@ -83,9 +83,10 @@ def _purge_now_and_then(outbox: Path) -> None:
     purge_outbox(outbox, float(current_app.config["MAIL_OUTBOX_RETENTION_DAYS"]))
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message to one address."""
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+def send_mail(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
+    """Send a plain-text message to one address, with extra headers if given
+    (List-Unsubscribe on messages to signers)."""
+    EmailMessage(subject=subject, body=body, to=[to], headers=headers or {}).send()
 
 
 @mail_cli.command("purge-outbox")

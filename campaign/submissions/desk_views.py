@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -22,10 +23,14 @@ from campaign.submissions.forms import (
     AnswerForm,
     DeleteSubmissionForm,
     ListingForm,
+    NoticeForm,
+    RecordSentForm,
     ScanForm,
     SubmissionForm,
 )
-from campaign.submissions.models import AnswerKind, Channel, Scan, ScanKind, Submission
+from campaign.submissions.mailing_views import new_request_key
+from campaign.submissions.mailings import may_record_as_sent, notice_open_on
+from campaign.submissions.models import AnswerKind, Channel, Mailing, Scan, ScanKind, Submission
 from campaign.submissions.operations import (
     AnswerData,
     SubmissionData,
@@ -73,6 +78,7 @@ def _submission_form(appeal: Appeal, submission: Submission | None = None) -> Su
     ]
     form.addressee_choice.choices = addressee_choices(appeal)
     if submission is not None and request.method == "GET":
+        form.channel.data = submission.channel.value
         known = {value for value, _label in form.addressee_choice.choices}
         if submission.addressee in known:
             form.addressee_choice.data = submission.addressee
@@ -181,6 +187,13 @@ def _detail_page(
         scan_form=scan_form or ScanForm(formdata=None),
         warning=channel_warning(appeal.country, submission.channel.value, today),
         is_owner=current_membership().role is Role.owner,
+        notice_form=NoticeForm(formdata=None, request_key=new_request_key()),
+        sent_form=RecordSentForm(formdata=None),
+        may_send=may_record_as_sent(submission),
+        opens_at=notice_open_on(submission),
+        mailings=db.session.scalars(
+            select(Mailing).where(Mailing.submission_id == submission.id).order_by(Mailing.id)
+        ).all(),
     ), status
 
 

@@ -29,8 +29,7 @@ DEFAULT_TEXTS = {
         "Напоминаем, что в соответствии с частью 1 статьи 12 Федерального закона от 02.05.2006 "
         "№ 59-ФЗ «О порядке рассмотрения обращений граждан Российской Федерации» ответ на него "
         "должен быть дан не позднее {due_on}.\n\n"
-        "Просим сообщить о ходе рассмотрения обращения по адресу, указанному в нём.\n\n"
-        "Отпечаток переданного досье (SHA-256): {fingerprint}"
+        "Просим сообщить о ходе рассмотрения обращения по адресу, указанному в нём."
     ),
     ("ru", "complaint"): (
         "{sent_on} в ваш адрес направлено коллективное обращение, зарегистрированное "
@@ -39,22 +38,19 @@ DEFAULT_TEXTS = {
         "№ 59-ФЗ, истёк {due_on}. Ответ заявителями не получен, уведомление о продлении срока "
         "не поступало.\n\n"
         "Просим провести проверку, рассмотреть обращение по существу и дать ответ "
-        "представителю заявителей.\n\n"
-        "Отпечаток переданного досье (SHA-256): {fingerprint}"
+        "представителю заявителей."
     ),
     ("en", "reminder"): (
         "On {sent_on} we sent you a collective appeal, registered on {registered_on} under "
         "number {number}.\n\n"
         "We remind you that an answer is due by {due_on}. Please tell us how its "
-        "consideration stands, at the address the appeal gives.\n\n"
-        "Fingerprint of the dossier handed in (SHA-256): {fingerprint}"
+        "consideration stands, at the address the appeal gives."
     ),
     ("en", "complaint"): (
         "On {sent_on} we sent you a collective appeal, registered on {registered_on} under "
         "number {number}.\n\n"
         "The term for its answer ended on {due_on}. No answer and no notice of an extension "
-        "has reached us. We ask you to consider the appeal and answer its representative.\n\n"
-        "Fingerprint of the dossier handed in (SHA-256): {fingerprint}"
+        "has reached us. We ask you to consider the appeal and answer its representative."
     ),
 }
 
@@ -64,18 +60,22 @@ def default_text(language: str, kind: str) -> str:
     return DEFAULT_TEXTS.get((language, kind)) or DEFAULT_TEXTS[("en", kind)]
 
 
-def _day(value: date | None) -> str:
-    return format_date(value, "long") if value else "—"
+def _day(value: date | None, language: str) -> str:
+    # Official letters in Russian write dates as 05.12.2026; and a sentence may end after one.
+    if value is None:
+        return "—"
+    return format_date(value, "dd.MM.yyyy" if language == "ru" else "d MMMM yyyy")
 
 
 def facts(submission: Submission) -> dict[str, str]:
-    """What the placeholders stand for, in the current locale."""
+    """What the placeholders stand for, in the appeal's language."""
     clock = submission_clock(submission)
+    language = submission.appeal.language
     return {
-        "sent_on": _day(submission.sent_on),
-        "registered_on": _day(submission.registered_on),
+        "sent_on": _day(submission.sent_on, language),
+        "registered_on": _day(submission.registered_on, language),
         "number": submission.registration_number or "—",
-        "due_on": _day(clock.answer.on if clock.answer else None),
+        "due_on": _day(clock.answer.on if clock.answer else None, language),
         "fingerprint": submission.snapshot.file_sha256,
     }
 
@@ -100,7 +100,7 @@ def render_followup(appeal: Appeal, submission: Submission, kind: str, text: str
             submission=submission,
             values=values,
             body=render_markdown(fill(text, values)),
-            today=format_date(today_in(appeal.time_zone), "long"),
+            today=_day(today_in(appeal.time_zone), appeal.language),
             edition="followup",
         )
     job = RenderJob(

@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -170,3 +171,49 @@ class ListingForm(FlaskForm):
 
     listed = BooleanField(_l("List this appeal on the home page"))
     submit = SubmitField(_l("Save"))
+
+
+class NoticeForm(FlaskForm):
+    """Tell the signers before the submission; the key makes a double click send once."""
+
+    request_key = HiddenField(validators=[InputRequired(), Length(min=16, max=64)])
+    submit = SubmitField(_l("Tell the signers now"))
+
+
+class RecordSentForm(FlaskForm):
+    """Date the hand-in today."""
+
+    submit = SubmitField(_l("Record as sent today"))
+
+
+class UpdateForm(FlaskForm):
+    """The update to the signers who asked to hear of the answer."""
+
+    request_key = HiddenField(validators=[InputRequired(), Length(min=16, max=64)])
+    subject = StringField(
+        _l("Subject"),
+        filters=[normalised],
+        validators=[
+            InputRequired(_l("Write a subject.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
+    )
+    body = TextAreaField(
+        _l("Message"),
+        description=_l("Markdown; it is sent as plain text, with a link to stop such messages."),
+        filters=[normalised],
+        validators=[
+            InputRequired(_l("Write the message.")),
+            Length(max=20_000, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Send to the signers"))
+
+
+class UnsubscribeForm(FlaskForm):
+    """The button that stops messages (the link alone changes nothing: mail scanners follow
+    links)."""
+
+    submit = SubmitField(_l("Send me no more messages about this appeal"))

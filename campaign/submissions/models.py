@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.appeals.models import Appeal
@@ -136,3 +136,59 @@ class Scan(db.Model):
 
     def __repr__(self) -> str:
         return f"<Scan {self.id} of submission {self.submission_id} {self.kind.value}>"
+
+
+class MailingKind(enum.Enum):
+    """What a mailing to the signers says."""
+
+    notice = "notice"  # before a submission: where her name goes and when, her withdrawal link
+    update = "update"  # after an answer: the organiser's subject and text
+
+
+class MailingStatus(enum.Enum):
+    """Where a mailing stands."""
+
+    queued = "queued"
+    sending = "sending"
+    done = "done"  # every recipient has her message, or was left out for a reason counted
+    failed = "failed"  # some messages could not be sent after every retry (counted)
+
+
+class Mailing(db.Model):
+    """A message to the signers about a submission, sent on the task queue."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MailingKind]
+    # The page's one-time key: the same form sent twice (a double click) finds this mailing.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown, the organiser's
+    status: Mapped[MailingStatus] = mapped_column(default=MailingStatus.queued)
+    total: Mapped[int] = mapped_column(default=0)
+    sent: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    unsubscribed: Mapped[int] = mapped_column(default=0)  # left out: they asked to hear no more
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<Mailing {self.id} {self.kind.value} {self.status.value}>"
+
+
+class Delivery(db.Model):
+    """One recipient of a mailing: sent once, however often the job runs."""
+
+    __table_args__ = (UniqueConstraint("mailing_id", "signature_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(ForeignKey("mailing.id", ondelete="CASCADE"))
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signature.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Delivery {self.id} of mailing {self.mailing_id}>"

@@ -1,7 +1,7 @@
 """Record submissions, their answers and scans; find what is due across an organiser's appeals."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from campaign.accounts.models import Membership, User
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
+from campaign.clock import utcnow
 from campaign.dossiers.models import DossierSnapshot
 from campaign.extensions import db
 from campaign.submissions.clock import SOON_DAYS, Clock, Due, clock_for
@@ -100,10 +101,26 @@ def _apply(submission: Submission, data: SubmissionData) -> None:
     submission.notice_days = data.notice_days
 
 
+def _check_notice(data: SubmissionData, submission: Submission | None) -> None:
+    """A hand-in with a notice period is dated only once the signers were told and the
+    period has passed ("record as sent" on the desk)."""
+    if not data.notice_days or data.sent_on is None:
+        return
+    if submission is not None and submission.sent_on is not None:
+        return  # already sent: correcting its date
+    told = submission.notice_sent_at if submission is not None else None
+    if told is None or utcnow() < told + timedelta(days=data.notice_days):
+        raise SubmissionRefused(
+            "sent_on",
+            _l("Leave this empty until the signers were told and the notice period is over."),
+        )
+
+
 def record_submission(appeal: Appeal, data: SubmissionData, by: User) -> Submission:
     """Record a hand-in of one of the appeal's snapshots; nothing is stored if a rule fails."""
     snapshot = _snapshot(appeal, data.snapshot_id)
     _check_dates(data, today_in(appeal.time_zone))
+    _check_notice(data, None)
     submission = Submission(appeal_id=appeal.id, snapshot_id=snapshot.id, created_by_id=by.id)
     _apply(submission, data)
     db.session.add(submission)
@@ -123,6 +140,7 @@ def update_submission(submission: Submission, data: SubmissionData) -> None:
     if submission.parent_id is None:
         submission.snapshot_id = _snapshot(appeal, data.snapshot_id).id
     _check_dates(data, today_in(appeal.time_zone))
+    _check_notice(data, submission)
     answer = submission.answer
     if answer is not None and data.sent_on and answer.answered_on < data.sent_on:
         raise SubmissionRefused("sent_on", _l("The answer is dated before this date."))

@@ -2,15 +2,18 @@
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import appeal_at
 from campaign.dossiers.models import DossierSnapshot
-from campaign.extensions import db
+from campaign.extensions import csrf, db
 from campaign.submissions.clock import DUE_LABELS
+from campaign.submissions.forms import UnsubscribeForm
+from campaign.submissions.mailings import signature_for_unsubscribe
+from campaign.submissions.mailings import unsubscribe as unsubscribe_signer
 from campaign.submissions.models import Submission
 from campaign.submissions.open_data import ListedAppeal, appeal_facts, listed_appeals, timeline
 from campaign.submissions.presenting import CHANNEL_LABELS, STATUS_LABELS
@@ -64,6 +67,32 @@ def listed_item(item: ListedAppeal) -> dict[str, Any]:
 def appeals_json() -> Response:
     """The published appeals whose owners list them."""
     return _cached(jsonify({"appeals": [listed_item(item) for item in listed_appeals()]}))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str) -> tuple[str, int] | str:
+    """Stop messages about an appeal: a button here, or a mail client's one-click POST."""
+    signature = signature_for_unsubscribe(token)
+    if signature is None:
+        return render_template("submissions/unsubscribe.html", invalid=True), 404
+    appeal = db.session.get(Appeal, signature.appeal_id)
+    form = UnsubscribeForm()
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and (one_click or form.validate_on_submit()):
+        stopped = unsubscribe_signer(signature)
+        db.session.commit()
+        return render_template(
+            "submissions/unsubscribe.html", appeal=appeal, done=True, already=not stopped
+        )
+    already = signature.unsubscribed_at is not None
+    return render_template(
+        "submissions/unsubscribe.html", appeal=appeal, form=form, already=already
+    )
+
+
+# A mail client's one-click unsubscribe (RFC 8058) posts without our CSRF token; the signed
+# token in the address is what authorises it, and it only ever stops messages.
+csrf.exempt("campaign.submissions.public_views.unsubscribe")
 
 
 @bp.app_template_global()

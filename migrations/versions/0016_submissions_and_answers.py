@@ -20,6 +20,8 @@ depends_on = None
 CHANNEL = sa.Enum("post", "in_person", "online", "email", "other", name="channel")
 ANSWER_KIND = sa.Enum("answered", "partly", "refused", "forwarded", name="answerkind")
 SCAN_KIND = sa.Enum("receipt", "answer", name="scankind")
+MAILING_KIND = sa.Enum("notice", "update", name="mailingkind")
+MAILING_STATUS = sa.Enum("queued", "sending", "done", "failed", name="mailingstatus")
 
 
 def upgrade():
@@ -121,19 +123,74 @@ def upgrade():
     )
     with op.batch_alter_table("scan", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_scan_submission_id"), ["submission_id"], unique=False)
+    op.create_table(
+        "mailing",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("kind", MAILING_KIND, nullable=False),
+        sa.Column("request_key", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", MAILING_STATUS, nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("unsubscribed", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["submission_id"], ["submission.id"], name=op.f("fk_mailing_submission_id_submission"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user.id"], name=op.f("fk_mailing_created_by_id_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mailing")),
+        sa.UniqueConstraint("request_key", name=op.f("uq_mailing_request_key")),
+    )
+    with op.batch_alter_table("mailing", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_mailing_submission_id"), ["submission_id"], unique=False)
+    op.create_table(
+        "delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mailing_id", sa.Integer(), nullable=False),
+        sa.Column("signature_id", sa.Integer(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["mailing_id"], ["mailing.id"], name=op.f("fk_delivery_mailing_id_mailing"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["signature_id"], ["signature.id"], name=op.f("fk_delivery_signature_id_signature"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery")),
+        sa.UniqueConstraint(
+            "mailing_id", "signature_id", name=op.f("uq_delivery_mailing_id_signature_id")
+        ),
+    )
     with op.batch_alter_table("appeal", schema=None) as batch_op:
         batch_op.add_column(sa.Column("listed", sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table("signature", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("hear_of_answer", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("signature", schema=None) as batch_op:
+        batch_op.drop_column("unsubscribed_at")
         batch_op.drop_column("hear_of_answer")
     with op.batch_alter_table("appeal", schema=None) as batch_op:
         batch_op.drop_column("listed")
+    op.drop_table("delivery")
+    with op.batch_alter_table("mailing", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mailing_submission_id"))
+    op.drop_table("mailing")
     with op.batch_alter_table("scan", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_scan_submission_id"))
     op.drop_table("scan")
@@ -143,5 +200,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_submission_parent_id"))
         batch_op.drop_index(batch_op.f("ix_submission_appeal_id"))
     op.drop_table("submission")
-    for enum in (SCAN_KIND, ANSWER_KIND, CHANNEL):
+    for enum in (MAILING_STATUS, MAILING_KIND, SCAN_KIND, ANSWER_KIND, CHANNEL):
         enum.drop(op.get_bind(), checkfirst=True)

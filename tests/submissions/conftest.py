@@ -15,7 +15,7 @@ from campaign.time_zones import today_in
 
 @pytest.fixture
 def app_config(tmp_path):
-    return {"SUBMISSION_SCANS_DIR": str(tmp_path / "scans")}
+    return {"SUBMISSION_SCANS_DIR": str(tmp_path / "scans"), "SUBMISSION_MAIL_PER_SECOND": 1000}
 
 
 @pytest.fixture
