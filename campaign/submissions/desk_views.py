@@ -71,13 +71,17 @@ def addressee_choices(appeal: Appeal) -> list[tuple[str, str]]:
     return [(name, name) for name in named if name] + [(OTHER_ADDRESSEE, _("Another addressee"))]
 
 
-def _submission_form(appeal: Appeal, submission: Submission | None = None) -> SubmissionForm:
-    form = SubmissionForm(obj=submission) if submission else SubmissionForm()
+def _submission_form(
+    appeal: Appeal, submission: Submission | None = None, *, bound: bool = True
+) -> SubmissionForm:
+    """The details form; unbound when the request's form is another one (an answer, a scan)."""
+    unbound = {} if bound else {"formdata": None}
+    form = SubmissionForm(obj=submission, **unbound) if submission else SubmissionForm(**unbound)
     form.snapshot_id.choices = [("", _("Choose a dossier"))] + [
         (snapshot.id, snapshot_title(snapshot)) for snapshot in appeal_snapshots(appeal)
     ]
     form.addressee_choice.choices = addressee_choices(appeal)
-    if submission is not None and request.method == "GET":
+    if submission is not None and (not bound or request.method == "GET"):
         form.channel.data = submission.channel.value
         known = {value for value, _label in form.addressee_choice.choices}
         if submission.addressee in known:
@@ -182,7 +186,7 @@ def _detail_page(
         status=submission_status(submission, today),
         today=today,
         due_labels=DUE_LABELS,
-        form=form or _submission_form(appeal, submission),
+        form=form or _submission_form(appeal, submission, bound=False),
         answer_form=answer_form,
         scan_form=scan_form or ScanForm(formdata=None),
         warning=channel_warning(appeal.country, submission.channel.value, today),

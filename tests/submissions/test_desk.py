@@ -188,6 +188,7 @@ def test_an_answer_dated_before_its_submission_is_refused(client, owner_appeal, 
     page = response.get_data(as_text=True)
     assert "The answer cannot be dated before the submission." in page
     assert "They will look into it." in page
+    assert f'value="{submission.received_on.isoformat()}"' in page  # the details stay shown
     assert _count(Answer) == 0
 
 
@@ -336,3 +337,18 @@ def test_a_bad_scan_is_refused(client, owner_appeal, make_submission, app, name,
     assert _count(Scan) == 0
     scans = Path(app.config["SUBMISSION_SCANS_DIR"])
     assert not scans.exists() or not list(scans.iterdir())
+
+
+def test_an_upload_over_the_limit_is_refused_unread(client, owner_appeal, make_submission, app):
+    app.config["SUBMISSION_SCAN_MAX_BYTES"] = 100 * 1024
+    submission = make_submission(owner_appeal)
+    url = f"/appeals/{owner_appeal.id}/submissions/{submission.id}/scans"
+    data = b"%PDF-1.7\n" + b"x" * (300 * 1024)
+    response = client.post(
+        url,
+        data={"kind": "receipt", "file": (io.BytesIO(data), "big.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "The file is larger than 0.1 MB." in response.get_data(as_text=True)
+    assert _count(Scan) == 0
