@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
-from campaign.submissions.models import Answer, AnswerKind, Scan, Submission
+from campaign.submissions.models import Answer, AnswerKind, Channel, Scan, Submission
 from campaign.submissions.operations import AnswerData, due_submissions, record_answer
 from tests.submissions.conftest import days_ago
 
@@ -352,3 +352,25 @@ def test_an_upload_over_the_limit_is_refused_unread(client, owner_appeal, make_s
     assert response.status_code == 413
     assert "The file is larger than 0.1 MB." in response.get_data(as_text=True)
     assert _count(Scan) == 0
+
+
+def test_the_desk_names_a_weekend_due_date_and_warns_of_plain_email(
+    client, owner_appeal, make_submission
+):
+    today = days_ago(owner_appeal, 0)
+    # Registered so that the answer falls on the next Saturday or Sunday from today.
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    registered = saturday - timedelta(days=30)
+    submission = make_submission(
+        owner_appeal,
+        channel=Channel.email,
+        sent_on=registered - timedelta(days=2),
+        received_on=registered - timedelta(days=1),
+        registered_on=registered,
+    )
+    page = client.get(f"/appeals/{owner_appeal.id}/submissions/{submission.id}").get_data(
+        as_text=True
+    )
+    assert f'datetime="{saturday.isoformat()}"' in page
+    assert "Saturday, a weekend day" in page
+    assert "547-ФЗ" in page  # the e-mail channel warns on its submission too
