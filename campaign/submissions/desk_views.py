@@ -28,8 +28,7 @@ from campaign.submissions.forms import (
     ScanForm,
     SubmissionForm,
 )
-from campaign.submissions.mailing_views import new_request_key
-from campaign.submissions.mailings import may_record_as_sent, notice_open_on
+from campaign.submissions.mailings import may_record_as_sent, new_request_key, notice_open_on
 from campaign.submissions.models import AnswerKind, Channel, Mailing, Scan, ScanKind, Submission
 from campaign.submissions.operations import (
     AnswerData,
@@ -155,7 +154,8 @@ def record_new_submission(appeal: Appeal) -> Response | tuple[str, int]:
     return redirect(url_for("appeals.submission", appeal_id=appeal.id, submission_id=submission.id))
 
 
-def _submission_or_404(appeal: Appeal, submission_id: int) -> Submission:
+def submission_or_404(appeal: Appeal, submission_id: int) -> Submission:
+    """The appeal's submission, or 404 (another appeal's too)."""
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.appeal_id != appeal.id:
         abort(404)
@@ -205,14 +205,14 @@ def _detail_page(
 @requires_role(Role.advocate)
 def submission(appeal: Appeal, submission_id: int) -> tuple[str, int]:
     """One submission: its clock, registration, answer, scans and forwarded hops."""
-    return _detail_page(appeal, _submission_or_404(appeal, submission_id))
+    return _detail_page(appeal, submission_or_404(appeal, submission_id))
 
 
 @bp.post("/<int:appeal_id>/submissions/<int:submission_id>")
 @requires_role(Role.advocate)
 def change_submission(appeal: Appeal, submission_id: int) -> Response | tuple[str, int]:
     """Save the registration and other details entered later."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     form = _submission_form(appeal, found)
     if not form.validate_on_submit():
         return _detail_page(appeal, found, form=form, status=400)
@@ -232,7 +232,7 @@ def change_submission(appeal: Appeal, submission_id: int) -> Response | tuple[st
 @requires_role(Role.advocate)
 def answer_submission(appeal: Appeal, submission_id: int) -> Response | tuple[str, int]:
     """Record (or correct) the authority's answer."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     form = AnswerForm()
     if not form.validate_on_submit():
         return _detail_page(appeal, found, answer_form=form, status=400)
@@ -262,7 +262,7 @@ def answer_submission(appeal: Appeal, submission_id: int) -> Response | tuple[st
 @requires_role(Role.advocate)
 def upload_scan(appeal: Appeal, submission_id: int) -> Response | tuple[str, int]:
     """Add a scanned receipt or answer."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     # Room for the form's other fields around the file.
     request.max_content_length = scan_limit() + 64 * 1024
     try:
@@ -296,7 +296,7 @@ csrf.exempt("campaign.submissions.desk_views.upload_scan")
 @requires_role(Role.advocate)
 def scan_file(appeal: Appeal, submission_id: int, scan_id: int) -> Response:
     """Download a scan; members only, never cached."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     scan = db.session.get(Scan, scan_id)
     if scan is None or scan.submission_id != found.id or not scan_path(scan.filename).is_file():
         abort(404)
@@ -317,7 +317,7 @@ def scan_file(appeal: Appeal, submission_id: int, scan_id: int) -> Response:
 @requires_role(Role.owner)
 def delete_submission_page(appeal: Appeal, submission_id: int) -> Response | str:
     """Ask, then delete a submission with its answer, scans and forwarded hops."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     form = DeleteSubmissionForm()
     if form.validate_on_submit():
         files = delete_submission(found)

@@ -1,8 +1,6 @@
 """Desk pages that tell the signers: the notice before a submission, the update after an
 answer, and how a mailing goes."""
 
-import secrets
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,26 +13,16 @@ from campaign.appeals.models import Appeal
 from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.markup import render_markdown
+from campaign.submissions.desk_views import submission_or_404
 from campaign.submissions.forms import NoticeForm, RecordSentForm, UpdateForm
 from campaign.submissions.mailings import (
     enqueue_mailing,
+    new_request_key,
     record_as_sent,
     start_mailing,
 )
 from campaign.submissions.models import Mailing, MailingKind, MailingStatus, Submission
 from campaign.submissions.operations import SubmissionRefused
-
-
-def _submission_or_404(appeal: Appeal, submission_id: int) -> Submission:
-    found = db.session.get(Submission, submission_id)
-    if found is None or found.appeal_id != appeal.id:
-        abort(404)
-    return found
-
-
-def new_request_key() -> str:
-    """A fresh key for a form that must act once however often it is sent."""
-    return secrets.token_urlsafe(24)
 
 
 def _to_detail(appeal: Appeal, submission: Submission) -> Response:
@@ -45,7 +33,7 @@ def _to_detail(appeal: Appeal, submission: Submission) -> Response:
 @requires_role(Role.advocate)
 def send_notice(appeal: Appeal, submission_id: int) -> Response:
     """Tell every signer who left an email where her name is going, and when."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     form = NoticeForm()
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "error")
@@ -65,7 +53,7 @@ def send_notice(appeal: Appeal, submission_id: int) -> Response:
 @requires_role(Role.advocate)
 def record_sent(appeal: Appeal, submission_id: int) -> Response:
     """Date the hand-in today, once the notice period is over."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     if RecordSentForm().validate_on_submit():
         try:
             record_as_sent(found)
@@ -82,7 +70,7 @@ def record_sent(appeal: Appeal, submission_id: int) -> Response:
 @requires_role(Role.advocate)
 def send_update(appeal: Appeal, submission_id: int) -> Response | tuple[str, int] | str:
     """Write the update on the answer, preview it, and send it."""
-    found = _submission_or_404(appeal, submission_id)
+    found = submission_or_404(appeal, submission_id)
     form = UpdateForm()
     if request.method == "GET":
         form.request_key.data = new_request_key()

@@ -6,6 +6,7 @@ is counted, never dropped unseen. A double click finds the mailing its form's ke
 """
 
 import logging
+import secrets
 import time
 from datetime import datetime, timedelta
 
@@ -40,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 _UNSUBSCRIBE_SALT = "submissions.unsubscribe"
+
+
+def new_request_key() -> str:
+    """A fresh key for a form that must act once however often it is sent."""
+    return secrets.token_urlsafe(24)
 
 
 def unsubscribe_token(signature_id: int) -> str:
