@@ -216,4 +216,4 @@ class UnsubscribeForm(FlaskForm):
     """The button that stops messages (the link alone changes nothing: mail scanners follow
     links)."""
 
-    submit = SubmitField(_l("Send me no more messages about this appeal"))
+    submit = SubmitField(_l("Stop these messages"))

@@ -18,30 +18,30 @@ def app_config(tmp_path):
     return {"SUBMISSION_SCANS_DIR": str(tmp_path / "scans"), "SUBMISSION_MAIL_PER_SECOND": 1000}
 
 
+def snapshot_row(appeal, n: int, edition=Edition.submission) -> DossierSnapshot:
+    """Record a snapshot of an appeal (no PDF is rendered), numbered n."""
+    snapshot = DossierSnapshot(
+        id=f"{n:04d}" + "a" * 16,
+        appeal_id=appeal.id,
+        edition=edition,
+        versions=[1],
+        signature_count=3,
+        list_fingerprint=hashlib.sha256(f"list{n}".encode()).hexdigest(),
+        file_sha256=hashlib.sha256(f"file{n}".encode()).hexdigest(),
+        file_size=1000,
+        pages=3,
+        filename=f"{n}.pdf",
+    )
+    db.session.add(snapshot)
+    db.session.commit()
+    return snapshot
+
+
 @pytest.fixture
 def make_snapshot(app):
     """A snapshot row of an appeal (no PDF is rendered)."""
     counter = itertools.count(1)
-
-    def make(appeal, edition=Edition.submission):
-        n = next(counter)
-        snapshot = DossierSnapshot(
-            id=f"{n:04d}" + "a" * 16,
-            appeal_id=appeal.id,
-            edition=edition,
-            versions=[1],
-            signature_count=3,
-            list_fingerprint=hashlib.sha256(f"list{n}".encode()).hexdigest(),
-            file_sha256=hashlib.sha256(f"file{n}".encode()).hexdigest(),
-            file_size=1000,
-            pages=3,
-            filename=f"{n}.pdf",
-        )
-        db.session.add(snapshot)
-        db.session.commit()
-        return snapshot
-
-    return make
+    return lambda appeal, edition=Edition.submission: snapshot_row(appeal, next(counter), edition)
 
 
 @pytest.fixture

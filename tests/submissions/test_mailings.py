@@ -143,7 +143,7 @@ def test_unsubscribe_once_twice_and_forged(client, owner_appeal, answered, outbo
     )
     send_mailing(mailing.id)
     path = link_path(mails(outbox)[0], "/unsubscribe/")
-    assert "Send me no more messages" in client.get(path).get_data(as_text=True)
+    assert "Stop these messages" in client.get(path).get_data(as_text=True)
     assert db.session.get(Signature, hears.id).unsubscribed_at is None  # a GET changes nothing
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert "You will receive no more messages" in done.get_data(as_text=True)
