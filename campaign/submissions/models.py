@@ -49,9 +49,9 @@ class Submission(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    snapshot_id: Mapped[str] = mapped_column(
-        ForeignKey("dossier_snapshot.id", ondelete="RESTRICT"), index=True
-    )
+    # No ondelete: a snapshot that was handed in is never deleted on its own (NO ACTION is
+    # checked at the end of the statement, so deleting the whole appeal still cascades).
+    snapshot_id: Mapped[str] = mapped_column(ForeignKey("dossier_snapshot.id"), index=True)
     # The body that forwarded the appeal here (its answer of kind "forwarded").
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("submission.id", ondelete="CASCADE"), index=True

@@ -58,7 +58,7 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["snapshot_id"], ["dossier_snapshot.id"],
-            name=op.f("fk_submission_snapshot_id_dossier_snapshot"), ondelete="RESTRICT",
+            name=op.f("fk_submission_snapshot_id_dossier_snapshot"),
         ),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["submission.id"], name=op.f("fk_submission_parent_id_submission"),

@@ -374,3 +374,24 @@ def test_the_desk_names_a_weekend_due_date_and_warns_of_plain_email(
     assert f'datetime="{saturday.isoformat()}"' in page
     assert "Saturday, a weekend day" in page
     assert "547-ФЗ" in page  # the e-mail channel warns on its submission too
+
+
+def test_deleting_an_appeal_takes_its_submissions_and_snapshots(
+    make_published_appeal, make_submission
+):
+    from sqlalchemy import delete
+
+    from campaign.appeals.models import Appeal
+    from campaign.dossiers.models import DossierSnapshot
+
+    appeal = make_published_appeal()
+    submission = make_submission(appeal, registered_on=days_ago(appeal, 5))
+    record_answer(
+        submission,
+        AnswerData(AnswerKind.forwarded, days_ago(appeal, 1), forwarded_to="Elsewhere"),
+        appeal.memberships[0].user,
+    )
+    db.session.commit()
+    db.session.execute(delete(Appeal).where(Appeal.id == appeal.id))
+    db.session.commit()
+    assert _count(Submission) == 0 and _count(DossierSnapshot) == 0
