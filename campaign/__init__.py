@@ -81,6 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.signatures.operations import signature_withdrawn
     from campaign.signatures.retention import private_data_erased
     from campaign.signatures.views import bp as signatures_bp
+    from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
+    from campaign.submissions.public_views import bp as submissions_bp
 
     signature_withdrawn.connect(forget_cached_blocks)
     private_data_erased.connect(forget_cached_blocks)
@@ -89,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(appeals_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
+    app.register_blueprint(submissions_bp)
     app.register_blueprint(verify_bp)
     logs.init_app(app)  # after the routes: it reads which of them carry a token
     app.cli.add_command(accounts_cli)

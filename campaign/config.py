@@ -41,6 +41,12 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 12
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # A scanned receipt or answer (PDF, JPEG, PNG) of a submission; its upload alone may be
+    # larger than MAX_CONTENT_LENGTH. Stored in SUBMISSION_SCANS_DIR (instance/ by default).
+    SUBMISSION_SCAN_MAX_BYTES = 8 * 1024 * 1024
+    # Messages a second to signers about a submission (a notice, an update): a mail server
+    # takes a burst of thousands as spam.
+    SUBMISSION_MAIL_PER_SECOND = 5.0
 
     LANGUAGES = ("ru", "en")
     BABEL_DEFAULT_LOCALE = "ru"
@@ -216,6 +222,8 @@ def _fill_derived(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("DOSSIER_FOLDER"):
         app.config["DOSSIER_FOLDER"] = str(instance / "dossiers")
+    if not app.config.get("SUBMISSION_SCANS_DIR"):
+        app.config["SUBMISSION_SCANS_DIR"] = str(instance / "submission_scans")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 

@@ -14,7 +14,12 @@ from campaign.appeals.models import Appeal
 from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
 from campaign.clock import utcnow
 from campaign.demo_signatories import WINDOW, replace_demo_signatories
+from campaign.dossiers.models import Edition
+from campaign.dossiers.operations import discard_file, make_snapshot
 from campaign.extensions import db
+from campaign.submissions.models import Channel, Submission
+from campaign.submissions.operations import SubmissionData, record_submission
+from campaign.time_zones import today_in
 from campaign.urls import public_url_for
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -97,7 +102,38 @@ def load(signatories: int) -> None:
         appeal.created_at = version.published_at = utcnow() - WINDOW - timedelta(days=1)
     replace_demo_signatories(appeal, signatories)
     db.session.commit()
+    if db.session.scalar(select(Submission.id).where(Submission.appeal_id == appeal.id)) is None:
+        _submit(appeal, user)
     click.echo(f"Demo signatories: {signatories} ({time.perf_counter() - started:.1f} s)")
     click.echo(f"Demo appeal:     {public_url_for('signatures.new', slug=appeal.slug)}")
     click.echo(f"Organiser login: {public_url_for('accounts.login')}")
     click.echo(f"  email: {DEMO_EMAIL}  password: {password}")
+
+
+def _submit(appeal: Appeal, user: User) -> None:
+    """Hand the demo dossier in: sent, received and registered, its answer's clock running."""
+    snapshot = make_snapshot(appeal, Edition.submission, user=user)
+    try:
+        db.session.commit()
+    except Exception:
+        discard_file(snapshot)
+        raise
+    today = today_in(appeal.time_zone)
+    record_submission(
+        appeal,
+        SubmissionData(
+            snapshot_id=snapshot.id,
+            addressee=appeal.latest_version.addressees[0]["name"]
+            + ", "
+            + appeal.latest_version.addressees[0]["office"],
+            channel=Channel.online,
+            sent_on=today - timedelta(days=9),
+            received_on=today - timedelta(days=8),
+            registration_number="А-26-0012345",
+            registered_on=today - timedelta(days=6),
+            registration_public=True,
+        ),
+        user,
+    )
+    appeal.listed = True
+    db.session.commit()

@@ -83,10 +83,12 @@ def _purge_now_and_then(outbox: Path) -> None:
     purge_outbox(outbox, float(current_app.config["MAIL_OUTBOX_RETENTION_DAYS"]))
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message to one address now (only the job of campaign.mail_queue
-    calls this: every sender uses mail_queue.queue_mail, which retries and keeps)."""
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+def send_mail(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
+    """Send a plain-text message to one address now, with extra headers if given
+    (List-Unsubscribe on updates to signers). Only jobs on the task queue call this: every
+    sender uses mail_queue.queue_mail, which retries and keeps dead letters; an update's
+    mailing (submissions.mailings) counts its own sent and failed."""
+    EmailMessage(subject=subject, body=body, to=[to], headers=headers or {}).send()
 
 
 @mail_cli.command("purge-outbox")

@@ -151,3 +151,18 @@ def test_demo_signatories_are_in_their_families(runner):
     assert all(s.person_concerned_id is None for s in signatures if not s.relative_name)
     families = db.session.scalars(select(PersonConcerned.id)).all()
     assert set(families) == {s.person_concerned_id for s in named}
+
+
+def test_the_demo_appeal_has_a_registered_submission_with_its_clock_running(runner, client):
+    from datetime import date, timedelta
+
+    assert runner.invoke(args=["demo", "load", "--signatories", "5"]).exit_code == 0
+    facts = client.get(f"/a/{DEMO_SLUG}.json").get_json()
+    (submission,) = facts["submissions"]
+    registered = date.fromisoformat(submission["registered_on"])
+    assert date.fromisoformat(submission["answer_due"]) == registered + timedelta(days=30)
+    assert submission["status"] == "registered" and submission["answered_on"] is None
+    assert "Where the appeal went" in client.get(f"/a/{DEMO_SLUG}").get_data(as_text=True)
+    # Loading again hands nothing in twice.
+    assert runner.invoke(args=["demo", "load", "--signatories", "5"]).exit_code == 0
+    assert len(client.get(f"/a/{DEMO_SLUG}.json").get_json()["submissions"]) == 1

@@ -58,6 +58,8 @@ class Appeal(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by an owner: every member logs in with a second step to reach the appeal's pages.
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set by an owner: the home page and /a.json list the appeal once it is published.
+    listed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     addressees: Mapped[list["Addressee"]] = relationship(
         order_by="Addressee.position", cascade="all, delete-orphan"

@@ -7,16 +7,18 @@ from werkzeug.wrappers import Response
 from campaign.signatures.forms import DISPLAY_CHOICES
 from campaign.signatures.operations import confirmation_days
 from campaign.signatures.retention import retention_months
+from campaign.submissions.open_data import listed_appeals
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def home() -> Response | str:
-    """Say what the site is; organisers go straight to their appeals."""
+    """Say what the site is and list the appeals whose owners list them; organisers go
+    straight to their appeals."""
     if current_user.is_authenticated:
         return redirect(url_for("appeals.index"))
-    return render_template("public/home.html")
+    return render_template("public/home.html", listed=listed_appeals())
 
 
 @bp.get("/privacy")

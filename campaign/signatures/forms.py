@@ -127,6 +127,9 @@ class SignForm(FlaskForm):
             relative_location=get("relative_location") or "",
             children=get("children") if "children" in self else None,
             email=normalise_email(self.email.data) if "email" in self and self.email.data else "",
+            hear_of_answer=bool(get("hear_of_answer"))
+            if "email" in self and self.email.data
+            else False,
             phone=normalise_phone(self.phone.data, self.country)
             if "phone" in self and self.phone.data
             else "",
@@ -208,6 +211,11 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
             ],
         ),
     )
+    if mode("email") is not FieldMode.off:
+        # Her own choice, asked where her email is: the answer is mailed to those who tick it.
+        attributes["hear_of_answer"] = BooleanField(
+            _l("Email me when the answer to the appeal comes (with a link to stop)")
+        )
     add(
         "phone",
         lambda req: StringField(

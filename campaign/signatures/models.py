@@ -151,6 +151,10 @@ class Signature(db.Model):
     phone_hash: Mapped[str | None] = mapped_column(String(64))
 
     consent_text: Mapped[str] = mapped_column(Text, default="")
+    # She asked to be told by email when the authority answers (campaign.submissions.updates).
+    hear_of_answer: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # She followed the unsubscribe link of a message about the appeal: no more of them.
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdraw_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -71,6 +71,7 @@ class SignData:
     relative_location: str = ""
     children: int | None = None
     email: str = ""
+    hear_of_answer: bool = False  # mail her when the authority answers (needs the email)
     phone: str = ""  # E.164
     postal_address: str = ""
     image: CleanImage | None = None
@@ -400,6 +401,7 @@ def sign_appeal(
         display=data.display,
         typed_signature=data.typed_signature,
         email=data.email or None,
+        hear_of_answer=data.hear_of_answer and bool(data.email),
         phone=data.phone or None,
         postal_address=data.postal_address or None,
         email_hash=email_hash,
@@ -603,6 +605,14 @@ def find_by_withdraw_token(token: str) -> Signature:
     if signature is None or signature.status is SignatureStatus.withdrawn:
         raise TokenInvalid
     return signature
+
+
+def renew_withdraw_token(signature: Signature) -> str:
+    """Give a signature a new withdrawal link to mail her (the earlier link stops working);
+    return its token."""
+    token, token_hash = _token()
+    signature.withdraw_token_hash = token_hash
+    return token
 
 
 def withdraw_signature(token: str) -> None:

@@ -14,6 +14,9 @@ ARGUMENTS = {
     "family_id": 1,
     "job_id": 1,
     "snapshot_id": "0123456789abcdef0123",
+    "submission_id": 1,
+    "scan_id": 1,
+    "mailing_id": 1,
 }
 
 

@@ -1,0 +1,1 @@
+"""Submissions: the dossier handed in, the authority's answer, and the statutory clock."""

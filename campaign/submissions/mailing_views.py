@@ -1,0 +1,132 @@
+"""Desk pages that tell the signers: the notice before a submission, the update after an
+answer, and how a mailing goes."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from campaign.accounts.models import Role
+from campaign.appeals.access import requires_role
+from campaign.appeals.models import Appeal
+from campaign.appeals.views import bp
+from campaign.extensions import db
+from campaign.markup import render_markdown
+from campaign.submissions.desk_views import submission_or_404
+from campaign.submissions.forms import NoticeForm, RecordSentForm, UpdateForm
+from campaign.submissions.mailings import (
+    enqueue_mailing,
+    new_request_key,
+    record_as_sent,
+    start_mailing,
+)
+from campaign.submissions.models import Mailing, MailingKind, MailingStatus, Submission
+from campaign.submissions.operations import SubmissionRefused
+
+
+def _to_detail(appeal: Appeal, submission: Submission) -> Response:
+    return redirect(url_for("appeals.submission", appeal_id=appeal.id, submission_id=submission.id))
+
+
+@bp.post("/<int:appeal_id>/submissions/<int:submission_id>/notice")
+@requires_role(Role.advocate)
+def send_notice(appeal: Appeal, submission_id: int) -> Response:
+    """Tell every signer who left an email where her name is going, and when."""
+    found = submission_or_404(appeal, submission_id)
+    form = NoticeForm()
+    if not form.validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+        return _to_detail(appeal, found)
+    try:
+        mailing, new = start_mailing(found, MailingKind.notice, form.request_key.data, current_user)
+    except SubmissionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+        return _to_detail(appeal, found)
+    if new:
+        enqueue_mailing(mailing)
+    return redirect(url_for("appeals.mailing", appeal_id=appeal.id, mailing_id=mailing.id))
+
+
+@bp.post("/<int:appeal_id>/submissions/<int:submission_id>/sent")
+@requires_role(Role.advocate)
+def record_sent(appeal: Appeal, submission_id: int) -> Response:
+    """Date the hand-in today, once the notice period is over."""
+    found = submission_or_404(appeal, submission_id)
+    if RecordSentForm().validate_on_submit():
+        try:
+            record_as_sent(found)
+        except SubmissionRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "error")
+            return _to_detail(appeal, found)
+        db.session.commit()
+        flash(_("The submission is recorded as sent today."), "success")
+    return _to_detail(appeal, found)
+
+
+@bp.route("/<int:appeal_id>/submissions/<int:submission_id>/update", methods=["GET", "POST"])
+@requires_role(Role.advocate)
+def send_update(appeal: Appeal, submission_id: int) -> Response | tuple[str, int] | str:
+    """Write the update on the answer, preview it, and send it."""
+    found = submission_or_404(appeal, submission_id)
+    form = UpdateForm()
+    if request.method == "GET":
+        form.request_key.data = new_request_key()
+        if found.answer is not None and found.answer.public:
+            form.body.data = found.answer.summary or ""
+        return _update_page(appeal, found, form)
+    if not form.validate_on_submit():
+        return _update_page(appeal, found, form, status=400)
+    if form.preview.data:
+        return _update_page(appeal, found, form, preview=render_markdown(form.body.data))
+    try:
+        mailing, new = start_mailing(
+            found,
+            MailingKind.update,
+            form.request_key.data,
+            current_user,
+            subject=form.subject.data,
+            body=form.body.data,
+        )
+    except SubmissionRefused as refusal:
+        db.session.rollback()
+        form.subject.errors = [*form.subject.errors, refusal.message]
+        return _update_page(appeal, found, form, status=400)
+    if new:
+        enqueue_mailing(mailing)
+    return redirect(url_for("appeals.mailing", appeal_id=appeal.id, mailing_id=mailing.id))
+
+
+def _update_page(
+    appeal: Appeal,
+    submission: Submission,
+    form: UpdateForm,
+    *,
+    status: int = 200,
+    preview: Markup | None = None,
+) -> tuple[str, int]:
+    return render_template(
+        "submissions/update.html", appeal=appeal, submission=submission, form=form, preview=preview
+    ), status
+
+
+@bp.get("/<int:appeal_id>/mailings/<int:mailing_id>")
+@requires_role(Role.advocate)
+def mailing(appeal: Appeal, mailing_id: int) -> str:
+    """How a mailing goes: sent, failed, left out; the page refreshes itself meanwhile."""
+    found = db.session.get(Mailing, mailing_id)
+    if found is None:
+        abort(404)
+    submission = db.session.get(Submission, found.submission_id)
+    if submission is None or submission.appeal_id != appeal.id:
+        abort(404)
+    working = found.status in (MailingStatus.queued, MailingStatus.sending)
+    return render_template(
+        "submissions/mailing.html",
+        appeal=appeal,
+        submission=submission,
+        mailing=found,
+        working=working,
+    )

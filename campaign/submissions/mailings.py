@@ -1,0 +1,287 @@
+"""Telling the signers: a notice before a submission, an update when the answer comes.
+
+Each mailing is sent on the task queue, one Delivery per recipient, at a bounded rate; a
+message that fails is tried again by the job's retries, and what could not be sent in the end
+is counted, never dropped unseen. A double click finds the mailing its form's key made.
+"""
+
+import logging
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from campaign import tasks
+from campaign.accounts.models import User
+from campaign.audit.operations import record_event
+from campaign.clock import utcnow
+from campaign.extensions import db
+from campaign.mail import send_mail
+from campaign.signatures.models import Signature, SignatureStatus
+from campaign.signatures.operations import renew_withdraw_token
+from campaign.submissions.models import (
+    Delivery,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    Submission,
+)
+from campaign.submissions.operations import SubmissionRefused
+from campaign.time_zones import today_in
+from campaign.urls import public_url_for
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+_UNSUBSCRIBE_SALT = "submissions.unsubscribe"
+
+
+def new_request_key() -> str:
+    """A fresh key for a form that must act once however often it is sent."""
+    return secrets.token_urlsafe(24)
+
+
+def unsubscribe_token(signature_id: int) -> str:
+    """A signed token that stops messages to this signer; it names no one."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps(
+        signature_id
+    )
+
+
+def signature_for_unsubscribe(token: str) -> Signature | None:
+    """The signer a genuine token names, or None for a forged or damaged one."""
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+    try:
+        signature_id = serializer.loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(signature_id, int):
+        return None
+    return db.session.get(Signature, signature_id)
+
+
+def unsubscribe(signature: Signature) -> bool:
+    """Stop messages to her; return False when she had already stopped them."""
+    if signature.unsubscribed_at is not None:
+        return False
+    signature.unsubscribed_at = utcnow()
+    signature.hear_of_answer = False
+    db.session.flush()
+    return True
+
+
+def _recipients(submission: Submission, kind: MailingKind) -> tuple[list[int], int]:
+    """Ids of the signers to write to, and how many were left out as unsubscribed."""
+    query = select(Signature.id, Signature.unsubscribed_at).where(
+        Signature.appeal_id == submission.appeal_id,
+        Signature.status == SignatureStatus.valid,
+        Signature.email.is_not(None),
+    )
+    if kind is MailingKind.update:
+        query = query.where(
+            (Signature.hear_of_answer.is_(True)) | (Signature.unsubscribed_at.is_not(None))
+        )
+    rows = db.session.execute(query.order_by(Signature.id)).all()
+    return [row.id for row in rows if row.unsubscribed_at is None], sum(
+        1 for row in rows if row.unsubscribed_at is not None
+    )
+
+
+def notice_open_on(submission: Submission) -> datetime | None:
+    """When "record as sent" opens: the notice's time plus the notice period (None: no notice
+    is needed, or it was not sent yet)."""
+    if submission.notice_sent_at is None:
+        return None
+    return submission.notice_sent_at + timedelta(days=submission.notice_days)
+
+
+def may_record_as_sent(submission: Submission) -> bool:
+    """True when the notice period has passed (or none was asked for)."""
+    if submission.notice_days == 0:
+        return True
+    opens = notice_open_on(submission)
+    return opens is not None and utcnow() >= opens
+
+
+def record_as_sent(submission: Submission) -> None:
+    """Date the hand-in today, once the signers' notice period is over."""
+    if submission.sent_on is not None:
+        return
+    if not may_record_as_sent(submission):
+        raise SubmissionRefused(
+            "sent_on", _l("The signers' notice period is not over yet: wait before sending.")
+        )
+    submission.sent_on = today_in(submission.appeal.time_zone)
+    submission.revision += 1
+    db.session.flush()
+    record_event(submission.appeal_id, "submission.updated", subject=("submission", submission.id))
+
+
+def start_mailing(
+    submission: Submission,
+    kind: MailingKind,
+    request_key: str,
+    by: User,
+    *,
+    subject: str = "",
+    body: str = "",
+) -> tuple[Mailing, bool]:
+    """Create the mailing and its deliveries (committed), or find the one this form's key
+    made; return it and whether it is new. The caller enqueues a new one."""
+    existing = db.session.scalar(select(Mailing).where(Mailing.request_key == request_key))
+    if existing is not None:
+        return existing, False
+    if kind is MailingKind.update and submission.answer is None:
+        raise SubmissionRefused("subject", _l("Record the answer before telling the signers."))
+    if kind is MailingKind.notice and submission.sent_on is not None:
+        raise SubmissionRefused("subject", _l("This submission was sent already."))
+    recipients, left_out = _recipients(submission, kind)
+    mailing = Mailing(
+        submission_id=submission.id,
+        kind=kind,
+        request_key=request_key,
+        subject=subject,
+        body=body,
+        total=len(recipients),
+        unsubscribed=left_out,
+        created_by_id=by.id,
+    )
+    db.session.add(mailing)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same key from a second click, at the same moment
+        db.session.rollback()
+        found = db.session.scalar(select(Mailing).where(Mailing.request_key == request_key))
+        assert found is not None
+        return found, False
+    db.session.add_all(Delivery(mailing_id=mailing.id, signature_id=sid) for sid in recipients)
+    if kind is MailingKind.notice:
+        submission.notice_sent_at = utcnow()
+    record_event(
+        submission.appeal_id,
+        "submission.notice_sent" if kind is MailingKind.notice else "submission.update_sent",
+        subject=("mailing", mailing.id),
+        submission=submission.id,
+        recipients=len(recipients),
+        unsubscribed=left_out,
+    )
+    db.session.commit()
+    return mailing, True
+
+
+def enqueue_mailing(mailing: Mailing) -> None:
+    """Put the mailing on the task queue (after it is committed)."""
+    tasks.enqueue("submissions.send_mailing", mailing.id)
+
+
+class MailingIncomplete(Exception):
+    """Some messages failed and may be tried again: the job's retry does it."""
+
+
+@tasks.job("submissions.send_mailing", retries=MAX_ATTEMPTS, retry_delay=60.0)
+def send_mailing(mailing_id: int) -> None:
+    """Send every message of a mailing not sent yet, at the configured rate."""
+    mailing = db.session.get(Mailing, mailing_id)
+    if mailing is None or mailing.status in (MailingStatus.done, MailingStatus.failed):
+        return
+    mailing.status = MailingStatus.sending
+    db.session.commit()
+    submission = db.session.get(Submission, mailing.submission_id)
+    pause = 1.0 / max(float(current_app.config["SUBMISSION_MAIL_PER_SECOND"]), 0.001)
+    pending = db.session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.mailing_id == mailing.id,
+            Delivery.sent_at.is_(None),
+            Delivery.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(Delivery.id)
+    ).all()
+    for delivery in pending:
+        signature = db.session.get(Signature, delivery.signature_id)
+        if signature is None or signature.email is None or signature.unsubscribed_at is not None:
+            # Withdrawn or unsubscribed meanwhile: she is not written to.
+            mailing.unsubscribed += 1
+            mailing.total -= 1
+            db.session.delete(delivery)
+            db.session.commit()
+            continue
+        try:
+            _deliver(mailing, submission, signature)
+        except Exception as error:  # any mail failure: counted, and tried again by the retry
+            db.session.rollback()
+            delivery = db.session.get(Delivery, delivery.id)
+            delivery.attempts += 1
+            logger.warning(
+                "Mailing %s: message to signature %s failed with %s (attempt %s).",
+                mailing.id,
+                delivery.signature_id,
+                type(error).__name__,
+                delivery.attempts,
+            )
+        else:
+            delivery.sent_at = utcnow()
+        db.session.commit()
+        time.sleep(pause)
+    _finish(mailing)
+
+
+def _finish(mailing: Mailing) -> None:
+    unsent = select(func.count()).where(
+        Delivery.mailing_id == mailing.id, Delivery.sent_at.is_(None)
+    )
+    retry_left = db.session.scalar(unsent.where(Delivery.attempts < MAX_ATTEMPTS))
+    mailing.sent = db.session.scalar(
+        select(func.count()).where(Delivery.mailing_id == mailing.id, Delivery.sent_at.is_not(None))
+    )
+    mailing.failed = db.session.scalar(unsent)
+    if retry_left:
+        db.session.commit()
+        raise MailingIncomplete(f"{retry_left} message(s) to try again")
+    mailing.status = MailingStatus.failed if mailing.failed else MailingStatus.done
+    mailing.finished_at = utcnow()
+    db.session.commit()
+
+
+def _deliver(mailing: Mailing, submission: Submission, signature: Signature) -> None:
+    """Compose and send one message (the one place that sends signers' mail here)."""
+    appeal = submission.appeal
+    stop = public_url_for("submissions.unsubscribe", token=unsubscribe_token(signature.id))
+    with force_locale(appeal.language):
+        if mailing.kind is MailingKind.notice:
+            token = renew_withdraw_token(signature)
+            db.session.flush()
+            withdraw = public_url_for("signatures.withdraw", slug=appeal.slug, token=token)
+            subject = _(
+                "Your signature on “%(title)s” is about to be handed in", title=appeal.title
+            )
+            body = _(
+                "The appeal “%(title)s” that you signed will be handed in to %(addressee)s in "
+                "%(days)s day(s) or later.\n\nIf you do not want your name to go with it, "
+                "withdraw your signature with this link before then (the link sent to you "
+                "earlier no longer works):\n%(withdraw)s\n",
+                title=appeal.title,
+                addressee=submission.addressee,
+                days=submission.notice_days,
+                withdraw=withdraw,
+            )
+        else:
+            subject = mailing.subject
+            body = mailing.body + "\n"
+        body += "\n-- \n" + _("To receive no more messages about this appeal: %(url)s", url=stop)
+    send_mail(
+        signature.email,
+        subject,
+        body,
+        headers={
+            "List-Unsubscribe": f"<{stop}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
