@@ -40,7 +40,7 @@ from campaign.dossiers.content import (
     Row,
     counts_by,
     families,
-    family_counts,
+    family_counts_by_place,
     signature_list_csv,
 )
 from campaign.dossiers.drawn_tables import Cells, annex_table, characters, signatory_table
@@ -633,7 +633,10 @@ class DossierLayout:
         ]
         return {
             "count": len(rows),
-            "families": family_counts(self.families),
+            # Counted over every signer: the public edition's annex lists only the families
+            # whose signers agreed to show them (signatures.audience).
+            "families": family_counts_by_place(self.content.places),
+            "places": self.content.places,
             "by_region": by_region,
             "by_relationship": by_relationship,
             "chart_regions": _chart(by_region),
