@@ -95,6 +95,10 @@ class DossierContent:
     # Families and persons concerned per place where held, counted over every signer (what
     # the public may know of the families of signers who did not agree to show them).
     places: list[PlaceCount] = field(default_factory=list)
+    # Signatories per region and per relationship, counted over every signer: the summary
+    # counts those the public edition does not name too ("" for not given).
+    by_region: list[tuple[str, int]] = field(default_factory=list)
+    by_relationship: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def language(self) -> str:
@@ -194,6 +198,8 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     ids: list[int] = []
     stored_families: list[int | None] = []
     held: list[tuple[str, int | None]] = []  # every signer's place and children, for counts
+    by_region: Counter[tuple[str, str]] = Counter()
+    by_relationship: Counter[str] = Counter()
     public = edition is Edition.public
     language = appeal.language
     with force_locale(language):
@@ -203,6 +209,8 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
             ids.append(signature.id)
             stored_families.append(signature.person_concerned_id)
             held.append((signature.relative_location, signature.children))
+            by_region[signature.region, signature.region_other] += 1
+            by_relationship[signature.relationship_] += 1
             signed_on = local_date(signature.created_at, appeal.time_zone).isoformat()
             version = versions[signature.version_id].number
             if public:
@@ -249,7 +257,22 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
         images=images,
         family_labels=labels,
         places=families_by_place(labels, held),
+        by_region=_sorted_counts(_region_labels(by_region, language)),
+        by_relationship=_sorted_counts(by_relationship),
     )
+
+
+def _region_labels(counts: Counter[tuple[str, str]], language: str) -> Counter[str]:
+    labelled: Counter[str] = Counter()
+    with force_locale(language):
+        for (code, other), n in counts.items():
+            labelled[region_label(code, other, language) if code else ""] += n
+    return labelled
+
+
+def _sorted_counts(counter: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first, then by name."""
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
 
 
 def _public_row(
@@ -361,12 +384,6 @@ def signature_list_csv(content: DossierContent) -> bytes:
     for row in content.rows:
         writer.writerow([neutralise_cell(cell) for cell in csv_row(content, row)])
     return buffer.getvalue().encode("utf-8")
-
-
-def counts_by(rows: list[Row], attribute: str) -> list[tuple[str, int]]:
-    """Count rows by a column, most frequent first, then by name."""
-    counter = Counter(getattr(row, attribute) for row in rows)
-    return sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
 
 
 def families(content: DossierContent) -> list[Family]:

@@ -38,7 +38,6 @@ from campaign.dossiers.content import (
     DossierContent,
     Family,
     Row,
-    counts_by,
     families,
     family_counts_by_place,
     signature_list_csv,
@@ -627,9 +626,10 @@ class DossierLayout:
     def _summary(self) -> dict[str, Any]:
         rows = self.content.rows
         not_given = _("region not given")
-        by_region = [(label or not_given, n) for label, n in counts_by(rows, "region")]
+        # Counted over every signer, named in this edition or not.
+        by_region = [(label or not_given, n) for label, n in self.content.by_region]
         by_relationship = [
-            (label or _("not given"), n) for label, n in counts_by(rows, "relationship")
+            (label or _("not given"), n) for label, n in self.content.by_relationship
         ]
         return {
             "count": len(rows),

@@ -117,3 +117,13 @@ def test_the_public_annex_lists_agreed_families_and_the_summary_counts_every_fam
     text, _row = render(open_appeal, Edition.public)
     assert compact("Муса Тайный") not in text and compact("Ахмед Тайный") not in text
     assert compact("Ислам Налоев") in text
+
+
+def test_the_summary_counts_every_signer_by_region_and_relationship(open_appeal, make_signature):
+    make_signature(open_appeal, display=Display.hidden)
+    make_signature(open_appeal, display=Display.initials, relationship="жена")
+    content = collect_content(open_appeal, Edition.public)
+    assert [row.region for row in content.rows] == ["", region_name("RU-CE", "ru")]
+    assert content.by_region == [(region_name("RU-CE", "ru"), 2)]
+    assert content.by_relationship == [("жена", 1), ("мать", 1)]  # neither agreed: counted
+    assert [row.relationship for row in content.rows] == ["", ""]
