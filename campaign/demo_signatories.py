@@ -173,6 +173,7 @@ class Signatory:
     display: Display
     image_seed: int
     age: timedelta  # how long before the command they signed
+    relative_public: bool = False  # agreed to show her relative's details publicly
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[T, int]]) -> T:
@@ -232,8 +233,11 @@ def _signatory(rng: random.Random) -> Signatory:
         relative_location=relative_location,
         children=children,
         display=_pick(rng, DISPLAYS),
-        image_seed=rng.getrandbits(63),
+        image_seed=(seed := rng.getrandbits(63)),
         age=timedelta(0),
+        # A third of those naming a relative agree, drawn from the seed: the same people as
+        # before this choice existed.
+        relative_public=bool(relative_name) and seed % 3 == 0,
     )
 
 
@@ -375,6 +379,7 @@ def replace_demo_signatories(appeal: Appeal, count: int, now: datetime | None = 
                     "relative_location": person.relative_location,
                     "children": person.children,
                     "display": person.display,
+                    "relative_public": person.relative_public,
                     "consent_text": consent,
                     "consent_at": signed_at,
                 }

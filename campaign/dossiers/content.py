@@ -16,8 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campaign.appeals.models import Appeal, AppealVersion
+from campaign.dossiers.aggregates import PlaceCount, families_by_place
 from campaign.dossiers.models import Edition
 from campaign.extensions import db
+from campaign.signatures.audience import full_name, public_view
 from campaign.signatures.families import (
     family_labels,
     folded,
@@ -27,14 +29,13 @@ from campaign.signatures.families import (
 )
 from campaign.signatures.models import (
     CustomQuestion,
-    Display,
     Signature,
     SignatureAnswer,
     SignatureImage,
     SignatureStatus,
 )
 from campaign.signatures.operations import sign_form_settings
-from campaign.signatures.presenting import initials, region_label
+from campaign.signatures.presenting import region_label
 from campaign.time_zones import local_date
 
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
@@ -91,6 +92,13 @@ class DossierContent:
     images: dict[str, bytes] = field(default_factory=dict)  # image_sha256 -> PNG
     # The family (person concerned) of each row, in order; None for no relative named.
     family_labels: list[int | str | None] = field(default_factory=list)
+    # Families and persons concerned per place where held, counted over every signer (what
+    # the public may know of the families of signers who did not agree to show them).
+    places: list[PlaceCount] = field(default_factory=list)
+    # Signatories per region and per relationship, counted over every signer: the summary
+    # counts those the public edition does not name too ("" for not given).
+    by_region: list[tuple[str, int]] = field(default_factory=list)
+    by_relationship: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def language(self) -> str:
@@ -108,17 +116,13 @@ class DossierContent:
         return self.edition is not Edition.public
 
 
-def _name(signature: Any) -> str:
-    return " ".join(p for p in (signature.surname, signature.given_name, signature.patronymic) if p)
-
-
 # What a dossier reads of each signature. Plain rows, not ORM objects: building 20,000 of
 # those (and their images) took most of the time a dossier spends in the database.
 _FIELDS = (
     "id", "surname", "given_name", "patronymic", "display", "region", "region_other",
     "relationship_", "relative_name", "relative_location", "children", "created_at",
     "version_id", "typed_signature", "town", "postal_address", "helper_name",
-    "person_concerned_id",
+    "person_concerned_id", "relative_public",
 )  # fmt: skip
 
 
@@ -193,53 +197,57 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     images: dict[str, bytes] = {}
     ids: list[int] = []
     stored_families: list[int | None] = []
+    held: list[tuple[str, int | None]] = []  # every signer's place and children, for counts
+    by_region: Counter[tuple[str, str]] = Counter()
+    by_relationship: Counter[str] = Counter()
     public = edition is Edition.public
-    with force_locale(appeal.language):
+    language = appeal.language
+    with force_locale(language):
         withheld_name = _("name withheld")
         signatures = _valid_signatures(appeal, images=not public)
         for number, (signature, answers) in enumerate(signatures, start=1):
-            hidden = public and signature.display is Display.hidden
-            shown_in_full = not public or signature.display is Display.full
-            region = (
-                region_label(signature.region, signature.region_other, appeal.language)
-                if signature.region
-                else ""
-            )
             ids.append(signature.id)
             stored_families.append(signature.person_concerned_id)
+            held.append((signature.relative_location, signature.children))
+            by_region[signature.region, signature.region_other] += 1
+            by_relationship[signature.relationship_] += 1
+            signed_on = local_date(signature.created_at, appeal.time_zone).isoformat()
+            version = versions[signature.version_id].number
+            if public:
+                rows.append(
+                    _public_row(number, signature, answers, questions, signed_on, version, language)
+                    or _withheld_row(number, withheld_name, len(questions), signed_on, version)
+                )
+                continue
             image_sha = ""
-            if not public and signature.png is not None:
+            if signature.png is not None:
                 image_sha = hashlib.sha256(signature.png).hexdigest()
                 images[image_sha] = signature.png
-            if public:
-                name = (
-                    withheld_name
-                    if hidden
-                    else (_name(signature) if shown_in_full else initials(signature))
-                )
-            else:
-                name = _name(signature)
+            # The authority's editions: every field a dossier carries (signatures.audience).
             rows.append(
                 Row(
                     number=number,
-                    name=name,
-                    region=region,
-                    relationship="" if hidden else signature.relationship_,
-                    relative=signature.relative_name if shown_in_full else "",
-                    relative_location=signature.relative_location if shown_in_full else "",
-                    children=signature.children if shown_in_full else None,
-                    signed_on=local_date(signature.created_at, appeal.time_zone).isoformat(),
-                    version=versions[signature.version_id].number,
+                    name=full_name(signature),
+                    region=region_label(signature.region, signature.region_other, language)
+                    if signature.region
+                    else "",
+                    relationship=signature.relationship_,
+                    relative=signature.relative_name,
+                    relative_location=signature.relative_location,
+                    children=signature.children,
+                    signed_on=signed_on,
+                    version=version,
                     image_sha256=image_sha,
-                    typed_signature="" if public else signature.typed_signature,
-                    town=signature.town if shown_in_full else "",
-                    postal_address="" if public else (signature.postal_address or ""),
-                    helper="" if public else (signature.helper_name or ""),
-                    answers=tuple("" if hidden else answers.get(q.id, "") for q in questions),
-                    withheld=hidden,
+                    typed_signature=signature.typed_signature,
+                    town=signature.town,
+                    postal_address=signature.postal_address or "",
+                    helper=signature.helper_name or "",
+                    answers=tuple(answers.get(q.id, "") for q in questions),
+                    withheld=False,
                 )
             )
     used = sorted({row.version for row in rows}) or [appeal.versions[-1].number]
+    labels = family_labels(appeal.id, ids, stored_families)
     return DossierContent(
         appeal=appeal,
         edition=edition,
@@ -247,7 +255,78 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
         questions=[q.label for q in questions],
         rows=rows,
         images=images,
-        family_labels=family_labels(appeal.id, ids, stored_families),
+        family_labels=labels,
+        places=families_by_place(labels, held),
+        by_region=_sorted_counts(_region_labels(by_region, language)),
+        by_relationship=_sorted_counts(by_relationship),
+    )
+
+
+def _region_labels(counts: Counter[tuple[str, str]], language: str) -> Counter[str]:
+    labelled: Counter[str] = Counter()
+    with force_locale(language):
+        for (code, other), n in counts.items():
+            labelled[region_label(code, other, language) if code else ""] += n
+    return labelled
+
+
+def _sorted_counts(counter: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first, then by name."""
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
+
+
+def _public_row(
+    number: int,
+    signature: Any,
+    answers: dict[int, str],
+    questions: list[CustomQuestion],
+    signed_on: str,
+    version: int,
+    language: str,
+) -> Row | None:
+    """Her row as the public sees it (signatures.audience); None when she is counted only."""
+    seen = public_view(signature, language)
+    if not seen.listed:
+        return None
+    return Row(
+        number=number,
+        name=seen.formal_name,
+        region=seen.region,
+        relationship=seen.relationship,
+        relative=seen.relative_name,
+        relative_location=seen.relative_location,
+        children=seen.children,
+        signed_on=signed_on,
+        version=version,
+        image_sha256="",
+        typed_signature="",
+        town="",
+        postal_address="",
+        helper="",
+        answers=tuple(answers.get(q.id, "") if seen.answers else "" for q in questions),
+        withheld=False,
+    )
+
+
+def _withheld_row(number: int, name: str, questions: int, signed_on: str, version: int) -> Row:
+    """The row of a signer counted only: her number, the day and the version, nothing of her."""
+    return Row(
+        number=number,
+        name=name,
+        region="",
+        relationship="",
+        relative="",
+        relative_location="",
+        children=None,
+        signed_on=signed_on,
+        version=version,
+        image_sha256="",
+        typed_signature="",
+        town="",
+        postal_address="",
+        helper="",
+        answers=("",) * questions,
+        withheld=True,
     )
 
 
@@ -307,12 +386,6 @@ def signature_list_csv(content: DossierContent) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def counts_by(rows: list[Row], attribute: str) -> list[tuple[str, int]]:
-    """Count rows by a column, most frequent first, then by name."""
-    counter = Counter(getattr(row, attribute) for row in rows)
-    return sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
-
-
 def families(content: DossierContent) -> list[Family]:
     """Group the signatories by the person concerned, in order of first signing.
 
@@ -370,3 +443,8 @@ class FamilyCounts:
 def family_counts(groups: list[Family]) -> FamilyCounts:
     """Count the families and the children held with their relatives."""
     return FamilyCounts(len(groups), sum(family.held_children or 0 for family in groups))
+
+
+def family_counts_by_place(places: list[PlaceCount]) -> FamilyCounts:
+    """Count the families and the children held with their relatives, from the place counts."""
+    return FamilyCounts(sum(p.families for p in places), sum(p.children for p in places))

@@ -38,9 +38,8 @@ from campaign.dossiers.content import (
     DossierContent,
     Family,
     Row,
-    counts_by,
     families,
-    family_counts,
+    family_counts_by_place,
     signature_list_csv,
 )
 from campaign.dossiers.drawn_tables import Cells, annex_table, characters, signatory_table
@@ -627,13 +626,17 @@ class DossierLayout:
     def _summary(self) -> dict[str, Any]:
         rows = self.content.rows
         not_given = _("region not given")
-        by_region = [(label or not_given, n) for label, n in counts_by(rows, "region")]
+        # Counted over every signer, named in this edition or not.
+        by_region = [(label or not_given, n) for label, n in self.content.by_region]
         by_relationship = [
-            (label or _("not given"), n) for label, n in counts_by(rows, "relationship")
+            (label or _("not given"), n) for label, n in self.content.by_relationship
         ]
         return {
             "count": len(rows),
-            "families": family_counts(self.families),
+            # Counted over every signer: the public edition's annex lists only the families
+            # whose signers agreed to show them (signatures.audience).
+            "families": family_counts_by_place(self.content.places),
+            "places": self.content.places,
             "by_region": by_region,
             "by_relationship": by_relationship,
             "chart_regions": _chart(by_region),

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from campaign.signatures.forms import DISPLAY_CHOICES
+from campaign.signatures.forms import DISPLAY_CHOICES, RELATIVE_PUBLIC_LABEL
 from campaign.signatures.operations import confirmation_days
 from campaign.signatures.retention import retention_months
 from campaign.submissions.open_data import listed_appeals
@@ -31,4 +31,5 @@ def privacy() -> str:
         confirm_days=confirmation_days(),
         # The choices in the form's own words, whatever they become.
         display={choice.value: str(choice.label) for choice in DISPLAY_CHOICES},
+        relative_public=str(RELATIVE_PUBLIC_LABEL),
     )

@@ -71,6 +71,13 @@ DISPLAY_CHOICES = [
     SelectChoice(Display.hidden.value, _l("Do not show me in the list")),
 ]
 
+# The fields about her relative: the form offers to show them publicly only when it asks one.
+RELATIVE_FIELDS = ("relative_name", "relative_location", "children")
+RELATIVE_PUBLIC_LABEL = _l(
+    "Also show publicly, with my name or initials: how I am related to the person concerned, "
+    "their name, where they are held and the number of children with them"
+)
+
 
 def _text(label: Any, required: bool, max_length: int, message: Any = None) -> StringField:
     presence = DataRequired(message or _l("This field is required.")) if required else Optional()
@@ -138,6 +145,7 @@ class SignForm(FlaskForm):
             typed_signature=get("typed_signature") or "",
             helper_name=self.helper_name.data if self.on_behalf.data else "",
             display=Display(self.display.data),
+            relative_public="relative_public" in self and bool(self.relative_public.data),
             answers={
                 question.id: _answer(self[f"q{question.id}"].data)
                 for question in self.settings.questions
@@ -186,6 +194,9 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
             if required
             else [Optional()],
         )
+    if any(mode(name) is not FieldMode.off for name in RELATIVE_FIELDS):
+        # Off unless she ticks it, whatever she chose for her name (signatures.audience).
+        attributes["relative_public"] = BooleanField(RELATIVE_PUBLIC_LABEL, default=False)
     add("relative_name", lambda req: _text(BUILT_IN_FIELDS["relative_name"], req, 200))
     add("relative_location", lambda req: _text(BUILT_IN_FIELDS["relative_location"], req, 200))
     add(
@@ -256,6 +267,10 @@ def _question_field(question: Any) -> Field:
     field = _answer_field(question)
     if question.private:  # she is told, as for the other private details
         field.kwargs["description"] = _l("Private: seen only by the organisers and the authority.")
+    else:  # and that this answer is public (signatures.audience)
+        field.kwargs["description"] = _l(
+            "Shown in public beside your name or initials, unless you choose not to be shown."
+        )
     return field
 
 

@@ -135,6 +135,9 @@ class Signature(db.Model):
     relative_location: Mapped[str] = mapped_column(String(200), default="")
     children: Mapped[int | None]
     display: Mapped[Display] = mapped_column(default=Display.full)
+    # She ticked "also show publicly" her relationship and her relative's name, place and
+    # children (signatures.audience); otherwise the public sees her family only as counts.
+    relative_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     typed_signature: Mapped[str] = mapped_column(String(200), default="")
 
     # Private: never on a public page, in a URL, a log line or the public dossier; sealed at

@@ -78,6 +78,7 @@ class SignData:
     typed_signature: str = ""
     helper_name: str = ""
     display: Display = Display.initials
+    relative_public: bool = False  # the separate "also show publicly" of her relative's details
     answers: dict[int, str] = field(default_factory=dict)
     # The questions her form showed as private: her answers to them must stay private.
     private_questions: frozenset[int] = frozenset()
@@ -399,6 +400,7 @@ def sign_appeal(
         children=data.children,
         helper_name=data.helper_name or None,
         display=data.display,
+        relative_public=data.relative_public,
         typed_signature=data.typed_signature,
         email=data.email or None,
         hear_of_answer=data.hear_of_answer and bool(data.email),
@@ -639,6 +641,7 @@ def withdraw_signature(token: str) -> None:
     signature.image = None
     signature.answers = []
     signature.display = Display.hidden
+    signature.relative_public = False
     signature.status = SignatureStatus.withdrawn
     signature.withdrawn_at = utcnow()
     db.session.flush()

@@ -43,6 +43,7 @@ from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
 from campaign.mail_queue import queue_mail
 from campaign.security_log import log_security_event
+from campaign.signatures.audience import public_view
 from campaign.signatures.forms import (
     ConfirmSignatureForm,
     FillTimer,
@@ -72,7 +73,7 @@ from campaign.signatures.operations import (
     signature_ids_at,
     withdraw_signature,
 )
-from campaign.signatures.presenting import public_name, region_label
+from campaign.signatures.presenting import region_label
 from campaign.signatures.public_page import cached_page, page_key, shown_to_everyone
 from campaign.time_zones import show_times_in
 from campaign.urls import public_url_for
@@ -167,7 +168,7 @@ def render_appeal_page(
             (region_label(code, other="", language=language), n)
             for code, n in regions[:TOP_REGIONS]
         ],
-        signatories=[(public_name(s, language), s) for s in signatories],
+        signatories=[(public_view(s, language).line, s) for s in signatories],
         next_cursor=_next_cursor(signatories[-1]) if more else None,
         form=form,
         error=error,
@@ -563,7 +564,7 @@ def confirm(slug: str, token: str) -> tuple[str, int] | str:
     if not form.validate_on_submit():
         # What the public will see, nothing more: whoever opens the link may not be her
         # (a mistyped address, a mail scanner).
-        shown = public_name(signature, current_language())
+        shown = public_view(signature, current_language()).line
         return render_template("signatures/confirm.html", appeal=appeal, form=form, shown=shown)
     try:
         confirm_signature(token)

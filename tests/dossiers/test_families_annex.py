@@ -108,7 +108,7 @@ def test_signatures_made_before_families_were_kept_are_grouped_in_the_annex(
     assert db.session.scalars(select(PersonConcerned)).all() == []  # nothing stored by reading
 
 
-def test_the_public_annex_shows_only_what_signers_shown_in_full_gave(open_appeal, make_signature):
+def test_the_public_annex_shows_only_what_signers_who_agreed_gave(open_appeal, make_signature):
     make_signature(
         open_appeal,
         relative_name="Ислам Налоев",
@@ -116,7 +116,13 @@ def test_the_public_annex_shows_only_what_signers_shown_in_full_gave(open_appeal
         children=4,
         display=Display.initials,
     )
-    make_signature(open_appeal, relative_name="Ислам Налоев", relative_location="", children=None)
+    make_signature(
+        open_appeal,
+        relative_name="Ислам Налоев",
+        relative_location="",
+        children=None,
+        relative_public=True,
+    )
     [family] = families(collect_content(open_appeal, Edition.public))
     assert (family.location, family.children, len(family.members)) == ("", "", 1)
     [family] = families(collect_content(open_appeal, Edition.submission))

@@ -171,6 +171,7 @@ def test_formula_looking_cells_are_neutralised(open_appeal, make_signature, edit
         surname='=HYPERLINK("http://x")',
         relative_name="+7 999",
         answers={question.id: "@SUM(1)"},
+        relative_public=True,  # her relative's name is in the public edition too
     )
     _snapshot, pdf = render(open_appeal, edition)
     header, row = csv_rows(attachments(pdf)["signatories.csv"])

@@ -875,6 +875,8 @@ def test_a_question_made_public_after_her_page_showed_it_refuses_her_answer(
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "The organisers changed the form while you were filling it in" in html
-    assert f'id="q{question.id}-hint"' not in html  # the form as it is now: public
+    # The form as it is now: public, and it says so.
+    hint = re.search(rf'<p class="hint" id="q{question.id}-hint">([^<]*)</p>', html).group(1)
+    assert hint.startswith("Shown in public beside your name or initials")
     assert 'value="Zx-private-answer"' in html  # what she typed, for her to decide
     assert count(Signature) == 0 and count(SignatureAnswer) == 0

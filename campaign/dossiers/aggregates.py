@@ -1,0 +1,51 @@
+"""What the public may know of the families: how many, and how many persons concerned, per
+place where held, counted over every signer, naming no one."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from campaign.signatures.families import most_given, most_given_number, place_key
+
+
+@dataclass(frozen=True)
+class PlaceCount:
+    """The families whose relative is held in one place, and the persons concerned there (the
+    relative held of each family and the children with them)."""
+
+    place: str  # as most of its signers wrote it; "" when none said where
+    families: int
+    children: int
+
+    @property
+    def persons(self) -> int:
+        """The persons concerned: one relative held per family, and the children with them."""
+        return self.families + self.children
+
+
+def families_by_place(
+    labels: Sequence[int | str | None], held: Sequence[tuple[str, int | None]]
+) -> list[PlaceCount]:
+    """Count the families (signers with one label) per place where held, most families first.
+
+    A family's place and children are what most of its signers gave, as in the annex; places
+    that fold alike are one place.
+    """
+    members: dict[int | str, list[tuple[str, int | None]]] = {}
+    for label, given in zip(labels, held, strict=True):
+        if label is not None:
+            members.setdefault(label, []).append(given)
+    counts: dict[str, list[int]] = {}  # place key -> [families, children]
+    written: dict[str, list[str]] = {}  # place key -> each family's spelling
+    for family in members.values():
+        place = most_given([location for location, _children in family], place_key)
+        key = place_key(place)
+        counted = counts.setdefault(key, [0, 0])
+        counted[0] += 1
+        counted[1] += most_given_number([children for _location, children in family]) or 0
+        written.setdefault(key, []).append(place if key else "")
+    places = [
+        PlaceCount(most_given(written[key], place_key) if key else "", families, children)
+        for key, (families, children) in counts.items()
+    ]
+    # The place not given last; then the most families first, then by name.
+    return sorted(places, key=lambda p: (not p.place, -p.families, p.place.casefold()))
