@@ -75,20 +75,23 @@ def queue_mail(to: str, subject: str, body: str, *, purpose: str) -> int:
     """
     message = OutgoingMail(recipient=to, subject=subject, body=body, purpose=purpose)
     db.session.add(message)
-    db.session.commit()
-    _send_later(message, 0.0)
-    return message.id
-
-
-def _send_later(message: OutgoingMail, delay: float) -> None:
+    db.session.flush()
     mail_id = message.id
+    db.session.commit()
+    # Not message.id after the commit: reading it back would hold a connection for the rest
+    # of the request (and, when jobs run inside enqueue, a second one with the job's).
+    _send_later(mail_id, purpose, 0.0)
+    return mail_id
+
+
+def _send_later(mail_id: int, purpose: str, delay: float) -> None:
     try:
         tasks.enqueue_later(delay, SEND_JOB, mail_id)
     except Exception as error:
         logger.error(
             "Mail %s (%s) could not be queued (%s): kept as a dead letter.",
             mail_id,
-            message.purpose,
+            purpose,
             type(error).__name__,
         )
         db.session.rollback()
@@ -137,16 +140,22 @@ def _failed(message: OutgoingMail, error: Exception) -> None:
         return
     delay = retry_delay(message.attempts)
     message.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    db.session.commit()
-    logger.warning(
-        "Mail %s (%s) failed with %s (attempt %d): tried again in %g s.",
+    mail_id, purpose, error_kind, attempts = (
         message.id,
         message.purpose,
         message.last_error,
         message.attempts,
+    )
+    db.session.commit()
+    logger.warning(
+        "Mail %s (%s) failed with %s (attempt %d): tried again in %g s.",
+        mail_id,
+        purpose,
+        error_kind,
+        attempts,
         delay,
     )
-    _send_later(message, delay)
+    _send_later(mail_id, purpose, delay)
 
 
 def mask_address(address: str) -> str:
@@ -206,7 +215,8 @@ def retry_command(mail_ids: tuple[int, ...], retry_all: bool) -> None:
         row.status = MailStatus.queued
         row.attempts = 0
         row.next_attempt_at = utcnow()
+    queued = [(row.id, row.purpose) for row in rows]
     db.session.commit()
-    for row in rows:
-        _send_later(row, 0.0)
+    for mail_id, purpose in queued:
+        _send_later(mail_id, purpose, 0.0)
     click.echo(f"Queued {len(rows)} mail(s) again.")
