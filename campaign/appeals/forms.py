@@ -31,15 +31,26 @@ from campaign.appeals.operations import (
 )
 from campaign.forms import RevisionField, no_hidden_characters, normalised
 from campaign.i18n import country_choices
+from campaign.markup import loses_text_to_nesting
 from campaign.time_zones import default_zone, is_zone_of, today_in, zone_choices, zones_of
 
 MAX_ADDRESSEES = 20
 LANGUAGE_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
+NESTED_TOO_DEEPLY = _l(
+    "Quotes or lists in the letter are nested too deeply: the innermost would not appear on the "
+    "page or in the dossier. Nest them less."
+)
 ROLE_LABELS = {Role.owner: _l("Owner"), Role.editor: _l("Editor"), Role.advocate: _l("Advocate")}
 
 
 def _lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def within_nesting(_form: Form, field: TextAreaField) -> None:
+    """Refuse Markdown nested past what the renderer shows (the rest would silently vanish)."""
+    if isinstance(field.data, str) and loses_text_to_nesting(field.data):
+        raise ValidationError(NESTED_TOO_DEEPLY)
 
 
 class AddresseeForm(Form):
@@ -110,6 +121,7 @@ class AppealForm(FlaskForm):
         validators=[
             Length(max=50_000, message=_l("The letter is too long: at most %(max)d characters.")),
             no_hidden_characters,
+            within_nesting,
         ],
     )
     closing = TextAreaField(
