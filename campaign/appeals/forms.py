@@ -29,7 +29,7 @@ from campaign.appeals.operations import (
     AppealData,
     slug_is_valid,
 )
-from campaign.forms import RevisionField, no_hidden_characters, normalised
+from campaign.forms import RevisionField, no_hidden_characters, normalised, printable
 from campaign.i18n import country_choices
 from campaign.markup import loses_text_to_nesting
 from campaign.time_zones import default_zone, is_zone_of, today_in, zone_choices, zones_of
@@ -92,6 +92,7 @@ class AppealForm(FlaskForm):
             DataRequired(_l("Give the appeal a title.")),
             Length(max=200, message=_l("Use at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
         ],
     )
     slug = StringField(
@@ -121,6 +122,7 @@ class AppealForm(FlaskForm):
         validators=[
             Length(max=50_000, message=_l("The letter is too long: at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
             within_nesting,
         ],
     )
@@ -130,6 +132,7 @@ class AppealForm(FlaskForm):
         validators=[
             Length(max=1000, message=_l("Use at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
         ],
     )
     representative_name = StringField(
