@@ -3,10 +3,12 @@
 import io
 import re
 import subprocess
+import zlib
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -242,3 +244,41 @@ def test_poppler_renders_without_complaint(pdf_path, tmp_path):
     poppler("pdftoppm", "-r", "10", "-png", pdf_path, str(tmp_path / "page"))
     assert len(list(tmp_path.glob("page*.png"))) == len(PdfReader(pdf_path).pages)
     poppler("pdfinfo", pdf_path)
+
+
+def content_ending_in_cr() -> bytes:
+    """Page content whose compressed form ends in a carriage return (its checksum's last byte)."""
+    for first in range(33, 127):
+        for second in range(33, 127):
+            data = b"0 0 m 10 10 l S\n% " + bytes([first, second]) + b"\n"
+            if zlib.compress(data).endswith(b"\r"):
+                return data
+    raise AssertionError("no such content")
+
+
+def test_no_stream_ends_in_a_carriage_return(dossier):
+    # qpdf writes a line feed before "endstream": after a CR, a PDF/A validator reads CR LF as
+    # the end of line and the stream as a byte shorter than its /Length.
+    data = content_ending_in_cr()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(595, 842))
+        stream = pdf.make_stream(b"")
+        stream.write(zlib.compress(data), filter=pikepdf.Name.FlateDecode)
+        pdf.pages[0].obj.Contents = stream
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=False)
+    part = out.getvalue()
+    assert part.count(b"\r\nendstream") == 1  # the case at hand
+    footers = [*dossier.footers, "x"]
+    result = merged(
+        [dossier.parts[0], part],
+        footers[: len(page_sizes([dossier.parts[0]])) + 1],
+        sample("".join(footers)),
+    )
+    assert b"\r\nendstream" not in result
+    with pikepdf.open(io.BytesIO(result)) as pdf:
+        for item in pdf.objects:
+            if isinstance(item, pikepdf.Stream):
+                assert not item.read_raw_bytes().endswith(b"\r")
+        contents = b"".join(s.read_bytes() for s in pdf.pages[-1].obj.Contents)
+    assert data in contents
