@@ -14,7 +14,8 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import StreamObject
 
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
+from campaign import pdf_merge
+from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, render_pdf
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, page_sizes
 
@@ -282,3 +283,29 @@ def test_no_stream_ends_in_a_carriage_return(dossier):
                 assert not item.read_raw_bytes().endswith(b"\r")
         contents = b"".join(s.read_bytes() for s in pdf.pages[-1].obj.Contents)
     assert data in contents
+
+
+def test_footers_fall_back_to_weasyprint_when_the_glyph_sample_cannot_be_read(
+    dossier, monkeypatch, tmp_path
+):
+    def unreadable(_sample):
+        raise ValueError("the glyph sample must set composite fonts")
+
+    monkeypatch.setattr(pdf_merge.Glyphs, "read", unreadable)
+    with pytest.raises(ValueError, match="composite"):
+        merged(dossier.parts, dossier.footers, dossier.sample)
+    output = io.BytesIO()
+    assemble(
+        dossier.parts,
+        dossier.footers,
+        dossier.sample,
+        output,
+        footer_pages=lambda html: render_pdf(RenderJob(html=html), STATIC),
+    )
+    path = tmp_path / "fallback.pdf"
+    path.write_bytes(output.getvalue())
+    pages = poppler("pdftotext", "-layout", str(path), "-").split("\f")[:-1]
+    assert len(pages) == len(dossier.footers)
+    for text, footer in zip(pages, dossier.footers, strict=True):
+        assert text.rstrip().splitlines()[-1].strip() == footer
+    assert page_sizes([output.getvalue()]) == dossier.sizes

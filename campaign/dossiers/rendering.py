@@ -52,7 +52,14 @@ from campaign.dossiers.pagination import (
     signatory_pages,
     split_tall_families,
 )
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
+from campaign.pdf import (
+    PdfAttachment,
+    PdfMetadata,
+    RenderJob,
+    render_many,
+    render_pdf,
+    start_workers,
+)
 from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_glyphs import FontStyle, Glyphs, glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes
@@ -947,7 +954,13 @@ def _assemble(
     folder = Path(config["DOSSIER_FOLDER"])
     private_folder(folder)
     with tempfile.TemporaryFile(dir=folder) as merged:
-        assemble(parts, footers, glyph_sample, merged)
+        assemble(
+            parts,
+            footers,
+            glyph_sample,
+            merged,
+            footer_pages=lambda html: render_pdf(RenderJob(html=html), ROOT / "static"),
+        )
         merged.seek(0)
         pdf = merged.read()
     return RenderedDossier(
