@@ -75,15 +75,19 @@ serve: install translations system-deps
 	@$(FLASK) db upgrade >$(VENV)/migrate.log 2>&1 || { cat $(VENV)/migrate.log; exit 1; }
 	@exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
 
-# Dossiers are laid out by WeasyPrint (Pango) in Debian's DejaVu fonts, which cover Cyrillic;
+# Dossiers are laid out by WeasyPrint (Pango) in Debian's DejaVu fonts, which cover Latin,
+# Cyrillic, Greek, Arabic, Hebrew, Armenian and Georgian; Noto (core) adds the other living
+# scripts and WenQuanYi Zen Hei Chinese, Japanese and Korean. Only the glyphs used are embedded.
+# The sign form refuses what no installed font covers (campaign/pdf_glyphs.py).
 # WeasyPrint subsets fonts with HarfBuzz (it warns, and the suite fails, without the library).
 system-deps:
-	@fc-list 2>/dev/null | grep -q "DejaVu Serif" && ldconfig -p | grep -q libpangoft2-1.0 \
+	@fc-list 2>/dev/null | grep -q "DejaVu Serif" && fc-list 2>/dev/null | grep -q "Noto Sans Devanagari" \
+	  && fc-list 2>/dev/null | grep -q "WenQuanYi Zen Hei" && ldconfig -p | grep -q libpangoft2-1.0 \
 	  && ldconfig -p | grep -q libharfbuzz-subset || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core fonts-dejavu-extra libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core fonts-dejavu-extra fonts-noto-core fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
 	  else \
-	    echo "Dossiers need Pango and the DejaVu fonts: run 'sudo apt-get install fonts-dejavu-core fonts-dejavu-extra libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0'." >&2; exit 1; \
+	    echo "Dossiers need Pango and the DejaVu, Noto and WenQuanYi fonts: run 'sudo apt-get install fonts-dejavu-core fonts-dejavu-extra fonts-noto-core fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0'." >&2; exit 1; \
 	  fi; }
 
 system-test-deps: system-deps

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, HiddenField, TextAreaField, ValidationError
 
 from campaign.accounts.operations import NonLatinMailbox, normalise_email
+from campaign.pdf_glyphs import unprintable_characters
 from campaign.text import (
     MAX_COMBINING_MARKS,
     has_hidden_characters,
@@ -33,6 +34,25 @@ def no_hidden_characters(_form: Form, field: Field) -> None:
             _l(
                 "A letter here carries more than %(max)d accents or marks: remove the extra ones.",
                 max=MAX_COMBINING_MARKS,
+            )
+        )
+
+
+def printable(_form: Form, field: Field) -> None:
+    """Refuse characters that no installed font has: the dossier would print an empty box.
+
+    Text that reaches a dossier carries this validator (the sign form's text fields).
+    """
+    if not isinstance(field.data, str):
+        return
+    missing = unprintable_characters(field.data)
+    if missing:
+        shown = ", ".join(f"{character} (U+{ord(character):04X})" for character in missing[:5])
+        raise ValidationError(
+            _l(
+                "The dossier cannot print these characters: %(characters)s. Write them another "
+                "way, for example in Latin or Cyrillic letters.",
+                characters=shown,
             )
         )
 

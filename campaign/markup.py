@@ -42,6 +42,31 @@ def _headings_below_the_title(state: StateCore) -> None:
 
 _markdown.core.ruler.push("headings_below_the_title", _headings_below_the_title)
 
+# markdown-it stops parsing blocks past this depth of nesting (quotes in lists in quotes...):
+# what lies deeper vanishes from the page and the dossier while the fingerprinted text keeps it.
+# (Inline markup nested past it stays as literal characters: nothing is lost.)
+MAX_NESTING: int = _markdown.options["maxNesting"]
+# The same parser allowed one level deeper sees the blocks the letter would lose. No deeper:
+# its cost on pathological input (thousands of "[") grows with the limit.
+_deeper = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING + 1})
+
+
+def nesting_depth(text: str) -> int:
+    """Return how deep the blocks of the Markdown in text nest, as markdown-it counts its limit.
+
+    A block that opens at level n needs a depth of n + 1; past MAX_NESTING it is dropped.
+    """
+    depth = 0
+    for token in _deeper.parse(text or ""):
+        if token.type != "inline" and token.nesting != -1:
+            depth = max(depth, token.level + 1)
+    return depth
+
+
+def loses_text_to_nesting(text: str) -> bool:
+    """Return True when markdown-it would drop part of text for nesting too deep."""
+    return nesting_depth(text) > MAX_NESTING
+
 
 def render_markdown(text: str) -> Markup:
     """Render Markdown to HTML, then keep only an allow-list of tags, attributes and schemes."""

@@ -11,7 +11,6 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.pool
 import queue
-import re
 import signal
 import struct
 import threading
@@ -22,21 +21,17 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from functools import cache
 from html.parser import HTMLParser
-from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
-import cssselect2
-import tinycss2
-import weasyprint.images
-import weasyprint.pdf
 from PIL import Image
 from weasyprint import CSS, HTML, Attachment
-from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from campaign import pdf_weasyprint_hooks as hooks
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +56,6 @@ _PDFA_CSS = "html { image-rendering: crisp-edges }"
 
 _ATTACHMENT_PREFIX = "/attachment/"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_ELEMENT_NAME = re.compile(r"[a-z][a-z0-9]*")
-_ELEMENTS_ONLY = re.compile(r"[a-z][a-z0-9]*(?:\s*[\s>+~]\s*[a-z][a-z0-9]*)*")
-
-
-class _ClosingColorProfile(ColorProfile):
-    """A colour profile that closes the file it is read from."""
-
-    def __init__(self, file_object: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().__init__(file_object, *args, **kwargs)
-        finally:
-            file_object.close()
 
 
 @dataclass(frozen=True)
@@ -134,28 +117,7 @@ def plain_png_idat(data: bytes) -> bytes | None:
     return None if image is None else image.idat
 
 
-_weasyprint_png_data = weasyprint.images.RasterImage._get_png_data
-
-
-def _png_data(pillow_image: Image.Image) -> bytes:
-    # WeasyPrint decodes every PNG and encodes it again to take its IDAT chunks; a plain PNG's
-    # own chunks are the same pixels (a test compares the pages). WeasyPrint < 71 calls this
-    # with the image it opened from the file's bytes.
-    source = getattr(pillow_image, "fp", None)
-    if pillow_image.format == "PNG" and isinstance(source, io.BytesIO):
-        idat = plain_png_idat(source.getvalue())
-        if idat is not None:
-            return idat
-    return _weasyprint_png_data(pillow_image)
-
-
-weasyprint.images.RasterImage._get_png_data = staticmethod(_png_data)
-
-
-# WeasyPrint 70 opens its sRGB profile for every PDF/A document and never closes it: a
-# ResourceWarning per render (an error under pytest's filterwarnings). Only the PDF writer's
-# name is replaced; the profile is read exactly as before.
-weasyprint.pdf.ColorProfile = _ClosingColorProfile
+hooks.install(plain_png_idat)
 
 
 class RenderError(Exception):
@@ -350,69 +312,7 @@ def own_markup_tree(markup: str, elements: frozenset[str]) -> ElementTree.Elemen
     return root
 
 
-class _HTML(HTML):
-    """WeasyPrint's HTML with, optionally, a user-agent stylesheet of our choosing."""
-
-    user_agent: CSS | None = None
-
-    @classmethod
-    def from_tree(cls, root: ElementTree.Element, *, url_fetcher: URLFetcher) -> _HTML:
-        """Make the document of an already parsed tree (HTML.__init__ without its parser)."""
-        document = cls.__new__(cls)
-        document.base_url = BASE_URL
-        document.url_fetcher = url_fetcher
-        document.media_type = "print"
-        document.wrapper_element = cssselect2.ElementWrapper.from_html_root(
-            root, content_language=None
-        )
-        document.etree_element = document.wrapper_element.etree_element
-        return document
-
-    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
-        # WeasyPrint asks the document for its user-agent stylesheets (weasyprint < 71).
-        if self.user_agent is not None:
-            return [self.user_agent]
-        return super()._ua_stylesheets(forms)
-
-
-@cache
-def _user_agent_sheet(elements: frozenset[str]) -> CSS:
-    return CSS(string=user_agent_subset(elements))
-
-
-def user_agent_subset(elements: frozenset[str]) -> str:
-    """Return WeasyPrint's user-agent stylesheet cut down to the rules for these elements.
-
-    A rule keeps the selectors made of these element names and combinators only; selectors
-    with attributes, classes or pseudo-classes ([hidden], [dir], :is(...)) are left out, and
-    so are the rules left without a selector. @page rules stay.
-    """
-    text = (files("weasyprint.css") / "html5_ua.css").read_text("utf-8")
-    kept = []
-    for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
-        if rule.type == "at-rule" and rule.lower_at_keyword == "page":
-            kept.append(rule.serialize())
-        elif rule.type == "qualified-rule":
-            selectors = [
-                selector
-                for selector in _selectors(rule.prelude)
-                if _ELEMENTS_ONLY.fullmatch(selector)
-                and set(_ELEMENT_NAME.findall(selector)) <= elements
-            ]
-            if selectors:
-                body = tinycss2.serialize(rule.content)
-                kept.append(f"{', '.join(selectors)} {{{body}}}")
-    return "\n".join(kept)
-
-
-def _selectors(prelude: list[Any]) -> list[str]:
-    groups: list[list[Any]] = [[]]
-    for token in prelude:
-        if token.type == "literal" and token.value == ",":
-            groups.append([])
-        else:
-            groups[-1].append(token)
-    return [tinycss2.serialize(group).strip() for group in groups]
+user_agent_subset = hooks.user_agent_subset
 
 
 def opaque_png(data: bytes) -> bytes:
@@ -471,10 +371,12 @@ def render_pdf(job: RenderJob, static_root: Path) -> bytes:
         options["stylesheets"] = [CSS(string=_PDFA_CSS, url_fetcher=fetcher)]
     if job.user_agent_elements:
         elements = frozenset(job.user_agent_elements)
-        html = _HTML.from_tree(own_markup_tree(job.html, elements), url_fetcher=fetcher)
-        html.user_agent = _user_agent_sheet(elements)
+        html = hooks.OwnHTML.from_tree(
+            own_markup_tree(job.html, elements), base_url=BASE_URL, url_fetcher=fetcher
+        )
+        html.user_agent = hooks.user_agent_sheet(elements)
     else:
-        html = _HTML(string=job.html, base_url=BASE_URL, url_fetcher=fetcher)
+        html = HTML(string=job.html, base_url=BASE_URL, url_fetcher=fetcher)
     document = html.render(**options)
 
     # Attachments come only from the job: <link rel=attachment> and <a rel=attachment> in the
@@ -504,14 +406,7 @@ def render_pdf(job: RenderJob, static_root: Path) -> bytes:
         )
         for index, item in enumerate(job.attachments)
     ]
-    return document.write_pdf(attachments=attachments, finisher=_dedupe_af, **options)
-
-
-def _dedupe_af(document: Any, pdf: Any) -> None:
-    # WeasyPrint 70 lists each embedded file twice in the catalog's /AF (once from the name
-    # tree, once from the file specifications); one entry per file is what PDF/A-3 means.
-    if "AF" in pdf.catalog:
-        pdf.catalog["AF"] = type(pdf.catalog["AF"])(dict.fromkeys(pdf.catalog["AF"]))
+    return document.write_pdf(attachments=attachments, finisher=hooks.dedupe_af, **options)
 
 
 def _keep_link(link_type: str, target: str) -> bool:

@@ -6,17 +6,27 @@ punctuation), needs none of that: a one-page sample sets each character once, We
 the font subsets with their widths and ToUnicode maps (so that the text can be copied and
 searched, and PDF/A is satisfied), and text is then drawn with those fonts directly. Kerning is
 left out.
+
+It also knows which characters the installed fonts cover at all (unprintable_characters): the
+forms refuse the others, which any renderer would draw as an empty box.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
+import logging
 import re
+import shutil
+import subprocess
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from pikepdf import Array, Dictionary, Pdf, parse_content_stream
+
+log = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"[ \t\n\r\f]+")
 _BFCHAR = re.compile(r"beginbfchar(.*?)endbfchar", re.S)
@@ -71,6 +81,68 @@ def is_simple_character(character: str) -> bool:
         return False
     point = ord(character)
     return not any(first <= point <= last for first, last in _SHAPED_RANGES)
+
+
+# Line breaks and tabs are laid out as space: no font needs a glyph for them.
+_LAID_OUT_AS_SPACE = frozenset("\n\t\r")
+
+
+@cache
+def installed_coverage() -> tuple[list[int], list[int]] | None:
+    """Return the code points the installed scalable fonts cover, as sorted merged ranges.
+
+    (first points, last points), read once per process from fontconfig, which Pango (and so
+    WeasyPrint) asks for a font for each character: a character outside every font is drawn
+    as .notdef (an empty box, and a PDF/A violation). None when fontconfig cannot be asked.
+    """
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        log.warning("font coverage unknown (no fc-list): characters are not checked")
+        return None
+    try:
+        listed = subprocess.run(  # noqa: S603 - fixed arguments, no user input
+            [fc_list, ":scalable=true", "--format", "%{charset}\n"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as reason:
+        log.warning("font coverage unknown (fc-list: %s): characters are not checked", reason)
+        return None
+    ranges = []
+    for item in listed.split():
+        first, _, last = item.partition("-")
+        ranges.append((int(first, 16), int(last or first, 16)))
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for first, last in sorted(ranges):
+        if lasts and first <= lasts[-1] + 1:
+            lasts[-1] = max(lasts[-1], last)
+        else:
+            firsts.append(first)
+            lasts.append(last)
+    return firsts, lasts
+
+
+def unprintable_characters(text: str) -> list[str]:
+    """Return the distinct characters of text that no installed font has, in order of appearance.
+
+    The one check of what a PDF can draw: forms refuse such text before it reaches a dossier.
+    """
+    coverage = installed_coverage()
+    if coverage is None or not text:
+        return []
+    firsts, lasts = coverage
+    missing: list[str] = []
+    for character in dict.fromkeys(text):
+        if character in _LAID_OUT_AS_SPACE:
+            continue
+        point = ord(character)
+        index = bisect.bisect_right(firsts, point) - 1
+        if index < 0 or point > lasts[index]:
+            missing.append(character)
+    return missing
 
 
 def glyph_sample_document(text: str, *, language: str, style: FontStyle = SANS) -> str:

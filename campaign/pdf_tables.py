@@ -5,7 +5,8 @@ costs milliseconds; here a row is measured with the widths of the fonts WeasyPri
 a sample of the table's characters (pdf_glyphs), cut into pages from exact heights (a row is
 never split, the header is repeated on every page), and drawn as content-stream operators: a
 quarter of a millisecond a row, all told. Text that needs shaping, or a row taller than a page,
-is refused (NotDrawable) and the caller lays that table out with WeasyPrint instead.
+is refused (NotDrawable): the caller lays out the pages holding such rows with WeasyPrint
+(drawable_rows tells which), and draws the others.
 """
 
 from __future__ import annotations
@@ -259,6 +260,37 @@ def lay_out(
     if current:
         pages.append(TablePage(tuple(current), heading=not pages and bool(style.heading)))
     return pages
+
+
+def drawable_rows(
+    rows: Sequence[Sequence[Sequence[Content]]],
+    style: TableStyle,
+    glyphs: Mapping[FontStyle, Glyphs],
+    images: Mapping[str, bytes],
+) -> list[bool]:
+    """Tell, for each row, whether lay_out can draw it (its text needs no shaping, and it is
+    no taller than a page)."""
+    measure = Measure(glyphs, images)
+    try:
+        header = _header(style, measure)[1]
+    except NotDrawable:  # (no glyph sample for the header's font)
+        return [False] * len(rows)
+    body = (style.page[1] - style.margins[0] - style.margins[2]) * MM - header
+    drawable = []
+    for row in rows:
+        try:
+            tallest = max(
+                (
+                    measure.cell(contents, column)[1] + 2 * column.padding[0] * MM
+                    for contents, column in zip(row, style.columns, strict=True)
+                ),
+                default=0.0,
+            )
+        except NotDrawable:
+            drawable.append(False)
+        else:
+            drawable.append(max(style.min_row * MM, tallest) <= body)
+    return drawable
 
 
 def _header(style: TableStyle, measure: Measure) -> tuple[list[tuple], float]:

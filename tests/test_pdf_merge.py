@@ -3,16 +3,19 @@
 import io
 import re
 import subprocess
+import zlib
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import StreamObject
 
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many
+from campaign import pdf_merge
+from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, render_pdf
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, page_sizes
 
@@ -242,3 +245,67 @@ def test_poppler_renders_without_complaint(pdf_path, tmp_path):
     poppler("pdftoppm", "-r", "10", "-png", pdf_path, str(tmp_path / "page"))
     assert len(list(tmp_path.glob("page*.png"))) == len(PdfReader(pdf_path).pages)
     poppler("pdfinfo", pdf_path)
+
+
+def content_ending_in_cr() -> bytes:
+    """Page content whose compressed form ends in a carriage return (its checksum's last byte)."""
+    for first in range(33, 127):
+        for second in range(33, 127):
+            data = b"0 0 m 10 10 l S\n% " + bytes([first, second]) + b"\n"
+            if zlib.compress(data).endswith(b"\r"):
+                return data
+    raise AssertionError("no such content")
+
+
+def test_no_stream_ends_in_a_carriage_return(dossier):
+    # qpdf writes a line feed before "endstream": after a CR, a PDF/A validator reads CR LF as
+    # the end of line and the stream as a byte shorter than its /Length.
+    data = content_ending_in_cr()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(595, 842))
+        stream = pdf.make_stream(b"")
+        stream.write(zlib.compress(data), filter=pikepdf.Name.FlateDecode)
+        pdf.pages[0].obj.Contents = stream
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=False)
+    part = out.getvalue()
+    assert part.count(b"\r\nendstream") == 1  # the case at hand
+    footers = [*dossier.footers, "x"]
+    result = merged(
+        [dossier.parts[0], part],
+        footers[: len(page_sizes([dossier.parts[0]])) + 1],
+        sample("".join(footers)),
+    )
+    assert b"\r\nendstream" not in result
+    with pikepdf.open(io.BytesIO(result)) as pdf:
+        for item in pdf.objects:
+            if isinstance(item, pikepdf.Stream):
+                assert not item.read_raw_bytes().endswith(b"\r")
+        contents = b"".join(s.read_bytes() for s in pdf.pages[-1].obj.Contents)
+    assert data in contents
+
+
+def test_footers_fall_back_to_weasyprint_when_the_glyph_sample_cannot_be_read(
+    dossier, monkeypatch, tmp_path
+):
+    def unreadable(_sample):
+        raise ValueError("the glyph sample must set composite fonts")
+
+    monkeypatch.setattr(pdf_merge.Glyphs, "read", unreadable)
+    with pytest.raises(ValueError, match="composite"):
+        merged(dossier.parts, dossier.footers, dossier.sample)
+    output = io.BytesIO()
+    assemble(
+        dossier.parts,
+        dossier.footers,
+        dossier.sample,
+        output,
+        footer_pages=lambda html: render_pdf(RenderJob(html=html), STATIC),
+    )
+    path = tmp_path / "fallback.pdf"
+    path.write_bytes(output.getvalue())
+    pages = poppler("pdftotext", "-layout", str(path), "-").split("\f")[:-1]
+    assert len(pages) == len(dossier.footers)
+    for text, footer in zip(pages, dossier.footers, strict=True):
+        assert text.rstrip().splitlines()[-1].strip() == footer
+    assert page_sizes([output.getvalue()]) == dossier.sizes

@@ -29,17 +29,28 @@ from campaign.appeals.operations import (
     AppealData,
     slug_is_valid,
 )
-from campaign.forms import RevisionField, no_hidden_characters, normalised
+from campaign.forms import RevisionField, no_hidden_characters, normalised, printable
 from campaign.i18n import country_choices
+from campaign.markup import loses_text_to_nesting
 from campaign.time_zones import default_zone, is_zone_of, today_in, zone_choices, zones_of
 
 MAX_ADDRESSEES = 20
 LANGUAGE_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
+NESTED_TOO_DEEPLY = _l(
+    "Quotes or lists in the letter are nested too deeply: the innermost would not appear on the "
+    "page or in the dossier. Nest them less."
+)
 ROLE_LABELS = {Role.owner: _l("Owner"), Role.editor: _l("Editor"), Role.advocate: _l("Advocate")}
 
 
 def _lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def within_nesting(_form: Form, field: TextAreaField) -> None:
+    """Refuse Markdown nested past what the renderer shows (the rest would silently vanish)."""
+    if isinstance(field.data, str) and loses_text_to_nesting(field.data):
+        raise ValidationError(NESTED_TOO_DEEPLY)
 
 
 class AddresseeForm(Form):
@@ -81,6 +92,7 @@ class AppealForm(FlaskForm):
             DataRequired(_l("Give the appeal a title.")),
             Length(max=200, message=_l("Use at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
         ],
     )
     slug = StringField(
@@ -110,6 +122,8 @@ class AppealForm(FlaskForm):
         validators=[
             Length(max=50_000, message=_l("The letter is too long: at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
+            within_nesting,
         ],
     )
     closing = TextAreaField(
@@ -118,6 +132,7 @@ class AppealForm(FlaskForm):
         validators=[
             Length(max=1000, message=_l("Use at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
         ],
     )
     representative_name = StringField(

@@ -25,6 +25,7 @@ from campaign.appeals.models import (
 )
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.markup import loses_text_to_nesting
 from campaign.text import normalise_text
 from campaign.time_zones import default_zone
 
@@ -39,6 +40,10 @@ class SlugTaken(Exception):
 
 class NothingToPublish(Exception):
     """The draft is the same as the latest published version."""
+
+
+class NestedTooDeeply(Exception):
+    """The letter nests quotes or lists past what the Markdown renderer shows."""
 
 
 class NotReadyToPublish(Exception):
@@ -303,6 +308,9 @@ def publish_appeal(appeal: Appeal, user: User, *, seen_revision: int | None) -> 
     missing = missing_for_publishing(appeal)
     if missing:
         raise NotReadyToPublish(missing)
+    # The fingerprint covers the text as written: a published letter shows every part of it.
+    if loses_text_to_nesting(appeal.body):
+        raise NestedTooDeeply
     if not has_unpublished_changes(appeal):
         raise NothingToPublish
     latest = appeal.latest_version

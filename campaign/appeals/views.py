@@ -14,6 +14,7 @@ from campaign.accounts.models import Membership, Role
 from campaign.appeals.access import current_membership, requires_role
 from campaign.appeals.forms import (
     MAX_ADDRESSEES,
+    NESTED_TOO_DEEPLY,
     ActionForm,
     AppealForm,
     DeleteDraftForm,
@@ -25,6 +26,7 @@ from campaign.appeals.operations import (
     DiffLine,
     DraftChanged,
     InvalidTransition,
+    NestedTooDeeply,
     NothingToPublish,
     NotReadyToPublish,
     SlugTaken,
@@ -174,6 +176,9 @@ def publish(appeal: Appeal) -> Response:
         except NotReadyToPublish:
             db.session.rollback()
             flash(_("Give the letter a title, an addressee and a text before publishing."), "error")
+        except NestedTooDeeply:
+            db.session.rollback()
+            flash(str(NESTED_TOO_DEEPLY), "error")
         except NothingToPublish:
             db.session.rollback()
             flash(_("Nothing has changed since the last version."), "error")

@@ -9,7 +9,7 @@ rows of that page to an extra page, header repeated, and nothing is lost or spli
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from campaign.dossiers.content import Family, Row
 from campaign.dossiers.models import Edition
@@ -183,6 +183,31 @@ def signatory_pages(
     heights = [_row_height(row, widths, edition, questions) for row in rows]
     budget = (_content_box(landscape)[1] - _HEADER_MM) * _SAFETY
     return [rows[start:end] for start, end in _pages(heights, budget)]
+
+
+def split_tall_families(groups: Sequence[Family], columns: list[Column]) -> list[Family]:
+    """Cut a family whose row would be taller than a page into rows that each fit one.
+
+    Its members are shared out in order; every row repeats the relative, the places and the
+    children. A row taller than a page could be neither drawn nor split by the layout.
+    """
+    widths = {column.name: float(column.width or 0) for column in columns}
+    # Room for the annex's heading too, so that any row fits under it.
+    budget = (_content_box(False)[1] - _HEADER_MM - 22.0) * _SAFETY
+    rows: list[Family] = []
+    for family in groups:
+        if _family_height(family, widths) <= budget:
+            rows.append(family)
+            continue
+        members: list[tuple[int, str, str]] = []
+        for member in family.members:
+            trial = replace(family, members=(*members, member))
+            if members and _family_height(trial, widths) > budget:
+                rows.append(replace(family, members=tuple(members)))
+                members = []
+            members.append(member)
+        rows.append(replace(family, members=tuple(members)))
+    return rows
 
 
 def family_pages(

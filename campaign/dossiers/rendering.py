@@ -49,8 +49,16 @@ from campaign.dossiers.pagination import (
     family_pages,
     signatory_columns,
     signatory_pages,
+    split_tall_families,
 )
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
+from campaign.pdf import (
+    PdfAttachment,
+    PdfMetadata,
+    RenderJob,
+    render_many,
+    render_pdf,
+    start_workers,
+)
 from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_glyphs import FontStyle, Glyphs, glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes
@@ -59,6 +67,7 @@ from campaign.pdf_tables import (
     TableJob,
     TablePage,
     TableStyle,
+    drawable_rows,
     fonts_used,
     lay_out,
 )
@@ -370,7 +379,7 @@ class DossierLayout:
             self.drawn = [self._prepare("table-drawn", style, content.rows, cells)]
             if content.edition is not Edition.sheets:
                 style, cells = annex_table(family_columns())
-                self.drawn.append(self._prepare("annex-drawn", style, self.families, cells))
+                self.drawn.append(self._prepare("annex-drawn", style, self.annex_rows, cells))
 
     def _prepare(
         self,
@@ -423,6 +432,11 @@ class DossierLayout:
         """The annex's families."""
         return families(self.content)
 
+    @cached_property
+    def annex_rows(self) -> list[Family]:
+        """The annex's rows: its families, a family too tall for a page in several rows."""
+        return split_tall_families(self.families, family_columns())
+
     def plan(self, samples: Mapping[FontStyle, bytes]) -> None:
         """Fill `parts`: front matter, table blocks, summary, annex blocks, verification.
 
@@ -436,30 +450,110 @@ class DossierLayout:
                 except ValueError as reason:  # say, a colour font WeasyPrint set as Type 3
                     log.info("no glyphs from the sample of %s: %s", font, reason)
             laid = [self._lay_out(table, glyphs) for table in self.drawn]
+            # A table with rows that cannot be drawn (text that needs shaping, a row taller
+            # than a page) is cut into pages as for WeasyPrint: the pages holding such rows are
+            # laid out by WeasyPrint, the others drawn.
+            mixed = [
+                None if pages is not None else self._mixed_segments(table, glyphs)
+                for table, pages in zip(self.drawn, laid, strict=True)
+            ]
         for table in self.drawn:
             table.cells = []  # laid out: only the pages are needed now
         with force_locale(self.content.language):
             self.parts.append((self.pages["front"], None))
-            if laid[0] is not None:
-                self._drawn_blocks(self.drawn[0], laid[0], samples)
-            else:
-                pages = signatory_pages(
-                    self.content.rows,
-                    self.columns,
-                    self.content.edition,
-                    self.content.questions,
-                    landscape=self.landscape,
-                )
-                for block in _blocks(pages):
-                    rows = [row for page in block for row in page]
-                    self._block("table", block, rows, self._table_job)
+            self._table_parts(self.drawn[0], laid[0], mixed[0], samples, self._signatory_blocks)
             if self.content.edition is not Edition.sheets:
                 self.parts.append((self.pages["summary"], None))
-                if laid[1] is not None:
-                    self._drawn_blocks(self.drawn[1], laid[1], samples)
-                else:
-                    self._annex_blocks()
+                self._table_parts(self.drawn[1], laid[1], mixed[1], samples, self._annex_blocks)
             self.parts.append((self.pages["verification"], None))
+
+    def _table_parts(
+        self,
+        table: _DrawnTable,
+        pages: list[TablePage] | None,
+        mixed: list[tuple[list[Any], list[TablePage] | None]] | None,
+        samples: Mapping[FontStyle, bytes],
+        laid_out_blocks: Callable[[list[Sequence[Any]], bool], None],
+    ) -> None:
+        if pages is not None:
+            self._drawn_blocks(table, pages, samples)
+            return
+        self.parts.extend((cached, key) for cached, key, _count in table.blocks)
+        start = table.start
+        for number, (segment, drawn) in enumerate(mixed or ()):
+            if drawn is not None:
+                self._drawn_parts(table, drawn, start, samples)
+            else:
+                laid_out_blocks(segment, number == 0 and table.start == 0)
+            start += len(segment)
+        # Only the blocks that were already cached are matched by the next render.
+        self.manifests[table.manifest] = self._manifest(
+            table, [(key, count) for _cached, key, count in table.blocks]
+        )
+
+    def _mixed_segments(
+        self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
+    ) -> list[tuple[list[Any], list[TablePage] | None]]:
+        """Cut the rows still to lay out into pages, and those into runs of pages to draw or not.
+
+        A page is drawn if every row of it can be. Each run is (its items, its drawn pages, or
+        None for WeasyPrint).
+        """
+        items = table.items[table.start :]
+        if table.kind == "table-drawn":
+            pages = signatory_pages(
+                items,
+                self.columns,
+                self.content.edition,
+                self.content.questions,
+                landscape=self.landscape,
+            )
+        else:
+            pages = family_pages(items, family_columns(), first_heading=table.start == 0)
+        drawable = drawable_rows(table.cells, table.style, glyphs, self.content.images)
+        segments: list[tuple[bool, list[Any]]] = []
+        offset = 0
+        for page in pages:
+            drawn = all(drawable[offset : offset + len(page)])
+            offset += len(page)
+            if segments and segments[-1][0] == drawn:
+                segments[-1][1].extend(page)
+            else:
+                segments.append((drawn, list(page)))
+        log.info(
+            "%s: %d of %d rows in pages laid out by WeasyPrint",
+            table.kind,
+            sum(len(items) for drawn, items in segments if not drawn),
+            len(items),
+        )
+        runs: list[tuple[list[Any], list[TablePage] | None]] = []
+        offset = 0
+        for drawn, run in segments:
+            pages = None
+            if drawn:
+                pages = lay_out(
+                    table.cells[offset : offset + len(run)],
+                    table.style,
+                    glyphs,
+                    self.content.images,
+                    heading=table.start + offset == 0,
+                )
+            runs.append((run, pages))
+            offset += len(run)
+        # (WeasyPrint's runs are cut into the same pages again when their blocks are made.)
+        return runs
+
+    def _signatory_blocks(self, rows: list[Row], _first: bool) -> None:
+        pages = signatory_pages(
+            rows,
+            self.columns,
+            self.content.edition,
+            self.content.questions,
+            landscape=self.landscape,
+        )
+        for block in _blocks(pages):
+            items = [row for page in block for row in page]
+            self._block("table", block, items, self._table_job)
 
     def _lay_out(
         self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
@@ -471,9 +565,7 @@ class DossierLayout:
                 table.cells, table.style, glyphs, self.content.images, heading=table.start == 0
             )
         except NotDrawable as reason:
-            log.info("table laid out by WeasyPrint: %s", reason)
-            for _cached, key, _count in table.blocks:
-                self.cache.used.discard(key)  # not in this dossier: pruned after it
+            log.info("%s not drawn whole: %s", table.kind, reason)
             return None
 
     def _drawn_blocks(
@@ -481,7 +573,17 @@ class DossierLayout:
     ) -> None:
         blocks = [(key, count) for _cached, key, count in table.blocks]
         self.parts.extend((cached, key) for cached, key, _count in table.blocks)
-        start = table.start
+        blocks += self._drawn_parts(table, pages, table.start, samples)
+        self.manifests[table.manifest] = self._manifest(table, blocks)
+
+    def _drawn_parts(
+        self,
+        table: _DrawnTable,
+        pages: list[TablePage],
+        start: int,
+        samples: Mapping[FontStyle, bytes],
+    ) -> list[tuple[str, int]]:
+        blocks = []
         for block in _chunks(pages, PAGES_PER_BLOCK):
             count = sum(len(page.rows) for page in block)
             items = table.items[start : start + count]
@@ -499,25 +601,30 @@ class DossierLayout:
                 cached = TableJob(tuple(block), table.style, used, images)
             self.parts.append((cached, key))
             blocks.append((key, count))
+        return blocks
+
+    def _manifest(
+        self, table: _DrawnTable, blocks: list[tuple[str, int]]
+    ) -> list[tuple[str, int, str]]:
         entries = []
         start = 0
         for key, count in blocks:
             start += count
             following = _item_key(table.items[start]) if start < len(table.items) else ""
             entries.append((key, count, following))
-        self.manifests[table.manifest] = entries
+        return entries
 
-    def _annex_blocks(self) -> None:
-        pages = family_pages(self.families, family_columns(), first_heading=True)
+    def _annex_blocks(self, items: Sequence[Family], first: bool = True) -> None:
+        pages = family_pages(items, family_columns(), first_heading=first)
         for number, block in enumerate(_blocks(pages)):
-            items = [family for page in block for family in page]
+            block_items = [family for page in block for family in page]
             # The first block carries the annex's heading.
-            kind = "annex-first" if number == 0 else "annex"
+            heading = first and number == 0
             self._block(
-                kind,
+                "annex-first" if heading else "annex",
                 block,
-                items,
-                lambda pages, first=number == 0: self._annex_job(pages, first),
+                block_items,
+                lambda pages, heading=heading: self._annex_job(pages, heading),
             )
 
     def _block(
@@ -850,7 +957,13 @@ def _assemble(
     folder = Path(config["DOSSIER_FOLDER"])
     private_folder(folder)
     with tempfile.TemporaryFile(dir=folder) as merged:
-        assemble(parts, footers, glyph_sample, merged)
+        assemble(
+            parts,
+            footers,
+            glyph_sample,
+            merged,
+            footer_pages=lambda html: render_pdf(RenderJob(html=html), ROOT / "static"),
+        )
         merged.seek(0)
         pdf = merged.read()
     return RenderedDossier(

@@ -22,6 +22,8 @@ from campaign.private_files import private_folder
 
 DEFAULT_CERT_FILENAME = "dossier-signing.p12"
 DEVELOPMENT_VALIDITY = dt.timedelta(days=730)
+# The PDF version of PDF/A-3 (ISO 19005-3 is based on ISO 32000-1).
+PDFA_VERSION = (1, 7)
 
 
 class SigningUnavailable(Exception):
@@ -218,6 +220,20 @@ class _MetadataKeepingWriter(IncrementalPdfFileWriter):
     def _update_meta(self) -> None:
         pass
 
+    # PDF/A-3 is PDF 1.7. For an ECDSA key (ISO 32002) or a SHA-3 digest (ISO 32001) pyHanko
+    # raises the catalog's /Version to 2.0 and registers an ISO_ extension based on PDF 2.0:
+    # the dossier would then say PDF 2.0 while claiming PDF/A-3b. Readers verify these
+    # signatures in a PDF 1.7 document all the same; the version is kept at 1.7.
+    def ensure_output_version(self, version: tuple[int, int]) -> None:
+        """Raise the output's PDF version as pyHanko asks, but never past PDF/A-3's 1.7."""
+        super().ensure_output_version(min(tuple(version), PDFA_VERSION))
+
+    def register_extension(self, ext: Any) -> None:
+        """Register a developer extension unless it is based on a version past PDF 1.7."""
+        major, _, minor = str(ext.base_version).lstrip("/").partition(".")
+        if (int(major), int(minor or 0)) <= PDFA_VERSION:
+            super().register_extension(ext)
+
 
 def sign_pdf(
     pdf: bytes,
@@ -232,9 +248,10 @@ def sign_pdf(
     The input is a prefix of the output, so its PDF/A identification, attachments and
     metadata stay as they were. Raise SigningUnavailable without a usable certificate.
     """
-    if not callable(getattr(IncrementalPdfFileWriter, "_update_meta", None)):
-        # Otherwise _MetadataKeepingWriter's override would silently stop mattering.
-        raise RuntimeError("pyHanko's writer no longer has _update_meta: see pyHanko issue 223")
+    for method in ("_update_meta", "ensure_output_version", "register_extension"):
+        if not callable(getattr(IncrementalPdfFileWriter, method, None)):
+            # Otherwise _MetadataKeepingWriter's override would silently stop mattering.
+            raise RuntimeError(f"pyHanko's writer no longer has {method}: see signing.py")
     signer = load_signer(pkcs12_path, passphrase)
     writer = _MetadataKeepingWriter(BytesIO(pdf))
     existing = {name for name, _, _ in fields.enumerate_sig_fields(writer)}

@@ -40,6 +40,7 @@ from campaign.forms import (
     RevisionField,
     no_hidden_characters,
     normalised,
+    printable,
     valid_email,
 )
 from campaign.security_log import log_security_event
@@ -88,6 +89,7 @@ def _text(label: Any, required: bool, max_length: int, message: Any = None) -> S
             presence,
             Length(max=max_length, message=_l("Use at most %(max)d characters.")),
             no_hidden_characters,
+            printable,
         ],
     )
 
@@ -250,6 +252,7 @@ def sign_form_class(appeal: Appeal, settings: SignFormSettings, language: str) -
                 DataRequired(_l("Enter your postal address.")) if req else Optional(),
                 Length(max=500, message=_l("Use at most %(max)d characters.")),
                 no_hidden_characters,
+                printable,
             ],
         ),
     )

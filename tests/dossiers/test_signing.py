@@ -184,6 +184,16 @@ def test_attachment_and_pdfa_identification_survive(signed):
     assert xmp["pdfaid:conformance"] == "B"
 
 
+def test_a_signed_dossier_stays_pdf_1_7_as_pdf_a_3_is(original, signed):
+    # The development certificate's key is ECDSA: pyHanko would declare PDF 2.0 (ISO 32002).
+    assert original.startswith(b"%PDF-1.7")
+    root = PdfReader(io.BytesIO(signed)).trailer["/Root"]
+    assert str(root.get("/Version", "/1.7")) == "/1.7"
+    extensions = root.get("/Extensions", {})
+    assert "/ISO_" not in extensions
+    assert str(extensions["/ESIC"]["/BaseVersion"]) == "/1.7"  # PAdES on PDF 1.7
+
+
 def test_info_and_xmp_agree_after_signing(original, signed):
     # Guards the pyHanko issue 223 workaround in signing.py (an internal method).
     info = PdfReader(io.BytesIO(signed)).metadata

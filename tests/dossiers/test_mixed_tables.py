@@ -1,0 +1,83 @@
+"""A name that needs shaping sends only its pages to WeasyPrint; annex rows taller than a page
+are split; nothing is lost or reordered either way."""
+
+import re
+
+from campaign.dossiers import rendering
+from campaign.dossiers.content import Family
+from campaign.dossiers.models import Edition
+from campaign.dossiers.operations import make_snapshot, snapshot_path
+from campaign.dossiers.pagination import family_columns, split_tall_families
+from campaign.extensions import db
+from tests.dossiers.pdftools import FOOTER, flat, page_texts
+
+ARABIC = "\u0646\u0627\u0644\u0648\u064a\u0641\u0627"
+HEBREW = "\u05e0\u05dc\u05d5\u05d0\u05d1\u05d4"
+
+
+def render(appeal, monkeypatch, edition=Edition.submission):
+    kinds = []
+    real = rendering.render_many
+
+    def recording(parts, **options):
+        kinds.append([type(part).__name__ for part in parts])
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", recording)
+    snapshot = make_snapshot(appeal, edition, user=None)
+    db.session.commit()
+    return snapshot, snapshot_path(snapshot).read_bytes(), kinds[-1]
+
+
+def test_only_the_pages_of_a_name_that_needs_shaping_go_to_weasyprint(
+    open_appeal, make_signature, monkeypatch
+):
+    for n in range(80):
+        surname = {30: ARABIC, 31: HEBREW}.get(n, f"Подписавшая{n:03d}")
+        make_signature(open_appeal, surname=surname, drawn=n % 2 == 0)
+    snapshot, pdf, kinds = render(open_appeal, monkeypatch)
+    # The table drawn before and after the page with the two names, which WeasyPrint lays out;
+    # the same in the annex, where their families' rows name them.
+    assert kinds == ["TableJob", "RenderJob", "TableJob", "RenderJob", "TableJob"]
+    texts = page_texts(pdf)
+    text = flat(" ".join(texts))
+    numbers = [int(n) for n in re.findall(r"Подписавшая(\d{3})", text)]
+    annex = text.index("Приложение")
+    assert [int(n) for n in re.findall(r"Подписавшая(\d{3})", text[:annex])] == [
+        n for n in range(80) if n not in (30, 31)
+    ]
+    assert len(numbers) == 2 * 78  # once in the table, once in the annex
+    assert len(FOOTER.findall(text)) == snapshot.pages == len(texts)
+    # Every row keeps its number: the table's numbers run from 1 to 80 without a gap.
+    table_pages = [t for t in texts if "Подписавшая" in t and "Приложение" not in t]
+    assert all(FOOTER.search(t) for t in table_pages)
+
+
+def test_a_family_taller_than_a_page_is_split_into_rows_that_each_fit():
+    members = tuple((n, f"Налоева-{n:04d} Мадина Руслановна", "мать") for n in range(1, 401))
+    family = Family("Ислам Налоев", "Багдад, тюрьма Русафа", "2", members, 2)
+    rows = split_tall_families([family, replace_members(family, members[:3])], family_columns())
+    assert len(rows) > 3
+    assert [m for row in rows[:-1] for m in row.members] == list(members)
+    assert rows[-1].members == members[:3]
+    assert {row.relative for row in rows} == {"Ислам Налоев"}
+
+
+def replace_members(family, members):
+    return Family(family.relative, family.location, family.children, members, 2)
+
+
+def test_an_annex_with_a_family_of_hundreds_is_drawn_whole(
+    open_appeal, make_signature, monkeypatch
+):
+    for n in range(250):
+        make_signature(
+            open_appeal, surname=f"Родственница{n:03d}", relative_name="Ислам Налоев", drawn=False
+        )
+    _snapshot, pdf, kinds = render(open_appeal, monkeypatch)
+    assert set(kinds) == {"TableJob"}  # the table and the annex drawn whole
+    text = flat(" ".join(page_texts(pdf)))
+    annex = text[text.index("Приложение") :]
+    assert sorted(set(re.findall(r"Родственница(\d{3})", annex))) == [
+        f"{n:03d}" for n in range(250)
+    ]
