@@ -17,4 +17,5 @@ ACTIONS: dict[str, LazyString] = {
     "families.merged": _l("Families merged"),
     "families.split": _l("Family split"),
     "families.recomputed": _l("Families recomputed"),
+    "statistics.downloaded": _l("Statistics downloaded"),
 }
