@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -136,7 +137,12 @@ def bulk_moderate(appeal: Appeal) -> Response | str:
         return redirect(_list_url(appeal))
     db.session.commit()
     flash(
-        _("%(action)s: %(count)d signatures.", action=BULK_ACTIONS[step], count=len(chosen)),
+        ngettext(
+            "%(action)s: %(num)d signature.",
+            "%(action)s: %(num)d signatures.",
+            len(chosen),
+            action=BULK_ACTIONS[step],
+        ),
         "success",
     )
     return redirect(_list_url(appeal))
