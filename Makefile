@@ -87,11 +87,13 @@ system-test-deps: system-deps
 	  fi; }
 
 # Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...),
-# then the duplicate finder and the families at 20,000 and 100,000 (DUPLICATES_BENCH_SIZES=...).
+# then the duplicate finder and the families at 20,000 and 100,000 (DUPLICATES_BENCH_SIZES=...),
+# then the desk's signature list and its search at 100,000 (LIST_BENCH_SIZES=...).
 bench: install translations system-test-deps
 	$(PY) tools/bench_dossier.py
 	$(PY) tools/bench_private_data.py
 	$(PY) tools/bench_duplicates.py
+	$(PY) tools/bench_signature_list.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -78,7 +78,7 @@ def signatures(appeal: Appeal) -> str:
         bulk=BulkForm(formdata=None) if private else None,
         regions=_regions(page.signatures if page else [], language),
         versions=_version_numbers(appeal),
-        status_labels=STATUS_LABELS,
+        status_labels={status: str(label) for status, label in STATUS_LABELS.items()},
     )
 
 
