@@ -1,6 +1,7 @@
 """The desk's list, a signature's page, the bulk confirmation, the audit log and the
-statistics hold up in a browser: no axe-core violation, no horizontal scroll on a phone, in
-Russian and English; screenshots go to $SCREENSHOT_DIR to be looked at."""
+statistics, and the organiser's other pages, hold up in a browser: no axe-core violation, no
+horizontal scroll on a phone, in Russian and English; screenshots of the desk's pages go to
+$SCREENSHOT_DIR to be looked at."""
 
 import pytest
 
@@ -56,10 +57,12 @@ def test_the_desk_pages_hold_up(
     page.click("#submit")
     found, widths = {}, {}
 
-    def audit(name):
+    def audit(name, shot=True):
         found[name] = violations(page, axe_source)
         widths[name] = page.evaluate("document.documentElement.scrollWidth")
-        page.screenshot(path=screenshot_dir / f"desk-{name}-{language}-{width}.png", full_page=True)
+        if shot:
+            path = screenshot_dir / f"desk-{name}-{language}-{width}.png"
+            page.screenshot(path=path, full_page=True)
 
     base = f"{live_server}/appeals/{appeal.id}/"
     page.goto(base + "signatures")
@@ -84,5 +87,18 @@ def test_the_desk_pages_hold_up(
     page.goto(base + "statistics")
     assert page.locator("svg.chart").count() == 4
     audit("statistics")
+    # The organiser's other pages, in both languages too.
+    for name in (
+        "",
+        "edit",
+        "preview",
+        "settings",
+        "dossiers",
+        "members",
+        "duplicates",
+        "families",
+    ):
+        page.goto(base + name)
+        audit(f"organiser {name or 'overview'}", shot=False)
     assert {name: problems for name, problems in found.items() if problems} == {}
     assert {name: w for name, w in widths.items() if w > width} == {}
