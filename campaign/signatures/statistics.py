@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -91,8 +91,9 @@ def signature_statistics(appeal: Appeal, language: str) -> Statistics:
         rows = db.session.execute(select(column, func.count()).where(*valid).group_by(column)).all()
         name = breakdown.naming(appeal, language)
         named: Counter[str] = Counter()
-        for value, count in rows:
-            named[name(value)] += count
+        with force_locale(language):  # the page's language, or the one asked (a CSV, a test)
+            for value, count in rows:
+                named[name(value)] += count
         breakdowns.append(
             (breakdown, sorted(named.items(), key=lambda item: (-item[1], item[0].casefold())))
         )
