@@ -62,7 +62,8 @@ def audit(appeal: Appeal) -> str:
         *(SelectChoice(str(user_id), name) for user_id, name in _members(appeal.id)),
     ]
     page = _page(appeal, form) if form.validate() else None
-    kept = {k: v for k, v in request.args.items() if k != "after" and v}
+    # Only the form's own fields go into the pages' links (not "appeal_id", "_external"...).
+    kept = {name: request.args[name] for name in form._fields if request.args.get(name)}
     return render_template(
         "appeals/audit.html", appeal=appeal, form=form, page=page, kept=kept, labels=ACTIONS
     )

@@ -66,7 +66,8 @@ def signatures(appeal: Appeal) -> str:
             before=_page_id("before"),
             private=private,
         )
-    kept = {k: v for k, v in request.args.items() if k not in {"after", "before"} and v}
+    # Only the form's own fields go into the pages' links (not "appeal_id", "_external"...).
+    kept = {name: request.args[name] for name in form._fields if request.args.get(name)}
     return render_template(
         "appeals/signatures.html",
         appeal=appeal,

@@ -182,3 +182,20 @@ def test_the_flagged_duplicates_filter(client, login, editor, appeal, make_signa
     login(editor)
     page = names(client.get(f"/appeals/{appeal.id}/signatures", query_string={"duplicates": "y"}))
     assert "Налоева" in page and "Naloyeva" in page and "Умарова" not in page
+
+
+def test_unknown_arguments_stay_out_of_the_pages_links(
+    client, login, editor, appeal, make_signature
+):
+    for _ in range(PAGE_SIZE + 1):
+        make_signature(appeal, drawn=False)
+    login(editor)
+    response = client.get(
+        f"/appeals/{appeal.id}/signatures",
+        query_string={"appeal_id": "7", "_external": "1", "_scheme": "javascript", "q": "nalo"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    next_link = page.split('rel="next"')[0].rsplit('href="', 1)[1]
+    assert "q=nalo" in next_link and next_link.startswith(f"/appeals/{appeal.id}/signatures?")
+    assert "_external" not in next_link and "javascript" not in next_link
