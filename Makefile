@@ -99,11 +99,14 @@ system-test-deps: system-deps
 	  fi; }
 
 # Dossier render times and memory at 1,000, 5,000 and 20,000 signatories (BENCH_SIZES=...),
-# then the duplicate finder and the families at 20,000 and 100,000 (DUPLICATES_BENCH_SIZES=...).
+# then the duplicate finder and the families at 20,000 and 100,000 (DUPLICATES_BENCH_SIZES=...),
+# then the desk's signature list and its search at 100,000 (LIST_BENCH_SIZES=...), then the
+# public page and the sign POST under load (tools/bench_web.py).
 bench: install translations system-test-deps system-bench-deps
 	$(PY) tools/bench_dossier.py
 	$(PY) tools/bench_private_data.py
 	$(PY) tools/bench_duplicates.py
+	$(PY) tools/bench_signature_list.py
 	$(PY) tools/bench_web.py
 
 # The web benchmark loads the server with wrk (Debian's package).

@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.accounts.cli import accounts_cli
     from campaign.appeals.views import bp as appeals_bp
     from campaign.audit import models as audit_models  # noqa: F401  (its table)
+    from campaign.audit import views as audit_pages  # noqa: F401  (on the appeals bp)
     from campaign.demo import demo_cli
     from campaign.dossiers import organiser_views as dossier_pages  # noqa: F401  (appeals bp)
     from campaign.dossiers.cli import dossiers_cli
@@ -74,8 +75,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.signatures import (  # noqa: F401
         duplicate_views,
         family_views,
+        list_views,
         organiser_views,
         retention_views,
+        statistics_views,
     )
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.operations import signature_withdrawn

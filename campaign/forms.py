@@ -1,10 +1,11 @@
 """Validators, filters and fields shared by the forms of every domain."""
 
 import re
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form, HiddenField, TextAreaField, ValidationError
+from wtforms import DateField, Field, Form, HiddenField, TextAreaField, ValidationError
 
 from campaign.accounts.operations import NonLatinMailbox, normalise_email
 from campaign.pdf_glyphs import unprintable_characters
@@ -105,3 +106,24 @@ class RevisionField(HiddenField):
         """Read the number, never failing validation (the operation compares it)."""
         raw = str(valuelist[0]) if valuelist else ""
         self.data = int(raw) if _REVISION.fullmatch(raw) else None
+
+
+class DayField(DateField):
+    """A day (YYYY-MM-DD, as a date input sends it), with our own message when it is not one."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Read the day, or keep what was typed and say what is expected."""
+        raw = (valuelist[0] if valuelist else "").strip()
+        self.raw_data = [raw]
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(raw) if _DAY.fullmatch(raw) else None
+        except ValueError:
+            self.data = None
+        if self.data is None:
+            raise ValueError(_l("Enter a day as YYYY-MM-DD, for example 2026-12-06."))
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -34,10 +34,13 @@ _markdown.add_render_rule("image", _image_as_text)
 
 def _headings_below_the_title(state: StateCore) -> None:
     # The appeal's title is the page's (and the dossier's) only h1: the letter's headings go
-    # one level down, so that screen readers and the PDF's outline see them under it.
-    for token in state.tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+    # below it, so that screen readers and the PDF's outline see them under it. Levels are
+    # taken in order without gaps: a letter whose first heading is "##" starts at h2, not h3
+    # (a jump from h1 to h3 leaves assistive technology a level it cannot find).
+    headings = [t for t in state.tokens if t.type in ("heading_open", "heading_close")]
+    used = sorted({int(token.tag[1]) for token in headings})
+    for token in headings:
+        token.tag = f"h{min(used.index(int(token.tag[1])) + 2, 6)}"
 
 
 _markdown.core.ruler.push("headings_below_the_title", _headings_below_the_title)

@@ -2,10 +2,12 @@
 
 import importlib.util
 import sqlite3
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -392,3 +394,77 @@ def test_the_folding_frozen_in_0014_is_the_applications_today():
             surname, given_name, patronymic
         )
         assert migration.fold_name(surname, given_name) == fold_name(surname, given_name)
+
+
+def test_the_folding_frozen_in_0013_is_the_applications_today():
+    path = ROOT / "migrations" / "versions" / "0013_signature_list_search_key.py"
+    spec = importlib.util.spec_from_file_location("migration_0013", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for parts in [
+        ("Налоева", "Мадина", "Руслановна"),
+        ("Khadidzhat", "Akhyadova", "Ёжиковна"),
+        ("Налоева-2", "Ｍａｄｉｎａ", "O'Neil"),
+        ("عائشة", "王", ""),
+    ]:
+        assert migration.fold_name(*parts) == fold_name(*parts)
+
+
+def revision_before(revision: str) -> str:
+    """The migration that `revision` follows (the chain is re-ordered as branches land)."""
+    script = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+    return script.get_revision(revision).down_revision
+
+
+def test_0013_fills_the_search_key_of_signatures_made_before_it(tmp_path):
+    path = tmp_path / "before.sqlite"
+    app = app_on_file(path)
+    with app.app_context():
+        upgrade(revision=revision_before("0013"))  # the models' tables, 0013's not yet
+        user = User(name="U", email="u@example.org", password_hash="-")
+        db.session.add(user)
+        db.session.flush()
+        appeal = create_appeal(
+            user,
+            AppealData(
+                title="T",
+                language="ru",
+                addressees=(AddresseeData("A", ""),),
+                body="B",
+                closing="C",
+            ),
+        )
+        version = publish_appeal(appeal, user, seen_revision=appeal.draft_revision)
+        db.session.commit()
+        table = Table("signature", MetaData(), autoload_with=db.engine)
+        db.session.execute(
+            insert(table).values(
+                appeal_id=appeal.id,
+                version_id=version.id,
+                status="valid",
+                created_at=utcnow_naive(),
+                surname="Налоева",
+                given_name="Мадина",
+                patronymic="",
+                region="",
+                region_other="",
+                town="",
+                relationship="",
+                relative_name="",
+                relative_location="",
+                display="full",
+                typed_signature="",
+                consent_text="",
+            )
+        )
+        db.session.commit()
+        upgrade()
+        assert db.session.scalar(select(Signature.name_key)) == "madina naloeva"
+        downgrade(revision="0019")
+        db.engine.dispose()
+
+
+def utcnow_naive():
+    from campaign.clock import utcnow
+
+    return utcnow().replace(tzinfo=None)

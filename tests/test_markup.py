@@ -33,10 +33,13 @@ def test_letter_formatting_survives():
     assert 'href="https://example.org"' in html
 
 
-def test_headings_go_one_level_below_the_title():
+def test_headings_go_below_the_title_without_gaps():
     html = render_markdown("# One\n\n## Two\n\n###### Six")
-    assert [tag for tag, _ in tags_of(html)] == ["h2", "h3", "h6"]
+    assert [tag for tag, _ in tags_of(html)] == ["h2", "h3", "h4"]
     assert "<h1" not in html
+    # A letter that starts at "##" (or "###") still follows the title's h1 with an h2.
+    html = render_markdown("## Просим\n\nТекст\n\n#### Подробно\n\n## Ещё")
+    assert [tag for tag, _ in tags_of(html) if tag != "p"] == ["h2", "h3", "h2"]
 
 
 @pytest.mark.parametrize(

@@ -28,4 +28,5 @@ ACTIONS: dict[str, LazyString] = {
     "submission.update_sent": _l("Signers told of an answer"),
     "appeal.listed": _l("Appeal listed on the home page"),
     "appeal.unlisted": _l("Appeal no longer listed on the home page"),
+    "statistics.downloaded": _l("Statistics downloaded"),
 }

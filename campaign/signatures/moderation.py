@@ -1,6 +1,6 @@
 """Organisers set signatures aside: flag for review, reject with a reason, restore."""
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from campaign.appeals.operations import count_signature
 from campaign.audit.operations import record_event
@@ -121,3 +121,47 @@ def _move(
         **details,
     )
     db.session.flush()
+
+
+class BulkRefused(Exception):
+    """Some of the signatures cannot take the step (`unable`, by status) or changed since the
+    page showed them (`changed`): none is moved."""
+
+    def __init__(self, unable: list[int], changed: list[int]) -> None:
+        super().__init__(f"unable={unable} changed={changed}")
+        self.unable, self.changed = unable, changed
+
+
+STEPS = tuple(_FROM)
+
+
+def moderate_signatures(
+    appeal_id: int, seen: dict[int, int], step: str, *, actor_id: int | None, reason: str = ""
+) -> list[Signature]:
+    """Take one step (flag, reject, restore) for each signature, seen at its revision: all of
+    them or none.
+
+    An id that is not the appeal's raises LookupError; one that cannot take the step, or moved
+    since it was shown, raises BulkRefused before anything changes. Each change is audited.
+    """
+    if step not in _FROM:
+        raise ValueError(step)
+    if step == "reject" and not reason.strip():
+        raise ReasonRequired
+    signatures = list(
+        db.session.scalars(
+            select(Signature)
+            .where(Signature.id.in_(sorted(seen)), Signature.appeal_id == appeal_id)
+            .order_by(Signature.id)
+        )
+    )
+    if len(signatures) != len(seen):
+        raise LookupError("not the appeal's signatures")
+    unable = [s.id for s in signatures if s.status not in _FROM[step]]
+    changed = [s.id for s in signatures if s.revision != seen[s.id] and s.id not in unable]
+    if unable or changed:
+        raise BulkRefused(unable, changed)
+    for signature in signatures:
+        # A change between the check and here (another editor) raises SignatureChanged.
+        _move(signature, step, seen_revision=seen[signature.id], actor_id=actor_id, reason=reason)
+    return signatures

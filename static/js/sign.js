@@ -114,9 +114,9 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
-    var meta = document.querySelector("meta[name=form-token]");
-    if (!meta || !window.fetch) return;
-    fetch(meta.content, { credentials: "same-origin", cache: "no-store" })
+    var form = document.querySelector("form[data-form-token-url]");
+    if (!form || !window.fetch) return;
+    fetch(form.getAttribute("data-form-token-url"), { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (values) {
         if (!values) return;

@@ -38,7 +38,7 @@ def test_every_anonymous_visitor_gets_the_same_cacheable_page(visitor, open_appe
     assert {"Accept-Language", "Cookie"} <= set(first.vary)
     html = first.get_data(as_text=True)
     assert not TOKEN_IN_PAGE.search(html)  # no visitor's token in a page all of them share
-    assert f'content="/a/{open_appeal.slug}/form"' in html
+    assert f'data-form-token-url="/a/{open_appeal.slug}/form"' in html
     russian = visitor().get(f"/a/{open_appeal.slug}", headers={"Accept-Language": "ru"})
     assert russian.get_data() != first.get_data()  # kept per language
 

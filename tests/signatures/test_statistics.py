@@ -1,0 +1,97 @@
+"""The statistics page: valid signatures only, per day and by region, relationship and
+version, charts with their numbers, and the CSV (audited)."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from campaign.accounts.models import Role
+from campaign.audit.models import AuditEvent
+from campaign.extensions import db
+from campaign.signatures.moderation import reject_signature
+from campaign.signatures.statistics import _timeline, signature_statistics, statistics_csv
+
+
+@pytest.fixture
+def advocate(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def appeal(make_published_appeal, advocate):
+    return make_published_appeal(language="ru", country="RU", members={advocate: Role.advocate})
+
+
+@pytest.fixture
+def signed(appeal, make_signature):
+    made = [
+        make_signature(appeal, region="RU-CE", relationship="мать"),
+        make_signature(appeal, region="RU-CE", relationship="жена"),
+        make_signature(appeal, region="RU-DA", relationship="мать"),
+    ]
+    rejected = make_signature(appeal, region="RU-KB", relationship="=HYPERLINK(1)")
+    reject_signature(rejected, seen_revision=0, actor_id=None, reason="дубль")
+    db.session.commit()
+    return made
+
+
+def test_only_valid_signatures_count(app, appeal, signed):
+    stats = signature_statistics(appeal, "en")
+    assert stats.total == 3
+    assert sum(count for _day, count in stats.per_day) == 3
+    tables = {breakdown.code: dict(rows) for breakdown, rows in stats.breakdowns}
+    assert tables["region"] == {"Chechen Republic": 2, "Republic of Dagestan": 1}
+    assert tables["relationship"] == {"мать": 2, "жена": 1}
+    assert tables["version"] == {"version 1": 3}
+
+
+def test_the_page_draws_each_chart_with_its_numbers(client, login, advocate, appeal, signed):
+    login(advocate)
+    response = client.get(f"/appeals/{appeal.id}/statistics")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count("<svg") == 4
+    assert "<polyline" in page
+    assert "Chechen Republic" in page and '<td class="num">2</td>' in page
+    assert "Kabardino" not in page  # the rejected one
+
+
+def test_the_csv_is_audited_and_neutralises_formulas(
+    client, login, advocate, appeal, signed, make_signature
+):
+    make_signature(appeal, relationship="＝cmd|'/c calc'!A1")
+    login(advocate)
+    response = client.get(f"/appeals/{appeal.id}/statistics.csv")
+    text = response.get_data(as_text=True)
+    assert (
+        response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    )
+    assert text.startswith("\ufefftable,value,count")
+    assert "region,Chechen Republic,3" in text
+    assert "'＝cmd" in text
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "statistics.downloaded")
+    ).one()
+    assert event.actor_id == advocate.id and event.details == {"format": "csv", "total": 4}
+
+
+def test_an_empty_appeal(client, login, advocate, appeal):
+    login(advocate)
+    page = client.get(f"/appeals/{appeal.id}/statistics").get_data(as_text=True)
+    assert "No valid signature yet" in page
+    assert statistics_csv(signature_statistics(appeal, "en")) == "\ufefftable,value,count\r\n"
+
+
+def test_days_without_signatures_are_zero_and_long_campaigns_count_weeks():
+    days, by_week = _timeline({date(2026, 1, 1): 2, date(2026, 1, 3): 1})
+    assert days == [(date(2026, 1, 1), 2), (date(2026, 1, 2), 0), (date(2026, 1, 3), 1)]
+    assert not by_week
+    weeks, by_week = _timeline({date(2026, 1, 1): 1, date(2026, 6, 1): 1})
+    assert by_week and weeks[0] == (date(2025, 12, 29), 1) and sum(c for _d, c in weeks) == 2
+
+
+def test_another_organiser_gets_404(client, login, make_user, appeal):
+    login(make_user())
+    assert client.get(f"/appeals/{appeal.id}/statistics").status_code == 404
+    assert client.get(f"/appeals/{appeal.id}/statistics.csv").status_code == 404
