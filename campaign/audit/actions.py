@@ -17,4 +17,8 @@ ACTIONS: dict[str, LazyString] = {
     "families.merged": _l("Families merged"),
     "families.split": _l("Family split"),
     "families.recomputed": _l("Families recomputed"),
+    "signatures.imported": _l("Paper signatures imported"),
+    "signatures.exported": _l("Signatures exported"),
+    "signature.paper_entered": _l("Paper signature entered"),
+    "sheets.scan_stored": _l("Scan of a signed sheet stored"),
 }

@@ -39,6 +39,13 @@ class SignatureStatus(enum.Enum):
     withdrawn = "withdrawn"
 
 
+class SignatureSource(enum.Enum):
+    """Where a signature was given: on the sign form, or in ink on a collection sheet."""
+
+    online = "online"
+    paper = "paper"  # entered or imported on the desk (signatures.paper, signatures.importing)
+
+
 class Display(enum.Enum):
     """How a signatory appears in the public list."""
 
@@ -113,6 +120,8 @@ class Signature(db.Model):
         Index("ix_signature_appeal_list", "appeal_id", "status", "created_at", "id"),
         # A new signature's family: the signers who named the same relative (families.py).
         Index("ix_signature_relative_key", "appeal_id", "relative_key"),
+        # A scan of a signed sheet finds its rows (signatures.paper).
+        Index("ix_signature_appeal_sheet", "appeal_id", "sheet"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +131,12 @@ class Signature(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Paper signatures count like online ones; `sheet` and `line` say where the ink is.
+    source: Mapped[SignatureSource] = mapped_column(
+        default=SignatureSource.online, server_default=SignatureSource.online.value
+    )
+    sheet: Mapped[int | None]
+    line: Mapped[int | None]
 
     # Public unless the signatory chose otherwise (display).
     surname: Mapped[str] = mapped_column(String(100), default="")
