@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         duplicate_views,
         family_views,
         organiser_views,
+        paper_views,
         retention_views,
     )
     from campaign.signatures.cli import signatures_cli

@@ -125,9 +125,14 @@ def enter_paper_signature(appeal: Appeal, data: SignData, place: PaperPlace) -> 
     return signature
 
 
+def paper_folder(kind: str, appeal_id: int) -> Path:
+    """A private folder (0700) of the appeal's "scans" or "imports" (PAPER_FOLDER)."""
+    return private_folder(Path(current_app.config["PAPER_FOLDER"]) / kind / str(appeal_id))
+
+
 def scans_folder(appeal_id: int) -> Path:
-    """The private folder (0700) of an appeal's scanned sheets, under instance/."""
-    return private_folder(Path(current_app.instance_path) / "sheet_scans" / str(appeal_id))
+    """The private folder of an appeal's scanned sheets."""
+    return paper_folder("scans", appeal_id)
 
 
 def scan_kind(data: bytes) -> str:

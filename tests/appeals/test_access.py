@@ -14,6 +14,7 @@ ARGUMENTS = {
     "family_id": 1,
     "job_id": 1,
     "snapshot_id": "0123456789abcdef0123",
+    "upload": "0123456789abcdef0123456789abcdef",
 }
 
 
