@@ -228,7 +228,7 @@ class _RowChecker:
         form = self.form_class(formdata=formdata, meta={"csrf": False})
         form.validate()
         for name, messages in form.errors.items():
-            if name in _NOT_FROM_TABLE or (name == "region" and region is None):
+            if name in _NOT_FROM_TABLE or any(e.field == name for e in errors):
                 continue
             errors.append(RowError(line, name, str(messages[0])))
         phone = values.get("phone", "")

@@ -47,6 +47,9 @@ def _import(runner, appeal, path, *args):
     return runner.invoke(args=["signatures", "import", appeal.slug, str(path), *args])
 
 
+# The command line speaks the default language (BABEL_DEFAULT_LOCALE: Russian).
+
+
 def test_import_paper_rows_counted_and_marked(runner, open_appeal, table):
     path = table(
         _rows(
@@ -88,14 +91,14 @@ def test_dry_run_stores_nothing(runner, open_appeal, table):
 @pytest.mark.parametrize(
     ("line", "field", "message"),
     [
-        ("Налоева,Мадина,,Атлантида,,мать,,,,,,,,,,", "region", "Unknown region"),
-        ('=HYPERLINK("http://x"),Мадина,,RU-CE,,мать,,,,,,,,,,', "surname", "formula"),
-        ("＝1+1,Мадина,,RU-CE,,мать,,,,,,,,,,", "surname", "formula"),
-        (",Мадина,,RU-CE,,мать,,,,,,,,,,", "surname", "surname"),
-        ("Налоева,Мадина,,RU-CE,,мать,,,,,,,3000-01-01,,,", "signed_on", "YYYY-MM-DD"),
-        ("Налоева,Мадина,,RU-CE,,мать,,,,not-mail,,,,,,", "email", "email"),
-        ("Налоева,Мадина,,RU-CE,,мать,,,,,12,,,,,", "phone", "phone"),
-        ("Налоева,Мадина,,RU-CE,,мать,,,,,,,,,x,", "sheet", "number"),
+        ("Налоева,Мадина,,Атлантида,,мать,,,,,,,,,,", "region", "Неизвестный регион"),
+        ('=HYPERLINK("http://x"),Мадина,,RU-CE,,мать,,,,,,,,,,', "surname", "Формулы не"),
+        ("＝1+1,Мадина,,RU-CE,,мать,,,,,,,,,,", "surname", "Формулы не"),
+        (",Мадина,,RU-CE,,мать,,,,,,,,,,", "surname", "фамилию"),
+        ("Налоева,Мадина,,RU-CE,,мать,,,,,,,3000-01-01,,,", "signed_on", "ГГГГ-ММ-ДД"),
+        ("Налоева,Мадина,,RU-CE,,мать,,,,not-mail,,,,,,", "email", "адрес"),
+        ("Налоева,Мадина,,RU-CE,,мать,,,,,12,,,,,", "phone", "номер"),
+        ("Налоева,Мадина,,RU-CE,,мать,,,,,,,,,x,", "sheet", "число"),
     ],
 )
 def test_a_bad_row_imports_nothing(runner, open_appeal, table, line, field, message):
@@ -121,8 +124,8 @@ def test_duplicate_rows_and_signers_who_signed_already(runner, open_appeal, tabl
     )
     result = _import(runner, open_appeal, path)
     assert result.exit_code != 0
-    assert "line 3, surname: The same signer as line 2." in result.output
-    assert "line 4, surname: This signer (name and contact) has signed" in result.output
+    assert "line 3, surname: Та же подписавшая, что в строке 2." in result.output
+    assert "line 4, surname: Эта подписавшая (имя и контакт) уже подписала" in result.output
     assert _count(open_appeal) == 1
 
 
@@ -167,7 +170,7 @@ def test_xlsx_formula_cells_refused(runner, open_appeal, tmp_path):
     path = tmp_path / "t.xlsx"
     book.save(path)
     result = _import(runner, open_appeal, path)
-    assert result.exit_code != 0 and "line 3, surname: A formula" in result.output
+    assert result.exit_code != 0 and "line 3, surname: Формулы не" in result.output
     assert _count(open_appeal) == 0
 
 
