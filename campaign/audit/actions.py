@@ -21,4 +21,5 @@ ACTIONS: dict[str, LazyString] = {
     "signatures.exported": _l("Signatures exported"),
     "signature.paper_entered": _l("Paper signature entered"),
     "sheets.scan_stored": _l("Scan of a signed sheet stored"),
+    "sheets.blank_downloaded": _l("Blank collection sheets downloaded"),
 }

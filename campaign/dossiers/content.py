@@ -31,6 +31,7 @@ from campaign.signatures.models import (
     Signature,
     SignatureAnswer,
     SignatureImage,
+    SignatureSource,
     SignatureStatus,
 )
 from campaign.signatures.operations import sign_form_settings
@@ -61,6 +62,11 @@ class Row:
     helper: str
     answers: tuple[str, ...]
     withheld: bool
+    # Signed in ink on a collection sheet (entered or imported on the desk): marked in the
+    # table, with the sheet and line where the ink is.
+    paper: bool = False
+    sheet: int | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ _FIELDS = (
     "id", "surname", "given_name", "patronymic", "display", "region", "region_other",
     "relationship_", "relative_name", "relative_location", "children", "created_at",
     "version_id", "typed_signature", "town", "postal_address", "helper_name",
-    "person_concerned_id",
+    "person_concerned_id", "source", "sheet", "line",
 )  # fmt: skip
 
 
@@ -197,7 +203,11 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     with force_locale(appeal.language):
         withheld_name = _("name withheld")
         signatures = _valid_signatures(appeal, images=not public)
-        for number, (signature, answers) in enumerate(signatures, start=1):
+        number = 0
+        for signature, answers in signatures:
+            if edition is Edition.sheets and signature.source is SignatureSource.paper:
+                continue  # her ink is on a collection sheet already: no sheet of her own
+            number += 1
             hidden = public and signature.display is Display.hidden
             shown_in_full = not public or signature.display is Display.full
             region = (
@@ -237,6 +247,9 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                     helper="" if public else (signature.helper_name or ""),
                     answers=tuple("" if hidden else answers.get(q.id, "") for q in questions),
                     withheld=hidden,
+                    paper=signature.source is SignatureSource.paper,
+                    sheet=signature.sheet,
+                    line=signature.line,
                 )
             )
     used = sorted({row.version for row in rows}) or [appeal.versions[-1].number]

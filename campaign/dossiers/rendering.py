@@ -51,6 +51,7 @@ from campaign.dossiers.pagination import (
     signatory_columns,
     signatory_pages,
 )
+from campaign.dossiers.sheets import signer_sheets_html
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
 from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_glyphs import FontStyle, Glyphs, glyph_sample_document
@@ -71,6 +72,9 @@ log = logging.getLogger(__name__)
 # Small enough that new signatures re-render little, large enough to keep each block's own
 # start-up cost (style sheets, fonts) small.
 PAGES_PER_BLOCK = 6
+# Per-signer sheets (one page each) laid out per job: as many pages as a table's block holds
+# of rows, about.
+SIGNER_SHEETS_PER_BLOCK = 60
 STOP_WORKERS_FROM_PAGES = 300
 # Cached blocks held open at once (about 50,000 signatories); beyond that they are read into
 # memory. The merge maps each file, a second descriptor: this stays well under the usual
@@ -112,7 +116,7 @@ def edition_name(edition: Edition) -> str:
     names = {
         Edition.submission: _("Dossier for submission"),
         Edition.public: _("Public edition"),
-        Edition.sheets: _("Signature sheets"),
+        Edition.sheets: _("Signature sheets, one per signer"),
     }
     return names[edition]
 
@@ -360,6 +364,9 @@ class DossierLayout:
         last block is laid out again. The annex changes wherever a family gains a signer.
         """
         content = self.content
+        if content.edition is Edition.sheets:
+            self.drawn = []  # one page per signer (dossiers.sheets), no table
+            return
         with force_locale(content.language):
             style, cells = signatory_table(
                 self.columns,
@@ -441,7 +448,10 @@ class DossierLayout:
             table.cells = []  # laid out: only the pages are needed now
         with force_locale(self.content.language):
             self.parts.append((self.pages["front"], None))
-            if laid[0] is not None:
+            if self.content.edition is Edition.sheets:
+                for rows in _chunks(self.content.rows, SIGNER_SHEETS_PER_BLOCK):
+                    self._block("signer-sheets", [rows], rows, self._signer_sheets_job)
+            elif laid[0] is not None:
                 self._drawn_blocks(self.drawn[0], laid[0], samples)
             else:
                 pages = signatory_pages(
@@ -564,6 +574,7 @@ class DossierLayout:
             versions=content.versions,
             version_counts=version_counts,
             count=len(content.rows),
+            paper_count=sum(1 for row in content.rows if row.paper),
             made_on=self._made_on(),
             reference=f"{appeal.id}/{appeal.slug}",
             snapshot_id=self.snapshot.id,
@@ -610,6 +621,10 @@ class DossierLayout:
             opaque_images=True,
             user_agent_elements=BLOCK_ELEMENTS,
         )
+
+    def _signer_sheets_job(self, pages: list[Sequence[Row]]) -> RenderJob:
+        html = signer_sheets_html(self.content, pages[0], _common(self.content, False))
+        return RenderJob(html=html, pdf_variant=self._variant())
 
     def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
         html = render_template(
