@@ -92,6 +92,7 @@ bench: install translations system-test-deps
 	$(PY) tools/bench_dossier.py
 	$(PY) tools/bench_private_data.py
 	$(PY) tools/bench_duplicates.py
+	$(PY) tools/bench_import.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select
 from werkzeug.datastructures import MultiDict
 
+from campaign.accounts.operations import normalise_email
 from campaign.appeals.models import Appeal
 from campaign.appeals.operations import count_signature
 from campaign.audit.operations import record_event
@@ -53,6 +54,7 @@ from campaign.time_zones import today_in
 
 MAX_BYTES = 50 * 1024 * 1024
 REQUIRED = ("surname", "given_name")
+_SOURCES = frozenset(source.value for source in SignatureSource)
 # Errors listed on the preview (all are counted).
 MAX_LISTED = 200
 # Rows stored per statement.
@@ -189,7 +191,22 @@ class _RowChecker:
             relationships=self.settings.relationships,
             questions=self.settings.questions,
         )
-        self.form_class = sign_form_class(appeal, asked, current_language())  # type: ignore[arg-type]
+        form_class = sign_form_class(appeal, asked, current_language())  # type: ignore[arg-type]
+        # One form, filled again for each row: binding a form's fields costs more than checking
+        # them. Without what a table never fills, nor the region (read here, by code or name).
+        removed = dict.fromkeys(_NOT_FROM_TABLE | {"region"})
+        self.form = type("ImportRowForm", (form_class,), removed)(
+            formdata=None, meta={"csrf": False}
+        )
+        self.messages = {
+            "formula": str(_l("A formula is not imported.")),
+            "region": str(_l("Unknown region.")),
+            "region_missing": str(_l("Choose your region.")),
+            "phone": str(_l("Enter a valid phone number.")),
+            "date": str(_l("Write the date as YYYY-MM-DD, not later than today.")),
+            "number": str(_l("Enter a whole number from 1.")),
+            "source": str(_l("Write “paper” or “online”.")),
+        }
         allowed = self.settings.regions or list(subdivision_codes(appeal.country))
         self.region_codes = {code.casefold(): code for code in allowed}
         self.region_names: dict[str, str] = {}
@@ -197,6 +214,7 @@ class _RowChecker:
             for code, name in region_choices(appeal.country, language, self.settings.regions):
                 self.region_names.setdefault(name.casefold(), code)
         self.relationships = _relationship_spellings(self.settings.relationships)
+        self.region_required = field_mode(self.settings, "region") is FieldMode.required
         self.questions = {f"q{q.id}": q for q in self.settings.questions}
         self.seen: dict[bytes, int] = {}
         self.today = today_in(appeal.time_zone)
@@ -209,82 +227,81 @@ class _RowChecker:
             # A formula as such is refused; one written as text ("'=...", as our export writes
             # it) is that text (never run here; every export neutralises it again).
             if isinstance(cell, FormulaCell) or cell.lstrip().startswith(("=", "＝")):
-                errors.append(RowError(line, name, str(_l("A formula is not imported."))))
+                errors.append(RowError(line, name, self.messages["formula"]))
                 continue
             values[name] = unneutralise(cell).strip()
-        formdata = MultiDict(
-            {name: value for name, value in values.items() if name not in ("region",)}
-        )
+        formdata = MultiDict({name: value for name, value in values.items() if name != "region"})
         if values.get("relationship"):
             relationship = values["relationship"]
             formdata["relationship"] = self.relationships.get(relationship.casefold(), relationship)
-        formdata["consent"] = "y"
-        formdata["display"] = Display.initials.value
         region, region_other = self._region(values.get("region", ""))
-        if region is None:
-            errors.append(RowError(line, "region", str(_l("Unknown region."))))
-        else:
-            formdata["region"] = region
-        form = self.form_class(formdata=formdata, meta={"csrf": False})
+        if region is None or (not region and self.region_required):
+            errors.append(RowError(line, "region", self.messages["region"]))
+        form = self.form
+        form.process(formdata)
         form.validate()
         for name, messages in form.errors.items():
-            if name in _NOT_FROM_TABLE or any(e.field == name for e in errors):
-                continue
-            errors.append(RowError(line, name, str(messages[0])))
-        phone = values.get("phone", "")
-        if phone and "phone" in form and not form.phone.errors:
+            if not any(e.field == name for e in errors):
+                errors.append(RowError(line, name, str(messages[0])))
+        phone = ""
+        if "phone" in form and form.phone.data and not form.phone.errors:
             try:
-                phone = normalise_phone(phone, self.appeal.country)
+                phone = normalise_phone(form.phone.data, self.appeal.country)
             except ValueError:
-                errors.append(RowError(line, "phone", str(_l("Enter a valid phone number."))))
+                errors.append(RowError(line, "phone", self.messages["phone"]))
+        email = ""
+        if "email" in form and form.email.data and not form.email.errors:
+            email = normalise_email(form.email.data)
         signed_on = self._date(values.get("signed_on", ""))
         if signed_on is None:
-            errors.append(
-                RowError(
-                    line,
-                    "signed_on",
-                    str(_l("Write the date as YYYY-MM-DD, not later than today.")),
-                )
-            )
+            errors.append(RowError(line, "signed_on", self.messages["date"]))
         number = {}
         for name in ("sheet", "line"):
             raw = values.get(name, "")
             if raw and not (raw.isdigit() and 0 < int(raw) < 1_000_000):
-                errors.append(RowError(line, name, str(_l("Enter a whole number from 1."))))
+                errors.append(RowError(line, name, self.messages["number"]))
             number[name] = int(raw) if raw.isdigit() else None
         source = values.get("source", "") or SignatureSource.paper.value
-        if source not in {s.value for s in SignatureSource}:
-            errors.append(RowError(line, "source", str(_l("Write “paper” or “online”."))))
+        if source not in _SOURCES:
+            errors.append(RowError(line, "source", self.messages["source"]))
         if errors:
             return None, errors
-        data = form.to_data()
+
+        def text(name: str) -> str:
+            return (form[name].data or "") if name in form else ""
+
+        surname, given_name, patronymic = (
+            form.surname.data,
+            form.given_name.data,
+            text("patronymic"),
+        )
         row = {
-            "surname": data.surname,
-            "given_name": data.given_name,
-            "patronymic": data.patronymic,
+            "surname": surname,
+            "given_name": given_name,
+            "patronymic": patronymic,
             "region": region or "",
             "region_other": region_other,
-            "town": data.town,
-            "relationship_": data.relationship,
-            "relative_name": data.relative_name,
-            "relative_location": data.relative_location,
-            "children": data.children,
-            "email": data.email or None,
-            "phone": data.phone or None,
-            "postal_address": data.postal_address or None,
+            "town": text("town"),
+            "relationship_": text("relationship"),
+            "relative_name": text("relative_name"),
+            "relative_location": text("relative_location"),
+            "children": form.children.data if "children" in form else None,
+            "email": email or None,
+            "phone": phone or None,
+            "postal_address": text("postal_address") or None,
             "source": SignatureSource(source),
             "sheet": number["sheet"],
             "line": number["line"],
             "signed_on": signed_on,
             "answers": {
-                int(q[1:]): value for q, value in values.items() if q in self.questions and value
+                int(q[1:]): str(form[q].data)
+                for q in self.questions
+                if q in form and form[q].data not in (None, "")
             },
         }
-        name = name_identity(data.surname, data.given_name, data.patronymic)
-        row["email_hash"] = (
-            contact_hash("email", email_identity(data.email), name) if data.email else None
-        )
-        row["phone_hash"] = contact_hash("phone", data.phone, name) if data.phone else None
+        name = name_identity(surname, given_name, patronymic)
+        row["email_hash"] = contact_hash("email", email_identity(email), name) if email else None
+        row["phone_hash"] = contact_hash("phone", phone, name) if phone else None
         twin = self._twin(line, name, row)
         if twin:
             return None, [
@@ -293,13 +310,16 @@ class _RowChecker:
         return row, []
 
     def _twin(self, line: int, name: str, row: dict[str, Any]) -> int | None:
-        """Return the earlier line of the same signer (name and contact, or name and place when
-        no contact is given), remembering this one."""
+        """Return the earlier line of the same signer (her name with the same email or phone),
+        or of the same row (every value alike, when no contact is given: two women of one name
+        in one village are for the duplicate finder and the organiser to tell apart)."""
         contacts = [row["email_hash"], row["phone_hash"]]
         keys = [c.encode() for c in contacts if c]
         if not keys:
-            place = "|".join((name, row["region"], row["region_other"], fold_name(row["town"])))
-            keys = [hashlib.blake2b(place.encode(), digest_size=16).digest()]
+            values = [name] + [str(row[key]) for key in sorted(row) if key not in ("answers",)]
+            values += [f"{q}={a}" for q, a in sorted(row["answers"].items())]
+            digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
+            keys = [digest]
         earlier = next((self.seen[key] for key in keys if key in self.seen), None)
         for key in keys:
             self.seen.setdefault(key, line)

@@ -129,6 +129,21 @@ def test_duplicate_rows_and_signers_who_signed_already(runner, open_appeal, tabl
     assert _count(open_appeal) == 1
 
 
+def test_the_same_row_twice_without_contact(runner, open_appeal, table):
+    path = table(
+        _rows(
+            "Хасанова,Айша,,RU-CE,Шали,мать,,,,,,,,,,",
+            "Хасанова,Айша,,RU-CE,Грозный,мать,,,,,,,,,,",
+            "Хасанова,Айша,,RU-CE,Шали,мать,,,,,,,,,,",
+        )
+    )
+    result = _import(runner, open_appeal, path)
+    # Two of one name in two villages may be two women: the duplicate finder shows them.
+    assert "line 3" not in result.output
+    assert "line 4, surname: Та же подписавшая, что в строке 2." in result.output
+    assert _count(open_appeal) == 0
+
+
 def test_missing_columns_and_unreadable_files(runner, open_appeal, table):
     result = _import(runner, open_appeal, table("region,town\nRU-CE,Grozny\n"))
     assert result.exit_code != 0 and "Required columns missing: surname,given_name" in result.output
