@@ -139,6 +139,6 @@ def export_form_class(
             ],
             default="",
         )
-        submit = SubmitField(_l("Export"))
+        submit = SubmitField(_l("Export the signatures"))
 
     return ExportForm

@@ -29,6 +29,7 @@ from campaign.signatures.exporting import (
     choose_columns,
     export_table,
 )
+from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.forms import validate_sign_form
 from campaign.signatures.images import InvalidImage, clean_scan
 from campaign.signatures.importing import (
@@ -268,11 +269,28 @@ def paper_import(appeal: Appeal, upload: str) -> BaseResponse | tuple[str, int] 
         upload=upload,
         header=header,
         mapping=mapping,
-        choices=choices,
+        choices=_labelled(choices),
         report=report,
         error=error,
         imported=request.method == "POST" and "import" in request.form,
     ), status
+
+
+def _labelled(choices: dict[str, str]) -> dict[str, str]:
+    """Name each field as the sign form does, with its export column's name."""
+    words = {
+        "surname": _("Surname"),
+        "given_name": _("Given name"),
+        **{name: str(label) for name, label in BUILT_IN_FIELDS.items()},
+        "signed_on": _("Signed on"),
+        "source": _("Source"),
+        "sheet": _("Sheet number"),
+        "line": _("Line on the sheet"),
+    }
+    return {
+        name: f"{words[name]} ({column})" if name in words else column
+        for name, column in choices.items()
+    }
 
 
 def _format_of(stream: object) -> str:

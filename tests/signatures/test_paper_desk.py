@@ -160,8 +160,10 @@ def test_import_preview_lists_errors_and_imports_nothing(client, desk):
     preview_url = _upload(client, appeal, table).headers["Location"]
     page = client.get(preview_url).get_data(as_text=True)
     assert "2 of 3 rows have errors" in page
-    assert re.search(r"<td>2</td><td>region</td><td>Unknown region.</td>", page)
-    assert re.search(r"<td>3</td><td>surname</td><td>A formula is not imported.</td>", page)
+    assert re.search(r"<td>2</td><td>Region \(region\)</td><td>Unknown region.</td>", page)
+    assert re.search(
+        r"<td>3</td><td>Surname \(surname\)</td><td>A formula is not imported.</td>", page
+    )
     mapping = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
     response = client.post(preview_url, data={**mapping, "import": "1"})
     assert response.status_code == 400
