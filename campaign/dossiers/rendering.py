@@ -51,7 +51,7 @@ from campaign.dossiers.pagination import (
     signatory_columns,
     signatory_pages,
 )
-from campaign.dossiers.sheets import signer_sheets_html
+from campaign.dossiers.sheets import scans_annex_job, signer_sheets_html
 from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, start_workers
 from campaign.pdf import shutdown as stop_render_workers
 from campaign.pdf_glyphs import FontStyle, Glyphs, glyph_sample_document
@@ -470,6 +470,10 @@ class DossierLayout:
                     self._drawn_blocks(self.drawn[1], laid[1], samples)
                 else:
                     self._annex_blocks()
+            if self.content.edition is Edition.submission:
+                scans = scans_annex_job(self.content, _common(self.content, False))
+                if scans is not None:
+                    self.parts.append((scans, None))
             self.parts.append((self.pages["verification"], None))
 
     def _lay_out(

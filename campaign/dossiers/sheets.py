@@ -1,4 +1,5 @@
-"""Signature sheets for wet ink: blank collection sheets, and one sheet per online signer.
+"""Signature sheets for wet ink: blank collection sheets, one sheet per online signer, and the
+scans of signed sheets bound into the submission edition.
 
 Neither kind shows one signer's private values or hidden name to another: a blank sheet has
 no one's details, and a signer's own sheet only hers.
@@ -12,6 +13,7 @@ import segno
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from PIL import Image
 
 from campaign import ROOT
 from campaign.appeals.models import Appeal
@@ -20,6 +22,7 @@ from campaign.pdf import PdfMetadata, RenderJob, render_pdf
 from campaign.signatures.fields import BUILT_IN_FIELDS, PRIVATE_FIELDS
 from campaign.signatures.models import FieldMode
 from campaign.signatures.operations import consent_text, field_mode, sign_form_settings
+from campaign.signatures.paper import stored_scans
 from campaign.urls import public_url_for
 
 MAX_BLANK_SHEETS = 200
@@ -84,3 +87,39 @@ def signer_sheets_html(content: DossierContent, rows: Sequence[Row], common: dic
     """The per-signer sheets of these rows: one page each, with her own details only."""
     fingerprints = {version.number: version.fingerprint for version in content.versions}
     return render_template("pdf/signer_sheets.html", **common, rows=rows, fingerprints=fingerprints)
+
+
+# A scan bound into the dossier is shrunk to this (about 190 dpi on A4): legible, not huge.
+SCAN_PIXELS = (1600, 2260)
+
+
+def scans_annex_job(content: DossierContent, common: dict[str, Any]) -> RenderJob | None:
+    """The annex of the submission edition: the stored scans of signed sheets (JPEG and PNG),
+    one page each, re-encoded without their metadata; None when there are none. PDF scans are
+    named, not bound: their pages are not ours to vouch for in a PDF/A document."""
+    scans = stored_scans(content.appeal.id)
+    if not scans:
+        return None
+    pictures: list[tuple[int, str]] = []
+    resources: dict[str, bytes] = {}
+    kept_apart: list[int] = []
+    for sheet, paths in sorted(scans.items()):
+        for path in paths:
+            if path.suffix == ".pdf":
+                kept_apart.append(sheet)
+                continue
+            try:
+                with Image.open(path, formats=["JPEG", "PNG"]) as image:
+                    image.draft("RGB", SCAN_PIXELS)
+                    picture = image.convert("RGB")
+            except (OSError, ValueError, Image.DecompressionBombError):
+                kept_apart.append(sheet)
+                continue
+            picture.thumbnail(SCAN_PIXELS)
+            out = io.BytesIO()
+            picture.save(out, format="PNG")
+            name = f"scan-{sheet}.png"
+            resources[name] = out.getvalue()
+            pictures.append((sheet, name))
+    html = render_template("pdf/scans.html", **common, pictures=pictures, kept_apart=kept_apart)
+    return RenderJob(html=html, resources=resources, pdf_variant="pdf/a-3b", opaque_images=True)

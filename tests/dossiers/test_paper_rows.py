@@ -1,8 +1,10 @@
 """Paper signatures in the dossier: counted like others, marked, with their sheet and line."""
 
+import io
 from datetime import date
 
 import pytest
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from campaign.audit.models import AuditEvent
@@ -11,9 +13,23 @@ from campaign.dossiers.models import Edition
 from campaign.extensions import db
 from campaign.signatures.models import Display
 from campaign.signatures.operations import SignData
-from campaign.signatures.paper import PaperPlace, enter_paper_signature
-from tests.dossiers.pdftools import compact, flat, page_texts
+from campaign.signatures.paper import PaperPlace, enter_paper_signature, store_scan
+from tests.dossiers.pdftools import compact, flat, image_count, page_texts
 from tests.dossiers.test_render import render
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """As tests/dossiers/conftest.py's, with scans kept in the test's folder."""
+    return {
+        "DOSSIER_FOLDER": str(tmp_path / "dossiers"),
+        "DOSSIER_PROCESSES": 2,
+        "DOSSIER_TIME_LIMIT": 120,
+        "PUBLIC_URL": "https://campaign.test",
+        "TASK_QUEUE_IMMEDIATE": True,
+        "DOSSIER_SIGNING_CERT": str(tmp_path / "no-certificate.p12"),
+        "PAPER_FOLDER": str(tmp_path / "paper"),
+    }
 
 
 @pytest.fixture
@@ -83,3 +99,24 @@ def test_blank_sheets_are_numbered_and_name_no_one(app, mixed_appeal, client, lo
         select(AuditEvent).where(AuditEvent.action == "sheets.blank_downloaded")
     )
     assert event.details == {"sheets": 3, "first": 7}
+
+
+def test_scans_are_bound_into_the_submission_edition_only(mixed_appeal):
+    picture = Image.new("RGB", (1200, 1700), "white")
+    ImageDraw.Draw(picture).text((100, 100), "sheet three", fill="black")
+    exif = Image.Exif()
+    exif[0x010E] = "kitchen table GPS"
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", exif=exif.tobytes())
+    store_scan(mixed_appeal, 3, out.getvalue())
+    store_scan(mixed_appeal, 5, b"%PDF-1.7\n%%EOF\n")
+    db.session.commit()
+    _snapshot, pdf = render(mixed_appeal, Edition.submission)
+    text = flat(" ".join(page_texts(pdf)))
+    assert "Приложение: сканы подписных листов" in text
+    assert "Сканы листов 5 хранятся у организаторов" in text
+    assert b"kitchen table" not in pdf
+    with_scan = image_count(pdf)
+    _snapshot, public = render(mixed_appeal, Edition.public)
+    assert "сканы подписных листов" not in flat(" ".join(page_texts(public)))
+    assert with_scan >= 1
