@@ -257,3 +257,48 @@ def test_public_columns_leave_private_fields_out(open_appeal, make_signature):
     data, _ = export_table(open_appeal, columns, "json")
     text = data.decode()
     assert "signer" not in text and "+7928" not in text and "Ленина" not in text
+
+
+def test_round_trip_with_custom_questions(runner, open_appeal, make_signature, tmp_path):
+    from campaign.signatures.fields import DEFAULT_MODES
+    from campaign.signatures.operations import (
+        QuestionData,
+        SettingsData,
+        save_sign_form_settings,
+        sign_form_settings,
+    )
+
+    settings = sign_form_settings(open_appeal)
+    save_sign_form_settings(
+        open_appeal,
+        SettingsData(
+            modes=dict(DEFAULT_MODES),
+            regions=None,
+            relationships=list(settings.relationships),
+            confirm_email=False,
+            consent_text="",
+            questions=[
+                QuestionData("Сколько лет он там", "number", [], private=False, required=False),
+                QuestionData("Тюрьма", "text", [], private=True, required=False),
+            ],
+        ),
+        seen_revision=0,
+    )
+    db.session.commit()
+    first, second = sign_form_settings(open_appeal).questions
+    make_signature(open_appeal, relationship="mother", answers={first.id: "7", second.id: "Секретная"})
+    make_signature(open_appeal, relationship="wife")
+    out = tmp_path / "list.csv"
+    result = runner.invoke(args=["signatures", "export", open_appeal.slug, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    header = out.read_text("utf-8").splitlines()[0]
+    assert header.endswith(",Сколько лет он там,Тюрьма")
+    before, _ = export_table(open_appeal, available_columns(open_appeal, private=True), "csv")
+    db.session.execute(delete(Signature))
+    db.session.commit()
+    result = _import(runner, open_appeal, out)
+    assert result.exit_code == 0, result.output
+    after, _ = export_table(open_appeal, available_columns(open_appeal, private=True), "csv")
+    assert after == before
+    public, _ = export_table(open_appeal, available_columns(open_appeal, private=False), "csv")
+    assert "Секретная" not in public.decode() and "Тюрьма" not in public.decode()
