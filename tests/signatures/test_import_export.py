@@ -286,7 +286,9 @@ def test_round_trip_with_custom_questions(runner, open_appeal, make_signature, t
     )
     db.session.commit()
     first, second = sign_form_settings(open_appeal).questions
-    make_signature(open_appeal, relationship="mother", answers={first.id: "7", second.id: "Секретная"})
+    make_signature(
+        open_appeal, relationship="mother", answers={first.id: "7", second.id: "Секретная"}
+    )
     make_signature(open_appeal, relationship="wife")
     out = tmp_path / "list.csv"
     result = runner.invoke(args=["signatures", "export", open_appeal.slug, "-o", str(out)])
