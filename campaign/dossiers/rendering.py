@@ -86,7 +86,9 @@ BLOCK_ELEMENTS = (
     "html", "head", "meta", "title", "link", "body", "section", "h2", "p", "div",
     "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "span", "em", "img",
 )  # fmt: skip
-TEMPLATES = ("_base", "front", "table", "summary", "annex", "verification", "_bars")
+TEMPLATES = (
+    "_base", "front", "table", "summary", "annex", "verification", "_bars", "signer_sheets",
+)  # fmt: skip
 CHART_ITEMS = 12
 
 
@@ -628,7 +630,7 @@ class DossierLayout:
 
     def _signer_sheets_job(self, pages: list[Sequence[Row]]) -> RenderJob:
         html = signer_sheets_html(self.content, pages[0], _common(self.content, False))
-        return RenderJob(html=html, pdf_variant=self._variant())
+        return RenderJob(html=html, pdf_variant=self._variant(), user_agent_elements=BLOCK_ELEMENTS)
 
     def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
         html = render_template(
