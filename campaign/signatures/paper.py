@@ -162,7 +162,10 @@ def store_scan(appeal: Appeal, sheet: int, data: bytes) -> Path:
 def stored_scans(appeal_id: int) -> dict[int, list[Path]]:
     """Return the stored scans by sheet number."""
     found: dict[int, list[Path]] = {}
-    for path in sorted(scans_folder(appeal_id).iterdir()):
+    folder = Path(current_app.config["PAPER_FOLDER"]) / "scans" / str(appeal_id)
+    if not folder.is_dir():  # looking makes no folder
+        return found
+    for path in sorted(folder.iterdir()):
         match = _SCAN_NAME.match(path.name)
         if match:
             found.setdefault(int(match.group(1)), []).append(path)

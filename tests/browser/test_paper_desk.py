@@ -17,6 +17,12 @@ TABLE = (
 )
 
 
+@pytest.fixture
+def app_config(tmp_path):
+    """As tests/browser/conftest.py's, with uploads kept in the test's folder."""
+    return {"SERVER_NAME": None, "SIGN_MIN_SECONDS": 0, "PAPER_FOLDER": str(tmp_path / "paper")}
+
+
 @pytest.mark.parametrize("width", [1280, 360])
 def test_paper_desk_pages(
     live_server, browser, screenshot_dir, make_appeal, make_user, tmp_path, width
