@@ -304,3 +304,20 @@ def test_round_trip_with_custom_questions(runner, open_appeal, make_signature, t
     assert after == before
     public, _ = export_table(open_appeal, available_columns(open_appeal, private=False), "csv")
     assert "Секретная" not in public.decode() and "Тюрьма" not in public.decode()
+
+
+def test_paper_rows_meet_online_ones_in_the_duplicate_finder(
+    runner, open_appeal, table, make_signature
+):
+    from campaign.signatures.duplicates import find_pairs
+
+    online = make_signature(
+        open_appeal, surname="Налоева", given_name="Мадина", relationship="mother",
+        relative_name="Ислам Налоев", email="",
+    )  # fmt: skip
+    path = table(_rows("Naloyeva,Madina,,RU-CE,Грозный,mother,Islam Naloev,,,,,,,,2,5"))
+    assert _import(runner, open_appeal, path).exit_code == 0
+    paper = db.session.scalar(select(Signature).where(Signature.source == SignatureSource.paper))
+    pairs = find_pairs(open_appeal.id)
+    assert [{p.first_id, p.second_id} for p in pairs] == [{online.id, paper.id}]
+    assert paper.person_concerned_id == db.session.get(Signature, online.id).person_concerned_id
