@@ -108,6 +108,7 @@ bench: install translations system-test-deps system-bench-deps
 	$(PY) tools/bench_duplicates.py
 	$(PY) tools/bench_signature_list.py
 	$(PY) tools/bench_web.py
+	$(PY) tools/bench_import.py
 
 # The web benchmark loads the server with wrk (Debian's package).
 system-bench-deps:

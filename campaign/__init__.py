@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         family_views,
         list_views,
         organiser_views,
+        paper_views,
         retention_views,
         statistics_views,
     )

@@ -146,6 +146,9 @@ class Defaults:
     DOSSIER_TIME_LIMIT = 600
     # Largest PDF accepted by the public verification page.
     VERIFY_MAX_BYTES = 200 * 1024 * 1024
+    # Where scans of signed sheets and tables waiting to be imported are kept (0700, files
+    # 0600); None: instance/paper.
+    PAPER_FOLDER: str | None = None
     # The site's public address: every link given out (mail, sharing, QR codes, dossiers).
     PUBLIC_URL = "http://127.0.0.1:5000"
 
@@ -224,6 +227,8 @@ def _fill_derived(app: Flask) -> None:
         app.config["DOSSIER_FOLDER"] = str(instance / "dossiers")
     if not app.config.get("SUBMISSION_SCANS_DIR"):
         app.config["SUBMISSION_SCANS_DIR"] = str(instance / "submission_scans")
+    if not app.config.get("PAPER_FOLDER"):
+        app.config["PAPER_FOLDER"] = str(instance / "paper")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 

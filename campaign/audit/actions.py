@@ -29,4 +29,9 @@ ACTIONS: dict[str, LazyString] = {
     "appeal.listed": _l("Appeal listed on the home page"),
     "appeal.unlisted": _l("Appeal no longer listed on the home page"),
     "statistics.downloaded": _l("Statistics downloaded"),
+    "signatures.imported": _l("Paper signatures imported"),
+    "signatures.exported": _l("Signatures exported"),
+    "signature.paper_entered": _l("Paper signature entered"),
+    "sheets.scan_stored": _l("Scan of a signed sheet stored"),
+    "sheets.blank_downloaded": _l("Blank collection sheets downloaded"),
 }

@@ -32,6 +32,7 @@ from campaign.signatures.models import (
     Signature,
     SignatureAnswer,
     SignatureImage,
+    SignatureSource,
     SignatureStatus,
 )
 from campaign.signatures.operations import sign_form_settings
@@ -62,6 +63,11 @@ class Row:
     helper: str
     answers: tuple[str, ...]
     withheld: bool
+    # Signed in ink on a collection sheet (entered or imported on the desk): marked in the
+    # table, with the sheet and line where the ink is.
+    paper: bool = False
+    sheet: int | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ _FIELDS = (
     "id", "surname", "given_name", "patronymic", "display", "region", "region_other",
     "relationship_", "relative_name", "relative_location", "children", "created_at",
     "version_id", "typed_signature", "town", "postal_address", "helper_name",
-    "person_concerned_id", "relative_public",
+    "person_concerned_id", "relative_public", "source", "sheet", "line",
 )  # fmt: skip
 
 
@@ -205,7 +211,11 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     with force_locale(language):
         withheld_name = _("name withheld")
         signatures = _valid_signatures(appeal, images=not public)
-        for number, (signature, answers) in enumerate(signatures, start=1):
+        number = 0
+        for signature, answers in signatures:
+            if edition is Edition.sheets and signature.source is SignatureSource.paper:
+                continue  # her ink is on a collection sheet already: no sheet of her own
+            number += 1
             ids.append(signature.id)
             stored_families.append(signature.person_concerned_id)
             held.append((signature.relative_location, signature.children))
@@ -244,6 +254,9 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                     helper=signature.helper_name or "",
                     answers=tuple(answers.get(q.id, "") for q in questions),
                     withheld=False,
+                    paper=signature.source is SignatureSource.paper,
+                    sheet=signature.sheet,
+                    line=signature.line,
                 )
             )
     used = sorted({row.version for row in rows}) or [appeal.versions[-1].number]
@@ -305,6 +318,9 @@ def _public_row(
         helper="",
         answers=tuple(answers.get(q.id, "") if seen.answers else "" for q in questions),
         withheld=False,
+        paper=signature.source is SignatureSource.paper,
+        sheet=signature.sheet,
+        line=signature.line,
     )
 
 

@@ -58,6 +58,20 @@ def _header(label: str) -> Text:
     return Text(label, SANS_BOLD, HEADER_PT, GREY)
 
 
+# Marks a signature given in ink on a collection sheet, in the number column.
+PAPER_MARK = "*"
+
+
+def paper_place(row: Row, words: dict[str, str]) -> str:
+    """Say where a paper signature's ink is: "in ink on paper, sheet 3, line 7"."""
+    parts = [words["paper"]]
+    if row.sheet is not None:
+        parts.append(words["sheet"] % {"sheet": row.sheet})
+    if row.line is not None:
+        parts.append(words["line"] % {"line": row.line})
+    return ", ".join(parts)
+
+
 def signatory_table(
     columns: Sequence[Column],
     edition: Edition,
@@ -87,12 +101,16 @@ def signatory_table(
         min_row=_MIN_ROW[edition],
     )
     names = [column.name for column in columns]
-    filled_in_by = _("filled in by %(name)s")
+    words = {
+        "filled_in_by": _("filled in by %(name)s"),
+        "paper": _("in ink on paper"),
+        "sheet": _("sheet %(sheet)s"),
+        "line": _("line %(line)s"),
+    }
 
     def cells(row: Row) -> Cells:
         return tuple(
-            _signatory_cell(row, name, edition, questions, format_day, filled_in_by)
-            for name in names
+            _signatory_cell(row, name, edition, questions, format_day, words) for name in names
         )
 
     return style, cells
@@ -104,10 +122,11 @@ def _signatory_cell(
     edition: Edition,
     questions: Sequence[str],
     format_day: Callable[[str], str],
-    filled_in_by: str,
+    words: dict[str, str],
 ) -> tuple[Content, ...]:
     if name == "number":
-        return (_text(str(row.number), colour=GREY),)
+        # PAPER_MARK: see the legend on the front page.
+        return (_text(f"{row.number}{PAPER_MARK if row.paper else ''}", colour=GREY),)
     if name == "name":
         if edition is Edition.sheets:
             return (_text(row.name),)
@@ -116,7 +135,9 @@ def _signatory_cell(
         if place:
             lines.append(Text(place, SANS, SUB_PT, GREY))
         if row.helper:
-            lines.append(Text(filled_in_by % {"name": row.helper}, SANS, SUB_PT, GREY))
+            lines.append(Text(words["filled_in_by"] % {"name": row.helper}, SANS, SUB_PT, GREY))
+        if row.paper:
+            lines.append(Text(paper_place(row, words), SANS, SUB_PT, GREY))
         for label, answer in zip(questions, row.answers, strict=True):
             if answer:
                 lines.append(Text(f"{label}: {answer}", SANS, SUB_PT, GREY))

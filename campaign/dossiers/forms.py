@@ -13,7 +13,9 @@ from campaign.forms import no_hidden_characters
 EDITION_CHOICES = [
     SelectChoice(Edition.submission.value, _l("For submission: everything an authority needs")),
     SelectChoice(Edition.public.value, _l("Public: private details left out")),
-    SelectChoice(Edition.sheets.value, _l("Signature sheets for wet ink")),
+    SelectChoice(
+        Edition.sheets.value, _l("One sheet per online signer, for her own wet-ink signature")
+    ),
 ]
 
 

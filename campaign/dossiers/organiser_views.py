@@ -1,6 +1,15 @@
 """Organiser pages for dossiers: ask for one, watch it render, list and download snapshots."""
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,6 +18,7 @@ from campaign.accounts.models import Role
 from campaign.appeals.access import current_membership, requires_role
 from campaign.appeals.models import Appeal
 from campaign.appeals.views import bp
+from campaign.audit.operations import record_event
 from campaign.dossiers.forms import DossierRequestForm
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
 from campaign.dossiers.operations import (
@@ -20,6 +30,7 @@ from campaign.dossiers.operations import (
     request_dossier,
     snapshot_path,
 )
+from campaign.dossiers.sheets import MAX_BLANK_SHEETS, blank_sheets_pdf
 from campaign.dossiers.signing import signing_configured
 from campaign.extensions import db
 from campaign.time_zones import local_date
@@ -108,4 +119,25 @@ def dossier_file(appeal: Appeal, snapshot_id: str) -> Response:
     name = f"{appeal.slug}-{snapshot.edition.value}-{made}-{snapshot.id[:8]}.pdf"
     response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:appeal_id>/sheets/blank")
+@requires_role(Role.editor)
+def blank_sheets(appeal: Appeal) -> Response:
+    """Download numbered blank collection sheets (no one's details on them)."""
+    if appeal.latest_version is None:
+        abort(404)
+    count = request.args.get("count", 5, type=int) or 5
+    first = request.args.get("first", 1, type=int) or 1
+    count = min(max(count, 1), MAX_BLANK_SHEETS)
+    first = min(max(first, 1), 999_999)
+    pdf = blank_sheets_pdf(appeal, count, first)
+    record_event(appeal.id, "sheets.blank_downloaded", subject=("appeal", appeal.id),
+                 sheets=count, first=first)  # fmt: skip
+    db.session.commit()
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="sheets-{appeal.slug}-{first}-{first + count - 1}.pdf"'
+    )
     return response

@@ -51,6 +51,7 @@ from campaign.dossiers.pagination import (
     signatory_pages,
     split_tall_families,
 )
+from campaign.dossiers.sheets import scans_annex_job, signer_sheets_html
 from campaign.pdf import (
     PdfAttachment,
     PdfMetadata,
@@ -79,6 +80,9 @@ log = logging.getLogger(__name__)
 # Small enough that new signatures re-render little, large enough to keep each block's own
 # start-up cost (style sheets, fonts) small.
 PAGES_PER_BLOCK = 6
+# Per-signer sheets (one page each) laid out per job: as many pages as a table's block holds
+# of rows, about.
+SIGNER_SHEETS_PER_BLOCK = 60
 STOP_WORKERS_FROM_PAGES = 300
 # Cached blocks held open at once (about 50,000 signatories); beyond that they are read into
 # memory. The merge maps each file, a second descriptor: this stays well under the usual
@@ -90,7 +94,9 @@ BLOCK_ELEMENTS = (
     "html", "head", "meta", "title", "link", "body", "section", "h2", "p", "div",
     "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "span", "em", "img",
 )  # fmt: skip
-TEMPLATES = ("_base", "front", "table", "summary", "annex", "verification", "_bars")
+TEMPLATES = (
+    "_base", "front", "table", "summary", "annex", "verification", "_bars", "signer_sheets",
+)  # fmt: skip
 CHART_ITEMS = 12
 
 
@@ -120,7 +126,7 @@ def edition_name(edition: Edition) -> str:
     names = {
         Edition.submission: _("Dossier for submission"),
         Edition.public: _("Public edition"),
-        Edition.sheets: _("Signature sheets"),
+        Edition.sheets: _("Signature sheets, one per signer"),
     }
     return names[edition]
 
@@ -368,6 +374,9 @@ class DossierLayout:
         last block is laid out again. The annex changes wherever a family gains a signer.
         """
         content = self.content
+        if content.edition is Edition.sheets:
+            self.drawn = []  # one page per signer (dossiers.sheets), no table
+            return
         with force_locale(content.language):
             style, cells = signatory_table(
                 self.columns,
@@ -461,10 +470,17 @@ class DossierLayout:
             table.cells = []  # laid out: only the pages are needed now
         with force_locale(self.content.language):
             self.parts.append((self.pages["front"], None))
-            self._table_parts(self.drawn[0], laid[0], mixed[0], samples, self._signatory_blocks)
-            if self.content.edition is not Edition.sheets:
+            if self.content.edition is Edition.sheets:
+                for rows in _chunks(self.content.rows, SIGNER_SHEETS_PER_BLOCK):
+                    self._block("signer-sheets", [rows], rows, self._signer_sheets_job)
+            else:
+                self._table_parts(self.drawn[0], laid[0], mixed[0], samples, self._signatory_blocks)
                 self.parts.append((self.pages["summary"], None))
                 self._table_parts(self.drawn[1], laid[1], mixed[1], samples, self._annex_blocks)
+            if self.content.edition is Edition.submission:
+                scans = scans_annex_job(self.content, _common(self.content, False))
+                if scans is not None:
+                    self.parts.append((scans, None))
             self.parts.append((self.pages["verification"], None))
 
     def _table_parts(
@@ -670,6 +686,7 @@ class DossierLayout:
             versions=content.versions,
             version_counts=version_counts,
             count=len(content.rows),
+            paper_count=sum(1 for row in content.rows if row.paper),
             made_on=self._made_on(),
             reference=f"{appeal.id}/{appeal.slug}",
             snapshot_id=self.snapshot.id,
@@ -716,6 +733,10 @@ class DossierLayout:
             opaque_images=True,
             user_agent_elements=BLOCK_ELEMENTS,
         )
+
+    def _signer_sheets_job(self, pages: list[Sequence[Row]]) -> RenderJob:
+        html = signer_sheets_html(self.content, pages[0], _common(self.content, False))
+        return RenderJob(html=html, pdf_variant=self._variant(), user_agent_elements=BLOCK_ELEMENTS)
 
     def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
         html = render_template(

@@ -1,6 +1,8 @@
 """`flask signatures ...`: maintenance of signatures from the command line."""
 
 import json
+import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -9,8 +11,19 @@ from sqlalchemy import select
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
 from campaign.extensions import db
+from campaign.private_files import write_private
 from campaign.signatures.duplicates import find_pairs, threshold
+from campaign.signatures.exporting import FORMATS, available_columns, export_table
 from campaign.signatures.families import recompute_families
+from campaign.signatures.importing import (
+    MAX_BYTES,
+    ImportRefused,
+    count_rows,
+    import_table,
+    mapping_from_header,
+    mapping_from_names,
+    read_header,
+)
 from campaign.signatures.models import Signature
 from campaign.signatures.operations import purge_pending
 from campaign.signatures.retention import (
@@ -18,6 +31,7 @@ from campaign.signatures.retention import (
     erase_private_data,
     retention_months,
 )
+from campaign.signatures.spreadsheets import UnreadableTable
 
 signatures_cli = AppGroup("signatures", help="Signatures.")
 
@@ -118,3 +132,92 @@ def families_command(slug: str) -> None:
     )
     db.session.commit()
     click.echo(f"{result.families} families; {result.moved} signature(s) moved.")
+
+
+_REFUSALS = {
+    "encoding": "The file is neither UTF-8 (with or without BOM) nor cp1251 text.",
+    "format": "The file is not a CSV or XLSX table.",
+    "empty": "The file holds no table.",
+    "columns": "Required columns missing: {detail}.",
+    "mapping": "The mapping names what the table does not have: {detail}.",
+    "unpublished": "The appeal is not published: nothing can be signed yet.",
+    "size": "The file is larger than 50 MB.",
+}
+
+
+@signatures_cli.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_json", help='Columns as {"header": "field", ...} (JSON).')
+@click.option("--dry-run", is_flag=True, help="Check every row; store nothing.")
+def import_command(slug: str, file: Path, mapping_json: str | None, dry_run: bool) -> None:
+    """Import paper signatures from a CSV or XLSX table: every row, or none on any error.
+
+    Without --mapping the header must use the export's column names (surname, given_name, ...).
+    """
+    appeal = _appeal(slug)
+    if file.stat().st_size > MAX_BYTES:
+        raise click.ClickException(_REFUSALS["size"])
+    try:
+        chosen = json.loads(mapping_json) if mapping_json else None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"--mapping is not JSON: {exc}") from None
+    if chosen is not None and not isinstance(chosen, dict):
+        raise click.ClickException('--mapping must be an object: {"header": "field"}.')
+    with file.open("rb") as stream:
+        try:
+            header = read_header(stream)
+            mapping = (
+                mapping_from_names(appeal, header, chosen)
+                if chosen
+                else mapping_from_header(appeal, header)
+            )
+            total = count_rows(stream)
+            with click.progressbar(length=total, label="Checking rows", file=sys.stderr) as bar:
+                report = import_table(
+                    appeal,
+                    stream,
+                    mapping,
+                    dry_run=dry_run,
+                    file_format="xlsx" if file.suffix.lower() == ".xlsx" else "csv",
+                    progress=bar.update,
+                )
+        except (ImportRefused, UnreadableTable) as refused:
+            db.session.rollback()
+            detail = getattr(refused, "detail", "")
+            raise click.ClickException(_REFUSALS[refused.code].format(detail=detail)) from None
+    if report.error_count:
+        db.session.rollback()
+        for error in report.errors:
+            click.echo(f"line {error.line}, {error.field}: {error.message}", err=True)
+        more = report.error_count - len(report.errors)
+        if more:
+            click.echo(f"... and {more} more error(s).", err=True)
+        raise click.ClickException(
+            f"{report.invalid_rows} of {report.rows} row(s) have errors: nothing was imported."
+        )
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"{report.rows} row(s) checked, all valid; nothing stored (--dry-run).")
+        return
+    db.session.commit()
+    click.echo(f"Imported {report.stored} paper signature(s).")
+
+
+@signatures_cli.command("export")
+@click.argument("slug")
+@click.option("--format", "file_format", type=click.Choice(FORMATS), default="csv")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--bom", is_flag=True, help="Start a CSV with a byte order mark (for Excel).")
+def export_command(slug: str, file_format: str, output: Path, bom: bool) -> None:
+    """Export every signature of an appeal (private columns included) to a private file."""
+    appeal = _appeal(slug)
+    columns = available_columns(appeal, private=True)
+    data, count = export_table(appeal, columns, file_format, bom=bom)
+    write_private(output, data)
+    record_event(
+        appeal.id, "signatures.exported", subject=("appeal", appeal.id), rows=count,
+        format=file_format, private=True,
+    )  # fmt: skip
+    db.session.commit()
+    click.echo(f"Exported {count} signature(s) to {output}.")

@@ -234,15 +234,23 @@ def place_in_family(signature: Signature) -> None:
     if not signature.relative_key:
         return
     db.session.flush()
-    groups = _place_unlinked(signature.appeal_id, {signature.relative_key})
+    place_unlinked(signature.appeal_id, {signature.relative_key})
+    db.session.refresh(signature)
+
+
+def place_unlinked(appeal_id: int, keys: set[str]) -> None:
+    """Put the appeal's signatures of these relatives' keys that have no family yet (just
+    stored, or imported: signatures.importing) in their families, or start them; flushed."""
+    if not keys:
+        return
+    groups = _place_unlinked(appeal_id, keys)
     labels = sorted({label for label in groups.values() if isinstance(label, str)})
-    new_ids = dict(zip(labels, _new_families(signature.appeal_id, len(labels)), strict=True))
+    new_ids = dict(zip(labels, _new_families(appeal_id, len(labels)), strict=True))
     changes = [
         {"row_id": signature_id, "family": new_ids.get(label, label)}  # type: ignore[arg-type]
         for signature_id, label in groups.items()
     ]
     _link(changes)
-    db.session.refresh(signature)
 
 
 def _place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int | str]:

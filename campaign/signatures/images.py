@@ -153,3 +153,64 @@ def _raw_size(width: int, height: int, bits_per_pixel: int, interlace: int) -> i
         if columns and rows:
             size += rows * (1 + (columns * bits_per_pixel + 7) // 8)
     return size
+
+
+# A scanned signature entered on the desk (signatures.paper): a photo or scan of the ink.
+SCAN_MAX_BYTES = 5 * 1024 * 1024
+SCAN_MAX_SIDE = 6000
+# Kept at most this size: a signature's box in the dossier is a few centimetres wide.
+SCAN_KEPT = (1200, 600)
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def clean_scan(data: bytes) -> CleanImage:
+    """Accept a JPEG or PNG by its content (not its name), decode it, and keep only its pixels,
+    shrunk to fit SCAN_KEPT, as a fresh PNG on white: no metadata (EXIF, GPS, profiles,
+    comments) survives."""
+    if len(data) > SCAN_MAX_BYTES:
+        raise InvalidImage("too large")
+    if data.startswith(PNG_MAGIC):
+        kind = "PNG"
+        _check_chunks(data)
+    elif data.startswith(JPEG_MAGIC):
+        kind = "JPEG"
+        # `import weasyprint` lets Pillow pad a cut-off file: refuse one without its end.
+        if not data.rstrip(b"\x00\r\n").endswith(b"\xff\xd9"):
+            raise DamagedPNG("cut off")
+    else:
+        raise NotPNG("neither JPEG nor PNG")
+    try:
+        with Image.open(io.BytesIO(data), formats=[kind]) as image:
+            width, height = image.size
+            if not (0 < width <= SCAN_MAX_SIDE and 0 < height <= SCAN_MAX_SIDE):
+                raise InvalidImage("dimensions out of bounds")
+            image.draft("RGB", SCAN_KEPT)  # JPEG: decode at a reduced size, cheaply
+            image.load()
+            pixels = image.convert("RGBA")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DamagedPNG("undecodable") from exc
+    fresh = Image.frombytes("RGBA", pixels.size, pixels.tobytes())
+    fresh.thumbnail(SCAN_KEPT)
+    on_white = Image.new("RGBA", fresh.size, (255, 255, 255, 255))
+    on_white.alpha_composite(fresh)
+    out = io.BytesIO()
+    on_white.convert("RGB").save(out, format="PNG")
+    return CleanImage(out.getvalue(), on_white.width, on_white.height)
+
+
+def _check_chunks(data: bytes) -> None:
+    """Walk a PNG's chunks (lengths and CRCs) up to IEND; the pixel data is checked by
+    decoding (a scan may be larger than a drawn signature's bounds)."""
+    position, last = len(PNG_MAGIC), b""
+    while position + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        end = position + 12 + length
+        if end > len(data):
+            raise DamagedPNG("cut off inside a chunk")
+        if zlib.crc32(data[position + 4 : end - 4]) != struct.unpack(">I", data[end - 4 : end])[0]:
+            raise DamagedPNG("bad chunk checksum")
+        last, position = kind, end
+        if kind == b"IEND":
+            return
+    if last != b"IEND":
+        raise DamagedPNG("cut off before the end")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, defer
 from campaign.appeals.models import Appeal, AppealVersion
 from campaign.extensions import db
 from campaign.signatures.duplicates import in_candidate_pair
-from campaign.signatures.models import Signature, SignatureStatus
+from campaign.signatures.models import Signature, SignatureSource, SignatureStatus
 from campaign.signatures.names import fold_words
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.regions import OTHER, region_choices
@@ -63,6 +63,16 @@ def _relationship_choices(appeal: Appeal, _language: str) -> list[tuple[str, str
     return [(value, value) for value in sign_form_settings(appeal).relationships]
 
 
+SOURCE_LABELS: dict[SignatureSource, LazyString] = {
+    SignatureSource.online: _l("online"),
+    SignatureSource.paper: _l("on paper"),
+}
+
+
+def _source_choices(_appeal: Appeal, _language: str) -> list[tuple[str, str]]:
+    return [(source.value, str(label)) for source, label in SOURCE_LABELS.items()]
+
+
 def _version_choices(appeal: Appeal, _language: str) -> list[tuple[str, str]]:
     versions = db.session.execute(
         select(AppealVersion.id, AppealVersion.number)
@@ -94,6 +104,9 @@ FILTERS: tuple[ChoiceFilter, ...] = (
     ),
     ChoiceFilter(
         "version", _l("Letter version"), lambda: Signature.version_id, _version_choices, int
+    ),
+    ChoiceFilter(
+        "source", _l("Source"), lambda: Signature.source, _source_choices, SignatureSource
     ),
 )
 

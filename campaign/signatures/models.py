@@ -41,6 +41,13 @@ class SignatureStatus(enum.Enum):
     withdrawn = "withdrawn"
 
 
+class SignatureSource(enum.Enum):
+    """Where a signature was given: on the sign form, or in ink on a collection sheet."""
+
+    online = "online"
+    paper = "paper"  # entered or imported on the desk (signatures.paper, signatures.importing)
+
+
 class Display(enum.Enum):
     """How a signatory appears in the public list."""
 
@@ -120,6 +127,8 @@ class Signature(db.Model):
         # (measured at 100,000: a two-word search 220 ms -> 78 ms on SQLite, loaded machine).
         Index("ix_signature_appeal_created", "appeal_id", "created_at", "id", "name_key"),
         Index("ix_signature_appeal_surname", "appeal_id", "surname", "id", "name_key"),
+        # A scan of a signed sheet finds its rows (signatures.paper).
+        Index("ix_signature_appeal_sheet", "appeal_id", "sheet"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +138,12 @@ class Signature(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Paper signatures count like online ones; `sheet` and `line` say where the ink is.
+    source: Mapped[SignatureSource] = mapped_column(
+        default=SignatureSource.online, server_default=SignatureSource.online.value
+    )
+    sheet: Mapped[int | None]
+    line: Mapped[int | None]
 
     # Public unless the signatory chose otherwise (display).
     surname: Mapped[str] = mapped_column(String(100), default="")

@@ -17,6 +17,7 @@ ARGUMENTS = {
     "submission_id": 1,
     "scan_id": 1,
     "mailing_id": 1,
+    "upload": "0123456789abcdef0123456789abcdef",
 }
 
 

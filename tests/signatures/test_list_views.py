@@ -6,7 +6,7 @@ import pytest
 from campaign.accounts.models import Role
 from campaign.extensions import db
 from campaign.signatures.listing import PAGE_SIZE, Query, list_page
-from campaign.signatures.models import Signature
+from campaign.signatures.models import Signature, SignatureSource
 from campaign.signatures.moderation import flag_signature
 from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
 
@@ -182,6 +182,22 @@ def test_the_flagged_duplicates_filter(client, login, editor, appeal, make_signa
     login(editor)
     page = names(client.get(f"/appeals/{appeal.id}/signatures", query_string={"duplicates": "y"}))
     assert "Налоева" in page and "Naloyeva" in page and "Умарова" not in page
+
+
+def test_the_source_filter(client, login, editor, appeal, make_signature):
+    make_signature(appeal, surname="Налоева", given_name="Мадина")
+    paper = make_signature(appeal, surname="Умарова", given_name="Заира", region="RU-KB")
+    paper.source, paper.sheet, paper.line = SignatureSource.paper, 3, 1
+    db.session.commit()
+    login(editor)
+    url = f"/appeals/{appeal.id}/signatures"
+    on_paper = names(client.get(url, query_string={"source": "paper"}))
+    assert "Умарова" in on_paper and "Налоева" not in on_paper
+    online = names(client.get(url, query_string={"source": "online"}))
+    assert "Налоева" in online and "Умарова" not in online
+    refused = names(client.get(url, query_string={"source": "carrier-pigeon"}))
+    assert "Nothing is shown until the filters are corrected" in refused
+    assert "Налоева" not in refused and "Умарова" not in refused
 
 
 def test_unknown_arguments_stay_out_of_the_pages_links(

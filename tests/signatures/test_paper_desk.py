@@ -1,0 +1,270 @@
+"""The desk's paper pages: one signature in ink, a table imported in three steps, scans of
+signed sheets, and the export; each for the appeal's members only."""
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from campaign.accounts.models import Role
+from campaign.audit.models import AuditEvent
+from campaign.extensions import db
+from campaign.signatures.models import Signature, SignatureSource
+from tests.signatures.conftest import png_bytes
+
+HEADER = "surname,given_name,region,relationship,email,sheet,line\n"
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {"SIGN_MIN_SECONDS": 0, "PAPER_FOLDER": str(tmp_path / "paper")}
+
+
+@pytest.fixture
+def desk(make_published_appeal, make_user, login):
+    editor, advocate = make_user(), make_user()
+    appeal = make_published_appeal(
+        country="RU", members={editor: Role.editor, advocate: Role.advocate}
+    )
+    login(editor)
+    return appeal, editor, advocate
+
+
+def _count():
+    return db.session.scalar(select(func.count(Signature.id)))
+
+
+def _jpeg_with_exif() -> bytes:
+    image = Image.new("RGB", (800, 300), "white")
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010E] = "GPS of the kitchen table"  # ImageDescription
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _paper_form(**overrides):
+    data = {
+        "surname": "Налоева",
+        "given_name": "Мадина",
+        "patronymic": "",
+        "region": "RU-CE",
+        "town": "Грозный",
+        "relationship": "mother",
+        "relative_name": "Ислам Налоев",
+        "relative_location": "Багдад",
+        "children": "2",
+        "email": "m@example.org",
+        "display": "initials",
+        "consent": "y",
+        "sheet": "4",
+        "line": "7",
+        "signed_on": "2026-11-20",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_paper_entry_stores_a_counted_paper_signature(client, desk):
+    appeal, _editor, _advocate = desk
+    page = client.get(f"/appeals/{appeal.id}/paper/new")
+    assert page.status_code == 200 and "Sheet number" in page.get_data(as_text=True)
+    data = _paper_form(scan=(io.BytesIO(_jpeg_with_exif()), "scan.jpg"))
+    response = client.post(
+        f"/appeals/{appeal.id}/paper/new", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    signature = db.session.scalar(select(Signature))
+    assert signature.source is SignatureSource.paper
+    assert (signature.sheet, signature.line) == (4, 7)
+    assert signature.created_at.date().isoformat() == "2026-11-20"
+    assert signature.image is not None and signature.image.png.startswith(b"\x89PNG")
+    assert b"kitchen" not in signature.image.png
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "signature.paper_entered")
+    )
+    assert event.details == {"image": True}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"consent": None}, "only with her consent"),
+        ({"surname": ""}, "Enter your surname"),
+        ({"sheet": "0"}, "whole number from 1"),
+        ({"signed_on": "yesterday"}, "Not a valid date"),
+        ({"scan": (io.BytesIO(b"GIF89a" + b"\0" * 100), "s.gif")}, "JPEG or PNG"),
+        ({"scan": (io.BytesIO(_jpeg_with_exif()[:-200]), "s.jpg")}, "JPEG or PNG"),
+    ],
+)
+def test_paper_entry_refuses_bad_input_and_keeps_it(client, desk, overrides, message):
+    appeal, _editor, _advocate = desk
+    response = client.post(
+        f"/appeals/{appeal.id}/paper/new",
+        data=_paper_form(town="Шали", **overrides),
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html
+    assert 'value="Шали"' in html
+    assert _count() == 0
+
+
+def test_paper_entry_refuses_a_signer_who_signed(client, desk, make_signature):
+    appeal, _editor, _advocate = desk
+    make_signature(
+        appeal, surname="Налоева", given_name="Мадина", patronymic="", email="m@example.org"
+    )
+    response = client.post(
+        f"/appeals/{appeal.id}/paper/new", data=_paper_form(), content_type="multipart/form-data"
+    )
+    assert "has signed already" in response.get_data(as_text=True)
+    assert _count() == 1
+
+
+def _upload(client, appeal, text: bytes, name="t.csv"):
+    return client.post(
+        f"/appeals/{appeal.id}/paper/import",
+        data={"table": (io.BytesIO(text), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_import_in_three_steps(client, desk, tmp_path):
+    appeal, _editor, _advocate = desk
+    table = (HEADER + "Налоева,Мадина,RU-CE,mother,a@example.org,1,1\n"
+             "Aliyeva,Aisha,Республика Дагестан,mother,,1,2\n").encode()  # fmt: skip
+    response = _upload(client, appeal, table)
+    assert response.status_code == 302
+    preview_url = response.headers["Location"]
+    stored = list((tmp_path / "paper" / "imports" / str(appeal.id)).iterdir())
+    assert len(stored) == 1 and oct(stored[0].stat().st_mode & 0o777) == "0o600"
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "2 rows checked: no errors" in page
+    assert '<option value="surname" selected>' in page
+    assert _count() == 0
+    mapping = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
+    response = client.post(preview_url, data={**mapping, "import": "1"})
+    assert response.status_code == 302
+    assert _count() == 2
+    assert not stored[0].exists()
+
+
+def test_import_preview_lists_errors_and_imports_nothing(client, desk):
+    appeal, _editor, _advocate = desk
+    table = (HEADER + "Налоева,Мадина,Атлантида,mother,,1,1\n=1+1,Айша,RU-CE,mother,,1,2\n"
+             "Хасанова,Айша,RU-CE,mother,,1,3\n").encode()  # fmt: skip
+    preview_url = _upload(client, appeal, table).headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "2 of 3 rows have errors" in page
+    assert re.search(r"<td>2</td><td>Region \(region\)</td><td>Unknown region.</td>", page)
+    assert re.search(
+        r"<td>3</td><td>Surname \(surname\)</td><td>A formula is not imported.</td>", page
+    )
+    mapping = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
+    response = client.post(preview_url, data={**mapping, "import": "1"})
+    assert response.status_code == 400
+    assert "Nothing was imported." in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_import_refuses_unreadable_and_oversized_files(client, desk, monkeypatch):
+    appeal, _editor, _advocate = desk
+    response = _upload(client, appeal, b"\x81\x8d\x8f\x90\x9d" * 50)
+    assert response.status_code == 400
+    assert "neither UTF-8" in response.get_data(as_text=True)
+    monkeypatch.setattr("campaign.signatures.paper_views.MAX_BYTES", 10)
+    response = _upload(client, appeal, HEADER.encode() * 100)
+    assert response.status_code == 400
+    assert "larger than" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_an_upload_of_another_appeal_is_not_found(client, desk, make_published_appeal):
+    appeal, editor, _advocate = desk
+    other = make_published_appeal(members={editor: Role.editor})
+    preview_url = _upload(client, appeal, (HEADER + "A,B,RU-CE,mother,,,\n").encode()).headers[
+        "Location"
+    ]
+    token = preview_url.rsplit("/", 1)[1]
+    assert client.get(f"/appeals/{other.id}/paper/import/{token}").status_code == 404
+    assert client.get(f"/appeals/{appeal.id}/paper/import/{'0' * 32}").status_code == 404
+
+
+def test_scans_are_stored_privately_by_sheet(client, desk, tmp_path):
+    appeal, _editor, _advocate = desk
+    response = client.post(
+        f"/appeals/{appeal.id}/paper/scans",
+        data={"sheet": "3", "scan": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "sheet3.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    path = tmp_path / "paper" / "scans" / str(appeal.id) / "sheet-3.pdf"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    response = client.post(
+        f"/appeals/{appeal.id}/paper/scans",
+        data={"sheet": "4", "scan": (io.BytesIO(b"<html>"), "sheet4.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "PDF, JPEG or PNG" in response.get_data(as_text=True)
+    assert (
+        client.get(f"/appeals/{appeal.id}/paper")
+        .get_data(as_text=True)
+        .count("Sheets with a scan: 3")
+    )
+
+
+def test_export_by_an_editor_carries_private_columns(client, desk, make_signature):
+    appeal, _editor, _advocate = desk
+    make_signature(appeal, relationship="mother", email="private@example.org")
+    make_signature(appeal, relationship="wife", email="second@example.org")
+    assert client.get(f"/appeals/{appeal.id}/export?relationship=wife").status_code == 200
+    response = client.post(
+        f"/appeals/{appeal.id}/export",
+        data={"format": "csv", "relationship": "wife", "chosen": ["surname", "email"]},
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "no-store" in response.headers["Cache-Control"]
+    assert response.get_data(as_text=True).splitlines()[1:] == ["Налоева-2,second@example.org"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "signatures.exported"))
+    assert event.details == {"rows": 1, "format": "csv", "private": True}
+
+
+def test_an_advocate_exports_public_columns_only(client, desk, make_signature, login):
+    appeal, _editor, advocate = desk
+    make_signature(appeal, email="private@example.org", postal_address="ул. Ленина, 1")
+    client.post("/accounts/logout")
+    login(advocate)
+    page = client.get(f"/appeals/{appeal.id}/export").get_data(as_text=True)
+    assert 'value="email"' not in page
+    response = client.post(f"/appeals/{appeal.id}/export", data={"format": "json"})
+    assert response.status_code == 200
+    assert "private@example.org" not in response.get_data(as_text=True)
+    assert "Ленина" not in response.get_data(as_text=True)
+    refused = client.post(
+        f"/appeals/{appeal.id}/export", data={"format": "csv", "chosen": ["surname", "email"]}
+    )
+    assert refused.status_code == 403
+    assert client.get(f"/appeals/{appeal.id}/paper/new").status_code == 403
+
+
+def test_the_overview_links_the_paper_pages(client, desk):
+    appeal, _editor, _advocate = desk
+    page = client.get(f"/appeals/{appeal.id}/").get_data(as_text=True)
+    assert f"/appeals/{appeal.id}/paper/new" in page and f"/appeals/{appeal.id}/export" in page
+
+
+def test_png_scan_kept_within_bounds(client, desk):
+    appeal, _editor, _advocate = desk
+    data = _paper_form(scan=(io.BytesIO(png_bytes(3000, 1500)), "big.png"))
+    response = client.post(
+        f"/appeals/{appeal.id}/paper/new", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    image = db.session.scalar(select(Signature)).image
+    assert (image.width, image.height) == (1200, 600)
