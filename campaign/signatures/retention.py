@@ -7,7 +7,7 @@ public names, regions, public answers and the dossier snapshots already made sta
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 
 from blinker import Namespace
@@ -39,11 +39,13 @@ def retention_months() -> int:
 
 
 def appeal_end(appeal: Appeal) -> datetime | None:
-    """Return when the appeal stopped taking signatures (closed, or its deadline's last day
-    over in its time zone, whichever came first); None while it takes them or is a draft.
+    """Return when the appeal ended for its private details; None while it takes signatures
+    or is a draft.
 
-    The one place that says when an appeal ends for its private details: a later end (such as
-    its last submission to an authority) belongs here.
+    It stopped taking signatures when it was closed or its deadline's last day was over in its
+    time zone, whichever came first; but a dossier handed in to an authority later keeps the
+    details until then (the authority may answer, forward it or ask), so the end is the last
+    day a submission was sent, if that is later. The one place that says it.
     """
     if appeal.status is AppealStatus.draft:
         return None
@@ -54,7 +56,22 @@ def appeal_end(appeal: Appeal) -> datetime | None:
         after_deadline = end_of_day(appeal.deadline, appeal.time_zone)
         if after_deadline <= utcnow():
             ends.append(after_deadline)
-    return min(ends) if ends else None
+    if not ends:
+        return None
+    last_sent = _last_submission_sent(appeal)
+    if last_sent is not None:
+        return max(min(ends), end_of_day(last_sent, appeal.time_zone))
+    return min(ends)
+
+
+def _last_submission_sent(appeal: Appeal) -> date | None:
+    from campaign.submissions.models import Submission  # submissions build on signatures
+
+    return db.session.scalar(
+        select(func.max(func.coalesce(Submission.sent_on, Submission.received_on))).where(
+            Submission.appeal_id == appeal.id
+        )
+    )
 
 
 def private_data_expiry(end: datetime) -> datetime:

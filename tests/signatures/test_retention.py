@@ -23,6 +23,7 @@ from campaign.signatures.retention import (
     private_data_expiry,
     private_details,
 )
+from campaign.submissions.models import Channel, Submission
 from tests import private_values as planted
 
 
@@ -91,6 +92,29 @@ def test_an_appeal_ends_when_closed_or_after_its_deadline(make_appeal, open_appe
     close_appeal(open_appeal)
     assert appeal_end(open_appeal) == open_appeal.closed_at
     assert erasure_due(open_appeal) == private_data_expiry(open_appeal.closed_at)
+
+
+def test_a_dossier_handed_in_after_the_end_keeps_the_details_until_then(open_appeal):
+    from tests.submissions.conftest import snapshot_row
+
+    close_appeal(open_appeal)
+    open_appeal.closed_at = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
+    db.session.commit()
+    assert appeal_end(open_appeal) == open_appeal.closed_at
+    open_appeal.time_zone = "Europe/Moscow"
+    for sent_on in (date(2024, 6, 1), date(2024, 9, 30), date(2023, 12, 1)):  # one before
+        submission = Submission(
+            appeal_id=open_appeal.id,
+            snapshot_id=snapshot_row(open_appeal, sent_on.month).id,
+            addressee="The President",
+            channel=Channel.post,
+            sent_on=sent_on,
+        )
+        db.session.add(submission)
+    db.session.commit()
+    # The last day one was sent, over in the appeal's time zone: the erasure counts from there.
+    assert appeal_end(open_appeal) == datetime(2024, 9, 30, 21, 0, tzinfo=UTC)
+    assert erasure_due(open_appeal) == private_data_expiry(datetime(2024, 9, 30, 21, 0, tzinfo=UTC))
 
 
 def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal, signed):
