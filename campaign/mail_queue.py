@@ -66,22 +66,32 @@ class OutgoingMail(db.Model):
         return f"<OutgoingMail {self.id} {self.purpose} {self.status.value}>"
 
 
-def queue_mail(to: str, subject: str, body: str, *, purpose: str) -> int:
+def queue_mail(to: str, subject: str, body: str, *, purpose: str, commit: bool = True) -> int:
     """Store a plain-text message to one address, commit, and queue its sending.
 
     Commits the session (with whatever the caller had pending): the job may run at once, in
     another process. Raises if the message cannot be stored; once it is stored, a queue
     that does not answer leaves it as a dead letter (logged), never an error for the caller.
+
+    With commit=False the message is only stored in the caller's transaction (one write for
+    both, as signing does): the caller commits, then calls `send_stored` with the id.
     """
     message = OutgoingMail(recipient=to, subject=subject, body=body, purpose=purpose)
     db.session.add(message)
     db.session.flush()
     mail_id = message.id
+    if not commit:
+        return mail_id
     db.session.commit()
     # Not message.id after the commit: reading it back would hold a connection for the rest
     # of the request (and, when jobs run inside enqueue, a second one with the job's).
     _send_later(mail_id, purpose, 0.0)
     return mail_id
+
+
+def send_stored(mail_id: int, purpose: str) -> None:
+    """Queue the sending of a message stored by queue_mail(commit=False), once committed."""
+    _send_later(mail_id, purpose, 0.0)
 
 
 def _send_later(mail_id: int, purpose: str, delay: float) -> None:

@@ -39,9 +39,10 @@ from campaign.appeals.operations import (
     version_letter,
 )
 from campaign.clock import today
+from campaign.database import savepoint
 from campaign.extensions import csrf, db, limiter
 from campaign.i18n import current_language
-from campaign.mail_queue import queue_mail
+from campaign.mail_queue import queue_mail, send_stored
 from campaign.security_log import log_security_event
 from campaign.signatures.audience import public_view
 from campaign.signatures.forms import (
@@ -66,7 +67,6 @@ from campaign.signatures.operations import (
     find_by_confirm_token,
     find_by_withdraw_token,
     find_submitted,
-    forget_unconfirmed,
     public_signatures,
     sign_appeal,
     sign_form_settings,
@@ -334,17 +334,17 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 "saved. Please check it and sign again."
             ),
         )
-    db.session.commit()
     if outcome.replayed:  # the same form sent twice at once: the other request mails her
+        db.session.commit()
         return _thank(appeal, outcome, settings, unmailed=False)
-    mailed = _send_signing_mail(appeal, data.email, outcome)
+    # Her mail is stored in the same transaction as her signature: one write, not two (on
+    # SQLite each write waits for the lock), and never a signature whose mail is missing.
+    stored_mail, mailed = _store_signing_mail(appeal, data.email, outcome)
     if not mailed and (outcome.confirm_token or outcome.renewed):
         # Without its mail the signature could never be confirmed, and it would stop her from
-        # signing again: it goes, and she is asked to try again with what she typed. (One
-        # that waited already keeps waiting: her next try gives it new links.)
-        if outcome.signature is not None:
-            forget_unconfirmed(outcome.signature.id)
-            db.session.commit()
+        # signing again: nothing is kept, and she is asked to try again with what she typed.
+        # (One that waited already keeps waiting, with its links: her next try renews them.)
+        db.session.rollback()
         return render_appeal_page(
             appeal,
             form,
@@ -354,6 +354,9 @@ def new(slug: str) -> BaseResponse | tuple[str, int]:
                 "recorded. Please try again in a few minutes."
             ),
         )
+    db.session.commit()
+    if stored_mail is not None:
+        send_stored(*stored_mail)
     return _thank(appeal, outcome, settings, unmailed=not mailed and not outcome.duplicate)
 
 
@@ -416,28 +419,33 @@ def _thank(
     return redirect(url_for("signatures.thanks", slug=appeal.slug))
 
 
-def _send_signing_mail(appeal: Appeal, email: str, outcome: SignOutcome) -> bool:
-    """Mail the signer her links (or a word if she had signed); False if it could not go.
+def _store_signing_mail(
+    appeal: Appeal, email: str, outcome: SignOutcome
+) -> tuple[tuple[int, str] | None, bool]:
+    """Store the signer's mail (her links, or a word if she had signed) in the signing's
+    transaction; return its id and purpose (None when none is due) and whether it could be.
 
-    A failure is logged by kind only: the mail server's message may quote her address.
+    A failure is logged by kind only: a database's or mail server's message may quote her
+    address. Sending is the queue's business once committed (campaign.mail_queue).
     """
     if outcome.renewed is not None:
         email = outcome.renewed.email  # the address her signature gave
     elif outcome.duplicate:
         email = outcome.signed_with or ""
     if not email:
-        return True
+        return None, True
     try:
-        # Stored and queued: the mail server is the queue's business (campaign.mail_queue).
-        _compose_and_send(appeal, email, outcome)
+        with savepoint():  # a failure takes the mail back, not her signature
+            subject, body, purpose = _compose(appeal, outcome)
+            mail_id = queue_mail(email, subject, body, purpose=purpose, commit=False)
     except Exception as exc:  # the message could not even be stored
-        db.session.rollback()
         logger.warning("Mail to a signer of appeal %s failed: %s", appeal.id, type(exc).__name__)
-        return False
-    return True
+        return None, False
+    return (mail_id, purpose), True
 
 
-def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
+def _compose(appeal: Appeal, outcome: SignOutcome) -> tuple[str, str, str]:
+    """The subject, text and purpose of the signer's mail for this outcome."""
     title = appeal.latest_version.title
     if outcome.renewed:
         confirm_token = outcome.renewed.confirm_token
@@ -462,26 +470,16 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             confirm=public_url_for("signatures.confirm", slug=appeal.slug, token=confirm_token),
             withdraw=public_url_for("signatures.withdraw", slug=appeal.slug, token=withdraw_token),
         )
-        queue_mail(
-            email,
-            _("Confirm your signature: %(title)s", title=title),
-            body,
-            purpose="signatures.renewed",
-        )
-        return
+        return _("Confirm your signature: %(title)s", title=title), body, "signatures.renewed"
     if outcome.duplicate:
-        queue_mail(
-            email,
-            _("You have already signed: %(title)s", title=title),
-            _(
-                "Someone (perhaps you) tried to sign “%(title)s” again with this address. "
-                "Your signature was already recorded, so nothing changed. If you did not "
-                "try to sign, you can ignore this message.",
-                title=title,
-            ),
-            purpose="signatures.duplicate",
+        subject = _("You have already signed: %(title)s", title=title)
+        text = _(
+            "Someone (perhaps you) tried to sign “%(title)s” again with this address. "
+            "Your signature was already recorded, so nothing changed. If you did not "
+            "try to sign, you can ignore this message.",
+            title=title,
         )
-        return
+        return subject, text, "signatures.duplicate"
     withdraw = public_url_for("signatures.withdraw", slug=appeal.slug, token=outcome.withdraw_token)
     if outcome.confirm_token:
         confirm = public_url_for(
@@ -499,12 +497,7 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             confirm=confirm,
             withdraw=withdraw,
         )
-        queue_mail(
-            email,
-            _("Confirm your signature: %(title)s", title=title),
-            body,
-            purpose="signatures.confirm",
-        )
+        return _("Confirm your signature: %(title)s", title=title), body, "signatures.confirm"
     else:
         body = _(
             "Thank you for signing “%(title)s”.\n\nTo withdraw your signature later, open "
@@ -512,12 +505,7 @@ def _compose_and_send(appeal: Appeal, email: str, outcome: SignOutcome) -> None:
             title=title,
             withdraw=withdraw,
         )
-        queue_mail(
-            email,
-            _("Thank you for signing: %(title)s", title=title),
-            body,
-            purpose="signatures.thanks",
-        )
+        return _("Thank you for signing: %(title)s", title=title), body, "signatures.thanks"
 
 
 @bp.get("/<slug>/thanks")

@@ -7,8 +7,9 @@ import re
 import socket
 
 import pytest
-from sqlalchemy import LargeBinary, func, select, type_coerce
+from sqlalchemy import LargeBinary, event, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from campaign import mail_queue
 from campaign.extensions import db
@@ -239,3 +240,23 @@ def test_a_waiting_mail_is_sealed_at_rest(client, open_appeal, sign, mail_down):
     ).one()
     assert all(value.startswith(b"\x01") for value in raw)
     assert not any(b"madina@example.org" in value or b"/withdraw/" in value for value in raw)
+
+
+def test_a_signature_and_its_mail_are_one_write(client, open_appeal, sign, mail_down):
+    # Each write transaction waits for SQLite's lock: her signature and her mail go in one.
+    written: dict[int, set[str]] = {}
+
+    def flushed(session, _context, _instances):
+        outermost = session.get_transaction()
+        kinds = written.setdefault(id(outermost), set())
+        kinds.update(type(instance).__name__ for instance in session.new)
+
+    event.listen(Session, "before_flush", flushed)
+    try:
+        response = sign(open_appeal)
+    finally:
+        event.remove(Session, "before_flush", flushed)
+    assert response.status_code == 302
+    assert stored() == 1 and len(waiting()) == 1  # the mail server refused: tried again later
+    together = [kinds for kinds in written.values() if "Signature" in kinds]
+    assert together == [together[0]] and "OutgoingMail" in together[0], written
