@@ -118,12 +118,18 @@ class AnswerForm(FlaskForm):
     summary = TextAreaField(
         _l("Summary"),
         filters=[normalised],
-        validators=[Length(max=2000, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=2000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     body = TextAreaField(
         _l("Text of the answer"),
         filters=[normalised],
-        validators=[Length(max=50_000, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=50_000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
+        ],
     )
     public = BooleanField(_l("Show the summary and the text on the appeal's page"))
     submit = SubmitField(_l("Record the answer"))
@@ -155,6 +161,7 @@ class FollowUpForm(FlaskForm):
         validators=[
             InputRequired(_l("Write the letter.")),
             Length(max=20_000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
         ],
     )
     submit = SubmitField(_l("Make the PDF"))
@@ -206,6 +213,7 @@ class UpdateForm(FlaskForm):
         validators=[
             InputRequired(_l("Write the message.")),
             Length(max=20_000, message=_l("Use at most %(max)d characters.")),
+            no_hidden_characters,
         ],
     )
     preview = SubmitField(_l("Preview"))
