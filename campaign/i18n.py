@@ -5,6 +5,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import pycountry
+from babel import support
 from flask import (
     Blueprint,
     Flask,
@@ -20,6 +21,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
+from wtforms.i18n import messages_path as wtforms_messages_path
 
 from campaign.extensions import babel, csrf, db
 from campaign.time_zones import in_zone, select_time_zone, zone_label
@@ -99,6 +101,19 @@ def switch() -> Response | tuple[str, int]:
 
 
 @cache
+def _wtforms_messages(language: str) -> support.Translations:
+    """WTForms' own messages in a language, read from disk once per process."""
+    return support.Translations.load(wtforms_messages_path(), [language], domain="wtforms")
+
+
+def _give_forms_their_messages() -> None:
+    # Flask-WTF reads WTForms' catalogue from disk on every request that builds a form (4-6 %
+    # of a sign POST, shared/notes/web-load.md) unless the request already carries it under
+    # this name (flask_wtf.i18n; tests/test_i18n.py fails if that changes).
+    request.wtforms_translations = _wtforms_messages(current_language())
+
+
+@cache
 def _country_translation(language: str) -> gettext.NullTranslations:
     return gettext.translation(
         "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
@@ -132,6 +147,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(in_zone)
     app.add_template_global(zone_label)
     app.register_blueprint(bp)
+    app.before_request(_give_forms_their_messages)
 
     @app.context_processor
     def _language_context() -> dict[str, object]:

@@ -131,3 +131,28 @@ def test_a_line_break_in_next_goes_home_rather_than_failing(client):
     response = client.post("/language/", data={"language": "ru", "next": "/\r\nX-Injected: 1"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "X-Injected" not in response.headers
+
+
+def test_wtforms_messages_are_read_once_and_in_the_page_language(
+    client, make_published_appeal, monkeypatch
+):
+    from babel import support
+
+    from campaign import i18n
+
+    appeal = make_published_appeal(country="RU")
+    loads = []
+    load = support.Translations.load
+    monkeypatch.setattr(
+        support.Translations, "load", lambda *a, **k: loads.append(a) or load(*a, **k)
+    )
+    i18n._wtforms_messages.cache_clear()
+    for _ in range(2):
+        page = client.post(
+            f"/a/{appeal.slug}",
+            data={"region": "XX", "surname": "Налоева"},
+            headers={"Accept-Language": "ru"},
+        ).get_data(as_text=True)
+        assert "Неверный вариант" in page  # WTForms' own message, in Russian
+    # Once for the process, not once a request (Flask-WTF's own load is not reached either).
+    assert len([args for args in loads if "wtforms" in str(args[0])]) == 1
