@@ -6,8 +6,8 @@ reason, when Redis or PostgreSQL does not answer.
 """
 
 import http.cookiejar
+import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -195,12 +195,13 @@ def test_two_app_processes_and_two_workers_share_only_the_database_redis_and_sto
     cookies = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies), NoRedirect)
     with browser.open(f"{first}/a/{slug}", timeout=60) as response:
-        page = response.read().decode()
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    stamp = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+        assert response.status == 200
+    # The page is the same for every visitor: its script asks for her token and stamp.
+    with browser.open(f"{first}/a/{slug}/form", timeout=60) as response:
+        values = json.loads(response.read())
     form = {
-        "csrf_token": csrf,
-        "started": stamp,
+        "csrf_token": values["csrf_token"],
+        "started": values["started"],
         "surname": "Налоева",
         "given_name": "Мадина",
         "region": "RU-CE",
