@@ -213,6 +213,9 @@ def run(label: str, env: dict[str, str]) -> None:
         )
         if done.returncode:
             sys.exit(done.stderr.decode())
+        for line in done.stdout.decode().splitlines():
+            if line.startswith("Demo signatories:"):  # how long `flask demo load` took
+                print(f"  {line}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "hello.py").write_text(HELLO)
         server, base = serve("hello:app", env, Path(folder))
