@@ -67,7 +67,8 @@ def run(database: str, table: str) -> None:
     from campaign.accounts.models import User
     from campaign.appeals.operations import AddresseeData, AppealData, create_appeal, publish_appeal
     from campaign.extensions import db
-    from campaign.signatures.importing import import_table, mapping_from_header, read_header
+    from campaign.signatures.import_columns import mapping_from_header, read_header
+    from campaign.signatures.importing import import_table
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench"})
     with app.app_context():

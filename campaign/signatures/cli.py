@@ -15,15 +15,15 @@ from campaign.private_files import write_private
 from campaign.signatures.duplicates import find_pairs, threshold
 from campaign.signatures.exporting import FORMATS, available_columns, export_table
 from campaign.signatures.families import recompute_families
-from campaign.signatures.importing import (
+from campaign.signatures.import_columns import (
     MAX_BYTES,
     ImportRefused,
     count_rows,
-    import_table,
     mapping_from_header,
     mapping_from_names,
     read_header,
 )
+from campaign.signatures.importing import import_table
 from campaign.signatures.models import Signature
 from campaign.signatures.operations import purge_pending
 from campaign.signatures.retention import (

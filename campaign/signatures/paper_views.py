@@ -32,15 +32,15 @@ from campaign.signatures.exporting import (
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.forms import validate_sign_form
 from campaign.signatures.images import InvalidImage, clean_scan
-from campaign.signatures.importing import (
+from campaign.signatures.import_checking import check_table
+from campaign.signatures.import_columns import (
     MAX_BYTES,
     ImportRefused,
-    check_table,
-    import_table,
     mapping_from_header,
     read_header,
     targets,
 )
+from campaign.signatures.importing import import_table
 from campaign.signatures.models import SignatureSource, SignatureStatus
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.paper import (

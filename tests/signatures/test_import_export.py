@@ -11,7 +11,7 @@ from campaign.appeals.models import SignatureTally
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.signatures.exporting import available_columns, export_table
-from campaign.signatures.importing import MAX_BYTES
+from campaign.signatures.import_columns import MAX_BYTES
 from campaign.signatures.models import Signature, SignatureSource, SignatureStatus
 from campaign.signatures.names import fold_name
 from campaign.signatures.spreadsheets import write_csv
