@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.signatures import (  # noqa: F401
         duplicate_views,
         family_views,
+        import_views,
         list_views,
         organiser_views,
         paper_views,

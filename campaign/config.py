@@ -149,6 +149,9 @@ class Defaults:
     # Where scans of signed sheets and tables waiting to be imported are kept (0700, files
     # 0600); None: instance/paper.
     PAPER_FOLDER: str | None = None
+    # Seconds an uploaded table waits there, not imported, before `flask signatures
+    # purge-uploads` (run daily with the other purges) deletes it: 24 hours.
+    IMPORT_UPLOAD_MAX_AGE = 24 * 3600
     # The site's public address: every link given out (mail, sharing, QR codes, dossiers).
     PUBLIC_URL = "http://127.0.0.1:5000"
 

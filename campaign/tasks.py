@@ -1,6 +1,7 @@
 """The task queue: jobs declared by name, run by huey off the request, inside the app."""
 
 import atexit
+import enum
 import json
 import logging
 import os
@@ -35,6 +36,16 @@ _MAX_POLL_DELAY = 1.0
 # At interpreter exit (Ctrl-C on `flask run`, a reload) a running job gets this long to
 # finish: a job killed mid-run has already left the queue and would be lost.
 _EXIT_GRACE_SECONDS = 30.0
+
+
+class JobStatus(enum.Enum):
+    """Where a job asked for on the web stands, for the rows that report on it (a dossier's
+    render, a table's import)."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
 
 
 class UnknownJob(LookupError):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.tasks import JobStatus
 from campaign.types import UTCDateTime
 
 
@@ -18,15 +19,6 @@ class Edition(enum.Enum):
     submission = "submission"  # for the authority: private fields an authority needs included
     public = "public"  # private fields left out, hidden signers withheld
     sheets = "sheets"  # pre-filled lines for wet-ink signatures
-
-
-class JobStatus(enum.Enum):
-    """Where a render requested from the web stands."""
-
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
 
 
 class DossierSnapshot(db.Model):

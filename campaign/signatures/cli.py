@@ -2,9 +2,11 @@
 
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -23,6 +25,7 @@ from campaign.signatures.import_columns import (
     mapping_from_names,
     read_header,
 )
+from campaign.signatures.import_uploads import purge_uploads
 from campaign.signatures.importing import import_table
 from campaign.signatures.models import Signature
 from campaign.signatures.operations import purge_pending
@@ -60,6 +63,16 @@ def purge_private_command() -> None:
         f"Private details erased in {erased} appeal(s) ended more than "
         f"{retention_months()} month(s) ago."
     )
+
+
+@signatures_cli.command("purge-uploads")
+def purge_uploads_command() -> None:
+    """Delete tables uploaded for import more than IMPORT_UPLOAD_MAX_AGE seconds ago and never
+    imported (run daily, e.g. from cron)."""
+    max_age = timedelta(seconds=float(current_app.config["IMPORT_UPLOAD_MAX_AGE"]))
+    removed = purge_uploads(max_age)
+    db.session.commit()
+    click.echo(f"Deleted {removed} uploaded table(s) older than {max_age} and never imported.")
 
 
 def _appeal(slug: str) -> Appeal:

@@ -8,7 +8,7 @@ signer who signed already. The file is streamed: valid rows may wait in a tempor
 
 import hashlib
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -273,13 +273,28 @@ def check_table(
     preview_rows: int = 0,
 ) -> ImportReport:
     """Read every row and check it; valid rows go to `spool` (pickled) when given."""
+    rows = read_rows(stream)
+    next(rows, None)  # the header
+    return check_rows(
+        appeal, rows, mapping, progress=progress, spool=spool, preview_rows=preview_rows
+    )
+
+
+def check_rows(
+    appeal: Appeal,
+    rows: Iterable[list[str]],
+    mapping: dict[int, str],
+    *,
+    progress: Callable[[int], None] | None = None,
+    spool: IO[bytes] | None = None,
+    preview_rows: int = 0,
+) -> ImportReport:
+    """Check rows below a table's header (the file's line 2 on); see check_table."""
     missing = [name for name in REQUIRED if name not in mapping.values()]
     if missing:
         raise ImportRefused("columns", ",".join(missing))
     checker = _RowChecker(appeal, mapping)
     report = ImportReport()
-    rows = read_rows(stream)
-    next(rows, None)  # the header
     pending: list[dict[str, Any]] = []
     for line, cells in enumerate(rows, start=2):
         if not any(str(cell).strip() for cell in cells):

@@ -37,9 +37,14 @@ def import_table(
     dry_run: bool = False,
     file_format: str = "csv",
     progress: Callable[[int], None] | None = None,
+    actor_id: int | None = None,
+    via: str | None = None,
 ) -> ImportReport:
     """Check every row, then store them all as valid paper signatures (flushed, not
-    committed), or none if any row has an error (or on a dry run). The caller commits."""
+    committed), or none if any row has an error (or on a dry run). The caller commits.
+
+    `actor_id` and `via` name who asked, for the audit event, when a job imports.
+    """
     if appeal.latest_version is None:
         raise ImportRefused("unpublished")
     with tempfile.TemporaryFile() as spool:
@@ -52,6 +57,8 @@ def import_table(
         appeal.id,
         "signatures.imported",
         subject=("appeal", appeal.id),
+        actor_id=actor_id,
+        via=via,
         rows=report.stored,
         format=file_format,
     )

@@ -2,10 +2,6 @@
 map the columns, preview every row's errors, import all or none), store scans of signed
 sheets, and export the signatures."""
 
-import secrets
-import shutil
-from pathlib import Path
-
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -19,7 +15,6 @@ from campaign.appeals.views import bp
 from campaign.audit.operations import record_event
 from campaign.extensions import csrf, db
 from campaign.i18n import current_language
-from campaign.private_files import private_file
 from campaign.security_log import log_security_event
 from campaign.signatures.exporting import (
     MIMETYPES,
@@ -29,18 +24,12 @@ from campaign.signatures.exporting import (
     choose_columns,
     export_table,
 )
-from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.forms import validate_sign_form
 from campaign.signatures.images import InvalidImage, clean_scan
-from campaign.signatures.import_checking import check_table
 from campaign.signatures.import_columns import (
     MAX_BYTES,
-    ImportRefused,
-    mapping_from_header,
-    read_header,
-    targets,
 )
-from campaign.signatures.importing import import_table
+from campaign.signatures.import_jobs import recent_imports
 from campaign.signatures.models import SignatureSource, SignatureStatus
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.paper import (
@@ -49,7 +38,6 @@ from campaign.signatures.paper import (
     SignedAlready,
     UnknownScan,
     enter_paper_signature,
-    paper_folder,
     store_scan,
     stored_scans,
 )
@@ -60,13 +48,12 @@ from campaign.signatures.paper_forms import (
     paper_form_class,
 )
 from campaign.signatures.regions import region_choices
-from campaign.signatures.spreadsheets import UnreadableTable
 
-PREVIEW_ROWS = 20
 SCAN_UPLOAD_BYTES = 21 * 1024 * 1024
 
 
-def _refusal(code: str, detail: str = "") -> str:
+def refusal_message(code: str, detail: str = "") -> str:
+    """Say why a table cannot be imported at all (ImportRefused's or UnreadableTable's code)."""
     messages = {
         "encoding": _(
             "The file is neither UTF-8 (with or without BOM) nor Windows-1251 text. Save it "
@@ -85,13 +72,15 @@ def _refusal(code: str, detail: str = "") -> str:
     return messages[code]
 
 
-def _raise_upload_limit(limit: int) -> None:
+def raise_upload_limit(limit: int) -> None:
+    """Allow this request's body up to `limit` bytes."""
     # The site-wide limit (2 MB) is for forms; these views check their own CSRF token (the
     # forms are FlaskForms) once the limit is raised.
     request.max_content_length = limit
 
 
-def _expired(form: object) -> bool:
+def form_expired(form: object) -> bool:
+    """Say so (and log it) if the form's CSRF token was refused; return whether it was."""
     token = getattr(form, "csrf_token", None)
     if token is not None and token.errors:
         log_security_event("csrf.failure", reason="paper_form")
@@ -104,12 +93,19 @@ def _expired(form: object) -> bool:
 @requires_role(Role.editor)
 def paper(appeal: Appeal) -> str:
     """The paper desk: enter, import, scans of signed sheets."""
+    return _paper_page(appeal)
+
+
+def _paper_page(appeal: Appeal) -> str:
+    imports = recent_imports(appeal)
+    db.session.commit()  # a stalled import marked failed
     return render_template(
         "appeals/paper.html",
         appeal=appeal,
         upload_form=UploadForm(formdata=None),
         scan_form=ScanForm(formdata=None),
         scans=sorted(stored_scans(appeal.id)),
+        imports=imports,
     )
 
 
@@ -117,7 +113,7 @@ def paper(appeal: Appeal) -> str:
 @requires_role(Role.editor)
 def paper_new(appeal: Appeal) -> BaseResponse | str:
     """Enter one signature written in ink, with every field of the sign form."""
-    _raise_upload_limit(current_app.config["MAX_CONTENT_LENGTH"] * 3)
+    raise_upload_limit(current_app.config["MAX_CONTENT_LENGTH"] * 3)
     settings = sign_form_settings(appeal)
     language = current_language()
     form = paper_form_class(appeal, settings, language)()
@@ -143,189 +139,49 @@ def paper_new(appeal: Appeal) -> BaseResponse | str:
                 flash(_("She has signed already: the same name with that email or phone."), "error")
             except NotPublished:
                 db.session.rollback()
-                flash(_refusal("unpublished"), "error")
+                flash(refusal_message("unpublished"), "error")
             else:
                 db.session.commit()
                 flash(_("The paper signature is entered and counted."), "success")
                 return redirect(url_for("appeals.paper_new", appeal_id=appeal.id))
     elif request.method == "POST":
-        _expired(form)
+        form_expired(form)
     return render_template("appeals/paper_new.html", appeal=appeal, form=form)
 
 
-def _uploads(appeal_id: int) -> Path:
-    return paper_folder("imports", appeal_id)
-
-
-def _upload_path(appeal_id: int, upload: str) -> Path:
-    if not (len(upload) == 32 and all(c in "0123456789abcdef" for c in upload)):
-        abort(404)
-    path = _uploads(appeal_id) / f"{upload}.table"
-    if not path.exists():
-        abort(404)
-    return path
-
-
-@bp.post("/<int:appeal_id>/paper/import")
-@requires_role(Role.editor)
-def paper_upload(appeal: Appeal) -> BaseResponse | tuple[str, int]:
-    """Keep the uploaded table (0600, under instance/) and go to its columns and preview."""
-    _raise_upload_limit(MAX_BYTES + 64 * 1024)
-    try:
-        form = UploadForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        return _paper_refused(appeal, _refusal("size"))
-    upload = form.table.data
-    if not valid or not upload or not getattr(upload, "filename", ""):
-        message = None if _expired(form) else _("Choose a CSV or XLSX file.")
-        return _paper_refused(appeal, message)
-    token = secrets.token_hex(16)
-    path = private_file(_uploads(appeal.id) / f"{token}.table")
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.stream, out, 1024 * 1024)
-    if path.stat().st_size > MAX_BYTES:  # the body's limit allows for the rest of the form
-        path.unlink(missing_ok=True)
-        return _paper_refused(appeal, _refusal("size"))
-    try:
-        with path.open("rb") as stream:
-            read_header(stream)
-    except (ImportRefused, UnreadableTable) as refused:
-        path.unlink(missing_ok=True)
-        return _paper_refused(appeal, _refusal(refused.code))
-    return redirect(url_for("appeals.paper_import", appeal_id=appeal.id, upload=token))
-
-
-def _paper_refused(appeal: Appeal, message: str | None) -> tuple[str, int]:
+def paper_refused(appeal: Appeal, message: str | None) -> tuple[str, int]:
+    """The paper desk again, with a message (if any) saying what was refused."""
     if message:
         flash(message, "error")
-    return render_template(
-        "appeals/paper.html",
-        appeal=appeal,
-        upload_form=UploadForm(formdata=None),
-        scan_form=ScanForm(formdata=None),
-        scans=sorted(stored_scans(appeal.id)),
-    ), 400
-
-
-@bp.route("/<int:appeal_id>/paper/import/<upload>", methods=["GET", "POST"])
-@requires_role(Role.editor)
-def paper_import(appeal: Appeal, upload: str) -> BaseResponse | tuple[str, int] | str:
-    """Map the table's columns, preview every row's errors, then import all rows or none."""
-    path = _upload_path(appeal.id, upload)
-    choices = targets(appeal)
-    form = UploadForm()  # its CSRF token only
-    with path.open("rb") as stream:
-        header = read_header(stream)
-        if request.method == "POST":
-            if not form.validate_on_submit() and _expired(form):
-                return redirect(url_for("appeals.paper_import", appeal_id=appeal.id, upload=upload))
-            mapping = {
-                index: request.form.get(f"column-{index}", "") for index in range(len(header))
-            }
-            mapping = {i: name for i, name in mapping.items() if name in choices}
-        else:
-            mapping = mapping_from_header(appeal, header)
-        doubled = sorted({n for n in mapping.values() if list(mapping.values()).count(n) > 1})
-        report = error = None
-        status = 200
-        if doubled:
-            error = _(
-                "Each field can come from one column only: %(fields)s.", fields=", ".join(doubled)
-            )
-            status = 400
-        else:
-            try:
-                if request.method == "POST" and "import" in request.form:
-                    report = import_table(appeal, stream, mapping, file_format=_format_of(stream))
-                    if not report.error_count:
-                        db.session.commit()
-                        path.unlink(missing_ok=True)
-                        flash(
-                            _(
-                                "%(count)s paper signatures imported.",
-                                count=format_decimal(report.stored),
-                            ),
-                            "success",
-                        )
-                        return redirect(url_for("appeals.show", appeal_id=appeal.id))
-                    db.session.rollback()
-                    status = 400
-                    # The preview's first rows, from a second read (the import read them all).
-                    stream.seek(0)
-                    report.preview = check_table(
-                        appeal, stream, mapping, preview_rows=PREVIEW_ROWS
-                    ).preview
-                else:
-                    report = check_table(appeal, stream, mapping, preview_rows=PREVIEW_ROWS)
-            except (ImportRefused, UnreadableTable) as refused:
-                db.session.rollback()
-                error = _refusal(refused.code, getattr(refused, "detail", ""))
-                status = 400
-    return render_template(
-        "appeals/paper_import.html",
-        appeal=appeal,
-        form=form,
-        upload=upload,
-        header=header,
-        mapping=mapping,
-        choices=_labelled(choices),
-        report=report,
-        error=error,
-        imported=request.method == "POST" and "import" in request.form,
-    ), status
-
-
-def _labelled(choices: dict[str, str]) -> dict[str, str]:
-    """Name each field as the sign form does, with its export column's name."""
-    words = {
-        "surname": _("Surname"),
-        "given_name": _("Given name"),
-        **{name: str(label) for name, label in BUILT_IN_FIELDS.items()},
-        "signed_on": _("Signed on"),
-        "source": _("Source"),
-        "sheet": _("Sheet number"),
-        "line": _("Line on the sheet"),
-    }
-    return {
-        name: f"{words[name]} ({column})" if name in words else column
-        for name, column in choices.items()
-    }
-
-
-def _format_of(stream: object) -> str:
-    stream.seek(0)  # type: ignore[attr-defined]
-    start = stream.read(4)  # type: ignore[attr-defined]
-    stream.seek(0)  # type: ignore[attr-defined]
-    return "xlsx" if start == b"PK\x03\x04" else "csv"
+    return _paper_page(appeal), 400
 
 
 @bp.post("/<int:appeal_id>/paper/scans")
 @requires_role(Role.editor)
 def paper_scan(appeal: Appeal) -> BaseResponse | tuple[str, int]:
     """Keep the scan of a signed sheet, privately, by its sheet number."""
-    _raise_upload_limit(SCAN_UPLOAD_BYTES)
+    raise_upload_limit(SCAN_UPLOAD_BYTES)
     try:
         form = ScanForm()
         valid = form.validate_on_submit()
     except RequestEntityTooLarge:
-        return _paper_refused(appeal, _("The scan is larger than 20 MB."))
+        return paper_refused(appeal, _("The scan is larger than 20 MB."))
     upload = form.scan.data
     if not valid or not upload or not getattr(upload, "filename", ""):
-        if not _expired(form):
+        if not form_expired(form):
             flash(_("Give the sheet's number and choose its scan."), "error")
-        return _paper_refused(appeal, None)
+        return paper_refused(appeal, None)
     try:
         store_scan(appeal, form.sheet.data, upload.read(SCAN_UPLOAD_BYTES))
     except UnknownScan:
-        return _paper_refused(appeal, _("A scan must be a PDF, JPEG or PNG file of at most 20 MB."))
+        return paper_refused(appeal, _("A scan must be a PDF, JPEG or PNG file of at most 20 MB."))
     db.session.commit()
     flash(_("The scan of sheet %(sheet)d is stored.", sheet=form.sheet.data), "success")
     return redirect(url_for("appeals.paper", appeal_id=appeal.id))
 
 
 # The uploads above raise the body's limit before reading it, then check the form's own token.
-for _view in (paper_new, paper_upload, paper_scan):
+for _view in (paper_new, paper_scan):
     csrf.exempt(_view)
 
 
@@ -349,7 +205,7 @@ def export(appeal: Appeal) -> BaseResponse | str:
         abort(403)
     form = form_class()
     if not form.validate_on_submit():
-        _expired(form)
+        form_expired(form)
         return render_template(
             "appeals/export.html", appeal=appeal, form=form, private=private
         ), 400

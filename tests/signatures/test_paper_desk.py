@@ -2,7 +2,6 @@
 signed sheets, and the export; each for the appeal's members only."""
 
 import io
-import re
 
 import pytest
 from PIL import Image
@@ -123,75 +122,6 @@ def test_paper_entry_refuses_a_signer_who_signed(client, desk, make_signature):
     )
     assert "has signed already" in response.get_data(as_text=True)
     assert _count() == 1
-
-
-def _upload(client, appeal, text: bytes, name="t.csv"):
-    return client.post(
-        f"/appeals/{appeal.id}/paper/import",
-        data={"table": (io.BytesIO(text), name)},
-        content_type="multipart/form-data",
-    )
-
-
-def test_import_in_three_steps(client, desk, tmp_path):
-    appeal, _editor, _advocate = desk
-    table = (HEADER + "Налоева,Мадина,RU-CE,mother,a@example.org,1,1\n"
-             "Aliyeva,Aisha,Республика Дагестан,mother,,1,2\n").encode()  # fmt: skip
-    response = _upload(client, appeal, table)
-    assert response.status_code == 302
-    preview_url = response.headers["Location"]
-    stored = list((tmp_path / "paper" / "imports" / str(appeal.id)).iterdir())
-    assert len(stored) == 1 and oct(stored[0].stat().st_mode & 0o777) == "0o600"
-    page = client.get(preview_url).get_data(as_text=True)
-    assert "2 rows checked: no errors" in page
-    assert '<option value="surname" selected>' in page
-    assert _count() == 0
-    mapping = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
-    response = client.post(preview_url, data={**mapping, "import": "1"})
-    assert response.status_code == 302
-    assert _count() == 2
-    assert not stored[0].exists()
-
-
-def test_import_preview_lists_errors_and_imports_nothing(client, desk):
-    appeal, _editor, _advocate = desk
-    table = (HEADER + "Налоева,Мадина,Атлантида,mother,,1,1\n=1+1,Айша,RU-CE,mother,,1,2\n"
-             "Хасанова,Айша,RU-CE,mother,,1,3\n").encode()  # fmt: skip
-    preview_url = _upload(client, appeal, table).headers["Location"]
-    page = client.get(preview_url).get_data(as_text=True)
-    assert "2 of 3 rows have errors" in page
-    assert re.search(r"<td>2</td><td>Region \(region\)</td><td>Unknown region.</td>", page)
-    assert re.search(
-        r"<td>3</td><td>Surname \(surname\)</td><td>A formula is not imported.</td>", page
-    )
-    mapping = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
-    response = client.post(preview_url, data={**mapping, "import": "1"})
-    assert response.status_code == 400
-    assert "Nothing was imported." in response.get_data(as_text=True)
-    assert _count() == 0
-
-
-def test_import_refuses_unreadable_and_oversized_files(client, desk, monkeypatch):
-    appeal, _editor, _advocate = desk
-    response = _upload(client, appeal, b"\x81\x8d\x8f\x90\x9d" * 50)
-    assert response.status_code == 400
-    assert "neither UTF-8" in response.get_data(as_text=True)
-    monkeypatch.setattr("campaign.signatures.paper_views.MAX_BYTES", 10)
-    response = _upload(client, appeal, HEADER.encode() * 100)
-    assert response.status_code == 400
-    assert "larger than" in response.get_data(as_text=True)
-    assert _count() == 0
-
-
-def test_an_upload_of_another_appeal_is_not_found(client, desk, make_published_appeal):
-    appeal, editor, _advocate = desk
-    other = make_published_appeal(members={editor: Role.editor})
-    preview_url = _upload(client, appeal, (HEADER + "A,B,RU-CE,mother,,,\n").encode()).headers[
-        "Location"
-    ]
-    token = preview_url.rsplit("/", 1)[1]
-    assert client.get(f"/appeals/{other.id}/paper/import/{token}").status_code == 404
-    assert client.get(f"/appeals/{appeal.id}/paper/import/{'0' * 32}").status_code == 404
 
 
 def test_scans_are_stored_privately_by_sheet(client, desk, tmp_path):
