@@ -25,6 +25,8 @@ from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.signatures.families import recompute_families
 from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
+from campaign.signatures.name_words import index_new_signatures
+from campaign.signatures.names import fold_name
 from campaign.signatures.operations import consent_text, sign_form_settings
 
 # Signatures are spread over this many days before the command runs.
@@ -372,6 +374,8 @@ def replace_demo_signatories(appeal: Appeal, count: int, now: datetime | None = 
                     "surname": person.surname,
                     "given_name": person.given_name,
                     "patronymic": person.patronymic,
+                    # The list's search key and words: a Core insert runs no ORM event.
+                    "name_key": fold_name(person.surname, person.given_name, person.patronymic),
                     "region": person.region,
                     "town": person.town,
                     "relationship": person.relationship,
@@ -397,6 +401,7 @@ def replace_demo_signatories(appeal: Appeal, count: int, now: datetime | None = 
                 for id_, png in zip(ids, islice(images, len(ids)), strict=True)
             ],
         )
+    index_new_signatures(appeal.id, after_id=0)
     # Their families, as signing would have placed them (the replaced ones' go with them).
     recompute_families(appeal.id)
     # One shard per region holds the whole count; signing later spreads over the other shards.

@@ -48,6 +48,7 @@ def fill(database: str, count: int) -> None:
     from campaign.demo_signatories import fictional_signatories
     from campaign.extensions import db
     from campaign.signatures.models import Signature, SignatureStatus
+    from campaign.signatures.name_words import index_new_signatures
     from campaign.signatures.names import fold_name
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench"})
@@ -101,6 +102,7 @@ def fill(database: str, count: int) -> None:
             )
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(Signature.__table__), rows[start : start + 5000])
+        index_new_signatures(appeal.id, after_id=0)  # the search's words, as an import does
         db.session.commit()
         # Statistics for the planner, as autovacuum would have them by now (PostgreSQL's
         # VACUUM also fills the visibility map that index-only scans read). Outside a

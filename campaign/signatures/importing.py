@@ -22,6 +22,7 @@ from campaign.signatures.families import place_unlinked
 from campaign.signatures.import_checking import ImportReport, check_table
 from campaign.signatures.import_columns import ImportRefused
 from campaign.signatures.models import Display, Signature, SignatureAnswer, SignatureStatus
+from campaign.signatures.name_words import index_new_signatures, last_signature_id
 from campaign.signatures.names import fold_name
 from campaign.signatures.paper import signed_at
 
@@ -75,6 +76,7 @@ def _spooled(spool: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def _store(appeal: Appeal, rows: Iterator[dict[str, Any]]) -> int:
     now = utcnow()
+    last_before = last_signature_id()
     version_id = appeal.latest_version.id
     tallies: Counter[str] = Counter()
     keys: set[str] = set()
@@ -134,6 +136,8 @@ def _store(appeal: Appeal, rows: Iterator[dict[str, Any]]) -> int:
             flush()
     if batch:
         flush()
+    # The bulk inserts run no ORM event: the search's word index is filled here.
+    index_new_signatures(appeal.id, after_id=last_before)
     for region, count in tallies.items():
         count_signature(appeal.id, region, count)
     ordered = sorted(keys)

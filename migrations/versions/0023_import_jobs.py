@@ -1,4 +1,5 @@
-"""import jobs: a table's import run on the task queue, and where it stands
+"""import jobs: a table's import run on the task queue, and where it stands; the words of
+signers' names in an index, for the desk's search
 
 Revision ID: 0023
 Revises: 0015
@@ -19,6 +20,20 @@ depends_on = None
 
 
 STATUSES = ("queued", "running", "done", "failed")
+_BATCH = 5000
+
+signature = sa.table(
+    "signature",
+    sa.column("id", sa.Integer),
+    sa.column("appeal_id", sa.Integer),
+    sa.column("name_key", sa.String),
+)
+name_word = sa.table(
+    "signature_name_word",
+    sa.column("appeal_id", sa.Integer),
+    sa.column("word", sa.String),
+    sa.column("signature_id", sa.Integer),
+)
 
 
 def upgrade():
@@ -62,8 +77,49 @@ def upgrade():
     with op.batch_alter_table("import_job", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_import_job_appeal_id"), ["appeal_id"], unique=False)
 
+    op.create_table(
+        "signature_name_word",
+        sa.Column("appeal_id", sa.Integer(), nullable=False),
+        sa.Column("word", sa.String(length=64), nullable=False),
+        sa.Column("signature_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["signature_id"], ["signature.id"],
+            name=op.f("fk_signature_name_word_signature_id_signature"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "appeal_id", "word", "signature_id", name=op.f("pk_signature_name_word")
+        ),
+    )
+    with op.batch_alter_table("signature_name_word", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_signature_name_word_signature_id"), ["signature_id"], unique=False
+        )
+    # The words of the keys made so far (0013 made them), in batches by id.
+    connection = op.get_bind()
+    last = 0
+    while True:
+        rows = connection.execute(
+            sa.select(signature.c.id, signature.c.appeal_id, signature.c.name_key)
+            .where(signature.c.id > last)
+            .order_by(signature.c.id)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            break
+        words = [
+            {"appeal_id": appeal_id, "word": word, "signature_id": signature_id}
+            for signature_id, appeal_id, key in rows
+            for word in sorted({word[:64] for word in (key or "").split()})
+        ]
+        if words:
+            connection.execute(name_word.insert(), words)
+        last = rows[-1][0]
+
 
 def downgrade():
+    with op.batch_alter_table("signature_name_word", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signature_name_word_signature_id"))
+    op.drop_table("signature_name_word")
     with op.batch_alter_table("import_job", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_import_job_appeal_id"))
     op.drop_table("import_job")

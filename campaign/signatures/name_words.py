@@ -1,0 +1,90 @@
+"""The words of signers' names in an index (signature_name_word), for the desk's search.
+
+`name_key LIKE 'nal%' OR name_key LIKE '% nal%'` can use no index: the list walks its own
+index in order and tests each name until a page is full, which is quick when many names
+match and reads all 100,000 when few do ("madina nal": 64). A search word whose names are
+few is looked up here by its start instead, and the list sorts those few.
+"""
+
+from sqlalchemy import ColumnElement, Select, func, insert, select
+
+from campaign.extensions import db
+from campaign.signatures.models import Signature, SignatureNameWord, name_words
+
+# Names found through the word index up to this many; beyond, walking the list in order finds
+# a page sooner (at 100,000 names, a page of 50 lies within the first 2,500 names walked).
+MAX_LOOKED_UP = 2000
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"  # of folded words (names.fold_words)
+_BATCH = 5000
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The first word past every word starting with `prefix` (None: no such bound)."""
+    stem = prefix.rstrip("z")
+    if not stem or stem[-1] not in _ALPHABET:
+        return None
+    return stem[:-1] + _ALPHABET[_ALPHABET.index(stem[-1]) + 1]
+
+
+def _starting_with(appeal_id: int, prefix: str) -> list[ColumnElement[bool]]:
+    # A range the index answers, then the prefix itself (exact whatever the collation).
+    conditions = [
+        SignatureNameWord.appeal_id == appeal_id,
+        SignatureNameWord.word >= prefix,
+        SignatureNameWord.word.startswith(prefix, autoescape=True),
+    ]
+    bound = _after_prefix(prefix)
+    if bound is not None:
+        conditions.append(SignatureNameWord.word < bound)
+    return conditions
+
+
+def signatures_with_word(appeal_id: int, prefix: str) -> Select[tuple[int]]:
+    """The ids of the appeal's signatures with a name word starting with `prefix`."""
+    return select(SignatureNameWord.signature_id).where(*_starting_with(appeal_id, prefix))
+
+
+def rarest_word(appeal_id: int, prefixes: list[str]) -> tuple[str, int] | None:
+    """The prefix that starts the fewest names' words, and how many (None: no prefix)."""
+    counted = []
+    for prefix in prefixes:
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(SignatureNameWord)
+            .where(*_starting_with(appeal_id, prefix))
+        )
+        counted.append((prefix, count or 0))
+    return min(counted, key=lambda pair: pair[1], default=None)
+
+
+def index_new_signatures(appeal_id: int, after_id: int) -> int:
+    """Index the name words of the appeal's signatures with an id above `after_id` that have
+    none yet (rows inserted in bulk, with no ORM events); return how many words. Flushes."""
+    indexed = select(SignatureNameWord.signature_id).where(
+        SignatureNameWord.signature_id == Signature.id
+    )
+    missing = (
+        select(Signature.id, Signature.name_key)
+        .where(Signature.appeal_id == appeal_id, Signature.id > after_id, ~indexed.exists())
+        .order_by(Signature.id)
+    )
+    added = 0
+    batch: list[dict[str, object]] = []
+    for signature_id, key in db.session.execute(missing).all():
+        batch += [
+            {"appeal_id": appeal_id, "word": word, "signature_id": signature_id}
+            for word in name_words(key)
+        ]
+        if len(batch) >= _BATCH:
+            db.session.execute(insert(SignatureNameWord), batch)
+            added, batch = added + len(batch), []
+    if batch:
+        db.session.execute(insert(SignatureNameWord), batch)
+        added += len(batch)
+    db.session.flush()
+    return added
+
+
+def last_signature_id() -> int:
+    """The highest signature id so far (0: none): what index_new_signatures starts after."""
+    return db.session.scalar(select(func.max(Signature.id))) or 0
