@@ -274,10 +274,13 @@ def check_table(
 ) -> ImportReport:
     """Read every row and check it; valid rows go to `spool` (pickled) when given."""
     rows = read_rows(stream)
-    next(rows, None)  # the header
-    return check_rows(
-        appeal, rows, mapping, progress=progress, spool=spool, preview_rows=preview_rows
-    )
+    try:
+        next(rows, None)  # the header
+        return check_rows(
+            appeal, rows, mapping, progress=progress, spool=spool, preview_rows=preview_rows
+        )
+    finally:
+        rows.close()  # type: ignore[attr-defined]  (now, not when collected: the file is open)
 
 
 def check_rows(

@@ -19,7 +19,7 @@ from campaign.appeals.models import Appeal, AppealVersion
 from campaign.extensions import db
 from campaign.signatures.duplicates import in_candidate_pair
 from campaign.signatures.models import Signature, SignatureSource, SignatureStatus
-from campaign.signatures.name_words import MAX_LOOKED_UP, rarest_word, signatures_with_word
+from campaign.signatures.name_words import few_with_words
 from campaign.signatures.names import fold_words
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.regions import OTHER, region_choices
@@ -172,11 +172,10 @@ def _search(text: str, appeal_id: int) -> tuple[ColumnElement[bool] | None, bool
             for word in words
         )
     )
-    rarest = rarest_word(appeal_id, words)
-    if rarest is None or rarest[1] > MAX_LOOKED_UP:
+    few = few_with_words(appeal_id, words)
+    if few is None:
         return condition, False
-    found = Signature.id.in_(signatures_with_word(appeal_id, rarest[0]))
-    return and_(found, condition), True
+    return and_(Signature.id.in_(few), condition), True
 
 
 def filtered(appeal: Appeal, query: Query) -> Select[tuple[Signature]]:

@@ -6,7 +6,7 @@ match and reads all 100,000 when few do ("madina nal": 64). A search word whose 
 few is looked up here by its start instead, and the list sorts those few.
 """
 
-from sqlalchemy import ColumnElement, Select, func, insert, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, func, insert, intersect, select
 
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureNameWord, name_words
@@ -44,17 +44,28 @@ def signatures_with_word(appeal_id: int, prefix: str) -> Select[tuple[int]]:
     return select(SignatureNameWord.signature_id).where(*_starting_with(appeal_id, prefix))
 
 
-def rarest_word(appeal_id: int, prefixes: list[str]) -> tuple[str, int] | None:
-    """The prefix that starts the fewest names' words, and how many (None: no prefix)."""
-    counted = []
-    for prefix in prefixes:
-        count = db.session.scalar(
-            select(func.count())
-            .select_from(SignatureNameWord)
-            .where(*_starting_with(appeal_id, prefix))
-        )
-        counted.append((prefix, count or 0))
-    return min(counted, key=lambda pair: pair[1], default=None)
+def _count(ids: Select[tuple[int]] | CompoundSelect) -> int:
+    return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+
+
+def few_with_words(
+    appeal_id: int, prefixes: list[str]
+) -> Select[tuple[int]] | CompoundSelect | None:
+    """The ids of the signatures with a word starting with each prefix, if at most
+    MAX_LOOKED_UP of them are found so (the rarest word's, or the words' together); else None,
+    and walking the list finds a page sooner."""
+    if not prefixes:
+        return None
+    each = {prefix: signatures_with_word(appeal_id, prefix) for prefix in prefixes}
+    counts = {prefix: _count(ids) for prefix, ids in each.items()}
+    rarest = min(counts, key=counts.__getitem__)
+    if counts[rarest] <= MAX_LOOKED_UP:
+        return each[rarest]
+    if len(each) == 1:
+        return None
+    # Common words, perhaps rare together ("madina aisha"): the index intersects them.
+    together = intersect(*each.values())
+    return together if _count(together) <= MAX_LOOKED_UP else None
 
 
 def index_new_signatures(appeal_id: int, after_id: int) -> int:

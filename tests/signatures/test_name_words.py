@@ -75,7 +75,7 @@ def crowd(open_appeal, make_signature):
     for n in range(30):
         make_signature(open_appeal, surname=f"Умарова{'а' * (n % 3)}", given_name="Мадина",
                        drawn=False)  # fmt: skip
-    for given in ("Мадина", "Айша", "Madina"):
+    for given in ("Мадина", "Айша", "Madina", "Заира", "Заира", "Заира"):
         make_signature(open_appeal, surname="Налоева", given_name=given, drawn=False)
     return open_appeal
 
@@ -87,12 +87,12 @@ def _found(appeal, text):
 @pytest.mark.parametrize("text", ["madina nal", "naloeva", "Айша", "nal madi", "u", "m", "zz"])
 def test_the_word_index_finds_what_the_names_alone_find(crowd, monkeypatch, text):
     with_index = _found(crowd, text)
-    monkeypatch.setattr("campaign.signatures.listing.MAX_LOOKED_UP", -1)
+    monkeypatch.setattr("campaign.signatures.name_words.MAX_LOOKED_UP", -1)
     assert _found(crowd, text) == with_index
 
 
 def test_a_rare_two_word_search_uses_the_word_index(crowd, monkeypatch):
-    monkeypatch.setattr("campaign.signatures.listing.MAX_LOOKED_UP", 5)
+    monkeypatch.setattr("campaign.signatures.name_words.MAX_LOOKED_UP", 6)
     assert "signature_name_word" in str(search_condition("madina nal", crowd.id))
     # Common words alone: walking the list in order finds a page first.
     assert "signature_name_word" not in str(search_condition("madina", crowd.id))
@@ -113,3 +113,12 @@ def test_a_rare_two_word_search_uses_the_word_index(crowd, monkeypatch):
             plan = " | ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql))
             assert "signature_name_word" in plan, plan
     assert len(_found(crowd, "madina nal")) == 2
+
+
+def test_two_common_words_rare_together_are_intersected_in_the_index(crowd, monkeypatch):
+    monkeypatch.setattr("campaign.signatures.name_words.MAX_LOOKED_UP", 3)
+    condition = str(search_condition("madina naloeva", crowd.id))
+    assert "signature_name_word" in condition and "INTERSECT" in condition
+    found = _found(crowd, "madina naloeva")
+    monkeypatch.setattr("campaign.signatures.name_words.MAX_LOOKED_UP", -1)
+    assert _found(crowd, "madina naloeva") == found and len(found) == 2
