@@ -31,6 +31,7 @@ QUERIES = {
     "search Latin 'naloeva'": "q=naloeva",
     "search Cyrillic 'Айша'": "q=%D0%90%D0%B9%D1%88%D0%B0",
     "search two words": "q=madina+nal",
+    "two common words, none together": "q=madina+aisha",
     "flagged, one region": "status=flagged&region=RU-DA",
     "one relationship, dates": "relationship=%D0%BC%D0%B0%D1%82%D1%8C&signed_from=2026-01-01",
 }
