@@ -37,10 +37,8 @@ from campaign.signatures.models import (
 )
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.presenting import region_label
+from campaign.signatures.spreadsheets import neutralise
 from campaign.time_zones import local_date
-
-# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -346,11 +344,6 @@ def _withheld_row(number: int, name: str, questions: int, signed_on: str, versio
     )
 
 
-def neutralise_cell(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def csv_columns(content: DossierContent) -> list[str]:
     """Name the columns of the signature list, in the dossier's language."""
     with force_locale(content.language):
@@ -396,9 +389,9 @@ def signature_list_csv(content: DossierContent) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     # The header too: custom questions' labels are written by organisers.
-    writer.writerow([neutralise_cell(column) for column in csv_columns(content)])
+    writer.writerow([neutralise(column) for column in csv_columns(content)])
     for row in content.rows:
-        writer.writerow([neutralise_cell(cell) for cell in csv_row(content, row)])
+        writer.writerow([neutralise(cell) for cell in csv_row(content, row)])
     return buffer.getvalue().encode("utf-8")
 
 
