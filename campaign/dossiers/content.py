@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campaign.appeals.models import Appeal, AppealVersion
-from campaign.dossiers.aggregates import PlaceCount, families_by_place
+from campaign.dossiers.aggregates import PUBLIC_PLACE_FEWEST, PlaceCount, families_by_place
 from campaign.dossiers.models import Edition
 from campaign.extensions import db
 from campaign.signatures.audience import full_name, public_view
@@ -267,7 +267,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
         rows=rows,
         images=images,
         family_labels=labels,
-        places=families_by_place(labels, held),
+        places=families_by_place(labels, held, PUBLIC_PLACE_FEWEST if public else 1),
         by_region=_sorted_counts(_region_labels(by_region, language)),
         by_relationship=_sorted_counts(by_relationship),
     )
