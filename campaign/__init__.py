@@ -81,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         organiser_views,
         paper_views,
         retention_views,
+        scan_views,
         statistics_views,
     )
     from campaign.signatures.cli import signatures_cli

@@ -21,6 +21,7 @@ from campaign.signatures.duplicates import in_candidate_pair
 from campaign.signatures.models import Signature, SignatureSource, SignatureStatus
 from campaign.signatures.names import fold_words
 from campaign.signatures.operations import sign_form_settings
+from campaign.signatures.paper import stored_scans
 from campaign.signatures.regions import OTHER, region_choices
 from campaign.time_zones import end_of_day
 
@@ -136,6 +137,7 @@ class Query:
     signed_from: date | None = None
     signed_to: date | None = None
     duplicates: bool = False
+    without_scan: bool = False  # paper signatures whose sheet has no stored scan
     sort: str = "newest"
 
 
@@ -187,6 +189,13 @@ def filtered(appeal: Appeal, query: Query) -> Select[tuple[Signature]]:
         )
     if query.duplicates:
         statement = statement.where(in_candidate_pair(appeal.id))
+    if query.without_scan:
+        statement = statement.where(Signature.source == SignatureSource.paper)
+        scanned = sorted(stored_scans(appeal.id))
+        if scanned:
+            statement = statement.where(
+                or_(Signature.sheet.is_(None), Signature.sheet.not_in(scanned))
+            )
     return statement
 
 

@@ -1,12 +1,22 @@
 """The desk's paper pages: enter a signature written in ink, import a table of them (upload,
-map the columns, preview every row's errors, import all or none), store scans of signed
-sheets, and export the signatures."""
+map the columns, preview every row's errors, import all or none), and export the signatures.
+The scans of signed sheets have their views in scan_views."""
 
 import secrets
 import shutil
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -44,14 +54,13 @@ from campaign.signatures.importing import (
 from campaign.signatures.models import SignatureSource, SignatureStatus
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.paper import (
+    SCAN_MAX_PAGES,
     NotPublished,
     PaperPlace,
     SignedAlready,
-    UnknownScan,
     enter_paper_signature,
     paper_folder,
-    store_scan,
-    stored_scans,
+    sheets_overview,
 )
 from campaign.signatures.paper_forms import (
     ScanForm,
@@ -85,13 +94,15 @@ def _refusal(code: str, detail: str = "") -> str:
     return messages[code]
 
 
-def _raise_upload_limit(limit: int) -> None:
+def raise_upload_limit(limit: int) -> None:
+    """Allow this request's body up to `limit` bytes."""
     # The site-wide limit (2 MB) is for forms; these views check their own CSRF token (the
     # forms are FlaskForms) once the limit is raised.
     request.max_content_length = limit
 
 
-def _expired(form: object) -> bool:
+def form_expired(form: object) -> bool:
+    """Say (flash) that a form's CSRF token had expired, if it had; log it."""
     token = getattr(form, "csrf_token", None)
     if token is not None and token.errors:
         log_security_event("csrf.failure", reason="paper_form")
@@ -102,22 +113,38 @@ def _expired(form: object) -> bool:
 
 @bp.get("/<int:appeal_id>/paper")
 @requires_role(Role.editor)
-def paper(appeal: Appeal) -> str:
-    """The paper desk: enter, import, scans of signed sheets."""
-    return render_template(
-        "appeals/paper.html",
-        appeal=appeal,
-        upload_form=UploadForm(formdata=None),
-        scan_form=ScanForm(formdata=None),
-        scans=sorted(stored_scans(appeal.id)),
+def paper(appeal: Appeal) -> BaseResponse:
+    """The paper desk: enter, import, scans of signed sheets and which sheets lack one."""
+    return paper_desk(appeal, None, 200)
+
+
+def paper_desk(
+    appeal: Appeal, message: str | None, status: int, scan_form: ScanForm | None = None
+) -> BaseResponse:
+    """Render the paper desk, with an error message flashed if given (and the scan form as
+    it was sent); never cached."""
+    if message:
+        flash(message, "error")
+    response = make_response(
+        render_template(
+            "appeals/paper.html",
+            appeal=appeal,
+            upload_form=UploadForm(formdata=None),
+            scan_form=scan_form or ScanForm(formdata=None),
+            overview=sheets_overview(appeal.id),
+            max_pages=SCAN_MAX_PAGES,
+        ),
+        status,
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<int:appeal_id>/paper/new", methods=["GET", "POST"])
 @requires_role(Role.editor)
 def paper_new(appeal: Appeal) -> BaseResponse | str:
     """Enter one signature written in ink, with every field of the sign form."""
-    _raise_upload_limit(current_app.config["MAX_CONTENT_LENGTH"] * 3)
+    raise_upload_limit(current_app.config["MAX_CONTENT_LENGTH"] * 3)
     settings = sign_form_settings(appeal)
     language = current_language()
     form = paper_form_class(appeal, settings, language)()
@@ -149,7 +176,7 @@ def paper_new(appeal: Appeal) -> BaseResponse | str:
                 flash(_("The paper signature is entered and counted."), "success")
                 return redirect(url_for("appeals.paper_new", appeal_id=appeal.id))
     elif request.method == "POST":
-        _expired(form)
+        form_expired(form)
     return render_template("appeals/paper_new.html", appeal=appeal, form=form)
 
 
@@ -168,9 +195,9 @@ def _upload_path(appeal_id: int, upload: str) -> Path:
 
 @bp.post("/<int:appeal_id>/paper/import")
 @requires_role(Role.editor)
-def paper_upload(appeal: Appeal) -> BaseResponse | tuple[str, int]:
+def paper_upload(appeal: Appeal) -> BaseResponse:
     """Keep the uploaded table (0600, under instance/) and go to its columns and preview."""
-    _raise_upload_limit(MAX_BYTES + 64 * 1024)
+    raise_upload_limit(MAX_BYTES + 64 * 1024)
     try:
         form = UploadForm()
         valid = form.validate_on_submit()
@@ -178,7 +205,7 @@ def paper_upload(appeal: Appeal) -> BaseResponse | tuple[str, int]:
         return _paper_refused(appeal, _refusal("size"))
     upload = form.table.data
     if not valid or not upload or not getattr(upload, "filename", ""):
-        message = None if _expired(form) else _("Choose a CSV or XLSX file.")
+        message = None if form_expired(form) else _("Choose a CSV or XLSX file.")
         return _paper_refused(appeal, message)
     token = secrets.token_hex(16)
     path = private_file(_uploads(appeal.id) / f"{token}.table")
@@ -196,16 +223,8 @@ def paper_upload(appeal: Appeal) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("appeals.paper_import", appeal_id=appeal.id, upload=token))
 
 
-def _paper_refused(appeal: Appeal, message: str | None) -> tuple[str, int]:
-    if message:
-        flash(message, "error")
-    return render_template(
-        "appeals/paper.html",
-        appeal=appeal,
-        upload_form=UploadForm(formdata=None),
-        scan_form=ScanForm(formdata=None),
-        scans=sorted(stored_scans(appeal.id)),
-    ), 400
+def _paper_refused(appeal: Appeal, message: str | None) -> BaseResponse:
+    return paper_desk(appeal, message, 400)
 
 
 @bp.route("/<int:appeal_id>/paper/import/<upload>", methods=["GET", "POST"])
@@ -218,7 +237,7 @@ def paper_import(appeal: Appeal, upload: str) -> BaseResponse | tuple[str, int] 
     with path.open("rb") as stream:
         header = read_header(stream)
         if request.method == "POST":
-            if not form.validate_on_submit() and _expired(form):
+            if not form.validate_on_submit() and form_expired(form):
                 return redirect(url_for("appeals.paper_import", appeal_id=appeal.id, upload=upload))
             mapping = {
                 index: request.form.get(f"column-{index}", "") for index in range(len(header))
@@ -300,32 +319,8 @@ def _format_of(stream: object) -> str:
     return "xlsx" if start == b"PK\x03\x04" else "csv"
 
 
-@bp.post("/<int:appeal_id>/paper/scans")
-@requires_role(Role.editor)
-def paper_scan(appeal: Appeal) -> BaseResponse | tuple[str, int]:
-    """Keep the scan of a signed sheet, privately, by its sheet number."""
-    _raise_upload_limit(SCAN_UPLOAD_BYTES)
-    try:
-        form = ScanForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        return _paper_refused(appeal, _("The scan is larger than 20 MB."))
-    upload = form.scan.data
-    if not valid or not upload or not getattr(upload, "filename", ""):
-        if not _expired(form):
-            flash(_("Give the sheet's number and choose its scan."), "error")
-        return _paper_refused(appeal, None)
-    try:
-        store_scan(appeal, form.sheet.data, upload.read(SCAN_UPLOAD_BYTES))
-    except UnknownScan:
-        return _paper_refused(appeal, _("A scan must be a PDF, JPEG or PNG file of at most 20 MB."))
-    db.session.commit()
-    flash(_("The scan of sheet %(sheet)d is stored.", sheet=form.sheet.data), "success")
-    return redirect(url_for("appeals.paper", appeal_id=appeal.id))
-
-
 # The uploads above raise the body's limit before reading it, then check the form's own token.
-for _view in (paper_new, paper_upload, paper_scan):
+for _view in (paper_new, paper_upload):
     csrf.exempt(_view)
 
 
@@ -349,7 +344,7 @@ def export(appeal: Appeal) -> BaseResponse | str:
         abort(403)
     form = form_class()
     if not form.validate_on_submit():
-        _expired(form)
+        form_expired(form)
         return render_template(
             "appeals/export.html", appeal=appeal, form=form, private=private
         ), 400

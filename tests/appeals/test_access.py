@@ -16,6 +16,7 @@ ARGUMENTS = {
     "snapshot_id": "0123456789abcdef0123",
     "submission_id": 1,
     "scan_id": 1,
+    "sheet": 1,
     "mailing_id": 1,
     "upload": "0123456789abcdef0123456789abcdef",
 }
