@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # A scan bound into the dossier is shrunk to this (about 190 dpi on A4): legible, not huge.
 SCAN_PIXELS = (1600, 2260)
+# A scan is a photograph of paper: as JPEG a page is a tenth of its PNG (a 50-page scan stays
+# tens of MB, not hundreds), and PDF/A carries JPEG as it is.
+SCAN_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class ScanPage:
 
 
 class ScanPictures(Mapping[str, bytes]):
-    """Resources of a render job: each name's PNG is drawn from its scan page when read."""
+    """Resources of a render job: each name's JPEG is drawn from its scan page when read."""
 
     def __init__(self, pages: Mapping[str, ScanPage]) -> None:
         self._pages = dict(pages)
@@ -46,7 +49,7 @@ class ScanPictures(Mapping[str, bytes]):
 
 
 def scan_picture(page: ScanPage) -> bytes:
-    """Draw a scan page as an RGB PNG within SCAN_PIXELS, with none of the file's metadata.
+    """Draw a scan page as an RGB JPEG within SCAN_PIXELS, with none of the file's metadata.
 
     A page that cannot be drawn (the file changed since it was checked) is a white page, so
     that the dossier is still made; its caption still names the sheet.
@@ -63,5 +66,5 @@ def scan_picture(page: ScanPage) -> bytes:
         log.warning("a scan page could not be drawn: %s", type(error).__name__)
         picture = Image.new("RGB", (SCAN_PIXELS[0] // 4, SCAN_PIXELS[1] // 4), "white")
     out = io.BytesIO()
-    picture.save(out, format="PNG")
+    picture.save(out, format="JPEG", quality=SCAN_QUALITY, optimize=True)
     return out.getvalue()

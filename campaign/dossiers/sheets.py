@@ -132,7 +132,7 @@ def scans_annex_jobs(content: DossierContent, common: dict[str, Any]) -> list[Re
                 kept_apart.append(sheet)
                 continue
             for number, page in enumerate(pages, start=1):
-                name = f"scan-{sheet}-{number}.png"
+                name = f"scan-{sheet}-{number}.jpg"
                 sources[name] = page
                 pictures.append((sheet, number, len(pages), name))
     jobs = []

@@ -88,15 +88,15 @@ def test_scan_pictures_are_drawn_when_read_and_cross_to_a_worker(tmp_path):
     pdf = tmp_path / "sheet-1.pdf"
     pdf.write_bytes(pdf_scan(pages=2))
     missing = tmp_path / "sheet-2.pdf"
-    pictures = ScanPictures({"a.png": ScanPage(str(pdf), 1), "b.png": ScanPage(str(missing), 0)})
+    pictures = ScanPictures({"a.jpg": ScanPage(str(pdf), 1), "b.jpg": ScanPage(str(missing), 0)})
     copied = pickle.loads(pickle.dumps(pictures))  # as render_many sends it
-    assert list(copied) == ["a.png", "b.png"]
-    with Image.open(io.BytesIO(copied["a.png"])) as image:
-        assert image.format == "PNG" and image.mode == "RGB"
+    assert list(copied) == ["a.jpg", "b.jpg"]
+    with Image.open(io.BytesIO(copied["a.jpg"])) as image:
+        assert image.format == "JPEG" and image.mode == "RGB"
         assert image.width <= SCAN_PIXELS[0] and image.height <= SCAN_PIXELS[1]
         assert max(image.width / SCAN_PIXELS[0], image.height / SCAN_PIXELS[1]) > 0.99
     # A file gone since it was checked is a white page, not a failed dossier.
-    with Image.open(io.BytesIO(copied["b.png"])) as image:
+    with Image.open(io.BytesIO(copied["b.jpg"])) as image:
         assert image.getextrema() == ((255, 255),) * 3
 
 
