@@ -37,12 +37,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tasks,
         urls,
     )
+    from campaign.appeals.access import may_open
     from campaign.markup import render_markdown
     from campaign.urls import public_url_for
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(public_url_for)
+    app.add_template_global(may_open)
 
     extensions.init_app(app)
     crypto.init_app(app)
@@ -80,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         organiser_views,
         paper_views,
         retention_views,
+        scan_views,
         statistics_views,
     )
     from campaign.signatures.cli import signatures_cli

@@ -21,6 +21,7 @@ from campaign.accounts.blueprint import bp
 from campaign.accounts.forms import EndSessionForm, SecondStepForm
 from campaign.accounts.mailed_links import credential_fingerprint
 from campaign.accounts.models import User
+from campaign.accounts.notices import notify
 from campaign.accounts.sessions import end_session, end_sessions, live_sessions
 from campaign.accounts.throttling import second_step_throttled
 from campaign.accounts.two_factor import CodeRefused, check_second_step, recovery_codes_left
@@ -100,6 +101,7 @@ def second_step() -> Response | str:
             start_session(user)
             log_security_event("login.success", level=logging.INFO, user=user.id, via=kind)
             if kind == "recovery":
+                notify(user, "recovery_code_used")
                 flash(
                     ngettext(
                         "You used a recovery code: %(num)d is left. If you lost your app, set "

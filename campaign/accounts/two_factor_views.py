@@ -16,6 +16,7 @@ from campaign.accounts.forms import (
     TwoFactorStartForm,
 )
 from campaign.accounts.models import User
+from campaign.accounts.notices import notify
 from campaign.accounts.operations import WrongPassword, check_password
 from campaign.accounts.sessions import end_sessions
 from campaign.accounts.throttling import counts_wrong_passwords
@@ -118,6 +119,7 @@ def enable_two_factor_view() -> Response | str:
     current = current_login_session()
     end_sessions(user.id, keep=current.id if current is not None else None)
     db.session.commit()
+    notify(user, "two_factor_on")
     return render_template("accounts/recovery_codes.html", codes=codes, next=_next(), new=True)
 
 
@@ -134,6 +136,7 @@ def replace_recovery_codes() -> Response | str:
         return _render(user, codes_form=form)
     codes = new_recovery_codes(user)
     db.session.commit()
+    notify(user, "recovery_codes")
     return render_template("accounts/recovery_codes.html", codes=codes, next=_next(), new=False)
 
 
@@ -148,5 +151,6 @@ def disable_two_factor_view() -> Response | str:
         return _render(user, disable_form=form)
     disable_two_factor(user)
     db.session.commit()
+    notify(user, "two_factor_off")
     flash(_("Two-step login is off: logging in asks for your password only."), "success")
     return redirect(url_for("accounts.two_factor"))

@@ -53,6 +53,7 @@ from campaign.accounts.mailed_links import (
     set_password,
     user_for_link,
 )
+from campaign.accounts.notices import notify
 from campaign.accounts.operations import (
     EmailTaken,
     UndoInvalid,
@@ -321,6 +322,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         set_password(user, form.password.data)
         db.session.commit()
+        notify(user, "password_reset")
         flash(_("Your new password is saved. Other browsers have been logged out."), "success")
         return log_in(user, url_for("appeals.index"), via="reset")
     return render_template("accounts/reset_password.html", form=form)
@@ -385,6 +387,7 @@ def settings() -> Response | str:
             _refuse_current_password(password_form)
         else:
             db.session.commit()
+            notify(user, "password_changed")
             start_session(user)  # the one session the new password leaves
             flash(_("Your new password is saved. Other browsers have been logged out."), "success")
             return redirect(url_for("accounts.settings"))

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -47,6 +47,17 @@ def requires_role(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
         return login_required(wrapper)
 
     return decorator
+
+
+def may_open(endpoint: str) -> bool:
+    """Tell whether this request's member has the role that the organiser page requires.
+
+    Pages link only to what the member may open (an advocate sees no link to the audit log);
+    the role is the one its view declares with requires_role, so the two cannot disagree.
+    """
+    membership = g.get("membership")
+    required = getattr(current_app.view_functions.get(endpoint), "required_role", None)
+    return membership is not None and required is not None and membership.role.includes(required)
 
 
 def current_membership() -> Membership:

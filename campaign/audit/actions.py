@@ -36,5 +36,7 @@ ACTIONS: dict[str, LazyString] = {
     "signatures.exported": _l("Signatures exported"),
     "signature.paper_entered": _l("Paper signature entered"),
     "sheets.scan_stored": _l("Scan of a signed sheet stored"),
+    "sheets.scan_downloaded": _l("Scan of a signed sheet viewed or downloaded"),
+    "sheets.scan_deleted": _l("Scan of a signed sheet deleted"),
     "sheets.blank_downloaded": _l("Blank collection sheets downloaded"),
 }

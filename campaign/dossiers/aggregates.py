@@ -1,10 +1,17 @@
 """What the public may know of the families: how many, and how many persons concerned, per
-place where held, counted over every signer, naming no one."""
+place where held, counted over every signer, naming no one.
+
+A count of one is no aggregate: "1 family held in Erbil" beside a short list of names can point
+at one signer. The public edition names a place only when it holds at least
+PUBLIC_PLACE_FEWEST families and counts the others together, unnamed.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from campaign.signatures.families import most_given, most_given_number, place_key
+
+PUBLIC_PLACE_FEWEST = 3
 
 
 @dataclass(frozen=True)
@@ -12,9 +19,10 @@ class PlaceCount:
     """The families whose relative is held in one place, and the persons concerned there (the
     relative held of each family and the children with them)."""
 
-    place: str  # as most of its signers wrote it; "" when none said where
+    place: str  # as most of its signers wrote it; "" when none said where (or `grouped`)
     families: int
     children: int
+    grouped: int = 0  # when > 0: this many places, each with too few families to be named
 
     @property
     def persons(self) -> int:
@@ -23,12 +31,15 @@ class PlaceCount:
 
 
 def families_by_place(
-    labels: Sequence[int | str | None], held: Sequence[tuple[str, int | None]]
+    labels: Sequence[int | str | None],
+    held: Sequence[tuple[str, int | None]],
+    fewest: int = 1,
 ) -> list[PlaceCount]:
     """Count the families (signers with one label) per place where held, most families first.
 
     A family's place and children are what most of its signers gave, as in the annex; places
-    that fold alike are one place.
+    that fold alike are one place. Places with fewer than `fewest` families are counted as one
+    unnamed group, after the named places and before the place not given.
     """
     members: dict[int | str, list[tuple[str, int | None]]] = {}
     for label, given in zip(labels, held, strict=True):
@@ -47,5 +58,11 @@ def families_by_place(
         PlaceCount(most_given(written[key], place_key) if key else "", families, children)
         for key, (families, children) in counts.items()
     ]
-    # The place not given last; then the most families first, then by name.
-    return sorted(places, key=lambda p: (not p.place, -p.families, p.place.casefold()))
+    few = [p for p in places if p.place and p.families < fewest]
+    places = [p for p in places if p not in few]
+    # The most families first, then by name; the unnamed group, then the place not given, last.
+    places.sort(key=lambda p: (not p.place, -p.families, p.place.casefold()))
+    if few:
+        group = PlaceCount("", sum(p.families for p in few), sum(p.children for p in few), len(few))
+        places.insert(len([p for p in places if p.place]), group)
+    return places

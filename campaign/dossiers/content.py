@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campaign.appeals.models import Appeal, AppealVersion
-from campaign.dossiers.aggregates import PlaceCount, families_by_place
+from campaign.dossiers.aggregates import PUBLIC_PLACE_FEWEST, PlaceCount, families_by_place
 from campaign.dossiers.models import Edition
 from campaign.extensions import db
 from campaign.signatures.audience import full_name, public_view
@@ -37,10 +37,8 @@ from campaign.signatures.models import (
 )
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.presenting import region_label
+from campaign.signatures.spreadsheets import neutralise
 from campaign.time_zones import local_date
-
-# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -269,7 +267,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
         rows=rows,
         images=images,
         family_labels=labels,
-        places=families_by_place(labels, held),
+        places=families_by_place(labels, held, PUBLIC_PLACE_FEWEST if public else 1),
         by_region=_sorted_counts(_region_labels(by_region, language)),
         by_relationship=_sorted_counts(by_relationship),
     )
@@ -346,11 +344,6 @@ def _withheld_row(number: int, name: str, questions: int, signed_on: str, versio
     )
 
 
-def neutralise_cell(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def csv_columns(content: DossierContent) -> list[str]:
     """Name the columns of the signature list, in the dossier's language."""
     with force_locale(content.language):
@@ -396,9 +389,9 @@ def signature_list_csv(content: DossierContent) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     # The header too: custom questions' labels are written by organisers.
-    writer.writerow([neutralise_cell(column) for column in csv_columns(content)])
+    writer.writerow([neutralise(column) for column in csv_columns(content)])
     for row in content.rows:
-        writer.writerow([neutralise_cell(cell) for cell in csv_row(content, row)])
+        writer.writerow([neutralise(cell) for cell in csv_row(content, row)])
     return buffer.getvalue().encode("utf-8")
 
 

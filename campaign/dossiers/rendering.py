@@ -51,7 +51,7 @@ from campaign.dossiers.pagination import (
     signatory_pages,
     split_tall_families,
 )
-from campaign.dossiers.sheets import scans_annex_job, signer_sheets_html
+from campaign.dossiers.sheets import scans_annex_jobs, signer_sheets_html
 from campaign.pdf import (
     PdfAttachment,
     PdfMetadata,
@@ -478,8 +478,7 @@ class DossierLayout:
                 self.parts.append((self.pages["summary"], None))
                 self._table_parts(self.drawn[1], laid[1], mixed[1], samples, self._annex_blocks)
             if self.content.edition is Edition.submission:
-                scans = scans_annex_job(self.content, _common(self.content, False))
-                if scans is not None:
+                for scans in scans_annex_jobs(self.content, _common(self.content, False)):
                     self.parts.append((scans, None))
             self.parts.append((self.pages["verification"], None))
 

@@ -7,6 +7,7 @@ no one's details, and a signer's own sheet only hers.
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import segno
@@ -18,11 +19,12 @@ from PIL import Image
 from campaign import ROOT
 from campaign.appeals.models import Appeal
 from campaign.dossiers.content import DossierContent, Row
+from campaign.dossiers.scan_pictures import ScanPage, ScanPictures
 from campaign.pdf import PdfMetadata, RenderJob, render_pdf
 from campaign.signatures.fields import BUILT_IN_FIELDS, PRIVATE_FIELDS
 from campaign.signatures.models import FieldMode
 from campaign.signatures.operations import consent_text, field_mode, sign_form_settings
-from campaign.signatures.paper import stored_scans
+from campaign.signatures.paper import UnknownScan, scan_pages, stored_scans
 from campaign.urls import public_url_for
 
 MAX_BLANK_SHEETS = 200
@@ -89,37 +91,62 @@ def signer_sheets_html(content: DossierContent, rows: Sequence[Row], common: dic
     return render_template("pdf/signer_sheets.html", **common, rows=rows, fingerprints=fingerprints)
 
 
-# A scan bound into the dossier is shrunk to this (about 190 dpi on A4): legible, not huge.
-SCAN_PIXELS = (1600, 2260)
+# Scan pages per render job: a job holds its pictures in memory at once (a few MB each).
+SCAN_PAGES_PER_JOB = 8
 
 
-def scans_annex_job(content: DossierContent, common: dict[str, Any]) -> RenderJob | None:
-    """The annex of the submission edition: the stored scans of signed sheets (JPEG and PNG),
-    one page each, re-encoded without their metadata; None when there are none. PDF scans are
-    named, not bound: their pages are not ours to vouch for in a PDF/A document."""
+def _scan_pages(path: Path) -> list[ScanPage] | None:
+    """The pages of one stored scan, or None if it is not one the annex can bind."""
+    if path.suffix == ".pdf":
+        try:
+            count = scan_pages(path)
+        except UnknownScan:
+            return None
+        return [ScanPage(str(path), index) for index in range(count)]
+    try:  # the header only: the picture is decoded by the render worker
+        with Image.open(path, formats=["JPEG", "PNG"]) as image:
+            width, height = image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return [ScanPage(str(path))] if width and height else None
+
+
+def scans_annex_jobs(content: DossierContent, common: dict[str, Any]) -> list[RenderJob]:
+    """The annex of the submission edition: every page of the stored scans of signed sheets
+    (PDF, JPEG, PNG) as a picture on a page of its own, captioned with its sheet's number, in
+    jobs of SCAN_PAGES_PER_JOB pages; none when no scan is stored.
+
+    The pictures are drawn by the render worker (scan_pictures), without the files' metadata.
+    A scan that cannot be bound (stored before uploads were checked) is named instead.
+    """
     scans = stored_scans(content.appeal.id)
     if not scans:
-        return None
-    pictures: list[tuple[int, str]] = []
-    resources: dict[str, bytes] = {}
+        return []
+    pictures: list[tuple[int, int, int, str]] = []  # sheet, page, pages, resource name
+    sources: dict[str, ScanPage] = {}
     kept_apart: list[int] = []
     for sheet, paths in sorted(scans.items()):
         for path in paths:
-            if path.suffix == ".pdf":
+            pages = _scan_pages(path)
+            if pages is None:
                 kept_apart.append(sheet)
                 continue
-            try:
-                with Image.open(path, formats=["JPEG", "PNG"]) as image:
-                    image.draft("RGB", SCAN_PIXELS)
-                    picture = image.convert("RGB")
-            except (OSError, ValueError, Image.DecompressionBombError):
-                kept_apart.append(sheet)
-                continue
-            picture.thumbnail(SCAN_PIXELS)
-            out = io.BytesIO()
-            picture.save(out, format="PNG")
-            name = f"scan-{sheet}.png"
-            resources[name] = out.getvalue()
-            pictures.append((sheet, name))
-    html = render_template("pdf/scans.html", **common, pictures=pictures, kept_apart=kept_apart)
-    return RenderJob(html=html, resources=resources, pdf_variant="pdf/a-3b", opaque_images=True)
+            for number, page in enumerate(pages, start=1):
+                name = f"scan-{sheet}-{number}.jpg"
+                sources[name] = page
+                pictures.append((sheet, number, len(pages), name))
+    jobs = []
+    for start in range(0, max(len(pictures), 1), SCAN_PAGES_PER_JOB):
+        chunk = pictures[start : start + SCAN_PAGES_PER_JOB]
+        html = render_template(
+            "pdf/scans.html",
+            **common,
+            pictures=chunk,
+            kept_apart=kept_apart,
+            first=start == 0,
+        )
+        resources = ScanPictures({name: sources[name] for *_place, name in chunk})
+        jobs.append(
+            RenderJob(html=html, resources=resources, pdf_variant="pdf/a-3b", opaque_images=True)
+        )
+    return jobs

@@ -74,8 +74,9 @@ class RecomputeForm(FlaskForm):
 
 
 class ListFormBase(FlaskForm):
-    """The list's search, dates, duplicates and order; signatures_list_form adds the choice
-    filters of listing.FILTERS. Sent by GET: no CSRF token (it changes nothing)."""
+    """The list's search, dates, duplicates, paper rows without a scan, and order;
+    signatures_list_form adds the choice filters of listing.FILTERS. Sent by GET: no CSRF
+    token (it changes nothing)."""
 
     class Meta:
         csrf = False
@@ -88,6 +89,7 @@ class ListFormBase(FlaskForm):
     signed_from = DayField(_l("Signed from"), validators=[Optional()])
     signed_to = DayField(_l("Signed until"), validators=[Optional()])
     duplicates = BooleanField(_l("Only possible duplicates"))
+    without_scan = BooleanField(_l("Only paper signatures whose sheet has no scan"))
     sort = SelectField(
         _l("Order"),
         choices=[SelectChoice(name, sort.label) for name, sort in SORTS.items()],
@@ -125,6 +127,7 @@ def list_query(form: ListFormBase) -> Query:
         signed_from=form.signed_from.data,
         signed_to=form.signed_to.data,
         duplicates=bool(form.duplicates.data),
+        without_scan=bool(form.without_scan.data),
         sort=form.sort.data or "newest",
     )
 

@@ -46,7 +46,7 @@ from campaign.signatures.models import ImportJob
 from campaign.signatures.paper_forms import UploadForm
 from campaign.signatures.paper_views import (
     form_expired,
-    paper_refused,
+    paper_desk,
     raise_upload_limit,
     refusal_message,
 )
@@ -59,22 +59,22 @@ PREVIEW_ROWS = 20
 
 @bp.post("/<int:appeal_id>/paper/import")
 @requires_role(Role.editor)
-def paper_upload(appeal: Appeal) -> BaseResponse | tuple[str, int]:
+def paper_upload(appeal: Appeal) -> BaseResponse:
     """Keep the uploaded table (0600, under instance/) and go to its columns and preview."""
     raise_upload_limit(MAX_BYTES + 64 * 1024)
     try:
         form = UploadForm()
         valid = form.validate_on_submit()
     except RequestEntityTooLarge:
-        return paper_refused(appeal, refusal_message("size"))
+        return paper_desk(appeal, refusal_message("size"), 400)
     upload = form.table.data
     if not valid or not upload or not getattr(upload, "filename", ""):
         message = None if form_expired(form) else _("Choose a CSV or XLSX file.")
-        return paper_refused(appeal, message)
+        return paper_desk(appeal, message, 400)
     try:
         token = keep_upload(appeal.id, upload.stream)
     except (ImportRefused, UnreadableTable) as refused:
-        return paper_refused(appeal, refusal_message(refused.code))
+        return paper_desk(appeal, refusal_message(refused.code), 400)
     head = read_head(appeal.id, token)
     record_event(appeal.id, "signatures.import_uploaded", subject=("appeal", appeal.id),
                  format=head.file_format if head else None)  # fmt: skip

@@ -22,6 +22,7 @@ from campaign.signatures.models import Signature, SignatureSource, SignatureStat
 from campaign.signatures.name_words import few_with_words
 from campaign.signatures.names import fold_words
 from campaign.signatures.operations import sign_form_settings
+from campaign.signatures.paper import stored_scans
 from campaign.signatures.regions import OTHER, region_choices
 from campaign.time_zones import end_of_day
 
@@ -137,6 +138,7 @@ class Query:
     signed_from: date | None = None
     signed_to: date | None = None
     duplicates: bool = False
+    without_scan: bool = False  # paper signatures whose sheet has no stored scan
     sort: str = "newest"
 
 
@@ -203,6 +205,13 @@ def filtered(appeal: Appeal, query: Query) -> Select[tuple[Signature]]:
         )
     if query.duplicates:
         statement = statement.where(in_candidate_pair(appeal.id))
+    if query.without_scan:
+        statement = statement.where(Signature.source == SignatureSource.paper)
+        scanned = sorted(stored_scans(appeal.id))
+        if scanned:
+            statement = statement.where(
+                or_(Signature.sheet.is_(None), Signature.sheet.not_in(scanned))
+            )
     return statement
 
 

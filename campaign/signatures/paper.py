@@ -11,12 +11,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from campaign.appeals.models import Appeal
 from campaign.appeals.operations import count_signature
 from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.pdf_pages import UnreadablePdf, count_pages
 from campaign.private_files import private_folder, write_private
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
 from campaign.signatures.families import place_in_family
@@ -31,6 +33,9 @@ from campaign.signatures.operations import SignData, _contact_has_signed
 from campaign.time_zones import end_of_day
 
 SCAN_MAX_BYTES = 20 * 1024 * 1024
+# A scanned PDF is one sheet, or a few: more pages than this is not a sheet's scan (and each
+# page becomes a page of the submission edition).
+SCAN_MAX_PAGES = 50
 SCAN_KINDS = {b"%PDF-": "pdf", b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 _SCAN_NAME = re.compile(r"sheet-(\d+)\.(pdf|jpg|png)\Z")
 
@@ -44,7 +49,12 @@ class SignedAlready(Exception):
 
 
 class UnknownScan(ValueError):
-    """The scan is not a PDF, JPEG or PNG (by its content), or is too large."""
+    """The scan cannot be kept; `code` says why: "size", "kind", or for a PDF "damaged",
+    "encrypted", "empty" or "pages"."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -138,17 +148,28 @@ def scans_folder(appeal_id: int) -> Path:
 def scan_kind(data: bytes) -> str:
     """Return "pdf", "jpg" or "png" from a scan's first bytes; raise UnknownScan otherwise."""
     if len(data) > SCAN_MAX_BYTES:
-        raise UnknownScan("too large")
+        raise UnknownScan("size")
     for magic, kind in SCAN_KINDS.items():
         if data.startswith(magic):
             return kind
-    raise UnknownScan("not a PDF, JPEG or PNG")
+    raise UnknownScan("kind")
+
+
+def scan_pages(source: bytes | Path) -> int:
+    """Return the pages of a scanned PDF; raise UnknownScan if the dossier could not bind it
+    (damaged, encrypted, empty, more than SCAN_MAX_PAGES pages)."""
+    try:
+        return count_pages(source, limit=SCAN_MAX_PAGES)
+    except UnreadablePdf as refused:
+        raise UnknownScan(refused.code) from None
 
 
 def store_scan(appeal: Appeal, sheet: int, data: bytes) -> Path:
     """Keep the scan of a signed sheet (0600), replacing an earlier scan of that sheet;
-    audited. The caller commits the audit event."""
+    audited. The caller commits the audit event. A PDF must open, unencrypted, every page."""
     kind = scan_kind(data)
+    if kind == "pdf":
+        scan_pages(data)
     folder = scans_folder(appeal.id)
     for earlier in stored_scans(appeal.id).get(sheet, []):
         earlier.unlink(missing_ok=True)
@@ -157,6 +178,16 @@ def store_scan(appeal: Appeal, sheet: int, data: bytes) -> Path:
     record_event(appeal.id, "sheets.scan_stored", subject=("appeal", appeal.id), sheet=sheet,
                  kind=kind)  # fmt: skip
     return path
+
+
+def delete_scan(appeal: Appeal, sheet: int) -> list[Path]:
+    """Record the deletion of a sheet's scan (audited) and return its files, for the caller
+    to remove once committed; raise LookupError if the sheet has none."""
+    paths = stored_scans(appeal.id).get(sheet)
+    if not paths:
+        raise LookupError(sheet)
+    record_event(appeal.id, "sheets.scan_deleted", subject=("appeal", appeal.id), sheet=sheet)
+    return paths
 
 
 def stored_scans(appeal_id: int) -> dict[int, list[Path]]:
@@ -170,3 +201,39 @@ def stored_scans(appeal_id: int) -> dict[int, list[Path]]:
         if match:
             found.setdefault(int(match.group(1)), []).append(path)
     return found
+
+
+@dataclass(frozen=True)
+class SheetState:
+    """A sheet that paper signatures name: how many, and whether its scan is stored."""
+
+    sheet: int
+    rows: int
+    scanned: bool
+
+
+@dataclass(frozen=True)
+class SheetsOverview:
+    """Which sheets lack a scan, and which scans no paper signature names."""
+
+    sheets: list[SheetState]
+    scans_unnamed: list[int]  # sheets with a scan that no paper signature names
+    rows_without_sheet: int  # paper signatures with no sheet number
+
+
+def sheets_overview(appeal_id: int) -> SheetsOverview:
+    """Compare the sheet numbers of the appeal's paper signatures with the stored scans."""
+    counts = dict(
+        db.session.execute(
+            select(Signature.sheet, func.count())
+            .where(Signature.appeal_id == appeal_id, Signature.source == SignatureSource.paper)
+            .group_by(Signature.sheet)
+        ).all()
+    )
+    rows_without_sheet = counts.pop(None, 0)
+    scanned = stored_scans(appeal_id)
+    return SheetsOverview(
+        sheets=[SheetState(n, counts[n], n in scanned) for n in sorted(counts)],
+        scans_unnamed=sorted(set(scanned) - set(counts)),
+        rows_without_sheet=rows_without_sheet,
+    )

@@ -78,6 +78,12 @@ class ScanForm(FlaskForm):
     submit = SubmitField(_l("Store the scan"))
 
 
+class DeleteScanForm(FlaskForm):
+    """Confirm the deletion of a sheet's scan."""
+
+    submit = SubmitField(_l("Delete the scan"))
+
+
 _STATUS_LABELS = {
     "valid": _l("counted"),
     "pending": _l("waiting for confirmation"),

@@ -1,11 +1,19 @@
-"""The desk's paper pages: enter a signature written in ink, import a table of them (upload,
-map the columns, preview every row's errors, import all or none), store scans of signed
-sheets, and export the signatures."""
+"""The desk's paper pages: enter a signature written in ink, and export the signatures. The
+import of a table has its views in import_views, the scans of signed sheets in scan_views."""
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.accounts.models import Role
@@ -26,20 +34,17 @@ from campaign.signatures.exporting import (
 )
 from campaign.signatures.forms import validate_sign_form
 from campaign.signatures.images import InvalidImage, clean_scan
-from campaign.signatures.import_columns import (
-    MAX_BYTES,
-)
+from campaign.signatures.import_columns import MAX_BYTES
 from campaign.signatures.import_jobs import recent_imports
 from campaign.signatures.models import SignatureSource, SignatureStatus
 from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.paper import (
+    SCAN_MAX_PAGES,
     NotPublished,
     PaperPlace,
     SignedAlready,
-    UnknownScan,
     enter_paper_signature,
-    store_scan,
-    stored_scans,
+    sheets_overview,
 )
 from campaign.signatures.paper_forms import (
     ScanForm,
@@ -80,7 +85,7 @@ def raise_upload_limit(limit: int) -> None:
 
 
 def form_expired(form: object) -> bool:
-    """Say so (and log it) if the form's CSRF token was refused; return whether it was."""
+    """Say (flash) that a form's CSRF token had expired, if it had; log it."""
     token = getattr(form, "csrf_token", None)
     if token is not None and token.errors:
         log_security_event("csrf.failure", reason="paper_form")
@@ -91,22 +96,34 @@ def form_expired(form: object) -> bool:
 
 @bp.get("/<int:appeal_id>/paper")
 @requires_role(Role.editor)
-def paper(appeal: Appeal) -> str:
-    """The paper desk: enter, import, scans of signed sheets."""
-    return _paper_page(appeal)
+def paper(appeal: Appeal) -> BaseResponse:
+    """The paper desk: enter, import, scans of signed sheets and which sheets lack one."""
+    return paper_desk(appeal, None, 200)
 
 
-def _paper_page(appeal: Appeal) -> str:
+def paper_desk(
+    appeal: Appeal, message: str | None, status: int, scan_form: ScanForm | None = None
+) -> BaseResponse:
+    """Render the paper desk, with an error message flashed if given (and the scan form as
+    it was sent); never cached."""
+    if message:
+        flash(message, "error")
     imports = recent_imports(appeal)
     db.session.commit()  # a stalled import marked failed
-    return render_template(
-        "appeals/paper.html",
-        appeal=appeal,
-        upload_form=UploadForm(formdata=None),
-        scan_form=ScanForm(formdata=None),
-        scans=sorted(stored_scans(appeal.id)),
-        imports=imports,
+    response = make_response(
+        render_template(
+            "appeals/paper.html",
+            appeal=appeal,
+            upload_form=UploadForm(formdata=None),
+            scan_form=scan_form or ScanForm(formdata=None),
+            overview=sheets_overview(appeal.id),
+            max_pages=SCAN_MAX_PAGES,
+            imports=imports,
+        ),
+        status,
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<int:appeal_id>/paper/new", methods=["GET", "POST"])
@@ -149,40 +166,8 @@ def paper_new(appeal: Appeal) -> BaseResponse | str:
     return render_template("appeals/paper_new.html", appeal=appeal, form=form)
 
 
-def paper_refused(appeal: Appeal, message: str | None) -> tuple[str, int]:
-    """The paper desk again, with a message (if any) saying what was refused."""
-    if message:
-        flash(message, "error")
-    return _paper_page(appeal), 400
-
-
-@bp.post("/<int:appeal_id>/paper/scans")
-@requires_role(Role.editor)
-def paper_scan(appeal: Appeal) -> BaseResponse | tuple[str, int]:
-    """Keep the scan of a signed sheet, privately, by its sheet number."""
-    raise_upload_limit(SCAN_UPLOAD_BYTES)
-    try:
-        form = ScanForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        return paper_refused(appeal, _("The scan is larger than 20 MB."))
-    upload = form.scan.data
-    if not valid or not upload or not getattr(upload, "filename", ""):
-        if not form_expired(form):
-            flash(_("Give the sheet's number and choose its scan."), "error")
-        return paper_refused(appeal, None)
-    try:
-        store_scan(appeal, form.sheet.data, upload.read(SCAN_UPLOAD_BYTES))
-    except UnknownScan:
-        return paper_refused(appeal, _("A scan must be a PDF, JPEG or PNG file of at most 20 MB."))
-    db.session.commit()
-    flash(_("The scan of sheet %(sheet)d is stored.", sheet=form.sheet.data), "success")
-    return redirect(url_for("appeals.paper", appeal_id=appeal.id))
-
-
-# The uploads above raise the body's limit before reading it, then check the form's own token.
-for _view in (paper_new, paper_scan):
-    csrf.exempt(_view)
+# It raises the body's limit before reading it, then checks the form's own token.
+csrf.exempt(paper_new)
 
 
 @bp.route("/<int:appeal_id>/export", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from campaign.appeals.models import Appeal, AppealVersion
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureStatus
 from campaign.signatures.presenting import region_label
+from campaign.signatures.spreadsheets import neutralise
 from campaign.time_zones import local_date
 
 # Beyond this many days the curve counts weeks: a point per day would not be readable.
@@ -121,14 +122,8 @@ def _timeline(days: Counter[date]) -> tuple[list[tuple[date, int]], bool]:
     return line, by_week
 
 
-# A cell a spreadsheet would run as a formula starts with one of these (full-width ones too).
-_FORMULA_STARTS = tuple("=+-@\t\r＝＋－＠")
-
-
 def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def statistics_csv(statistics: Statistics) -> str:

@@ -16,6 +16,7 @@ ARGUMENTS = {
     "snapshot_id": "0123456789abcdef0123",
     "submission_id": 1,
     "scan_id": 1,
+    "sheet": 1,
     "mailing_id": 1,
     "upload": "0123456789abcdef0123456789abcdef",
 }
@@ -98,3 +99,19 @@ def test_dashboard_and_new_need_login(client):
         response = client.get(path)
         assert response.status_code == 302
         assert "/accounts/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", [Role.advocate, Role.editor, Role.owner])
+def test_the_tabs_link_only_to_pages_the_member_may_open(
+    client, make_appeal, make_user, login, role
+):
+    member = make_user()
+    appeal = make_appeal(members={member: role})
+    login(member)
+    page = client.get(f"/appeals/{appeal.id}/signatures").get_data(as_text=True)
+    tabs = page.split('<nav class="tabs"', 1)[1].split("</nav>", 1)[0]
+    links = [part.split('"', 1)[0] for part in tabs.split('href="')[1:]]
+    assert f"/appeals/{appeal.id}/signatures" in links
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert (f"/appeals/{appeal.id}/audit" in links) is (role is Role.owner)

@@ -1,11 +1,18 @@
-"""The paper desk in headless Chromium at 1280 and 360 px: enter, import with errors, export."""
+"""The paper desk in headless Chromium at 1280 and 360 px: enter, import with errors, export,
+and the scans of signed sheets."""
+
+from datetime import date
 
 import pytest
 
 from campaign.accounts.models import Role
 from campaign.appeals.operations import publish_appeal
 from campaign.extensions import db
+from campaign.signatures.operations import SignData
+from campaign.signatures.paper import PaperPlace, enter_paper_signature, store_scan
+from tests.browser.test_accessibility import AXE, violations
 from tests.conftest import PASSWORD
+from tests.scan_files import jpeg_scan, pdf_scan
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +66,61 @@ def test_paper_desk_pages(
     look("import-preview")
     page.goto(f"{live_server}/appeals/{appeal.id}/export")
     look("export")
+
+
+@pytest.fixture(scope="module")
+def axe():
+    """axe-core's script, installed by npm at set-up."""
+    return AXE.read_text()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("locale", ["ru-RU", "en-GB"])
+def test_the_scans_of_the_desk(
+    live_server,
+    browser,
+    axe,
+    screenshot_dir,
+    make_appeal,
+    make_user,
+    width,
+    locale,
+):
+    editor = make_user()
+    appeal = make_appeal(language="ru", title="Верните наших родных", members={editor: Role.editor})
+    publish_appeal(appeal, appeal.memberships[0].user, seen_revision=appeal.draft_revision)
+    db.session.commit()
+    for n, sheet in enumerate((1, 1, 2, 3, 3, 3, None), start=1):
+        data = SignData(surname=f"Налоева-{n}", given_name="Айша", region="RU-CE")
+        enter_paper_signature(appeal, data, PaperPlace(sheet, n, date(2026, 11, 20)))
+    store_scan(appeal, 1, pdf_scan(pages=2))
+    store_scan(appeal, 3, jpeg_scan())
+    store_scan(appeal, 12, pdf_scan())
+    db.session.commit()
+    page = browser.new_page(viewport={"width": width, "height": 900}, locale=locale)
+    page.goto(f"{live_server}/accounts/login")
+    page.fill("#email", editor.email)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    language = locale[:2]
+
+    def look(name):
+        page.screenshot(
+            path=screenshot_dir / f"paper-{name}-{language}-{width}.png", full_page=True
+        )
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (name, overflow)
+        assert violations(page, axe) == [], name
+
+    page.goto(f"{live_server}/appeals/{appeal.id}/paper")
+    assert page.locator("table.sheets-list tbody tr").count() == 3
+    assert page.locator("table.sheets-list tr.missing").count() == 1
+    look("scans")
+    page.click("a[href$='/paper/scans/12/delete']")
+    look("scan-delete")
+    page.click("#delete-submit")
+    assert page.locator("a[href$='/paper/scans/12']").count() == 0
+    page.click("a[href*='without_scan=y']")
+    assert page.locator("table.signatures-list tbody tr").count() == 2  # sheet 2, no sheet
+    look("without-scan")

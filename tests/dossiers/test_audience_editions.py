@@ -76,8 +76,11 @@ def test_the_public_edition_shows_what_the_choices_say(
     # Never public, whatever she chose.
     for value in ("Гудермес-Тайный", "Помощница Секретная", "ул. Скрытая, 5"):
         assert compact(value) not in text and value not in row.values(), value
-    # Her family is counted in every case: one family, the relative and 3 children, held there.
-    assert compact("Багдад, тюрьма Русафа") in text
+    # Her family is counted in every case, but one family is too few for the summary to name
+    # its place: only her agreement puts it in the annex.
+    shown = display is not Display.hidden and agreed
+    assert (compact("Багдад, тюрьма Русафа") in text) is shown
+    assert compact("1 другое место, не названо") in text
 
 
 def test_the_submission_edition_carries_every_field_whatever_the_choices(
@@ -108,15 +111,36 @@ def test_the_public_annex_lists_agreed_families_and_the_summary_counts_every_fam
     content = collect_content(open_appeal, Edition.public)
     [family] = families(content)
     assert (family.relative, family.location, len(family.members)) == ("Ислам Налоев", "Эрбиль", 1)
-    counted = [(p.place, p.families, p.persons) for p in content.places]
-    assert counted == [("Эрбиль", 2, 5), ("", 1, 1)]  # the place not given last
-    # The submission edition counts the same families, and names them all.
+    counted = [(p.place, p.families, p.persons, p.grouped) for p in content.places]
+    # Two families are too few to name their place; the place not given last.
+    assert counted == [("", 2, 5, 1), ("", 1, 1, 0)]
+    # The submission edition counts the same families, and names every place.
     submission = collect_content(open_appeal, Edition.submission)
-    assert [(p.place, p.families, p.persons) for p in submission.places] == counted
+    named = [(p.place, p.families, p.persons, p.grouped) for p in submission.places]
+    assert named == [("Эрбиль", 2, 5, 0), ("", 1, 1, 0)]
     assert len(families(submission)) == 3
     text, _row = render(open_appeal, Edition.public)
     assert compact("Муса Тайный") not in text and compact("Ахмед Тайный") not in text
     assert compact("Ислам Налоев") in text
+
+
+def test_the_public_summary_names_only_places_with_enough_families(open_appeal, make_signature):
+    for relative in ("Ислам Налоев", "Муса Налоев", "Ахмед Налоев"):
+        make_signature(open_appeal, relative_name=relative, relative_location="Эрбиль", children=1)
+    make_signature(open_appeal, relative_name="Адам Редкий",
+                   relative_location="Мосул, тюрьма Бадуш", children=2)  # fmt: skip
+    make_signature(open_appeal, relative_name="Юсуф Редкий", relative_location="Тикрит",
+                   children=None)  # fmt: skip
+    public = collect_content(open_appeal, Edition.public)
+    assert [(p.place, p.families, p.persons, p.grouped) for p in public.places] == [
+        ("Эрбиль", 3, 6, 0),
+        ("", 2, 4, 2),  # Mosul and Tikrit, one family each, counted together and not named
+    ]
+    text, _row = render(open_appeal, Edition.public)
+    assert compact("Эрбиль") in text and compact("2 других места, не названы") in text
+    assert compact("Бадуш") not in text and compact("Тикрит") not in text
+    submission = collect_content(open_appeal, Edition.submission)
+    assert {p.place for p in submission.places} == {"Эрбиль", "Мосул, тюрьма Бадуш", "Тикрит"}
 
 
 def test_the_summary_counts_every_signer_by_region_and_relationship(open_appeal, make_signature):

@@ -170,13 +170,13 @@ def test_formula_looking_cells_are_neutralised(open_appeal, make_signature, edit
         open_appeal,
         surname='=HYPERLINK("http://x")',
         relative_name="+7 999",
-        answers={question.id: "@SUM(1)"},
+        answers={question.id: "＠SUM(1)"},  # full-width: spreadsheets run it too
         relative_public=True,  # her relative's name is in the public edition too
     )
     _snapshot, pdf = render(open_appeal, edition)
     header, row = csv_rows(attachments(pdf)["signatories.csv"])
     assert header[-1] == """'=HYPERLINK("http://x";"click")"""  # an organiser's label
-    assert row[-1] == "'@SUM(1)"
+    assert row[-1] == "'＠SUM(1)"
     assert row[1].startswith("'=HYPERLINK")
     assert row[4] == "'+7 999"
 

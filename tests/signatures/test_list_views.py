@@ -9,6 +9,8 @@ from campaign.signatures.listing import PAGE_SIZE, Query, list_page
 from campaign.signatures.models import Signature, SignatureSource
 from campaign.signatures.moderation import flag_signature
 from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+from campaign.signatures.paper import store_scan
+from tests.scan_files import pdf_scan
 
 
 @pytest.fixture
@@ -215,3 +217,54 @@ def test_unknown_arguments_stay_out_of_the_pages_links(
     next_link = page.split('rel="next"')[0].rsplit('href="', 1)[1]
     assert "q=nalo" in next_link and next_link.startswith(f"/appeals/{appeal.id}/signatures?")
     assert "_external" not in next_link and "javascript" not in next_link
+
+
+@pytest.fixture
+def paper_rows(app, appeal, make_signature, tmp_path):
+    """Online, paper on sheets 1 (scanned) and 2 (not), paper with no sheet."""
+    app.config["PAPER_FOLDER"] = str(tmp_path / "paper")
+    rows = {
+        "online": make_signature(appeal, surname="Онлайнова"),
+        "scanned": make_signature(appeal, surname="Сосканом"),
+        "unscanned": make_signature(appeal, surname="Безскана"),
+        "no_sheet": make_signature(appeal, surname="Безлиста"),
+    }
+    for key, sheet in (("scanned", 1), ("unscanned", 2), ("no_sheet", None)):
+        rows[key].source, rows[key].sheet = SignatureSource.paper, sheet
+    db.session.commit()
+    store_scan(appeal, 1, pdf_scan())
+    db.session.commit()
+    return rows
+
+
+def test_the_paper_rows_without_a_scan_filter(client, login, editor, appeal, paper_rows):
+    login(editor)
+    url = f"/appeals/{appeal.id}/signatures"
+    page = names(client.get(url, query_string={"without_scan": "y", "source": "paper"}))
+    assert "Безскана" in page and "Безлиста" in page
+    assert "Сосканом" not in page and "Онлайнова" not in page
+    # With the source filter set otherwise, nothing: a row without a scan is a paper row.
+    online = names(client.get(url, query_string={"without_scan": "y", "source": "online"}))
+    assert "No signature matches." in online
+    query = Query(without_scan=True)
+    assert {s.surname for s in list_page(appeal, query).signatures} == {"Безскана", "Безлиста"}
+
+
+def test_the_filter_without_a_scan_pages_by_keyset(app, appeal, make_signature, tmp_path):
+    app.config["PAPER_FOLDER"] = str(tmp_path / "paper")
+    made = []
+    for n in range(PAGE_SIZE + 13):  # ten on sheet 1, which has a scan
+        signature = make_signature(appeal, drawn=False)
+        signature.source, signature.sheet = SignatureSource.paper, 1 if n < 10 else 2 + n % 2
+        made.append(signature)
+    db.session.commit()
+    store_scan(appeal, 1, pdf_scan())
+    db.session.commit()
+    expected = {s.id for s in made if s.sheet != 1}
+    for sort in ("newest", "surname"):
+        first = list_page(appeal, Query(without_scan=True, sort=sort))
+        assert first.after and first.before is None
+        second = list_page(appeal, Query(without_scan=True, sort=sort), after=first.after)
+        assert second.after is None
+        seen = [s.id for s in list(first.signatures) + list(second.signatures)]
+        assert sorted(seen) == sorted(expected)

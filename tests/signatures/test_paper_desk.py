@@ -11,6 +11,7 @@ from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureSource
+from tests.scan_files import pdf_scan
 from tests.signatures.conftest import png_bytes
 
 HEADER = "surname,given_name,region,relationship,email,sheet,line\n"
@@ -128,7 +129,7 @@ def test_scans_are_stored_privately_by_sheet(client, desk, tmp_path):
     appeal, _editor, _advocate = desk
     response = client.post(
         f"/appeals/{appeal.id}/paper/scans",
-        data={"sheet": "3", "scan": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "sheet3.pdf")},
+        data={"sheet": "3", "scan": (io.BytesIO(pdf_scan()), "sheet3.pdf")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
@@ -141,11 +142,10 @@ def test_scans_are_stored_privately_by_sheet(client, desk, tmp_path):
     )
     assert response.status_code == 400
     assert "PDF, JPEG or PNG" in response.get_data(as_text=True)
-    assert (
-        client.get(f"/appeals/{appeal.id}/paper")
-        .get_data(as_text=True)
-        .count("Sheets with a scan: 3")
-    )
+    page = client.get(f"/appeals/{appeal.id}/paper").get_data(as_text=True)
+    assert "Scans of sheets that no paper signature names" in page
+    assert f"/appeals/{appeal.id}/paper/scans/3" in page
+    assert f"/appeals/{appeal.id}/paper/scans/4" not in page
 
 
 def test_export_by_an_editor_carries_private_columns(client, desk, make_signature):
