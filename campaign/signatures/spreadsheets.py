@@ -106,6 +106,9 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[str]]:
     # read a workbook.
     from openpyxl import load_workbook
 
+    from campaign import openpyxl_hooks
+
+    openpyxl_hooks.install()  # a sheet without <dimension> is not parsed whole to open it
     try:
         workbook = load_workbook(stream, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
