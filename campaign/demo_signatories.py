@@ -25,7 +25,7 @@ from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.signatures.families import recompute_families
 from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
-from campaign.signatures.operations import consent_text, sign_form_settings
+from campaign.signatures.settings import consent_text, sign_form_settings
 
 # Signatures are spread over this many days before the command runs.
 WINDOW = timedelta(days=30)

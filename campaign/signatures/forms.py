@@ -55,14 +55,9 @@ from campaign.signatures.images import (
     looks_like_png_data_url,
 )
 from campaign.signatures.models import Display, FieldMode, QuestionKind, SignFormSettings
-from campaign.signatures.operations import (
-    QuestionData,
-    SettingsData,
-    SignData,
-    confirmation_days,
-    field_mode,
-)
+from campaign.signatures.operations import SignData, confirmation_days
 from campaign.signatures.regions import OTHER, region_choices
+from campaign.signatures.settings import QuestionData, SettingsData, field_mode
 
 NAME_MAX = 100
 RELATIONSHIP_MAX = 100  # the column's length

@@ -20,8 +20,8 @@ from campaign.extensions import db
 from campaign.signatures.duplicates import in_candidate_pair
 from campaign.signatures.models import Signature, SignatureSource, SignatureStatus
 from campaign.signatures.names import fold_words
-from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.regions import OTHER, region_choices
+from campaign.signatures.settings import sign_form_settings
 from campaign.time_zones import end_of_day
 
 PAGE_SIZE = 50

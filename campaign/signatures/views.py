@@ -63,18 +63,17 @@ from campaign.signatures.operations import (
     accepting_signatures,
     confirm_signature,
     confirmation_days,
-    consent_text,
     find_by_confirm_token,
     find_by_withdraw_token,
     find_submitted,
     public_signatures,
     sign_appeal,
-    sign_form_settings,
     signature_ids_at,
     withdraw_signature,
 )
 from campaign.signatures.presenting import region_label
 from campaign.signatures.public_page import cached_page, page_key, shown_to_everyone
+from campaign.signatures.settings import consent_text, sign_form_settings
 from campaign.time_zones import show_times_in
 from campaign.urls import public_url_for
 

@@ -17,16 +17,14 @@ from campaign.signatures.models import (
     SignatureAnswer,
     SignFormSettings,
 )
-from campaign.signatures.operations import (
+from campaign.signatures.operations import FormChanged, SignData, sign_appeal
+from campaign.signatures.settings import (
     AnswersStayPrivate,
-    FormChanged,
     QuestionData,
     SettingsChanged,
     SettingsData,
-    SignData,
     field_mode,
     save_sign_form_settings,
-    sign_appeal,
     sign_form_settings,
 )
 from tests.concurrency import while_the_first_holds
