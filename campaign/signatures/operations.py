@@ -207,7 +207,7 @@ def sign_appeal(
     counted meanwhile; the same address signing again while it waits gets new links (the
     outcome's `renewed`: the first mail may be lost).
 
-    `submission` is the digest of the form sent (signatures.forms.submission_digest): the same
+    `submission` is the digest of the form sent (signatures.form_stamps.submission_digest): the same
     form sent again, even at the same moment, stores nothing and gets the signature it stored
     (see find_submitted).
     """

@@ -16,7 +16,6 @@ from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.fields import BUILT_IN_FIELDS
-from campaign.signatures.forms import fill_settings_form, settings_data, settings_form_class
 from campaign.signatures.models import Signature
 from campaign.signatures.regions import region_choices
 from campaign.signatures.settings import (
@@ -25,6 +24,11 @@ from campaign.signatures.settings import (
     SettingsChanged,
     save_sign_form_settings,
     sign_form_settings,
+)
+from campaign.signatures.settings_forms import (
+    fill_settings_form,
+    settings_data,
+    settings_form_class,
 )
 from campaign.signatures.views import new_form, render_appeal_page
 

@@ -45,13 +45,12 @@ from campaign.i18n import current_language
 from campaign.mail_queue import queue_mail, send_stored
 from campaign.security_log import log_security_event
 from campaign.signatures.audience import public_view
+from campaign.signatures.form_stamps import FillTimer, submission_digest
 from campaign.signatures.forms import (
     ConfirmSignatureForm,
-    FillTimer,
     SignForm,
     WithdrawForm,
     sign_form_class,
-    submission_digest,
     validate_sign_form,
 )
 from campaign.signatures.models import Signature, SignatureStatus, SignFormSettings
