@@ -778,7 +778,7 @@ def test_two_first_saves_at_once_keep_the_first(app, open_appeal):
 def meanwhile(monkeypatch):
     """Have an organiser's change committed after the sign form was read, before the signature
     is stored; return what undoes the patch."""
-    from campaign.signatures import views
+    from campaign.signatures import sign_views as views
 
     real = views.sign_appeal
 

@@ -724,7 +724,7 @@ class TestConfirmationWithCsrf:
 def test_a_double_tap_on_withdraw_shows_her_signature_withdrawn(
     client, open_appeal, sign, monkeypatch
 ):
-    from campaign.signatures import views
+    from campaign.signatures import signer_views as views
     from campaign.signatures.operations import withdraw_signature
 
     thanks = sign(open_appeal, follow=True).get_data(as_text=True)
