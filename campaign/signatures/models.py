@@ -196,7 +196,7 @@ class Signature(db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # Rejected as a duplicate of this signature.
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("signature.id", ondelete="SET NULL")
+        ForeignKey("signature.id", ondelete="SET NULL"), index=True
     )
 
     # Her family (signatures.families): the person concerned her relative_name names, found by
