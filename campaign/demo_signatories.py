@@ -6,17 +6,20 @@ no contact data is invented: demo rows have no email, phone or postal address.
 """
 
 import hashlib
-import io
+import multiprocessing
 import os
 import random
+import struct
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice, pairwise
 from typing import TypeVar
 
+import numpy as np
 from PIL import Image, ImageDraw
 from sqlalchemy import delete, insert
 
@@ -24,6 +27,7 @@ from campaign.appeals.models import Appeal, SignatureTally
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.signatures.families import recompute_families
+from campaign.signatures.images import PNG_MAGIC
 from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
 from campaign.signatures.settings import consent_text, sign_form_settings
 
@@ -32,6 +36,9 @@ WINDOW = timedelta(days=30)
 IMAGE_WIDTH, IMAGE_HEIGHT = 300, 100
 MARGIN = 3  # keeps the widest pen inside the canvas
 CHUNK = 2000
+# From this many signatories on, other processes draw the signatures (starting them costs
+# more than drawing a few hundred here).
+PROCESS_AT_LEAST = 2000
 
 T = TypeVar("T")
 
@@ -313,27 +320,54 @@ def draw_signature(seed: int) -> bytes:
 
 
 def _png(image: Image.Image) -> bytes:
-    """Encode an image as PNG."""
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
-    return out.getvalue()
+    """Encode an RGB image as a plain PNG (8-bit, unfiltered rows, one IDAT).
+
+    Pillow's encoder tries a filter per row and took 0.7 ms of CPU per signature, 70 s for
+    100,000; unfiltered rows of mostly white compress about as well (1.3 KB) in 0.3 ms. It is
+    the PNG that the dossier embeds as it is (pdf.plain_png).
+    """
+    width, height = image.size
+    rows = np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(height, width * 3)
+    raw = np.hstack((np.zeros((height, 1), dtype=np.uint8), rows)).tobytes()  # filter 0
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join(
+        (
+            PNG_MAGIC,
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(raw, 4)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
-    """Yield a signature per seed, in order; a repeated drawing is drawn again from seed + 1."""
+    """Yield a signature per seed, in order; a repeated drawing is drawn again from seed + 1.
+
+    Many are drawn in other processes (drawing holds the GIL, and this one meanwhile writes
+    the rows); forked, as they only draw: no connection or lock of this process is used there.
+    """
     seen: set[bytes] = set()
-    # Compression, most of the work, releases the GIL, so threads draw in parallel without
-    # the start-up and pickling costs of processes.
-    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    pool = None
+    if len(seeds) >= PROCESS_AT_LEAST:
+        workers = os.cpu_count() or 1
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        pngs = pool.map(draw_signature, seeds, chunksize=max(1, min(500, len(seeds) // workers)))
+    else:
+        pngs = map(draw_signature, seeds)
     try:
-        for seed, png in zip(seeds, pool.map(draw_signature, seeds), strict=True):
+        for seed, png in zip(seeds, pngs, strict=True):
             while (digest := hashlib.sha256(png).digest()) in seen:
                 seed += 1
                 png = draw_signature(seed)
             seen.add(digest)
             yield png
     finally:
-        pool.shutdown(cancel_futures=True)  # on an error, draw nothing more
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)  # on an error, draw nothing more
 
 
 def _chunks(items: Iterator[T] | list[T], size: int) -> Iterator[list[T]]:
