@@ -9,8 +9,6 @@ import hashlib
 import multiprocessing
 import os
 import random
-import struct
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,7 +17,6 @@ from datetime import datetime, timedelta
 from itertools import islice, pairwise
 from typing import TypeVar
 
-import numpy as np
 from PIL import Image, ImageDraw
 from sqlalchemy import delete, insert
 
@@ -27,7 +24,7 @@ from campaign.appeals.models import Appeal, SignatureTally
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.signatures.families import recompute_families
-from campaign.signatures.images import PNG_MAGIC
+from campaign.signatures.images import encode_png
 from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
 from campaign.signatures.settings import consent_text, sign_form_settings
 
@@ -316,32 +313,8 @@ def draw_signature(seed: int) -> bytes:
             for j in range(n)
         ]
         draw.line(_curve(anchors, rng.randint(10, 30)), fill=ink, width=width, joint="curve")
-    return _png(image)
-
-
-def _png(image: Image.Image) -> bytes:
-    """Encode an RGB image as a plain PNG (8-bit, unfiltered rows, one IDAT).
-
-    Pillow's encoder tries a filter per row and took 0.7 ms of CPU per signature, 70 s for
-    100,000; unfiltered rows of mostly white compress about as well (1.3 KB) in 0.3 ms. It is
-    the PNG that the dossier embeds as it is (pdf.plain_png).
-    """
-    width, height = image.size
-    rows = np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(height, width * 3)
-    raw = np.hstack((np.zeros((height, 1), dtype=np.uint8), rows)).tobytes()  # filter 0
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return b"".join(
-        (
-            PNG_MAGIC,
-            _png_chunk(b"IHDR", header),
-            _png_chunk(b"IDAT", zlib.compress(raw, 4)),
-            _png_chunk(b"IEND", b""),
-        )
-    )
-
-
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    # Level 4: 0.3 ms a signature, 100,000 of them drawn at each load.
+    return encode_png(image, level=4)
 
 
 def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
