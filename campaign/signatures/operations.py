@@ -30,6 +30,7 @@ from campaign.signatures.models import (
     SignatureImage,
     SignatureStatus,
 )
+from campaign.signatures.names import fold_name
 
 # Re-exported for importing.py and paper_views.py (changed on another branch): once they
 # import these from settings.py, drop this.
@@ -221,8 +222,7 @@ def sign_appeal(
     name = name_identity(data.surname, data.given_name, data.patronymic)
     email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
     phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
-    _forget_expired(appeal.id, email_hash, phone_hash)
-    if _contact_has_signed(appeal.id, email_hash, phone_hash):
+    if _signed_before(appeal.id, email_hash, phone_hash):
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
 
     confirm = confirm_within is not None
@@ -242,6 +242,8 @@ def sign_appeal(
         town=data.town,
         relationship_=data.relationship,
         relative_name=data.relative_name,
+        # Stored with her row, not updated after it (place_in_family sets the same).
+        relative_key=fold_name(data.relative_name),
         relative_location=data.relative_location,
         children=data.children,
         helper_name=data.helper_name or None,
@@ -370,26 +372,36 @@ def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
     )
 
 
-def _forget_expired(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> None:
-    """Delete her own signature whose confirmation expired unused, so that it does not count
-    as her signing twice. Others' expired ones wait for `flask signatures purge-pending`: a
-    purge of the whole appeal here took SQLite's write lock first thing in every signing, and
-    signers queued behind each other. The read comes first; only a hit writes."""
+def _signed_before(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
+    """Whether a signature with her contact is stored, after deleting her own whose confirmation
+    expired unused (it must not count as her signing twice).
+
+    Others' expired ones wait for `flask signatures purge-pending`: a purge of the whole appeal
+    here took SQLite's write lock first thing in every signing, and signers queued behind each
+    other. One read; only an expired one of hers writes.
+    """
     contact = _contact_condition(email_hash, phone_hash)
     if contact is None:
-        return
-    expired = select(Signature.id).where(
-        Signature.appeal_id == appeal_id,
-        contact,
-        Signature.status == SignatureStatus.pending,
-        Signature.confirm_expires_at < utcnow(),
-    )
-    ids = db.session.scalars(expired).all()
-    if ids:
+        return False
+    rows = db.session.execute(
+        select(Signature.id, Signature.status, Signature.confirm_expires_at).where(
+            Signature.appeal_id == appeal_id, contact
+        )
+    ).all()
+    now = utcnow()
+    expired = [
+        row.id
+        for row in rows
+        if row.status is SignatureStatus.pending
+        and row.confirm_expires_at is not None
+        and row.confirm_expires_at < now
+    ]
+    if expired:
         db.session.execute(
-            delete(Signature).where(Signature.id.in_(ids)),
+            delete(Signature).where(Signature.id.in_(expired)),
             execution_options={"synchronize_session": False},
         )
+    return len(rows) > len(expired)
 
 
 def _contact_condition(email_hash: str | None, phone_hash: str | None) -> Any:

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import logging
+from typing import Any
 
 from flask import current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -70,7 +71,7 @@ def sign(slug: str) -> BaseResponse | tuple[str, int]:
         # The same form again (a browser's retry, a second tap): it signed already, and she
         # sees the same page as the first time. The checks below are not made again: a text
         # published or the appeal closed since does not unsign her.
-        return _thank(appeal, earlier, form.settings, unmailed=False)
+        return _thank(_signed(appeal, earlier, form.settings, unmailed=False))
     if not accepting_signatures(appeal):
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     if _unexpected_fields(form):
@@ -162,8 +163,9 @@ def sign(slug: str) -> BaseResponse | tuple[str, int]:
             ),
         )
     if outcome.replayed:  # the same form sent twice at once: the other request mails her
+        signed = _signed(appeal, outcome, settings, unmailed=False)
         db.session.commit()
-        return _thank(appeal, outcome, settings, unmailed=False)
+        return _thank(signed)
     # Her mail is stored in the same transaction as her signature: one write, not two (on
     # SQLite each write waits for the lock), and never a signature whose mail is missing.
     stored_mail, mailed = _store_signing_mail(appeal, data.email, outcome)
@@ -181,10 +183,11 @@ def sign(slug: str) -> BaseResponse | tuple[str, int]:
                 "recorded. Please try again in a few minutes."
             ),
         )
+    signed = _signed(appeal, outcome, settings, unmailed=not mailed and not outcome.duplicate)
     db.session.commit()
     if stored_mail is not None:
         send_stored(*stored_mail)
-    return _thank(appeal, outcome, settings, unmailed=not mailed and not outcome.duplicate)
+    return _thank(signed)
 
 
 def _sent_before(appeal: Appeal, form: SignForm, submission: str) -> SignOutcome | None:
@@ -197,10 +200,13 @@ def _sent_before(appeal: Appeal, form: SignForm, submission: str) -> SignOutcome
     return find_submitted(appeal.id, submission)
 
 
-def _thank(
+def _signed(
     appeal: Appeal, outcome: SignOutcome, settings: SignFormSettings, *, unmailed: bool
-) -> BaseResponse:
-    """Send her to the thank-you page, with her withdrawal link (a dead one for a duplicate)."""
+) -> dict[str, Any]:
+    """What the thank-you page shows her: her withdrawal link (a dead one for a duplicate).
+
+    Read before the commit, which expires the rows (reading them after it cost two queries).
+    """
     signature = outcome.signature
     # A duplicate stored nothing, and looks like a new signature: pending if the form asks.
     pending = (
@@ -208,13 +214,18 @@ def _thank(
         if signature is not None
         else settings.confirm_email
     )
-    session["signed"] = {
+    return {
         "slug": appeal.slug,
         "withdraw": outcome.withdraw_token,
         "pending": pending,
         "unmailed": unmailed,
     }
-    return redirect(url_for("signatures.thanks", slug=appeal.slug))
+
+
+def _thank(signed: dict[str, Any]) -> BaseResponse:
+    """Send her to the thank-you page (signer_views.thanks), which shows what `signed` says."""
+    session["signed"] = signed
+    return redirect(url_for("signatures.thanks", slug=signed["slug"]))
 
 
 def _store_signing_mail(
