@@ -321,13 +321,14 @@ def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
     """Yield a signature per seed, in order; a repeated drawing is drawn again from seed + 1.
 
     Many are drawn in other processes (drawing holds the GIL, and this one meanwhile writes
-    the rows); forked, as they only draw: no connection or lock of this process is used there.
+    the rows), started from a fork server: a fork of this process, which may have threads,
+    could inherit a lock held by one of them.
     """
     seen: set[bytes] = set()
     pool = None
     if len(seeds) >= PROCESS_AT_LEAST:
         workers = os.cpu_count() or 1
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
         pngs = pool.map(draw_signature, seeds, chunksize=max(1, min(500, len(seeds) // workers)))
     else:
         pngs = map(draw_signature, seeds)
