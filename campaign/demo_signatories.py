@@ -27,6 +27,7 @@ from campaign.signatures.families import recompute_families
 from campaign.signatures.images import encode_png
 from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
 from campaign.signatures.settings import consent_text, sign_form_settings
+from campaign.upstream_warnings import silence_upstream_warnings
 
 # Signatures are spread over this many days before the command runs.
 WINDOW = timedelta(days=30)
@@ -328,7 +329,11 @@ def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
     pool = None
     if len(seeds) >= PROCESS_AT_LEAST:
         workers = os.cpu_count() or 1
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=silence_upstream_warnings,  # as the app does: they import its modules
+        )
         pngs = pool.map(draw_signature, seeds, chunksize=max(1, min(500, len(seeds) // workers)))
     else:
         pngs = map(draw_signature, seeds)

@@ -27,7 +27,7 @@ from campaign.signatures.operations import (
     signature_ids_at,
 )
 from campaign.signatures.presenting import region_label
-from campaign.signatures.public_page import cached_page, page_key, shown_to_everyone
+from campaign.signatures.public_page import cached_page, kept_page, page_key, shown_to_everyone
 from campaign.signatures.settings import consent_text, sign_form_settings
 from campaign.urls import public_url_for
 
@@ -131,6 +131,8 @@ def new_form(appeal: Appeal, *, bound: bool, csrf: bool = True) -> SignForm:
 @bp.get("/<slug>")
 def new(slug: str) -> BaseResponse | tuple[str, int]:
     """The appeal's public page (posting its form signs it: sign_views.py)."""
+    if shown_to_everyone() and (kept := kept_page(slug)) is not None:
+        return kept
     appeal = published_or_404(slug)
     if shown_to_everyone():
         return _page_for_everyone(appeal)
