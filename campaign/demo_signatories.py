@@ -322,8 +322,9 @@ def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
     """Yield a signature per seed, in order; a repeated drawing is drawn again from seed + 1.
 
     Many are drawn in other processes (drawing holds the GIL, and this one meanwhile writes
-    the rows), started from a fork server: a fork of this process, which may have threads,
-    could inherit a lock held by one of them.
+    the rows), started afresh ("spawn"): a fork of this process, which may have threads, could
+    inherit a lock held by one of them, and the fork server is the dossier's (pdf.py preloads
+    its modules into it).
     """
     seen: set[bytes] = set()
     pool = None
@@ -331,7 +332,7 @@ def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
         workers = os.cpu_count() or 1
         pool = ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=multiprocessing.get_context("spawn"),
             initializer=silence_upstream_warnings,  # as the app does: they import its modules
         )
         pngs = pool.map(draw_signature, seeds, chunksize=max(1, min(500, len(seeds) // workers)))
