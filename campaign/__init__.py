@@ -74,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.public.views import bp as public_bp
 
     # Organiser pages about signatures, on the appeals blueprint.
-    from campaign.signatures import (  # noqa: F401
+    from campaign.signatures import (  # noqa: F401  # noqa: F401  (signatures bp)
         duplicate_views,
         family_views,
         import_views,
@@ -83,12 +83,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         paper_views,
         retention_views,
         scan_views,
+        sign_views,
+        signer_views,
         statistics_views,
     )
+    from campaign.signatures.blueprint import bp as signatures_bp
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.operations import signature_withdrawn
     from campaign.signatures.retention import private_data_erased
-    from campaign.signatures.views import bp as signatures_bp
     from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
     from campaign.submissions.public_views import bp as submissions_bp
 

@@ -13,12 +13,11 @@ from campaign.signatures.models import (
     Signature,
     SignatureAnswer,
 )
-from campaign.signatures.operations import (
+from campaign.signatures.operations import SignData, sign_appeal
+from campaign.signatures.settings import (
     QuestionData,
     SettingsData,
-    SignData,
     save_sign_form_settings,
-    sign_appeal,
     sign_form_settings,
 )
 from tests.conftest import signature_png

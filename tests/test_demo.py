@@ -166,3 +166,30 @@ def test_the_demo_appeal_has_a_registered_submission_with_its_clock_running(runn
     # Loading again hands nothing in twice.
     assert runner.invoke(args=["demo", "load", "--signatories", "5"]).exit_code == 0
     assert len(client.get(f"/a/{DEMO_SLUG}.json").get_json()["submissions"]) == 1
+
+
+def test_signatures_drawn_in_other_processes_are_the_rows_drawn_here(runner, monkeypatch):
+    from campaign import demo_signatories
+    from campaign.signatures.families import recompute_families
+
+    def rows():
+        return [
+            (s.surname, s.given_name, s.region, s.relative_name, s.image.png, s.image.width)
+            for s in demo_signatures()
+        ]
+
+    monkeypatch.setattr(demo_signatories, "PROCESS_AT_LEAST", 10)
+    load(runner, "--signatories", "40")  # drawn by other processes
+    drawn_elsewhere = rows()
+    # Complete and consistent: an image each, all different and plain; counted; in families
+    # as a recompute places them.
+    assert len(drawn_elsewhere) == 40
+    assert len({row[4] for row in drawn_elsewhere}) == 40
+    assert all(plain_png_idat(row[4]) is not None for row in drawn_elsewhere)
+    assert_counted(40)
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == DEMO_SLUG))
+    assert recompute_families(appeal.id).moved == 0
+
+    monkeypatch.setattr(demo_signatories, "PROCESS_AT_LEAST", 1_000_000)
+    load(runner, "--signatories", "40")  # drawn here
+    assert rows() == drawn_elsewhere

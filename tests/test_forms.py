@@ -17,9 +17,10 @@ from wtforms.validators import ValidationError
 
 import campaign
 from campaign.forms import no_hidden_characters
-from campaign.signatures.forms import settings_form_class, sign_form_class
+from campaign.signatures.forms import sign_form_class
 from campaign.signatures.models import CustomQuestion, FieldMode, QuestionKind
-from campaign.signatures.operations import sign_form_settings
+from campaign.signatures.settings import sign_form_settings
+from campaign.signatures.settings_forms import settings_form_class
 
 # Fields that take no free text: each has its own narrower check.
 EXEMPT = {

@@ -14,7 +14,7 @@ from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
 from campaign.signatures.models import Display, Signature
-from campaign.signatures.operations import sign_form_settings
+from campaign.signatures.settings import sign_form_settings
 from tests import private_values as planted
 from tests.conftest import signature_png
 from tests.dossiers.pdftools import attachments, page_texts, xmp

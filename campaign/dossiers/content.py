@@ -35,8 +35,8 @@ from campaign.signatures.models import (
     SignatureSource,
     SignatureStatus,
 )
-from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.presenting import region_label
+from campaign.signatures.settings import sign_form_settings
 from campaign.signatures.spreadsheets import neutralise
 from campaign.time_zones import local_date
 

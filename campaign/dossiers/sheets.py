@@ -23,8 +23,8 @@ from campaign.dossiers.scan_pictures import ScanPage, ScanPictures
 from campaign.pdf import PdfMetadata, RenderJob, render_pdf
 from campaign.signatures.fields import BUILT_IN_FIELDS, PRIVATE_FIELDS
 from campaign.signatures.models import FieldMode
-from campaign.signatures.operations import consent_text, field_mode, sign_form_settings
 from campaign.signatures.paper import UnknownScan, scan_pages, stored_scans
+from campaign.signatures.settings import consent_text, field_mode, sign_form_settings
 from campaign.urls import public_url_for
 
 MAX_BLANK_SHEETS = 200

@@ -20,8 +20,8 @@ from campaign.signatures.models import (
     SignatureSource,
     SignatureStatus,
 )
-from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.regions import OTHER
+from campaign.signatures.settings import sign_form_settings
 from campaign.signatures.spreadsheets import write_csv, write_json, write_xlsx
 from campaign.time_zones import local_date
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.clock import utcnow
 from campaign.extensions import db
@@ -234,23 +235,29 @@ def place_in_family(signature: Signature) -> None:
     if not signature.relative_key:
         return
     db.session.flush()
-    place_unlinked(signature.appeal_id, {signature.relative_key})
-    db.session.refresh(signature)
+    placed = place_unlinked(signature.appeal_id, {signature.relative_key})
+    if signature.id in placed:
+        # What the UPDATE wrote, without reading her row back.
+        set_committed_value(signature, "person_concerned_id", placed[signature.id])
 
 
-def place_unlinked(appeal_id: int, keys: set[str]) -> None:
+def place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int]:
     """Put the appeal's signatures of these relatives' keys that have no family yet (just
-    stored, or imported: signatures.importing) in their families, or start them; flushed."""
+    stored, or imported: signatures.importing) in their families, or start them; flushed.
+
+    Return the family each signature placed is now in, by signature id.
+    """
     if not keys:
-        return
+        return {}
     groups = _place_unlinked(appeal_id, keys)
     labels = sorted({label for label in groups.values() if isinstance(label, str)})
     new_ids = dict(zip(labels, _new_families(appeal_id, len(labels)), strict=True))
-    changes = [
-        {"row_id": signature_id, "family": new_ids.get(label, label)}  # type: ignore[arg-type]
+    families: dict[int, int] = {
+        signature_id: new_ids[label] if isinstance(label, str) else label
         for signature_id, label in groups.items()
-    ]
-    _link(changes)
+    }
+    _link([{"row_id": row_id, "family": family} for row_id, family in families.items()])
+    return families
 
 
 def _place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int | str]:
@@ -267,6 +274,8 @@ def _place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int | str]:
     signers = [_signer(row) for row in rows]
     # A family of one of these relatives may hold signers of other names (merged): all of it.
     linked_ids = {s.family_id for s in signers if s.family_id is not None}
+    if not linked_ids:
+        return _placements(signers)
     others = db.session.execute(
         select(*_COLUMNS)
         .where(

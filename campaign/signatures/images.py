@@ -7,6 +7,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
 MAX_BYTES = 100 * 1024
@@ -74,15 +75,39 @@ def clean_png(data: bytes) -> CleanImage:
             pixels = image.convert("RGBA")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DamagedPNG("undecodable") from exc
-    out = io.BytesIO()
     # A fresh image from the pixels alone: no text chunks, profiles or trailing data survive.
     fresh = Image.frombytes("RGBA", pixels.size, pixels.tobytes())
     on_white = Image.new("RGBA", fresh.size, (255, 255, 255, 255))
     on_white.alpha_composite(fresh)
-    # Not optimize=True: a quarter of the time for about 6 % more bytes, on a request anyone
-    # can send.
-    on_white.convert("RGB").save(out, format="PNG")
-    return CleanImage(out.getvalue(), width, height)
+    return CleanImage(encode_png(on_white.convert("RGB")), width, height)
+
+
+def encode_png(image: Image.Image, level: int = 6) -> bytes:
+    """Encode an RGB image as a plain PNG: 8-bit, each row filtered "Up", one IDAT.
+
+    Pillow tries five filters on every row: 12 ms of a sign POST's CPU for a canvas, 0.7 ms of
+    each demo signature's. Ink on white differs little from the row above, so "Up" alone
+    compresses as well (smaller than Pillow's at level 6) in a tenth of the time. The dossier
+    embeds such a PNG as it is (pdf.plain_png).
+    """
+    width, height = image.size
+    rows = np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(height, width * 3)
+    up = rows.copy()
+    up[1:] -= rows[:-1]  # modulo 256, as PNG's Up filter
+    raw = np.hstack((np.full((height, 1), 2, dtype=np.uint8), up)).tobytes()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join(
+        (
+            PNG_MAGIC,
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(raw, level)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 # Channels per pixel of each PNG colour type (greyscale, RGB, palette, grey+alpha, RGBA).

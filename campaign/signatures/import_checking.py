@@ -32,8 +32,8 @@ from campaign.signatures.fields import BUILT_IN_FIELDS, DEFAULT_RELATIONSHIPS
 from campaign.signatures.forms import sign_form_class
 from campaign.signatures.import_columns import ImportRefused
 from campaign.signatures.models import FieldMode, Signature, SignatureSource
-from campaign.signatures.operations import field_mode, sign_form_settings
 from campaign.signatures.regions import OTHER, region_choices, subdivision_codes
+from campaign.signatures.settings import field_mode, sign_form_settings
 from campaign.signatures.spreadsheets import FormulaCell, read_rows, unneutralise
 from campaign.time_zones import today_in
 

@@ -5,7 +5,7 @@ from typing import IO
 
 from campaign.appeals.models import Appeal
 from campaign.signatures.exporting import BUILT_IN_COLUMNS
-from campaign.signatures.operations import sign_form_settings
+from campaign.signatures.settings import sign_form_settings
 from campaign.signatures.spreadsheets import read_rows
 
 MAX_BYTES = 50 * 1024 * 1024

@@ -21,9 +21,9 @@ from campaign.signatures.duplicates import in_candidate_pair
 from campaign.signatures.models import Signature, SignatureSource, SignatureStatus
 from campaign.signatures.name_words import few_with_words
 from campaign.signatures.names import fold_words
-from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.paper import stored_scans
 from campaign.signatures.regions import OTHER, region_choices
+from campaign.signatures.settings import sign_form_settings
 from campaign.time_zones import end_of_day
 
 PAGE_SIZE = 50

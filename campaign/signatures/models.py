@@ -190,7 +190,7 @@ class Signature(db.Model):
     withdraw_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The hash of the digest of the form that stored it (signatures.forms.submission_digest):
+    # The hash of the digest of the form that stored it (signatures.form_stamps.submission_digest):
     # the same form sent again finds this signature instead of storing a second one.
     submission_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
@@ -202,7 +202,7 @@ class Signature(db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # Rejected as a duplicate of this signature.
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("signature.id", ondelete="SET NULL")
+        ForeignKey("signature.id", ondelete="SET NULL"), index=True
     )
 
     # Her family (signatures.families): the person concerned her relative_name names, found by

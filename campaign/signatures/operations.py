@@ -1,4 +1,4 @@
-"""Sign, confirm, withdraw and purge; the settings of the sign form; the public list."""
+"""Sign, confirm, withdraw and purge; the public list."""
 
 import base64
 import hashlib
@@ -11,7 +11,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal, AppealStatus
@@ -21,19 +21,16 @@ from campaign.database import after_commit, lock_row, savepoint
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
 from campaign.signatures.families import leave_family, place_in_family
-from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
 from campaign.signatures.images import CleanImage
 from campaign.signatures.models import (
     CustomQuestion,
     Display,
-    FieldMode,
-    QuestionKind,
     Signature,
     SignatureAnswer,
     SignatureImage,
     SignatureStatus,
-    SignFormSettings,
 )
+from campaign.signatures.names import fold_name
 from campaign.time_zones import today_in
 
 _signals = Namespace()
@@ -82,47 +79,6 @@ class SignData:
     answers: dict[int, str] = field(default_factory=dict)
     # The questions her form showed as private: her answers to them must stay private.
     private_questions: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True)
-class QuestionData:
-    """A custom question as the organiser wrote it; id is None for a new one."""
-
-    label: str
-    kind: str
-    choices: list[str]
-    private: bool
-    required: bool
-    id: int | None = None
-
-
-class SettingsChanged(Exception):
-    """Someone saved the sign form settings after the page the request came from showed them."""
-
-
-class QuestionHasAnswers(Exception):
-    """A question that signatories have answered cannot be removed."""
-
-    def __init__(self, label: str) -> None:
-        super().__init__(label)
-        self.label = label
-
-
-class AnswersStayPrivate(QuestionHasAnswers):
-    """A private question that signatories have answered cannot be made public: they answered
-    for the organisers only."""
-
-
-@dataclass
-class SettingsData:
-    """What the organiser chose for the sign form."""
-
-    modes: dict[str, FieldMode]
-    regions: list[str] | None
-    relationships: list[str]
-    confirm_email: bool
-    consent_text: str
-    questions: list[QuestionData]
 
 
 @dataclass(frozen=True)
@@ -184,119 +140,6 @@ def _withdraw_token_for(submission: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     mac = hmac.new(key, f"signature-withdraw:{submission}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-
-def sign_form_settings(appeal: Appeal) -> SignFormSettings:
-    """Return the appeal's sign-form settings; defaults (not yet stored) until first saved."""
-    settings = db.session.get(SignFormSettings, appeal.id)
-    if settings is None:
-        relationships = DEFAULT_RELATIONSHIPS.get(appeal.language, DEFAULT_RELATIONSHIPS["en"])
-        settings = SignFormSettings(
-            appeal_id=appeal.id,
-            fields={name: mode.value for name, mode in DEFAULT_MODES.items()},
-            regions=None,
-            relationships=list(relationships),
-            confirm_email=False,
-            consent_text="",
-            questions=[],
-            revision=0,
-        )
-    return settings
-
-
-def save_sign_form_settings(
-    appeal: Appeal, data: SettingsData, *, seen_revision: int | None
-) -> SignFormSettings:
-    """Store what the sign form asks; an edited question keeps its id and its answers.
-
-    Only over the revision the page showed: raise SettingsChanged when someone saved them
-    since (the session then needs a rollback). Removing a question that has answers is
-    refused: it would erase what signatories gave.
-    """
-    settings = db.session.get(SignFormSettings, appeal.id)
-    if settings is None:
-        if seen_revision != 0:
-            raise SettingsChanged
-        # The defaults stored first: the only conflict this insert can meet is the primary key
-        # of another first save, committed meanwhile.
-        settings = sign_form_settings(appeal)
-        settings.revision = 1
-        db.session.add(settings)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            raise SettingsChanged from None
-    else:
-        # One conditional UPDATE holds the row: a concurrent save waits, then finds it moved.
-        held = db.session.execute(
-            update(SignFormSettings)
-            .where(
-                SignFormSettings.appeal_id == appeal.id,
-                SignFormSettings.revision == seen_revision,
-            )
-            .values(revision=SignFormSettings.revision + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if held.rowcount != 1:
-            raise SettingsChanged
-        db.session.expire(settings)
-    modes = dict(data.modes)
-    if data.confirm_email:
-        modes["email"] = FieldMode.required
-    settings.fields = {name: mode.value for name, mode in modes.items()}
-    settings.regions = data.regions or None
-    settings.relationships = data.relationships
-    settings.confirm_email = data.confirm_email
-    settings.consent_text = data.consent_text
-    existing = {question.id: question for question in settings.questions}
-    kept = []
-    for position, item in enumerate(data.questions, 1):
-        question = existing.pop(item.id, None) if item.id is not None else None
-        making_public = question is not None and question.private and not item.private
-        if making_public and _has_answers(_held(question).id):
-            raise AnswersStayPrivate(question.label)
-        question = question or CustomQuestion()
-        question.label = item.label
-        question.kind = QuestionKind(item.kind)
-        question.choices = item.choices if question.kind is QuestionKind.choice else []
-        question.private = item.private
-        question.required = item.required
-        question.position = -position  # moved out of the way first: positions are unique
-        kept.append(question)
-    for removed in existing.values():
-        if _has_answers(_held(removed).id):
-            raise QuestionHasAnswers(removed.label)
-    settings.questions = kept
-    db.session.flush()
-    for position, question in enumerate(kept, 1):
-        question.position = position
-    db.session.flush()
-    return settings
-
-
-def _held(question: CustomQuestion) -> CustomQuestion:
-    """Lock a question's row before looking for its answers (PostgreSQL: FOR UPDATE, which a
-    signer's answer, checking its foreign key, waits for; and which waits for an answer being
-    written). SQLite: the settings' UPDATE already holds the database."""
-    db.session.execute(
-        select(CustomQuestion.id).where(CustomQuestion.id == question.id).with_for_update()
-    )
-    return question
-
-
-def _has_answers(question_id: int) -> bool:
-    answered = select(SignatureAnswer.question_id).where(SignatureAnswer.question_id == question_id)
-    return db.session.scalar(answered.limit(1)) is not None
-
-
-def field_mode(settings: SignFormSettings, name: str) -> FieldMode:
-    """Return how the form asks for a built-in field."""
-    return FieldMode(settings.fields.get(name, DEFAULT_MODES[name].value))
-
-
-def consent_text(settings: SignFormSettings, language: str) -> str:
-    """Return the consent text shown on the form."""
-    return settings.consent_text or DEFAULT_CONSENT.get(language, DEFAULT_CONSENT["en"])
 
 
 def accepting_signatures(appeal: Appeal) -> bool:
@@ -361,7 +204,7 @@ def sign_appeal(
     counted meanwhile; the same address signing again while it waits gets new links (the
     outcome's `renewed`: the first mail may be lost).
 
-    `submission` is the digest of the form sent (signatures.forms.submission_digest): the same
+    `submission` is the digest of the form sent (signatures.form_stamps.submission_digest): the same
     form sent again, even at the same moment, stores nothing and gets the signature it stored
     (see find_submitted).
     """
@@ -375,8 +218,7 @@ def sign_appeal(
     name = name_identity(data.surname, data.given_name, data.patronymic)
     email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
     phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
-    _forget_expired(appeal.id, email_hash, phone_hash)
-    if _contact_has_signed(appeal.id, email_hash, phone_hash):
+    if _signed_before(appeal.id, email_hash, phone_hash):
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
 
     confirm = confirm_within is not None
@@ -396,6 +238,8 @@ def sign_appeal(
         town=data.town,
         relationship_=data.relationship,
         relative_name=data.relative_name,
+        # Stored with her row, not updated after it (place_in_family sets the same).
+        relative_key=fold_name(data.relative_name),
         relative_location=data.relative_location,
         children=data.children,
         helper_name=data.helper_name or None,
@@ -524,26 +368,36 @@ def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
     )
 
 
-def _forget_expired(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> None:
-    """Delete her own signature whose confirmation expired unused, so that it does not count
-    as her signing twice. Others' expired ones wait for `flask signatures purge-pending`: a
-    purge of the whole appeal here took SQLite's write lock first thing in every signing, and
-    signers queued behind each other. The read comes first; only a hit writes."""
+def _signed_before(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
+    """Whether a signature with her contact is stored, after deleting her own whose confirmation
+    expired unused (it must not count as her signing twice).
+
+    Others' expired ones wait for `flask signatures purge-pending`: a purge of the whole appeal
+    here took SQLite's write lock first thing in every signing, and signers queued behind each
+    other. One read; only an expired one of hers writes.
+    """
     contact = _contact_condition(email_hash, phone_hash)
     if contact is None:
-        return
-    expired = select(Signature.id).where(
-        Signature.appeal_id == appeal_id,
-        contact,
-        Signature.status == SignatureStatus.pending,
-        Signature.confirm_expires_at < utcnow(),
-    )
-    ids = db.session.scalars(expired).all()
-    if ids:
+        return False
+    rows = db.session.execute(
+        select(Signature.id, Signature.status, Signature.confirm_expires_at).where(
+            Signature.appeal_id == appeal_id, contact
+        )
+    ).all()
+    now = utcnow()
+    expired = [
+        row.id
+        for row in rows
+        if row.status is SignatureStatus.pending
+        and row.confirm_expires_at is not None
+        and row.confirm_expires_at < now
+    ]
+    if expired:
         db.session.execute(
-            delete(Signature).where(Signature.id.in_(ids)),
+            delete(Signature).where(Signature.id.in_(expired)),
             execution_options={"synchronize_session": False},
         )
+    return len(rows) > len(expired)
 
 
 def _contact_condition(email_hash: str | None, phone_hash: str | None) -> Any:

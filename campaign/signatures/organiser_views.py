@@ -16,16 +16,20 @@ from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.fields import BUILT_IN_FIELDS
-from campaign.signatures.forms import fill_settings_form, settings_data, settings_form_class
 from campaign.signatures.models import Signature
-from campaign.signatures.operations import (
+from campaign.signatures.regions import region_choices
+from campaign.signatures.settings import (
     AnswersStayPrivate,
     QuestionHasAnswers,
     SettingsChanged,
     save_sign_form_settings,
     sign_form_settings,
 )
-from campaign.signatures.regions import region_choices
+from campaign.signatures.settings_forms import (
+    fill_settings_form,
+    settings_data,
+    settings_form_class,
+)
 from campaign.signatures.views import new_form, render_appeal_page
 
 

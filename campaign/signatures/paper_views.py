@@ -37,7 +37,6 @@ from campaign.signatures.images import InvalidImage, clean_scan
 from campaign.signatures.import_columns import MAX_BYTES
 from campaign.signatures.import_jobs import recent_imports
 from campaign.signatures.models import SignatureSource, SignatureStatus
-from campaign.signatures.operations import sign_form_settings
 from campaign.signatures.paper import (
     SCAN_MAX_PAGES,
     NotPublished,
@@ -53,6 +52,7 @@ from campaign.signatures.paper_forms import (
     paper_form_class,
 )
 from campaign.signatures.regions import region_choices
+from campaign.signatures.settings import sign_form_settings
 
 SCAN_UPLOAD_BYTES = 21 * 1024 * 1024
 

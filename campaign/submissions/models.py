@@ -186,7 +186,10 @@ class Delivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_id: Mapped[int] = mapped_column(ForeignKey("mailing.id", ondelete="CASCADE"))
-    signature_id: Mapped[int] = mapped_column(ForeignKey("signature.id", ondelete="CASCADE"))
+    # Indexed for deleting signatures: see migration 0025.
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signature.id", ondelete="CASCADE"), index=True
+    )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
 

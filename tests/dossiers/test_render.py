@@ -22,7 +22,7 @@ from campaign.extensions import db
 from campaign.pdf import RenderTimeout, render_pdf
 from campaign.signatures.fields import DEFAULT_MODES
 from campaign.signatures.models import Display, FieldMode, SignatureStatus
-from campaign.signatures.operations import (
+from campaign.signatures.settings import (
     QuestionData,
     SettingsData,
     save_sign_form_settings,

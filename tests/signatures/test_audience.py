@@ -8,14 +8,12 @@ from sqlalchemy import select
 from campaign.extensions import db
 from campaign.signatures.audience import public_view
 from campaign.signatures.models import Display, FieldMode, Signature
-from campaign.signatures.operations import (
+from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+from campaign.signatures.settings import (
     QuestionData,
     SettingsData,
-    SignData,
     save_sign_form_settings,
-    sign_appeal,
     sign_form_settings,
-    withdraw_signature,
 )
 from tests.mailbox import link_path, mails
 

@@ -16,6 +16,7 @@ from campaign.signatures.images import (
     InvalidImage,
     clean_png,
     decode_data_url,
+    encode_png,
 )
 from tests.signatures.conftest import data_url, png_bytes
 
@@ -243,3 +244,18 @@ def test_a_corrupted_chunk_is_damaged_and_another_format_is_not_a_png():
 def test_every_pixel_format_passes_the_strict_check(mode):
     clean = clean_png(encode(Image.new(mode, (123, 45))))
     assert (clean.width, clean.height) == (123, 45)
+
+
+def test_the_png_written_keeps_every_pixel_and_is_embedded_as_it_is():
+    from campaign.pdf import plain_png_idat
+
+    rng = random.Random(7)
+    pixels = bytes(rng.choice((0, 40, 255)) for _ in range(37 * 11 * 3))
+    image = Image.frombytes("RGB", (37, 11), pixels)
+    for level in (4, 6):
+        png = encode_png(image, level)
+        with Image.open(io.BytesIO(png)) as decoded:
+            assert (decoded.mode, decoded.size) == ("RGB", (37, 11))
+            assert decoded.tobytes() == pixels
+        assert plain_png_idat(png) is not None
+        assert clean_png(png).png == encode_png(image)

@@ -267,7 +267,7 @@ def test_public_columns_leave_private_fields_out(open_appeal, make_signature):
 
 def test_round_trip_with_custom_questions(runner, open_appeal, make_signature, tmp_path):
     from campaign.signatures.fields import DEFAULT_MODES
-    from campaign.signatures.operations import (
+    from campaign.signatures.settings import (
         QuestionData,
         SettingsData,
         save_sign_form_settings,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from campaign import mail_queue
 from campaign.extensions import db
 from campaign.mail_queue import MailStatus, OutgoingMail, send_queued_mail
-from campaign.signatures import views
+from campaign.signatures import sign_views as views
 from campaign.signatures.models import Signature
 from tests.mailbox import body, link_path, mails
 from tests.signatures.test_sign_form import count_on_page, set_confirm

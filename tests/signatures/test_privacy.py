@@ -7,7 +7,7 @@ import pytest
 
 from campaign.extensions import db
 from campaign.signatures.models import FieldMode, QuestionKind
-from campaign.signatures.operations import (
+from campaign.signatures.settings import (
     QuestionData,
     SettingsData,
     save_sign_form_settings,

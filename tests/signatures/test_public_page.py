@@ -53,6 +53,47 @@ def test_the_page_is_kept_for_its_max_age_and_then_shows_what_changed(visitor, o
     assert "Naloeva" in after and "Naloeva" not in before
 
 
+def test_a_kept_page_is_shown_without_reading_the_database(app, visitor, open_appeal):
+    from sqlalchemy import event
+
+    from campaign.extensions import db
+
+    page = f"/a/{open_appeal.slug}"
+    first = visitor().get(page)
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = visitor().get(page)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert again.get_data() == first.get_data()
+    assert again.cache_control.public and again.cache_control.max_age == 10
+    assert sent == []
+    # Another language, or another page of the list, is a page of its own.
+    assert visitor().get(f"{page}?before=x").get_data() != first.get_data()
+    assert visitor().get(page, headers={"Accept-Language": "en"}).get_data() != first.get_data()
+    assert visitor().get("/a/no-such-appeal").status_code == 404
+
+
+def test_a_closed_appeal_shows_closed_once_its_kept_page_expires(visitor, open_appeal):
+    from campaign.appeals.models import AppealStatus
+    from campaign.extensions import db
+
+    page, english = f"/a/{open_appeal.slug}", {"Accept-Language": "en"}
+    assert "Sign the appeal" in visitor().get(page, headers=english).get_data(as_text=True)
+    open_appeal.status = AppealStatus.closed
+    db.session.commit()
+    kept = visitor().get(page, headers=english).get_data(as_text=True)
+    assert "This appeal is closed." not in kept  # kept for its max-age, as a proxy keeps it
+    forget_pages()  # as when its max-age has passed
+    html = visitor().get(page, headers=english).get_data(as_text=True)
+    assert "This appeal is closed." in html and "Sign the appeal" not in html
+
+
 def test_the_form_values_come_from_a_small_private_request(app, client, open_appeal, sign):
     response = client.get(f"/a/{open_appeal.slug}/form")
     assert response.status_code == 200

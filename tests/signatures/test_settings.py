@@ -17,16 +17,14 @@ from campaign.signatures.models import (
     SignatureAnswer,
     SignFormSettings,
 )
-from campaign.signatures.operations import (
+from campaign.signatures.operations import FormChanged, SignData, sign_appeal
+from campaign.signatures.settings import (
     AnswersStayPrivate,
-    FormChanged,
     QuestionData,
     SettingsChanged,
     SettingsData,
-    SignData,
     field_mode,
     save_sign_form_settings,
-    sign_appeal,
     sign_form_settings,
 )
 from tests.concurrency import while_the_first_holds
@@ -780,7 +778,7 @@ def test_two_first_saves_at_once_keep_the_first(app, open_appeal):
 def meanwhile(monkeypatch):
     """Have an organiser's change committed after the sign form was read, before the signature
     is stored; return what undoes the patch."""
-    from campaign.signatures import views
+    from campaign.signatures import sign_views as views
 
     real = views.sign_appeal
 

@@ -19,7 +19,7 @@ from campaign.signatures.models import (
     SignatureImage,
     SignatureStatus,
 )
-from campaign.signatures.operations import save_sign_form_settings, sign_form_settings
+from campaign.signatures.settings import save_sign_form_settings, sign_form_settings
 from tests.mailbox import body as body_of
 from tests.mailbox import mails as messages
 from tests.signatures.conftest import data_url, form_values, png_bytes
@@ -37,7 +37,7 @@ def count_on_page(client, appeal):
 def set_confirm(appeal, on=True, **modes):
     settings = sign_form_settings(appeal)
     from campaign.signatures.fields import BUILT_IN_FIELDS
-    from campaign.signatures.operations import SettingsData, field_mode
+    from campaign.signatures.settings import SettingsData, field_mode
 
     save_sign_form_settings(
         appeal,
@@ -505,7 +505,7 @@ def test_invalid_phone_is_refused(client, open_appeal, sign):
     settings = sign_form_settings(open_appeal)
     fields = dict(settings.fields, phone="optional")
     from campaign.signatures.models import FieldMode
-    from campaign.signatures.operations import SettingsData
+    from campaign.signatures.settings import SettingsData
 
     save_sign_form_settings(
         open_appeal,
@@ -724,7 +724,7 @@ class TestConfirmationWithCsrf:
 def test_a_double_tap_on_withdraw_shows_her_signature_withdrawn(
     client, open_appeal, sign, monkeypatch
 ):
-    from campaign.signatures import views
+    from campaign.signatures import signer_views as views
     from campaign.signatures.operations import withdraw_signature
 
     thanks = sign(open_appeal, follow=True).get_data(as_text=True)

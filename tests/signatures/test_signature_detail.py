@@ -8,12 +8,8 @@ from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.signatures.models import CustomQuestion, QuestionKind, SignatureStatus
-from campaign.signatures.operations import (
-    SignData,
-    sign_appeal,
-    sign_form_settings,
-    withdraw_signature,
-)
+from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+from campaign.signatures.settings import sign_form_settings
 
 
 @pytest.fixture
