@@ -7,13 +7,14 @@ from sqlalchemy import event
 from campaign.extensions import db
 
 # Read: the appeal and its latest version, the form's settings, a form sent before, the
-# signatures with her contact. Then one transaction: a savepoint around her signature and its
-# image with the appeal's state read again, her relative's family (read, started, linked), the
-# tally. Nothing is read back after the commit.
-WITHOUT_MAIL = 14
+# signatures with her contact. Then one transaction: a savepoint around her signature, the words
+# of her name for the desk's search (signatures.name_words) and her image, with the appeal's
+# state read again, her relative's family (read, started, linked), the tally. Nothing is read
+# back after the commit.
+WITHOUT_MAIL = 15
 # Her contact's signatures read, her mail stored in a savepoint; and here, where the queue runs
 # its job at once, the job's read and delete of the sent mail (a worker's, in production).
-WITH_MAIL = 20
+WITH_MAIL = 21
 
 
 @pytest.fixture
