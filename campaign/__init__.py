@@ -89,8 +89,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     from campaign.signatures.blueprint import bp as signatures_bp
     from campaign.signatures.cli import signatures_cli
-    from campaign.signatures.operations import signature_withdrawn
     from campaign.signatures.retention import private_data_erased
+    from campaign.signatures.signer_links import signature_withdrawn
     from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
     from campaign.submissions.public_views import bp as submissions_bp
 

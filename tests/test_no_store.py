@@ -7,7 +7,7 @@ from campaign import create_app
 from campaign.accounts.models import Role
 from campaign.extensions import db
 from campaign.security import is_private_rule
-from campaign.signatures.operations import _token
+from campaign.signatures.signer_links import new_token
 from tests.appeals.test_access import ARGUMENTS
 
 URL_MAP_APP = create_app(
@@ -81,7 +81,7 @@ def test_the_thank_you_page_with_the_withdrawal_link(client, make_published_appe
 def test_the_withdraw_page_of_a_real_link(client, make_published_appeal, make_signature):
     appeal = make_published_appeal()
     signature = make_signature(appeal)
-    token, signature.withdraw_token_hash = _token()
+    token, signature.withdraw_token_hash = new_token()
     db.session.commit()
     response = client.get(f"/a/{appeal.slug}/withdraw/{token}")
     assert response.status_code == 200

@@ -32,7 +32,7 @@ from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_sett
 from campaign.extensions import db
 from campaign.pdf import RenderError, RenderTimeout
 from campaign.private_files import private_folder
-from campaign.signatures.operations import withdrawal_count
+from campaign.signatures.signer_links import withdrawal_count
 from campaign.urls import public_url_for
 
 log = logging.getLogger(__name__)

@@ -28,12 +28,12 @@ from campaign.signatures.import_columns import (
 from campaign.signatures.import_uploads import purge_uploads
 from campaign.signatures.importing import import_table
 from campaign.signatures.models import Signature
-from campaign.signatures.operations import purge_pending
 from campaign.signatures.retention import (
     appeals_due_for_erasure,
     erase_private_data,
     retention_months,
 )
+from campaign.signatures.signer_links import purge_pending
 from campaign.signatures.spreadsheets import UnreadableTable
 
 signatures_cli = AppGroup("signatures", help="Signatures.")

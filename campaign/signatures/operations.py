@@ -1,26 +1,25 @@
-"""Sign, confirm, withdraw and purge; the public list."""
+"""Sign an appeal (the rules of who may sign, and how often); the public list.
+
+What her mailed links do afterwards (confirm, withdraw) is signatures.signer_links."""
 
 import base64
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
-from blinker import Namespace
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import count_signature
 from campaign.clock import utcnow
-from campaign.database import after_commit, lock_row, savepoint
+from campaign.database import lock_row, savepoint
 from campaign.extensions import db
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
-from campaign.signatures.families import leave_family, place_in_family
+from campaign.signatures.families import place_in_family
 from campaign.signatures.images import CleanImage
 from campaign.signatures.models import (
     CustomQuestion,
@@ -31,12 +30,8 @@ from campaign.signatures.models import (
     SignatureStatus,
 )
 from campaign.signatures.names import fold_name
+from campaign.signatures.signer_links import new_token, tally_region, token_hash
 from campaign.time_zones import today_in
-
-_signals = Namespace()
-# Sent with appeal_id= once the erasure of a signer's data is committed, for whatever else keeps
-# copies of it (sent earlier, a render reading the rows meanwhile would copy her data again).
-signature_withdrawn = _signals.signal("signature-withdrawn")
 
 
 class AppealNotOpen(Exception):
@@ -47,10 +42,6 @@ class FormChanged(Exception):
     """The signature could not be stored as sent, and not because she had signed: the form's
     questions changed meanwhile (one was removed, or one she answered in private was made
     public). Nothing was stored."""
-
-
-class TokenInvalid(Exception):
-    """The confirmation or withdrawal link is unknown, used or expired."""
 
 
 @dataclass
@@ -121,17 +112,8 @@ def confirmation_days() -> int:
     return max(1, current_app.config["CONFIRMATION_LIFETIME"].days)
 
 
-def _token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, hashlib.sha256(token.encode()).hexdigest()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _submission_hash(submission: str) -> str:
-    return _hash(f"submission:{submission}")
+    return token_hash(f"submission:{submission}")
 
 
 def _withdraw_token_for(submission: str) -> str:
@@ -185,10 +167,6 @@ def _made_public_meanwhile(data: SignData) -> bool:
     return db.session.scalar(public.limit(1)) is not None
 
 
-def _tally_region(signature: Signature) -> str:
-    return signature.region or ""
-
-
 def sign_appeal(
     appeal: Appeal,
     data: SignData,
@@ -211,10 +189,10 @@ def sign_appeal(
     if not accepting_signatures(appeal):
         raise AppealNotOpen
     if submission is None:
-        withdraw_token, withdraw_hash = _token()
+        withdraw_token, withdraw_hash = new_token()
     else:
         withdraw_token = _withdraw_token_for(submission)
-        withdraw_hash = _hash(withdraw_token)
+        withdraw_hash = token_hash(withdraw_token)
     name = name_identity(data.surname, data.given_name, data.patronymic)
     email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
     phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
@@ -222,7 +200,7 @@ def sign_appeal(
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
 
     confirm = confirm_within is not None
-    confirm_token, confirm_hash = _token() if confirm else (None, None)
+    confirm_token, confirm_hash = new_token() if confirm else (None, None)
     now = utcnow()
     signature = Signature(
         appeal_id=appeal.id,
@@ -286,7 +264,7 @@ def sign_appeal(
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
     place_in_family(signature)
     if not confirm:
-        count_signature(appeal.id, _tally_region(signature), +1)
+        count_signature(appeal.id, tally_region(signature), +1)
     return SignOutcome(signature, withdraw_token, confirm_token, duplicate=False)
 
 
@@ -338,8 +316,8 @@ def _confirm_again(
         return None
     if signature.status is not SignatureStatus.pending or not signature.email:
         return None
-    confirm_token, signature.confirm_token_hash = _token()
-    withdraw_token, signature.withdraw_token_hash = _token()
+    confirm_token, signature.confirm_token_hash = new_token()
+    withdraw_token, signature.withdraw_token_hash = new_token()
     signature.confirm_expires_at = utcnow() + confirm_within
     db.session.flush()
     return RenewedLinks(confirm_token, withdraw_token, signature.email)
@@ -362,7 +340,7 @@ def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
     if signature is None:
         return None
     if utcnow() - signature.created_at > REPLAY_WINDOW:
-        return SignOutcome(signature, _token()[0], None, duplicate=True, replayed=True)
+        return SignOutcome(signature, new_token()[0], None, duplicate=True, replayed=True)
     return SignOutcome(
         signature, _withdraw_token_for(submission), None, duplicate=False, replayed=True
     )
@@ -418,122 +396,6 @@ def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str 
         return False
     query = select(Signature.id).where(Signature.appeal_id == appeal_id, contact)
     return db.session.scalar(query.limit(1)) is not None
-
-
-def find_by_confirm_token(token: str) -> Signature:
-    """Return the pending signature this emailed link confirms, or raise TokenInvalid."""
-    signature = db.session.scalar(
-        select(Signature).where(Signature.confirm_token_hash == _hash(token))
-    )
-    if (
-        signature is None
-        or signature.status is not SignatureStatus.pending
-        or signature.confirm_expires_at is None
-        or signature.confirm_expires_at < utcnow()
-    ):
-        raise TokenInvalid
-    return signature
-
-
-def confirm_signature(token: str) -> Signature:
-    """Follow the emailed link once: the pending signature becomes valid and is counted.
-
-    The row is held first: of two clicks at once (or a click and a withdrawal), the second
-    sees what the first did, and the count moves once.
-    """
-    signature = find_by_confirm_token(token)
-    if not lock_row(signature) or signature.status is not SignatureStatus.pending:
-        raise TokenInvalid
-    signature.status = SignatureStatus.valid
-    signature.confirmed_at = utcnow()
-    signature.confirm_token_hash = None
-    signature.confirm_expires_at = None
-    count_signature(signature.appeal_id, _tally_region(signature), +1)
-    db.session.flush()
-    return signature
-
-
-def find_by_withdraw_token(token: str) -> Signature:
-    """Return the signature this private link can withdraw, or raise TokenInvalid."""
-    signature = db.session.scalar(
-        select(Signature).where(Signature.withdraw_token_hash == _hash(token))
-    )
-    if signature is None or signature.status is SignatureStatus.withdrawn:
-        raise TokenInvalid
-    return signature
-
-
-def renew_withdraw_token(signature: Signature) -> str:
-    """Give a signature a new withdrawal link to mail her (the earlier link stops working);
-    return its token."""
-    token, token_hash = _token()
-    signature.withdraw_token_hash = token_hash
-    return token
-
-
-def withdraw_signature(token: str) -> None:
-    """Remove a signature from every count and erase the signer's personal data.
-
-    The row stays, emptied, as the record that a signature was withdrawn. It is held first:
-    of two withdrawals at once (a double tap), the second finds it withdrawn, and the count
-    moves once.
-    """
-    signature = find_by_withdraw_token(token)
-    if not lock_row(signature) or signature.status is SignatureStatus.withdrawn:
-        raise TokenInvalid
-    if signature.status is SignatureStatus.valid:
-        count_signature(signature.appeal_id, _tally_region(signature), -1)
-    for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
-                 "relationship_", "relative_name", "relative_location",
-                 "typed_signature", "consent_text", "moderation_reason"):  # fmt: skip
-        setattr(signature, name, "")
-    for name in ("children", "email", "phone", "postal_address", "helper_name", "email_hash",
-                 "phone_hash", "withdraw_token_hash", "confirm_token_hash", "confirm_expires_at",
-                 "submission_hash"):  # fmt: skip
-        setattr(signature, name, None)
-    leave_family(signature)
-    signature.image = None
-    signature.answers = []
-    signature.display = Display.hidden
-    signature.relative_public = False
-    signature.status = SignatureStatus.withdrawn
-    signature.withdrawn_at = utcnow()
-    db.session.flush()
-    after_commit(
-        partial(signature_withdrawn.send, withdraw_signature, appeal_id=signature.appeal_id)
-    )
-
-
-def withdrawal_count(appeal_id: int) -> int:
-    """Count the withdrawn signatures of an appeal, as committed now.
-
-    Read on a connection of its own, outside the session's transaction and whatever it has
-    already read: a change means someone withdrew since the last count.
-    """
-    query = select(func.count(Signature.id)).where(
-        Signature.appeal_id == appeal_id, Signature.status == SignatureStatus.withdrawn
-    )
-    with db.engine.connect() as connection:
-        return connection.scalar(query) or 0
-
-
-def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> int:
-    """Delete signatures whose confirmation link expired unused; return how many."""
-    now = now or utcnow()
-    statement = delete(Signature).where(
-        Signature.status == SignatureStatus.pending, Signature.confirm_expires_at < now
-    )
-    if appeal_id is not None:
-        statement = statement.where(Signature.appeal_id == appeal_id)
-    return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount
-
-
-def forget_unconfirmed(signature_id: int) -> None:
-    """Delete a signature still waiting for its confirmation: its mail could not be sent."""
-    statement = delete(Signature).where(
-        Signature.id == signature_id, Signature.status == SignatureStatus.pending
-    )
-    db.session.execute(statement, execution_options={"synchronize_session": False})
 
 
 def public_signatures(

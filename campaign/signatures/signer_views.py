@@ -12,7 +12,7 @@ from campaign.i18n import current_language
 from campaign.signatures.audience import public_view
 from campaign.signatures.blueprint import bp, published_or_404
 from campaign.signatures.forms import ConfirmSignatureForm, WithdrawForm
-from campaign.signatures.operations import (
+from campaign.signatures.signer_links import (
     TokenInvalid,
     confirm_signature,
     find_by_confirm_token,

@@ -21,11 +21,7 @@ from campaign.signatures.blueprint import bp, published_or_404
 from campaign.signatures.form_stamps import FillTimer
 from campaign.signatures.forms import SignForm, sign_form_class
 from campaign.signatures.models import Signature
-from campaign.signatures.operations import (
-    accepting_signatures,
-    public_signatures,
-    signature_ids_at,
-)
+from campaign.signatures.operations import accepting_signatures, public_signatures, signature_ids_at
 from campaign.signatures.presenting import region_label
 from campaign.signatures.public_page import cached_page, kept_page, page_key, shown_to_everyone
 from campaign.signatures.settings import consent_text, sign_form_settings

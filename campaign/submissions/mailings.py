@@ -25,7 +25,7 @@ from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.mail import send_mail
 from campaign.signatures.models import Signature, SignatureStatus
-from campaign.signatures.operations import renew_withdraw_token
+from campaign.signatures.signer_links import renew_withdraw_token
 from campaign.submissions.models import (
     Delivery,
     Mailing,

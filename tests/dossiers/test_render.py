@@ -321,7 +321,8 @@ def test_the_block_cache_holds_a_bounded_number_of_files_open(tmp_path, monkeypa
 
 
 def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal):
-    from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+    from campaign.signatures.operations import SignData, sign_appeal
+    from campaign.signatures.signer_links import withdraw_signature
 
     other = make_appeal()
     publish_appeal(other, other.memberships[0].user, seen_revision=other.draft_revision)
@@ -368,7 +369,7 @@ def sign_to_leave(appeal, surname):
 
 def withdrawing_during(monkeypatch, tokens):
     """Make each render withdraw the next signature once its blocks are laid out."""
-    from campaign.signatures.operations import withdraw_signature
+    from campaign.signatures.signer_links import withdraw_signature
 
     real = rendering.render_many
     calls = []

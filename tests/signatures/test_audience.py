@@ -8,13 +8,14 @@ from sqlalchemy import select
 from campaign.extensions import db
 from campaign.signatures.audience import public_view
 from campaign.signatures.models import Display, FieldMode, Signature
-from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+from campaign.signatures.operations import SignData, sign_appeal
 from campaign.signatures.settings import (
     QuestionData,
     SettingsData,
     save_sign_form_settings,
     sign_form_settings,
 )
+from campaign.signatures.signer_links import withdraw_signature
 from tests.mailbox import link_path, mails
 
 # The words of each choice on the form, and what they let the public see.

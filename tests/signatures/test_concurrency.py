@@ -14,14 +14,8 @@ from campaign.appeals.models import Appeal, AppealStatus
 from campaign.appeals.operations import close_appeal, region_counts, signature_counts
 from campaign.extensions import db
 from campaign.signatures.models import Signature
-from campaign.signatures.operations import (
-    AppealNotOpen,
-    SignData,
-    TokenInvalid,
-    confirm_signature,
-    sign_appeal,
-    withdraw_signature,
-)
+from campaign.signatures.operations import AppealNotOpen, SignData, sign_appeal
+from campaign.signatures.signer_links import TokenInvalid, confirm_signature, withdraw_signature
 from tests.concurrency import while_the_first_holds
 from tests.signatures.test_sign_form import body_of, messages, set_confirm
 

@@ -12,7 +12,7 @@ from campaign.signatures.families import (
     unplaced_count,
 )
 from campaign.signatures.models import PersonConcerned, Signature, SignatureStatus
-from campaign.signatures.operations import _token, withdraw_signature
+from campaign.signatures.signer_links import new_token, withdraw_signature
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_no_relative_no_family(appeal, make_signature):
 
 def test_a_withdrawal_takes_her_out_of_her_family(appeal, make_signature):
     signature = make_signature(appeal, relative_name="Ислам Налоев")
-    token, signature.withdraw_token_hash = _token()
+    token, signature.withdraw_token_hash = new_token()
     db.session.commit()
     assert family(signature) is not None
     withdraw_signature(token)

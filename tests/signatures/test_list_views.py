@@ -8,8 +8,9 @@ from campaign.extensions import db
 from campaign.signatures.listing import PAGE_SIZE, Query, list_page
 from campaign.signatures.models import Signature, SignatureSource
 from campaign.signatures.moderation import flag_signature
-from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+from campaign.signatures.operations import SignData, sign_appeal
 from campaign.signatures.paper import store_scan
+from campaign.signatures.signer_links import withdraw_signature
 from tests.scan_files import pdf_scan
 
 

@@ -15,7 +15,8 @@ from campaign.signatures.moderation import (
     reject_signature,
     restore_signature,
 )
-from campaign.signatures.operations import _token, public_signatures, withdraw_signature
+from campaign.signatures.operations import public_signatures
+from campaign.signatures.signer_links import new_token, withdraw_signature
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_a_withdrawn_or_unmoved_signature_cannot_take_the_step(appeal, make_sign
     db.session.rollback()
 
     withdrawn = make_signature(appeal)
-    token, withdrawn.withdraw_token_hash = _token()
+    token, withdrawn.withdraw_token_hash = new_token()
     db.session.commit()
     withdraw_signature(token)
     db.session.commit()
@@ -117,7 +118,7 @@ def test_withdrawing_a_rejected_signature_erases_the_reason_and_keeps_the_count(
     appeal, make_signature
 ):
     signature = make_signature(appeal)
-    token, signature.withdraw_token_hash = _token()
+    token, signature.withdraw_token_hash = new_token()
     db.session.commit()
     reject_signature(signature, seen_revision=0, actor_id=None, reason="Мадина signed twice")
     db.session.commit()

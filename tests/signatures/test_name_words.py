@@ -12,7 +12,7 @@ from campaign.signatures.importing import import_table
 from campaign.signatures.listing import Query, filtered, list_page, search_condition
 from campaign.signatures.models import Signature, SignatureNameWord
 from campaign.signatures.name_words import _after_prefix
-from campaign.signatures.operations import withdraw_signature
+from campaign.signatures.signer_links import withdraw_signature
 
 
 def _words(signature_id):

@@ -725,7 +725,7 @@ def test_a_double_tap_on_withdraw_shows_her_signature_withdrawn(
     client, open_appeal, sign, monkeypatch
 ):
     from campaign.signatures import signer_views as views
-    from campaign.signatures.operations import withdraw_signature
+    from campaign.signatures.signer_links import withdraw_signature
 
     thanks = sign(open_appeal, follow=True).get_data(as_text=True)
     path = re.search(r'value="http://campaign.test([^"]+/withdraw/[^"]+)"', thanks).group(1)

@@ -8,8 +8,9 @@ from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.signatures.models import CustomQuestion, QuestionKind, SignatureStatus
-from campaign.signatures.operations import SignData, sign_appeal, withdraw_signature
+from campaign.signatures.operations import SignData, sign_appeal
 from campaign.signatures.settings import sign_form_settings
+from campaign.signatures.signer_links import withdraw_signature
 
 
 @pytest.fixture
