@@ -136,9 +136,18 @@ def outbox(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(database_url: str, app_config: dict[str, Any], outbox: Path) -> Iterator[Flask]:
-    """The application bound to this test's empty database."""
-    app = create_app({**_base_config(database_url), "MAIL_OUTBOX": str(outbox), **app_config})
+def app(
+    database_url: str, app_config: dict[str, Any], outbox: Path, tmp_path: Path
+) -> Iterator[Flask]:
+    """The application bound to this test's empty database, its files in the test's folder
+    (never the project's instance/)."""
+    folders = {
+        "MAIL_OUTBOX": str(outbox),
+        "DOSSIER_FOLDER": str(tmp_path / "dossiers"),
+        "PAPER_FOLDER": str(tmp_path / "paper"),
+        "SUBMISSION_SCANS_DIR": str(tmp_path / "submission_scans"),
+    }
+    app = create_app({**_base_config(database_url), **folders, **app_config})
     with app.app_context():
         yield app
         db.session.remove()

@@ -97,6 +97,9 @@ def test_the_desk_pages_hold_up(
         "members",
         "duplicates",
         "families",
+        "paper",
+        "paper/new",
+        "export",
     ):
         page.goto(base + name)
         audit(f"organiser {name or 'overview'}", shot=False)

@@ -1,6 +1,7 @@
 """The organiser's pages (and the public page) are valid HTML for the Nu Html Checker
 (vnu-jar from the npm registry, installed at set-up; run with java), in Russian and English."""
 
+import io
 import json
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from campaign.accounts.models import Role
 from campaign.appeals.operations import publish_appeal
 from campaign.extensions import db
 from campaign.signatures.moderation import flag_signature
+from tests.scan_files import jpeg_scan
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +75,23 @@ def test_the_organisers_pages_are_valid_html(
         base + "signatures/bulk", data={"signature": [str(second.id)], "action": "reject"}
     )
     (folder / "bulk-confirm.html").write_bytes(confirm.data)
+    # The paper desk's pages: a stored scan, a table uploaded (its preview) and one imported.
+    client.post(
+        base + "paper/scans",
+        data={"sheet": "3", "scan": (io.BytesIO(jpeg_scan()), "sheet.jpg")},
+        content_type="multipart/form-data",
+    )
+    table = "surname,given_name,region,relationship,sheet,line\n{}\n"
+    uploaded = []
+    for row in ("Хасанова,Айша,RU-CE,мать,3,1", "Умарова,Заира,RU-CE,мать,3,2"):
+        response = client.post(
+            base + "paper/import",
+            data={"table": (io.BytesIO(table.format(row).encode()), "t.csv")},
+            content_type="multipart/form-data",
+        )
+        uploaded.append(response.headers["Location"])
+    mapping = {f"column-{i}": name for i, name in enumerate(table.split("\n")[0].split(","))}
+    imported = client.post(uploaded[1], data={**mapping, "import": "1"}).headers["Location"]
     # The pages as served, with their CSRF tokens (the suite's other tests turn them off).
     app.config["WTF_CSRF_ENABLED"] = True
     pages = {
@@ -89,6 +108,12 @@ def test_the_organisers_pages_are_valid_html(
         "signature": base + f"signatures/{first.id}",
         "audit": base + "audit",
         "statistics": base + "statistics",
+        "paper": base + "paper",
+        "paper-new": base + "paper/new",
+        "scan-delete": base + "paper/scans/3/delete",
+        "import-preview": uploaded[0],
+        "import-status": imported,
+        "export": base + "export",
         "my-appeals": "/appeals/",
         "public": f"/a/{appeal.slug}",
     }
