@@ -20,8 +20,8 @@ from typing import Any, Literal
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
 
-from campaign.pdf import opaque_png, plain_png, png_size, rgb_png
 from campaign.pdf_glyphs import FontStyle, Glyphs, wrap
+from campaign.pdf_images import opaque_png, plain_png, png_size, rgb_png
 
 MM = 72 / 25.4
 LINE_HEIGHT = 1.25

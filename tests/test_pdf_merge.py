@@ -15,9 +15,11 @@ from pypdf import PdfReader
 from pypdf.generic import StreamObject
 
 from campaign import pdf_merge
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, render_pdf
+from campaign.pdf import PdfMetadata, RenderJob, render_pdf
+from campaign.pdf_fetcher import PdfAttachment
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, page_sizes
+from campaign.pdf_workers import render_many
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CSV = PdfAttachment("signatures.csv", "n,ФИО\n1,Анна\n".encode(), "Signatures")

@@ -42,6 +42,7 @@ def _layout_revision(language: str) -> str:
     digest = hashlib.sha256()
     for module in (
         "pdf.py",
+        "pdf_images.py",
         "pdf_glyphs.py",
         "pdf_tables.py",
         "dossiers/block_cache.py",

@@ -41,7 +41,8 @@ from campaign.dossiers.pagination import (
     split_tall_families,
 )
 from campaign.dossiers.sheets import scans_annex_jobs, signer_sheets_html
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob
+from campaign.pdf import PdfMetadata, RenderJob
+from campaign.pdf_fetcher import PdfAttachment
 from campaign.pdf_glyphs import FontStyle, Glyphs
 from campaign.pdf_tables import (
     NotDrawable,

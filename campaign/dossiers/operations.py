@@ -26,7 +26,7 @@ from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobSt
 from campaign.dossiers.rendering import prepare_render, render_dossier
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
-from campaign.pdf import RenderError, RenderTimeout
+from campaign.pdf_workers import RenderError, RenderTimeout
 from campaign.private_files import private_folder
 from campaign.signatures.operations import withdrawal_count
 from campaign.urls import public_url_for

@@ -24,11 +24,12 @@ from campaign import ROOT
 from campaign.dossiers.block_cache import BlockCache, cache_folder
 from campaign.dossiers.content import DossierContent
 from campaign.dossiers.layout import DossierLayout, Snapshot
-from campaign.pdf import RenderJob, render_many, render_pdf, start_workers
-from campaign.pdf import shutdown as stop_render_workers
+from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes
 from campaign.pdf_tables import TableJob
+from campaign.pdf_workers import render_many, start_workers
+from campaign.pdf_workers import shutdown as stop_render_workers
 from campaign.private_files import private_folder
 
 STOP_WORKERS_FROM_PAGES = 300

@@ -19,7 +19,8 @@ from campaign.dossiers.content import collect_content, csv_row
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
-from campaign.pdf import RenderTimeout, render_pdf
+from campaign.pdf import render_pdf
+from campaign.pdf_workers import RenderTimeout
 from campaign.signatures.fields import DEFAULT_MODES
 from campaign.signatures.models import Display, FieldMode, SignatureStatus
 from campaign.signatures.operations import (
@@ -573,7 +574,7 @@ def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature)
 def test_workers_are_stopped_before_merging_a_big_document(signed_appeal, monkeypatch):
     import multiprocessing.forkserver
 
-    from campaign import pdf as renderer
+    from campaign import pdf_workers as renderer
 
     server = multiprocessing.forkserver._forkserver
     render(signed_appeal)
