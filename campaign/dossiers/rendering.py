@@ -47,7 +47,7 @@ class RenderedDossier:
 
 
 def _release_memory() -> None:
-    """Hand the memory the layout freed back to the system before qpdf merges the document.
+    """Hand the memory the layout freed back to the system before the document is merged.
 
     Laid-out rows are many small objects: once freed, glibc keeps their memory for the
     process unless asked to trim it (about 80 MB at 20,000 signatories).
@@ -221,12 +221,12 @@ def _assemble(
     if progress is not None:
         progress(95)
     if page_count >= STOP_WORKERS_FROM_PAGES:
-        # Merging a big document holds it all in this process: the idle workers' and the fork
-        # server's memory is worth more now than the second it takes to start them again.
+        # The idle workers' and the fork server's memory (about 250 MB) is worth more to the
+        # rest of the machine than the second it takes to start them again.
         stop_render_workers(fork_server=True)
         _release_memory()
-    # The merged file goes to an unnamed file beside the snapshots (it holds private data) and
-    # is read back once qpdf has let go of the document: 35 MB less at the peak, at 20,000.
+    # The merged file is written part by part to an unnamed file beside the snapshots (it
+    # holds private data), then read back.
     folder = Path(config["DOSSIER_FOLDER"])
     private_folder(folder)
     with tempfile.TemporaryFile(dir=folder) as merged:
