@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, Pdf
+from pikepdf import Array, Dictionary, Name, Pdf, StreamDecodeLevel
 
 from campaign.pdf_glyphs import FontStyle, Glyphs, wrap
 from campaign.pdf_images import opaque_png, plain_png, png_size, rgb_png
@@ -36,7 +36,7 @@ class NotDrawable(ValueError):
     """The table cannot be drawn directly (its text needs shaping, or a row outgrows a page)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     """A paragraph of a cell."""
 
@@ -47,7 +47,7 @@ class Text:
     line_height: float = LINE_HEIGHT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Picture:
     """An image (a PNG of the table's images), height fixed, width by its ratio up to a maximum."""
 
@@ -56,7 +56,7 @@ class Picture:
     max_width: float  # mm
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """An empty framed box as wide as the cell, for a pen."""
 
@@ -96,7 +96,7 @@ class TableStyle:
     heading: tuple[tuple[Text, float], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Line:
     text: str
     style: FontStyle
@@ -106,7 +106,7 @@ class _Line:
     baseline: float  # pt from the top of the cell's content
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Image:
     key: str
     width: float  # pt
@@ -114,7 +114,7 @@ class _Image:
     top: float  # pt from the top of the cell's content
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Frame:
     width: float
     height: float
@@ -123,7 +123,7 @@ class _Frame:
     line: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LaidRow:
     """A row measured: its height (pt) and each cell's drawn items, positioned in the cell."""
 
@@ -131,7 +131,7 @@ class LaidRow:
     cells: tuple[tuple[tuple[_Line | _Image | _Frame, ...], float], ...]  # (items, content height)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TablePage:
     """The rows of one page, and whether it carries the heading."""
 
@@ -357,7 +357,10 @@ class TableJob:
                 for page in self.pages:
                     painter.page(page)
                 out = io.BytesIO()
-                pdf.save(out, compress_streams=True)
+                # Only the page contents are compressed: the images' pixel data (and the
+                # fonts) are already, and qpdf's default would inflate and deflate them again
+                # (a fifth of a block's time).
+                pdf.save(out, compress_streams=True, stream_decode_level=StreamDecodeLevel.none)
                 return out.getvalue()
             finally:
                 for sample in opened:
