@@ -173,8 +173,9 @@ def naive_render() -> None:
     from campaign.clock import utcnow
     from campaign.dossiers.block_cache import BlockCache
     from campaign.dossiers.content import collect_content
-    from campaign.dossiers.layout import DossierLayout, Snapshot
+    from campaign.dossiers.layout import DossierLayout
     from campaign.dossiers.models import Edition
+    from campaign.dossiers.page_jobs import Snapshot
     from campaign.extensions import db
     from campaign.pdf import RenderJob, render_pdf
 

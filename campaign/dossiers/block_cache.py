@@ -47,6 +47,7 @@ def _layout_revision(language: str) -> str:
         "pdf_tables.py",
         "dossiers/block_cache.py",
         "dossiers/layout.py",
+        "dossiers/page_jobs.py",
         "dossiers/rendering.py",
         "dossiers/pagination.py",
         "dossiers/drawn_tables.py",

@@ -11,15 +11,10 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache, cached_property, partial
+from functools import cached_property, partial
 from typing import Any, BinaryIO
 
-import segno
-from babel.dates import format_date
-from flask import render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from pikepdf import Pdf
 
 from campaign.dossiers.block_cache import BlockCache, block_key, item_key
@@ -28,11 +23,11 @@ from campaign.dossiers.content import (
     Family,
     Row,
     families,
-    family_counts_by_place,
     signature_list_csv,
 )
 from campaign.dossiers.drawn_tables import Cells, annex_table, characters, signatory_table
 from campaign.dossiers.models import Edition
+from campaign.dossiers.page_jobs import PageJobs, Snapshot, common, format_day
 from campaign.dossiers.pagination import (
     family_columns,
     family_pages,
@@ -40,9 +35,8 @@ from campaign.dossiers.pagination import (
     signatory_pages,
     split_tall_families,
 )
-from campaign.dossiers.sheets import scans_annex_jobs, signer_sheets_html
-from campaign.pdf import PdfMetadata, RenderJob
-from campaign.pdf_fetcher import PdfAttachment
+from campaign.dossiers.sheets import scans_annex_jobs
+from campaign.pdf import RenderJob
 from campaign.pdf_glyphs import FontStyle, Glyphs
 from campaign.pdf_tables import (
     NotDrawable,
@@ -53,7 +47,6 @@ from campaign.pdf_tables import (
     fonts_used,
     lay_out,
 )
-from campaign.time_zones import local_date
 
 log = logging.getLogger(__name__)
 
@@ -63,40 +56,6 @@ PAGES_PER_BLOCK = 6
 # Per-signer sheets (one page each) laid out per job: as many pages as a table's block holds
 # of rows, about.
 SIGNER_SHEETS_PER_BLOCK = 60
-# Every element the table and annex templates (and _base) use: their blocks are laid out
-# with the user-agent rules for these alone (see RenderJob.user_agent_elements).
-BLOCK_ELEMENTS = (
-    "html", "head", "meta", "title", "link", "body", "section", "h2", "p", "div",
-    "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "span", "em", "img",
-)  # fmt: skip
-CHART_ITEMS = 12
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a render needs to know of the snapshot it makes."""
-
-    id: str
-    made_at: datetime
-    verify_url: str
-    author: str
-
-
-def edition_name(edition: Edition) -> str:
-    """Name an edition for people, in the current language."""
-    names = {
-        Edition.submission: _("Dossier for submission"),
-        Edition.public: _("Public edition"),
-        Edition.sheets: _("Signature sheets, one per signer"),
-    }
-    return names[edition]
-
-
-@cache
-def format_day(iso_day: str, language: str) -> str:
-    """Write a date the way the dossier's language does (unambiguous in a narrow column)."""
-    day = date.fromisoformat(iso_day)
-    return format_date(day, "dd.MM.yyyy", locale="ru") if language == "ru" else day.isoformat()
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -104,30 +63,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _common(content: DossierContent, landscape: bool) -> dict[str, Any]:
-    return {
-        "language": content.language,
-        "title": content.title,
-        "edition": content.edition.value,
-        "landscape": landscape,
-    }
-
-
 def _blocks(pages: list[Sequence[Any]]) -> list[list[Sequence[Any]]]:
     return [list(block) for block in _chunks(pages, PAGES_PER_BLOCK)]
-
-
-def _qr_svg(url: str) -> bytes:
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=True)
-    return out.getvalue()
-
-
-def _chart(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    if len(items) <= CHART_ITEMS:
-        return items
-    rest = sum(n for _label, n in items[CHART_ITEMS - 1 :])
-    return [*items[: CHART_ITEMS - 1], (_("others"), rest)]
 
 
 @dataclass
@@ -158,6 +95,14 @@ class DossierLayout:
         self.columns = signatory_columns(
             content.edition, landscape=landscape, versions=len(content.versions) > 1
         )
+        self.jobs = PageJobs(
+            content,
+            snapshot,
+            landscape=landscape,
+            columns=self.columns,
+            csv=self.csv,
+            list_fingerprint=self.list_fingerprint,
+        )
         # Document order: each entry is a cached block's file or a job, and the cache key to
         # keep it under.
         self.parts: list[tuple[BinaryIO | bytes | RenderJob | TableJob, str | None]] = []
@@ -170,10 +115,10 @@ class DossierLayout:
     def pages(self) -> dict[str, RenderJob]:
         """The pages laid out by WeasyPrint whatever the tables: front matter, summary, checks."""
         with force_locale(self.content.language):
-            pages = {"front": self._front()}
+            pages = {"front": self.jobs.front()}
             if self.content.edition is not Edition.sheets:
-                pages["summary"] = self._page("pdf/summary.html", self._summary())
-            pages["verification"] = self._verification()
+                pages["summary"] = self.jobs.page("pdf/summary.html", self.jobs.summary_context())
+            pages["verification"] = self.jobs.verification()
         return pages
 
     def prepare(self) -> None:
@@ -282,13 +227,13 @@ class DossierLayout:
             self.parts.append((self.pages["front"], None))
             if self.content.edition is Edition.sheets:
                 for rows in _chunks(self.content.rows, SIGNER_SHEETS_PER_BLOCK):
-                    self._block("signer-sheets", [rows], rows, self._signer_sheets_job)
+                    self._block("signer-sheets", [rows], rows, self.jobs.signer_sheets)
             else:
                 self._table_parts(self.drawn[0], laid[0], mixed[0], samples, self._signatory_blocks)
                 self.parts.append((self.pages["summary"], None))
                 self._table_parts(self.drawn[1], laid[1], mixed[1], samples, self._annex_blocks)
             if self.content.edition is Edition.submission:
-                for scans in scans_annex_jobs(self.content, _common(self.content, False)):
+                for scans in scans_annex_jobs(self.content, common(self.content, False)):
                     self.parts.append((scans, None))
             self.parts.append((self.pages["verification"], None))
 
@@ -378,7 +323,7 @@ class DossierLayout:
         )
         for block in _blocks(pages):
             items = [row for page in block for row in page]
-            self._block("table", block, items, self._table_job)
+            self._block("table", block, items, self.jobs.table)
 
     def _lay_out(
         self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
@@ -449,7 +394,7 @@ class DossierLayout:
                 "annex-first" if heading else "annex",
                 block,
                 block_items,
-                lambda pages, heading=heading: self._annex_job(pages, heading),
+                lambda pages, heading=heading: self.jobs.annex(pages, heading),
             )
 
     def _block(
@@ -462,142 +407,3 @@ class DossierLayout:
         key = block_key(kind, self.content, self.landscape, items)
         cached = self.cache.get(key)
         self.parts.append((cached if cached is not None else make_job(pages), key))
-
-    def _metadata(self) -> PdfMetadata:
-        return PdfMetadata(
-            title=self.content.title,
-            author=self.snapshot.author,
-            language=self.content.language,
-            subject=edition_name(self.content.edition),
-            created=self.snapshot.made_at,
-        )
-
-    def _page(self, template: str, context: dict[str, Any]) -> RenderJob:
-        html = render_template(template, **_common(self.content, self.landscape), **context)
-        return RenderJob(html=html, metadata=self._metadata())
-
-    def _front(self) -> RenderJob:
-        content = self.content
-        appeal = content.appeal
-        version_counts: dict[int, int] = {}
-        for row in content.rows:
-            version_counts[row.version] = version_counts.get(row.version, 0) + 1
-        representative = None
-        if content.edition is Edition.submission and appeal.representative_name:
-            representative = {
-                "name": appeal.representative_name,
-                "address": appeal.representative_address,
-            }
-        html = render_template(
-            "pdf/front.html",
-            **_common(content, self.landscape),
-            appeal=appeal,
-            versions=content.versions,
-            version_counts=version_counts,
-            count=len(content.rows),
-            paper_count=sum(1 for row in content.rows if row.paper),
-            made_on=self._made_on(),
-            reference=f"{appeal.id}/{appeal.slug}",
-            snapshot_id=self.snapshot.id,
-            edition_name=edition_name(content.edition),
-            representative=representative,
-        )
-        attachments: tuple[PdfAttachment, ...] = ()
-        variant = None
-        if content.edition is not Edition.sheets:
-            variant = "pdf/a-3b"
-            attachments = (
-                PdfAttachment(
-                    name="signatories.csv",
-                    data=self.csv,
-                    description=_("The list of signatories, as in the table"),
-                    mime_type="text/csv",
-                    relationship="Data",
-                ),
-            )
-        return RenderJob(
-            html=html, pdf_variant=variant, attachments=attachments, metadata=self._metadata()
-        )
-
-    def _table_job(self, pages: list[Sequence[Row]]) -> RenderJob:
-        resources = {
-            f"{row.image_sha256}.png": self.content.images[row.image_sha256]
-            for page in pages
-            for row in page
-            if row.image_sha256
-        }
-        html = render_template(
-            "pdf/table.html",
-            **_common(self.content, self.landscape),
-            pages=pages,
-            columns=self.columns,
-            questions=self.content.questions,
-            several_versions=len(self.content.versions) > 1,
-            format_day=partial(format_day, language=self.content.language),
-        )
-        return RenderJob(
-            html=html,
-            resources=resources,
-            pdf_variant=self._variant(),
-            opaque_images=True,
-            user_agent_elements=BLOCK_ELEMENTS,
-        )
-
-    def _signer_sheets_job(self, pages: list[Sequence[Row]]) -> RenderJob:
-        html = signer_sheets_html(self.content, pages[0], _common(self.content, False))
-        return RenderJob(html=html, pdf_variant=self._variant(), user_agent_elements=BLOCK_ELEMENTS)
-
-    def _annex_job(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:
-        html = render_template(
-            "pdf/annex.html",
-            **_common(self.content, False),
-            pages=pages,
-            columns=family_columns(),
-            first=first,
-        )
-        return RenderJob(html=html, pdf_variant=self._variant(), user_agent_elements=BLOCK_ELEMENTS)
-
-    def _variant(self) -> str | None:
-        return None if self.content.edition is Edition.sheets else "pdf/a-3b"
-
-    def _summary(self) -> dict[str, Any]:
-        rows = self.content.rows
-        not_given = _("region not given")
-        # Counted over every signer, named in this edition or not.
-        by_region = [(label or not_given, n) for label, n in self.content.by_region]
-        by_relationship = [
-            (label or _("not given"), n) for label, n in self.content.by_relationship
-        ]
-        return {
-            "count": len(rows),
-            # Counted over every signer: the public edition's annex lists only the families
-            # whose signers agreed to show them (signatures.audience).
-            "families": family_counts_by_place(self.content.places),
-            "places": self.content.places,
-            "by_region": by_region,
-            "by_relationship": by_relationship,
-            "chart_regions": _chart(by_region),
-            "chart_relationships": _chart(by_relationship),
-        }
-
-    def _made_on(self) -> str:
-        # The day in the appeal's zone, as its signatures are dated.
-        day = local_date(self.snapshot.made_at, self.content.appeal.time_zone)
-        return format_day(day.isoformat(), self.content.language)
-
-    def _verification(self) -> RenderJob:
-        html = render_template(
-            "pdf/verification.html",
-            **_common(self.content, False),
-            snapshot_id=self.snapshot.id,
-            made_on=self._made_on(),
-            count=len(self.content.rows),
-            versions=self.content.versions,
-            list_fingerprint=self.list_fingerprint,
-            verify_url=self.snapshot.verify_url,
-        )
-        return RenderJob(
-            html=html,
-            resources={"qr.svg": _qr_svg(self.snapshot.verify_url)},
-            pdf_variant=self._variant(),
-        )

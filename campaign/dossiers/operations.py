@@ -21,8 +21,8 @@ from campaign.appeals.models import Appeal, AppealVersion
 from campaign.clock import utcnow
 from campaign.dossiers.block_cache import cache_folder, write_atomically
 from campaign.dossiers.content import collect_content
-from campaign.dossiers.layout import Snapshot
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
+from campaign.dossiers.page_jobs import Snapshot
 from campaign.dossiers.rendering import prepare_render, render_dossier
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db

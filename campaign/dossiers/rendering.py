@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 from campaign import ROOT
 from campaign.dossiers.block_cache import BlockCache, cache_folder
 from campaign.dossiers.content import DossierContent
-from campaign.dossiers.layout import DossierLayout, Snapshot
+from campaign.dossiers.layout import DossierLayout
+from campaign.dossiers.page_jobs import Snapshot
 from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes

@@ -8,7 +8,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from campaign.dossiers.forms import VerifyFileForm, VerifyForm
-from campaign.dossiers.layout import edition_name
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import (
     find_snapshot_by_file_hash,
@@ -16,6 +15,7 @@ from campaign.dossiers.operations import (
     sha256_of_stream,
     snapshot_title,
 )
+from campaign.dossiers.page_jobs import edition_name
 from campaign.extensions import csrf, db, limiter
 from campaign.security_log import log_security_event
 

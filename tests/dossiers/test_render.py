@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from campaign import ROOT
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import utcnow
-from campaign.dossiers import block_cache, drawn_tables, layout, rendering
+from campaign.dossiers import block_cache, drawn_tables, layout, page_jobs, rendering
 from campaign.dossiers.content import collect_content, csv_row
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
@@ -431,7 +431,7 @@ def test_blocks_look_the_same_with_our_parser_and_cut_down_user_agent_stylesheet
     make_signature(signed_appeal, display=Display.hidden)
     make_signature(signed_appeal, display=Display.initials, helper_name="Соседка Аминат")
     content = collect_content(signed_appeal, edition)
-    snapshot = layout.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
+    snapshot = page_jobs.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
     cache = block_cache.BlockCache(tmp_path / "cache")
     dossier_layout = layout.DossierLayout(content, snapshot, landscape=False, cache=cache)
     dossier_layout.prepare()
@@ -439,7 +439,7 @@ def test_blocks_look_the_same_with_our_parser_and_cut_down_user_agent_stylesheet
     blocks = [part for part, key in dossier_layout.parts if key is not None]
     assert blocks
     for number, job in enumerate(blocks):
-        assert job.user_agent_elements == layout.BLOCK_ELEMENTS
+        assert job.user_agent_elements == page_jobs.BLOCK_ELEMENTS
         ours = raster(render_pdf(job, ROOT / "static"), tmp_path / f"ours{number}")
         full = replace(job, user_agent_elements=())
         assert ours == raster(render_pdf(full, ROOT / "static"), tmp_path / f"full{number}")
@@ -645,7 +645,7 @@ def test_the_glyph_samples_hold_every_character_the_tables_set(
 ):
     make_signature(signed_appeal, display=Display.hidden, helper_name="Соседка Аминат")
     content = collect_content(signed_appeal, Edition.submission)
-    snapshot = layout.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
+    snapshot = page_jobs.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
     cache = block_cache.BlockCache(tmp_path)
     dossier_layout = layout.DossierLayout(content, snapshot, landscape=False, cache=cache)
     dossier_layout.prepare()
