@@ -37,7 +37,7 @@ class RenderTimeout(RenderError):
 
 
 class DrawJob(Protocol):
-    """A document drawn without WeasyPrint (pdf_tables.TableJob): render_many runs it too."""
+    """A document drawn without WeasyPrint (pdf_table_painter.TableJob): render_many runs it too."""
 
     def draw(self) -> bytes:
         """Return the PDF."""

@@ -45,6 +45,7 @@ def _layout_revision(language: str) -> str:
         "pdf_images.py",
         "pdf_glyphs.py",
         "pdf_tables.py",
+        "pdf_table_painter.py",
         "dossiers/block_cache.py",
         "dossiers/layout.py",
         "dossiers/page_jobs.py",

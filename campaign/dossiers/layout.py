@@ -38,9 +38,9 @@ from campaign.dossiers.pagination import (
 from campaign.dossiers.sheets import scans_annex_jobs
 from campaign.pdf import RenderJob
 from campaign.pdf_glyphs import FontStyle, Glyphs
+from campaign.pdf_table_painter import TableJob
 from campaign.pdf_tables import (
     NotDrawable,
-    TableJob,
     TablePage,
     TableStyle,
     drawable_rows,

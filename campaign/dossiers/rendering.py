@@ -28,7 +28,7 @@ from campaign.dossiers.page_jobs import Snapshot
 from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes
-from campaign.pdf_tables import TableJob
+from campaign.pdf_table_painter import TableJob
 from campaign.pdf_workers import render_many, start_workers
 from campaign.pdf_workers import shutdown as stop_render_workers
 from campaign.private_files import private_folder
