@@ -3,25 +3,22 @@
 A signatory table is thousands of rows of the same few cells. Laid out by WeasyPrint each row
 costs milliseconds; here a row is measured with the widths of the fonts WeasyPrint embedded for
 a sample of the table's characters (pdf_glyphs), cut into pages from exact heights (a row is
-never split, the header is repeated on every page), and drawn as content-stream operators: a
-quarter of a millisecond a row, all told. Text that needs shaping, or a row taller than a page,
+never split, the header is repeated on every page), and drawn as content-stream operators
+(pdf_table_painter): a quarter of a millisecond a row, all told. This module measures and
+lays out. Text that needs shaping, or a row taller than a page,
 is refused (NotDrawable): the caller lays out the pages holding such rows with WeasyPrint
 (drawable_rows tells which), and draws the others.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import pikepdf
-from pikepdf import Array, Dictionary, Name, Pdf
-
-from campaign.pdf import opaque_png, plain_png, png_size, rgb_png
 from campaign.pdf_glyphs import FontStyle, Glyphs, wrap
+from campaign.pdf_images import png_size
 
 MM = 72 / 25.4
 LINE_HEIGHT = 1.25
@@ -36,7 +33,7 @@ class NotDrawable(ValueError):
     """The table cannot be drawn directly (its text needs shaping, or a row outgrows a page)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     """A paragraph of a cell."""
 
@@ -47,7 +44,7 @@ class Text:
     line_height: float = LINE_HEIGHT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Picture:
     """An image (a PNG of the table's images), height fixed, width by its ratio up to a maximum."""
 
@@ -56,7 +53,7 @@ class Picture:
     max_width: float  # mm
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """An empty framed box as wide as the cell, for a pen."""
 
@@ -96,8 +93,10 @@ class TableStyle:
     heading: tuple[tuple[Text, float], ...] = ()
 
 
-@dataclass(frozen=True)
-class _Line:
+@dataclass(frozen=True, slots=True)
+class LaidLine:
+    """A line of text in a cell, placed."""
+
     text: str
     style: FontStyle
     size: float
@@ -106,16 +105,20 @@ class _Line:
     baseline: float  # pt from the top of the cell's content
 
 
-@dataclass(frozen=True)
-class _Image:
+@dataclass(frozen=True, slots=True)
+class LaidImage:
+    """An image in a cell, placed."""
+
     key: str
     width: float  # pt
     height: float
     top: float  # pt from the top of the cell's content
 
 
-@dataclass(frozen=True)
-class _Frame:
+@dataclass(frozen=True, slots=True)
+class LaidFrame:
+    """An empty frame in a cell (a box to sign in), placed."""
+
     width: float
     height: float
     top: float
@@ -123,15 +126,16 @@ class _Frame:
     line: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LaidRow:
     """A row measured: its height (pt) and each cell's drawn items, positioned in the cell."""
 
     height: float
-    cells: tuple[tuple[tuple[_Line | _Image | _Frame, ...], float], ...]  # (items, content height)
+    # Each cell's (items, content height).
+    cells: tuple[tuple[tuple[LaidLine | LaidImage | LaidFrame, ...], float], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TablePage:
     """The rows of one page, and whether it carries the heading."""
 
@@ -150,7 +154,7 @@ class Measure:
 
     def cell(
         self, contents: Sequence[Content], column: Column
-    ) -> tuple[tuple[_Line | _Image | _Frame, ...], float]:
+    ) -> tuple[tuple[LaidLine | LaidImage | LaidFrame, ...], float]:
         """Lay out a cell's contents in its column; return its items and their height (pt)."""
         # Regions, relationships and dates repeat down a table: each is laid out once.
         key = (tuple(contents), column)
@@ -163,9 +167,9 @@ class Measure:
 
     def _cell(
         self, contents: Sequence[Content], column: Column
-    ) -> tuple[tuple[_Line | _Image | _Frame, ...], float]:
+    ) -> tuple[tuple[LaidLine | LaidImage | LaidFrame, ...], float]:
         width = (column.width - 2 * column.padding[1]) * MM
-        items: list[_Line | _Image | _Frame] = []
+        items: list[LaidLine | LaidImage | LaidFrame] = []
         top = 0.0
         for content in contents:
             if isinstance(content, Text):
@@ -189,17 +193,17 @@ class Measure:
                     ]
                     baseline = top + (line_height - font_height) / 2 + ascent
                     items.append(
-                        _Line(line, content.style, content.size, content.colour, x, baseline)
+                        LaidLine(line, content.style, content.size, content.colour, x, baseline)
                     )
                     top += line_height
             elif isinstance(content, Picture):
                 height = content.height * MM
                 image_width = min(content.max_width * MM, height * self._ratio(content.key))
-                items.append(_Image(content.key, image_width, height, top))
+                items.append(LaidImage(content.key, image_width, height, top))
                 top += height
             else:
                 height = content.height * MM + 2 * content.line
-                items.append(_Frame(width, height, top, content.colour, content.line))
+                items.append(LaidFrame(width, height, top, content.colour, content.line))
                 top += height
         return tuple(items), top
 
@@ -234,7 +238,7 @@ def lay_out(
     if not heading:
         style = replace(style, heading=())
     measure = Measure(glyphs, images)
-    header_height = _header(style, measure)[1]
+    header_height = header_cells(style, measure)[1]
     body = (style.page[1] - style.margins[0] - style.margins[2]) * MM - header_height
     heading_height = _heading_height(style, measure)
     minimum = style.min_row * MM
@@ -272,7 +276,7 @@ def drawable_rows(
     no taller than a page)."""
     measure = Measure(glyphs, images)
     try:
-        header = _header(style, measure)[1]
+        header = header_cells(style, measure)[1]
     except NotDrawable:  # (no glyph sample for the header's font)
         return [False] * len(rows)
     body = (style.page[1] - style.margins[0] - style.margins[2]) * MM - header
@@ -293,7 +297,8 @@ def drawable_rows(
     return drawable
 
 
-def _header(style: TableStyle, measure: Measure) -> tuple[list[tuple], float]:
+def header_cells(style: TableStyle, measure: Measure) -> tuple[list[tuple], float]:
+    """Return the header row's cells, measured, and its height (pt)."""
     top, sides, bottom = style.header_padding
     cells = []
     tallest = 0.0
@@ -321,194 +326,5 @@ def fonts_used(pages: Sequence[TablePage], style: TableStyle) -> set[FontStyle]:
     for page in pages:
         for row in page.rows:
             for items, _height in row.cells:
-                used.update(item.style for item in items if isinstance(item, _Line))
+                used.update(item.style for item in items if isinstance(item, LaidLine))
     return used
-
-
-@dataclass(frozen=True)
-class TableJob:
-    """Pages of a table, laid out, to draw into a PDF of their own (in a render worker).
-
-    samples are the rendered glyph samples (PDF) by font style (those of fonts_used), and
-    images the PNGs by key: the block embeds those fonts and images only.
-    """
-
-    pages: tuple[TablePage, ...]
-    style: TableStyle
-    samples: Mapping[FontStyle, bytes]
-    images: Mapping[str, bytes] = field(default_factory=dict)
-
-    def draw(self) -> bytes:
-        """Draw the pages; return the PDF."""
-        used = fonts_used(self.pages, self.style)
-        samples = {font: data for font, data in self.samples.items() if font in used}
-        with pikepdf.new() as pdf:
-            opened = [Pdf.open(io.BytesIO(data)) for data in samples.values()]
-            try:
-                fonts: dict[FontStyle, tuple[Glyphs, tuple[str, ...]]] = {}
-                font_resources = Dictionary()
-                for number, (style, sample) in enumerate(zip(samples, opened, strict=True)):
-                    glyphs = Glyphs.read(sample)
-                    names = tuple(f"/T{number}F{index}" for index in range(len(glyphs.fonts)))
-                    for name, font in zip(names, glyphs.fonts, strict=True):
-                        font_resources[name] = pdf.copy_foreign(font)
-                    fonts[style] = (glyphs, names)
-                painter = _Painter(pdf, self.style, fonts, self.images, font_resources)
-                for page in self.pages:
-                    painter.page(page)
-                out = io.BytesIO()
-                pdf.save(out, compress_streams=True)
-                return out.getvalue()
-            finally:
-                for sample in opened:
-                    sample.close()
-
-
-def _colour(colour: tuple[float, float, float], operator: str) -> str:
-    return f"{colour[0]:.3f} {colour[1]:.3f} {colour[2]:.3f} {operator}\n"
-
-
-class _Painter:
-    def __init__(
-        self,
-        pdf: Pdf,
-        style: TableStyle,
-        fonts: dict[FontStyle, tuple[Glyphs, tuple[str, ...]]],
-        images: Mapping[str, bytes],
-        font_resources: Dictionary,
-    ) -> None:
-        self.pdf = pdf
-        self.style = style
-        self.fonts = fonts
-        self.images = images
-        self.font_resources = pdf.make_indirect(font_resources)
-        self.xobjects: dict[str, pikepdf.Stream] = {}
-        self.measure = Measure({s: g for s, (g, _n) in fonts.items()}, images)
-        self.header, self.header_height = _header(style, self.measure)
-        self.lefts = []
-        left = style.margins[3] * MM
-        for column in style.columns:
-            self.lefts.append(left)
-            left += column.width * MM
-        self.right = left
-
-    def page(self, page: TablePage) -> None:
-        style = self.style
-        width, height = style.page[0] * MM, style.page[1] * MM
-        out: list[str] = []
-        xobjects = Dictionary()
-        top = height - style.margins[0] * MM
-        if page.heading:
-            top = self._heading(out, top)
-        top = self._header_row(out, top)
-        for number, row in enumerate(page.rows, start=1):
-            if number % 2 == 0:
-                self._background(out, row, top)
-            for column, left, (items, content_height) in zip(
-                style.columns, self.lefts, row.cells, strict=True
-            ):
-                inner = row.height - 2 * column.padding[0] * MM
-                cell_top = top - column.padding[0] * MM - (inner - content_height) / 2
-                self._items(out, items, left + column.padding[1] * MM, cell_top, xobjects)
-            top -= row.height
-        contents = self.pdf.make_stream("".join(out).encode())
-        resources = Dictionary(Font=self.font_resources)
-        if xobjects:
-            resources.XObject = xobjects
-        self.pdf.pages.append(
-            pikepdf.Page(
-                Dictionary(
-                    Type=Name.Page,
-                    MediaBox=Array([0, 0, round(width, 3), round(height, 3)]),
-                    Resources=resources,
-                    Contents=contents,
-                )
-            )
-        )
-
-    def _heading(self, out: list[str], top: float) -> float:
-        width = self.style.page[0] - self.style.margins[1] - self.style.margins[3]
-        left = self.style.margins[3] * MM
-        for text, after in self.style.heading:
-            items, content_height = self.measure.cell([text], Column(width, padding=(0.0, 0.0)))
-            self._items(out, items, left, top, Dictionary())
-            top -= content_height + after * MM
-        return top
-
-    def _header_row(self, out: list[str], top: float) -> float:
-        padding_top, sides, _bottom = self.style.header_padding
-        inner = self.header_height - (padding_top + _bottom) * MM - self.style.rule
-        for left, (items, content_height) in zip(self.lefts, self.header, strict=True):
-            cell_top = top - padding_top * MM - (inner - content_height) / 2
-            self._items(out, items, left + sides * MM, cell_top, Dictionary())
-        rule_y = top - self.header_height + self.style.rule / 2
-        out.append(_colour(INK, "RG"))
-        left = self.style.margins[3] * MM
-        out.append(
-            f"{self.style.rule:g} w\n{left:.2f} {rule_y:.2f} m {self.right:.2f} {rule_y:.2f} l S\n"
-        )
-        return top - self.header_height
-
-    def _background(self, out: list[str], row: LaidRow, top: float) -> None:
-        out.append(_colour(self.style.zebra, "rg"))
-        for column, left in zip(self.style.columns, self.lefts, strict=True):
-            if not column.white:
-                bottom = top - row.height
-                out.append(
-                    f"{left:.2f} {bottom:.2f} {column.width * MM:.2f} {row.height:.2f} re f\n"
-                )
-
-    def _items(
-        self,
-        out: list[str],
-        items: Sequence[_Line | _Image | _Frame],
-        left: float,
-        top: float,
-        xobjects: Dictionary,
-    ) -> None:
-        for item in items:
-            if isinstance(item, _Line):
-                glyphs, names = self.fonts[item.style]
-                out.append(_colour(item.colour, "rg"))
-                out.append(
-                    glyphs.show(item.text, item.size, left + item.x, top - item.baseline, names)
-                )
-            elif isinstance(item, _Image):
-                name = f"/I{item.key[:16]}"
-                xobjects[name] = self._image(item.key)
-                bottom = top - item.top - item.height
-                place = f"{item.width:.2f} 0 0 {item.height:.2f} {left:.2f} {bottom:.2f}"
-                out.append(f"q {place} cm {name} Do Q\n")
-            else:
-                half = item.line / 2
-                bottom = top - item.top - item.height
-                out.append("1 1 1 rg\n" + _colour(item.colour, "RG"))
-                out.append(
-                    f"{item.line:g} w {left + half:.2f} {bottom + half:.2f} "
-                    f"{item.width - item.line:.2f} {item.height - item.line:.2f} re B\n"
-                )
-
-    def _image(self, key: str) -> pikepdf.Stream:
-        if key not in self.xobjects:
-            self.xobjects[key] = self._new_image(key)
-        return self.xobjects[key]
-
-    def _new_image(self, key: str) -> pikepdf.Stream:
-        image = plain_png(opaque_png(self.images[key])) or plain_png(rgb_png(self.images[key]))
-        if image is None:  # (an RGB PNG of Pillow's is always plain)
-            raise NotDrawable("an image cannot be made a plain PNG")
-        colours = 3 if image.rgb else 1
-        return pikepdf.Stream(
-            self.pdf,
-            image.idat,
-            Type=Name.XObject,
-            Subtype=Name.Image,
-            Width=image.width,
-            Height=image.height,
-            ColorSpace=Name.DeviceRGB if image.rgb else Name.DeviceGray,
-            BitsPerComponent=8,
-            Filter=Name.FlateDecode,
-            DecodeParms=Dictionary(
-                Predictor=15, Colors=colours, BitsPerComponent=8, Columns=image.width
-            ),
-        )

@@ -9,7 +9,7 @@ from campaign.appeals.models import Appeal, AppealVersion
 from campaign.appeals.operations import region_counts, signature_counts
 from campaign.demo import DEMO_EMAIL, DEMO_SLUG
 from campaign.extensions import db
-from campaign.pdf import plain_png_idat
+from campaign.pdf_images import plain_png_idat
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_RELATIONSHIPS
 from campaign.signatures.images import PNG_MAGIC, clean_png
 from campaign.signatures.models import (

@@ -23,21 +23,21 @@ from PIL import Image
 from pypdf import PdfReader
 
 from campaign.pdf import (
-    AppFetcher,
     NotOwnMarkup,
-    PdfAttachment,
     PdfMetadata,
-    RefusedURL,
-    RenderError,
     RenderJob,
-    RenderTimeout,
     own_markup_tree,
-    plain_png_idat,
+    render_pdf,
+    user_agent_subset,
+)
+from campaign.pdf_fetcher import AppFetcher, PdfAttachment, RefusedURL
+from campaign.pdf_images import plain_png_idat
+from campaign.pdf_workers import (
+    RenderError,
+    RenderTimeout,
     pool_pids,
     render_many,
-    render_pdf,
     start_workers,
-    user_agent_subset,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -620,7 +620,7 @@ def test_workers_started_ahead_serve_the_next_render():
 
 
 def test_workers_that_cannot_start_ahead_leave_it_to_the_render(monkeypatch, caplog):
-    from campaign import pdf as renderer
+    from campaign import pdf_workers as renderer
 
     real = renderer._get_pool
     calls = []
@@ -662,7 +662,8 @@ def test_pool_leaves_nothing_behind_at_exit(tmp_path):
     script = tmp_path / "pool_exit.py"
     script.write_text(
         "from pathlib import Path\n"
-        "from campaign.pdf import RenderJob, render_many\n"
+        "from campaign.pdf import RenderJob\n"
+        "from campaign.pdf_workers import render_many\n"
         "if __name__ == '__main__':\n"
         f"    pdfs = render_many([RenderJob('<p>x</p>')] * 2, static_root=Path({str(ROOT)!r}),"
         " processes=2, time_limit=60)\n"

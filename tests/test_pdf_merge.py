@@ -15,9 +15,11 @@ from pypdf import PdfReader
 from pypdf.generic import StreamObject
 
 from campaign import pdf_merge
-from campaign.pdf import PdfAttachment, PdfMetadata, RenderJob, render_many, render_pdf
+from campaign.pdf import PdfMetadata, RenderJob, render_pdf
+from campaign.pdf_fetcher import PdfAttachment
 from campaign.pdf_glyphs import glyph_sample_document
 from campaign.pdf_merge import FOOTER_BOTTOM_MM, assemble, page_sizes
+from campaign.pdf_workers import render_many
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CSV = PdfAttachment("signatures.csv", "n,ФИО\n1,Анна\n".encode(), "Signatures")
@@ -309,3 +311,52 @@ def test_footers_fall_back_to_weasyprint_when_the_glyph_sample_cannot_be_read(
     for text, footer in zip(pages, dossier.footers, strict=True):
         assert text.rstrip().splitlines()[-1].strip() == footer
     assert page_sizes([output.getvalue()]) == dossier.sizes
+
+
+def test_parts_are_merged_one_at_a_time(dossier, monkeypatch):
+    # Memory must not grow with the pages: the document is written part by part, and a part
+    # is let go of before the next is opened (the host stays open: its catalog comes first).
+    real_open, open_now, most = pdf_merge._open, [], 0
+
+    class Counted:
+        def __init__(self, part):
+            self.pdf = real_open(part)
+
+        def __enter__(self):
+            nonlocal most
+            open_now.append(self)
+            most = max(most, len(open_now))
+            return self.pdf.__enter__()
+
+        def __exit__(self, *exc_info):
+            open_now.remove(self)
+            return self.pdf.__exit__(*exc_info)
+
+    monkeypatch.setattr(pdf_merge, "_open", Counted)
+    many = [dossier.parts[0], *[dossier.parts[1], dossier.parts[2]] * 5]
+    count = len(page_sizes(many))
+    footers = [f"Страница {n} из {count} · снимок 3f9a-<b>&" for n in range(1, count + 1)]
+    pdf = merged(many, footers, sample("".join(footers)))
+    assert most == 2
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert len(document.pages) == count
+        # Identical font programs are still written once, across all the parts.
+        programs = {
+            item.objgen: item.read_raw_bytes()
+            for item in document.objects
+            if isinstance(item, pikepdf.Dictionary) and "/FontFile2" in item
+            for item in [item.FontFile2]
+        }
+        assert len(programs) == len(set(programs.values()))
+
+
+def test_the_merged_file_reads_back_without_repairs(dossier, pdf_path):
+    # qpdf warns of anything it had to repair (a wrong offset, a bad /Length).
+    with pikepdf.open(pdf_path) as document:
+        for item in document.objects:
+            if isinstance(item, pikepdf.Stream):
+                item.read_bytes()
+        assert document.get_warnings() == []
+        pages = list(document.pages)
+        assert len(pages) == len(dossier.footers)
+        assert all(page.obj.Parent.objgen == pages[0].obj.Parent.objgen for page in pages)

@@ -10,15 +10,16 @@ from pikepdf import Pdf
 from PIL import Image
 
 from campaign import ROOT
-from campaign.pdf import RenderJob, plain_png, render_pdf
+from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import SANS, FontStyle, Glyphs, glyph_sample_document, wrap
+from campaign.pdf_images import plain_png
+from campaign.pdf_table_painter import TableJob
 from campaign.pdf_tables import (
     MM,
     Box,
     Column,
     NotDrawable,
     Picture,
-    TableJob,
     TableStyle,
     Text,
     fonts_used,

@@ -171,9 +171,11 @@ def naive_render() -> None:
     from campaign import create_app
     from campaign.appeals.models import Appeal
     from campaign.clock import utcnow
+    from campaign.dossiers.block_cache import BlockCache
     from campaign.dossiers.content import collect_content
+    from campaign.dossiers.layout import DossierLayout
     from campaign.dossiers.models import Edition
-    from campaign.dossiers.rendering import BlockCache, DossierLayout, Snapshot
+    from campaign.dossiers.page_jobs import Snapshot
     from campaign.extensions import db
     from campaign.pdf import RenderJob, render_pdf
 

@@ -27,7 +27,7 @@ from campaign.dossiers.signing import (
     signing_settings,
 )
 from campaign.extensions import db
-from campaign.pdf import RenderError
+from campaign.pdf_workers import RenderError
 
 dossiers_cli = AppGroup("dossiers", help="PDF dossiers.")
 

@@ -41,7 +41,7 @@ from campaign.signatures.spreadsheets import neutralise
 from campaign.time_zones import local_date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One signatory as an edition shows her; private values are empty where left out."""
 
@@ -68,7 +68,7 @@ class Row:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Family:
     """The signatories around one person concerned (the annex; signatures.families).
 

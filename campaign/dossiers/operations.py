@@ -19,18 +19,14 @@ from campaign import tasks
 from campaign.accounts.models import User
 from campaign.appeals.models import Appeal, AppealVersion
 from campaign.clock import utcnow
+from campaign.dossiers.block_cache import cache_folder, write_atomically
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
-from campaign.dossiers.rendering import (
-    Snapshot,
-    cache_folder,
-    prepare_render,
-    render_dossier,
-    write_atomically,
-)
+from campaign.dossiers.page_jobs import Snapshot
+from campaign.dossiers.rendering import prepare_render, render_dossier
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
-from campaign.pdf import RenderError, RenderTimeout
+from campaign.pdf_workers import RenderError, RenderTimeout
 from campaign.private_files import private_folder
 from campaign.signatures.signer_links import withdrawal_count
 from campaign.urls import public_url_for

@@ -15,7 +15,7 @@ from campaign.dossiers.operations import (
     sha256_of_stream,
     snapshot_title,
 )
-from campaign.dossiers.rendering import edition_name
+from campaign.dossiers.page_jobs import edition_name
 from campaign.extensions import csrf, db, limiter
 from campaign.security_log import log_security_event
 

@@ -14,12 +14,13 @@ from pypdf import PdfReader
 from campaign import ROOT
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import utcnow
-from campaign.dossiers import drawn_tables, rendering
+from campaign.dossiers import block_cache, drawn_tables, layout, page_jobs, rendering
 from campaign.dossiers.content import collect_content, csv_row
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
-from campaign.pdf import RenderTimeout, render_pdf
+from campaign.pdf import render_pdf
+from campaign.pdf_workers import RenderTimeout
 from campaign.signatures.fields import DEFAULT_MODES
 from campaign.signatures.models import Display, FieldMode, SignatureStatus
 from campaign.signatures.settings import (
@@ -279,7 +280,7 @@ def test_without_workers_every_part_is_rendered_in_one_batch(signed_appeal, app,
 def test_a_cache_emptied_during_a_render_does_not_break_it(
     signed_appeal, make_signature, monkeypatch
 ):
-    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)  # several blocks to reuse
+    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)  # several blocks to reuse
     first, pdf = render(signed_appeal)
     make_signature(signed_appeal, surname="Новаяподписантка")
     real = rendering.render_many
@@ -291,7 +292,7 @@ def test_a_cache_emptied_during_a_render_does_not_break_it(
         rendered = real(parts, **options)
         if "keep" in options:  # the blocks, after the glyph samples and the other pages
             jobs.append(len(parts))
-            rmtree(rendering.cache_folder(signed_appeal.id))
+            rmtree(block_cache.cache_folder(signed_appeal.id))
         return rendered
 
     monkeypatch.setattr(rendering, "render_many", emptying)
@@ -309,8 +310,8 @@ def test_a_cache_emptied_during_a_render_does_not_break_it(
 
 
 def test_the_block_cache_holds_a_bounded_number_of_files_open(tmp_path, monkeypatch):
-    monkeypatch.setattr(rendering, "OPEN_BLOCKS", 2)
-    with rendering.BlockCache(tmp_path) as cache:
+    monkeypatch.setattr(block_cache, "OPEN_BLOCKS", 2)
+    with block_cache.BlockCache(tmp_path) as cache:
         for key in "abc":
             cache.put(key, f"%PDF {key}".encode())
         found = [cache.get(key) for key in "abc"]
@@ -389,7 +390,7 @@ def withdrawing_during(monkeypatch, tokens):
 
 
 def test_a_signer_who_withdraws_during_a_render_is_left_out(signed_appeal, monkeypatch):
-    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
     token = sign_to_leave(signed_appeal, "Уходящая")
     calls = withdrawing_during(monkeypatch, [token])
     snapshot, pdf = render(signed_appeal)
@@ -397,7 +398,7 @@ def test_a_signer_who_withdraws_during_a_render_is_left_out(signed_appeal, monke
     assert "Уходящая" not in flat(" ".join(page_texts(pdf)))
     assert "Уходящая" not in attachments(pdf)["signatories.csv"].decode()
     assert snapshot.signature_count == 45
-    cached = list(rendering.cache_folder(signed_appeal.id).rglob("*.pdf"))
+    cached = list(block_cache.cache_folder(signed_appeal.id).rglob("*.pdf"))
     assert cached  # the second render's blocks
     for block in cached:
         assert "Уходящая" not in flat(" ".join(page_texts(block.read_bytes())))
@@ -411,7 +412,7 @@ def test_a_render_gives_up_while_signers_keep_withdrawing(signed_appeal, monkeyp
     with pytest.raises(SignersWithdrew):
         make_snapshot(signed_appeal, Edition.submission, user=None)
     db.session.rollback()
-    assert not rendering.cache_folder(signed_appeal.id).exists()
+    assert not block_cache.cache_folder(signed_appeal.id).exists()
     assert db.session.scalar(db.select(db.func.count(DossierSnapshot.id))) == 0
 
 
@@ -431,15 +432,15 @@ def test_blocks_look_the_same_with_our_parser_and_cut_down_user_agent_stylesheet
     make_signature(signed_appeal, display=Display.hidden)
     make_signature(signed_appeal, display=Display.initials, helper_name="Соседка Аминат")
     content = collect_content(signed_appeal, edition)
-    snapshot = rendering.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
-    cache = rendering.BlockCache(tmp_path / "cache")
-    layout = rendering.DossierLayout(content, snapshot, landscape=False, cache=cache)
-    layout.prepare()
-    layout.plan({})  # without glyph samples, the tables are laid out by WeasyPrint
-    blocks = [part for part, key in layout.parts if key is not None]
+    snapshot = page_jobs.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
+    cache = block_cache.BlockCache(tmp_path / "cache")
+    dossier_layout = layout.DossierLayout(content, snapshot, landscape=False, cache=cache)
+    dossier_layout.prepare()
+    dossier_layout.plan({})  # without glyph samples, the tables are laid out by WeasyPrint
+    blocks = [part for part, key in dossier_layout.parts if key is not None]
     assert blocks
     for number, job in enumerate(blocks):
-        assert job.user_agent_elements == rendering.BLOCK_ELEMENTS
+        assert job.user_agent_elements == page_jobs.BLOCK_ELEMENTS
         ours = raster(render_pdf(job, ROOT / "static"), tmp_path / f"ours{number}")
         full = replace(job, user_agent_elements=())
         assert ours == raster(render_pdf(full, ROOT / "static"), tmp_path / f"full{number}")
@@ -574,7 +575,7 @@ def test_an_english_appeal_makes_an_english_dossier(make_appeal, make_signature)
 def test_workers_are_stopped_before_merging_a_big_document(signed_appeal, monkeypatch):
     import multiprocessing.forkserver
 
-    from campaign import pdf as renderer
+    from campaign import pdf_workers as renderer
 
     server = multiprocessing.forkserver._forkserver
     render(signed_appeal)
@@ -612,14 +613,14 @@ def test_a_title_edited_in_the_draft_stays_out_until_published(open_appeal, make
 
 def test_a_block_is_not_kept_when_the_cache_is_emptied_while_it_is_written(tmp_path, monkeypatch):
     folder = tmp_path / "cache" / "1" / "submission"
-    written = rendering.write_atomically
+    written = block_cache.write_atomically
 
     def emptied_first(path, data):
         rmtree(tmp_path / "cache")  # a withdrawal commits between mkdir and the write
         written(path, data)
 
-    monkeypatch.setattr(rendering, "write_atomically", emptied_first)
-    with rendering.BlockCache(folder) as cache:
+    monkeypatch.setattr(block_cache, "write_atomically", emptied_first)
+    with block_cache.BlockCache(folder) as cache:
         cache.put("abc", b"%PDF-1.7 block")
         assert cache.get("abc") is None and "abc" not in cache.used
         cache.prune()  # nothing to prune, and no error
@@ -645,12 +646,12 @@ def test_the_glyph_samples_hold_every_character_the_tables_set(
 ):
     make_signature(signed_appeal, display=Display.hidden, helper_name="Соседка Аминат")
     content = collect_content(signed_appeal, Edition.submission)
-    snapshot = rendering.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
-    cache = rendering.BlockCache(tmp_path)
-    layout = rendering.DossierLayout(content, snapshot, landscape=False, cache=cache)
-    layout.prepare()
+    snapshot = page_jobs.Snapshot("0" * 20, utcnow(), "https://example.org/v", "test")
+    cache = block_cache.BlockCache(tmp_path)
+    dossier_layout = layout.DossierLayout(content, snapshot, landscape=False, cache=cache)
+    dossier_layout.prepare()
     # The table's header, the annex's heading and the rows' texts are sampled, by font.
-    characters = layout.characters
+    characters = dossier_layout.characters
     assert set("Налоева-Мадинаслед") <= set(characters[drawn_tables.SANS])
     assert set("ФИО") <= set(characters[drawn_tables.SANS_BOLD])
     assert set("Приложение") <= set(characters[drawn_tables.SERIF_BOLD])
@@ -682,7 +683,7 @@ def test_a_table_whose_text_needs_shaping_is_laid_out_by_weasyprint(
 def test_a_re_render_reuses_whole_blocks_and_cuts_pages_as_a_fresh_render(
     signed_appeal, make_signature, monkeypatch
 ):
-    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
     first, _pdf = render(signed_appeal)
     for n in range(8):
         make_signature(signed_appeal, surname=f"Поздняя{n}")
@@ -700,7 +701,7 @@ def test_a_re_render_reuses_whole_blocks_and_cuts_pages_as_a_fresh_render(
     new_pages = sum("Поздняя" in text for text in page_texts(cached_pdf))
     # (The old last pages may have had no room left for a new row.)
     assert new_pages <= drawn[-1] <= new_pages + 2 < first.pages
-    rmtree(rendering.cache_folder(signed_appeal.id))
+    rmtree(block_cache.cache_folder(signed_appeal.id))
     fresh, fresh_pdf = render(signed_appeal)
     assert fresh.pages == cached.pages
 
@@ -713,7 +714,7 @@ def test_a_re_render_reuses_whole_blocks_and_cuts_pages_as_a_fresh_render(
 
 def test_a_broken_manifest_only_costs_a_full_layout(signed_appeal, tmp_path):
     render(signed_appeal)
-    folder = rendering.cache_folder(signed_appeal.id, Edition.submission)
+    folder = block_cache.cache_folder(signed_appeal.id, Edition.submission)
     manifests = list(folder.glob("*.json"))
     assert {path.name for path in manifests} == {
         "table-drawn-portrait.json",
@@ -721,7 +722,7 @@ def test_a_broken_manifest_only_costs_a_full_layout(signed_appeal, tmp_path):
     }
     for path in manifests:
         path.write_text("[[1, 2]")
-    assert rendering.BlockCache(folder).manifest("table-drawn-portrait") == []
+    assert block_cache.BlockCache(folder).manifest("table-drawn-portrait") == []
     snapshot, pdf = render(signed_appeal)
     assert snapshot.signature_count == 45
     assert len(FOOTER.findall(" ".join(page_texts(pdf)))) == snapshot.pages
@@ -790,24 +791,27 @@ def test_the_time_limit_is_the_whole_renders(app, signed_appeal, monkeypatch):
 
 
 def test_a_number_of_five_digits_stays_on_one_line(signed_appeal, tmp_path):
+    from pikepdf import Pdf
+
     from campaign.dossiers.pagination import signatory_columns
-    from campaign.pdf_glyphs import glyph_sample_document
+    from campaign.pdf import RenderJob
+    from campaign.pdf_glyphs import Glyphs, glyph_sample_document
     from campaign.pdf_tables import MM
 
     for edition in Edition:
         (number, *_rest) = signatory_columns(edition, landscape=False, versions=True)
         sample = render_pdf(
-            rendering.RenderJob(glyph_sample_document("0123456789", language="ru")),
+            RenderJob(glyph_sample_document("0123456789", language="ru")),
             ROOT / "static",
         )
-        with rendering.Pdf.open(io.BytesIO(sample)) as document:
-            glyphs = rendering.Glyphs.read(document)
+        with Pdf.open(io.BytesIO(sample)) as document:
+            glyphs = Glyphs.read(document)
             assert glyphs.width("88888", 8) <= (number.width - 2.4) * MM
 
 
 def test_a_cache_emptied_by_a_withdrawal_is_not_brought_back_by_later_blocks(tmp_path):
     folder = tmp_path / "cache" / "1" / "submission"
-    with rendering.BlockCache(folder) as cache:
+    with block_cache.BlockCache(folder) as cache:
         assert folder.is_dir()  # made when the render starts
         rmtree(tmp_path / "cache")  # a withdrawal commits during the render
         cache.put("abc", b"%PDF-1.7 block with her row")
@@ -819,9 +823,10 @@ def test_a_table_sent_to_weasyprint_drops_its_drawn_blocks(open_appeal, make_sig
     for n in range(3):
         make_signature(open_appeal, surname=f"Первая{n}")
     render(open_appeal)
-    folder = rendering.cache_folder(open_appeal.id, Edition.submission)
+    folder = block_cache.cache_folder(open_appeal.id, Edition.submission)
     drawn = {
-        key for key, _count, _next in rendering.BlockCache(folder).manifest("table-drawn-portrait")
+        key
+        for key, _count, _next in block_cache.BlockCache(folder).manifest("table-drawn-portrait")
     }
     assert drawn and all((folder / f"{key}.pdf").exists() for key in drawn)
     make_signature(open_appeal, surname="\u0646\u0627\u0644\u0648\u064a\u0641\u0627")  # Arabic
@@ -833,12 +838,12 @@ def test_a_table_sent_to_weasyprint_drops_its_drawn_blocks(open_appeal, make_sig
 def test_a_sample_whose_fonts_cannot_be_read_sends_the_tables_to_weasyprint(
     signed_appeal, monkeypatch
 ):
-    class Unreadable(rendering.Glyphs):
+    class Unreadable(layout.Glyphs):
         @classmethod
         def read(cls, sample):
             raise ValueError("the glyph sample must set composite fonts")
 
-    monkeypatch.setattr(rendering, "Glyphs", Unreadable)  # the tables' samples, not the footers'
+    monkeypatch.setattr(layout, "Glyphs", Unreadable)  # the tables' samples, not the footers'
     kinds = []
     real_many = rendering.render_many
 
@@ -856,14 +861,14 @@ def test_a_sample_whose_fonts_cannot_be_read_sends_the_tables_to_weasyprint(
 def test_a_family_gaining_a_signer_mid_annex_cuts_pages_as_a_fresh_render(
     signed_appeal, make_signature, monkeypatch
 ):
-    monkeypatch.setattr(rendering, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
     for n in range(100):  # more families: an annex of several pages
         make_signature(signed_appeal, drawn=False, relative_name=f"Ахмед Исаев {n}")
     render(signed_appeal)
     # A signer joins the second family: the annex's rows change near its start.
     make_signature(signed_appeal, surname="Сестра", relative_name="Ислам Налоев 2")
     cached, cached_pdf = render(signed_appeal)
-    rmtree(rendering.cache_folder(signed_appeal.id))
+    rmtree(block_cache.cache_folder(signed_appeal.id))
     fresh, fresh_pdf = render(signed_appeal)
 
     def annex(pdf, snapshot):
