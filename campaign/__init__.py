@@ -89,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     from campaign.signatures.blueprint import bp as signatures_bp
     from campaign.signatures.cli import signatures_cli
+    from campaign.signatures.public_page import forget_pages
     from campaign.signatures.retention import private_data_erased
     from campaign.signatures.signer_links import signature_withdrawn
     from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
@@ -96,6 +97,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     signature_withdrawn.connect(forget_cached_blocks)
     private_data_erased.connect(forget_cached_blocks)
+    signature_withdrawn.connect(forget_pages)
+    private_data_erased.connect(forget_pages)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(appeals_bp)

@@ -103,8 +103,13 @@ def page_key() -> tuple[object, ...]:
     return (request.query_string,)
 
 
-def forget_pages() -> None:
-    """Drop every kept page of this process (tests; a change that must show at once)."""
+def forget_pages(_sender: object = None, **_details: object) -> None:
+    """Drop every kept page of this process (tests; a change that must show at once).
+
+    Connected to the withdrawal and erasure signals: the name of a signer who withdrew leaves
+    the pages this process serves at once (other processes and proxies keep theirs for
+    max-age at most).
+    """
     with _lock:
         for kept in (_pages, _keys):
             if kept is not None:

@@ -129,3 +129,17 @@ def test_a_language_switch_without_a_token_asks_once_more_with_one(app, client, 
     assert switched.status_code == 302
     assert switched.headers["Location"] == f"/a/{open_appeal.slug}"
     assert "lang=en" in switched.headers["Set-Cookie"]
+
+
+def test_a_withdrawn_signer_leaves_the_kept_page_at_once(visitor, open_appeal, make_signature):
+    from campaign.extensions import db
+    from campaign.signatures.models import Display
+    from campaign.signatures.signer_links import new_token, withdraw_signature
+
+    signature = make_signature(open_appeal, surname="Уходящая", display=Display.full)
+    token, signature.withdraw_token_hash = new_token()
+    db.session.commit()
+    assert "Уходящая" in visitor().get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    withdraw_signature(token)
+    db.session.commit()
+    assert "Уходящая" not in visitor().get(f"/a/{open_appeal.slug}").get_data(as_text=True)
