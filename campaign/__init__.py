@@ -94,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.signatures.signer_links import signature_withdrawn
     from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
     from campaign.submissions.public_views import bp as submissions_bp
+    from campaign.task_worker import tasks_cli
 
     signature_withdrawn.connect(forget_cached_blocks)
     private_data_erased.connect(forget_cached_blocks)
@@ -112,5 +113,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(dossiers_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(signatures_cli)
-    app.cli.add_command(tasks.tasks_cli)
+    app.cli.add_command(tasks_cli)
     return app

@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import CancelExecution
-from huey.signals import SIGNAL_INTERRUPTED
 
 from campaign.private_files import private_file, private_folder
 
@@ -105,6 +102,11 @@ def job(
         return func
 
     return register
+
+
+def registered_job(name: object) -> Job | None:
+    """Return the job registered under this name, if any."""
+    return _jobs.get(name) if isinstance(name, str) else None
 
 
 def _qualified(func: Callable[..., Any]) -> str:
@@ -436,7 +438,7 @@ def _run_job(app: Flask, name: str, args: list[Any], task: Task) -> None:
         logger.error(
             "Job %s(%s) failed with %s (task %s); %s.\n%s",
             name,
-            _describe_args(args),
+            describe_args(args),
             type(error).__name__,
             task.id,
             f"{left} retr{'y' if left == 1 else 'ies'} left" if left else "not retried",
@@ -448,75 +450,16 @@ def _run_job(app: Flask, name: str, args: list[Any], task: Task) -> None:
     logger.info(
         "Job %s(%s) done in %.1f s (task %s).",
         name,
-        _describe_args(args),
+        describe_args(args),
         time.monotonic() - started,
         task.id,
     )
 
 
-def _describe_args(args: list[Any]) -> str:
+def describe_args(args: list[Any]) -> str:
+    """Name a job's arguments for a log line: ids as they are, anything else by its type."""
     # Ids are shown; anything else could be private (an e-mail, a name), so only its type.
     return ", ".join(
         repr(arg) if isinstance(arg, int) or arg is None else f"<{type(arg).__name__}>"
         for arg in args
     )
-
-
-tasks_cli = AppGroup("tasks", help="The task queue.")
-
-
-@tasks_cli.command("worker")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker threads (default: TASK_WORKERS, at least 1).",
-)
-def worker_command(workers: int | None) -> None:
-    """Run queued jobs until Ctrl-C (finishes running jobs) or SIGTERM."""
-    queue = get_queue(current_app)
-    if queue.immediate:
-        raise click.UsageError("TASK_QUEUE_IMMEDIATE is on: jobs run inside enqueue().")
-    if queue.kind == "memory":
-        raise click.UsageError(
-            'TASK_QUEUE is "memory", which lives inside one process; '
-            'use "sqlite" or a redis:// URL.'
-        )
-    consumer = queue.consumer(workers)
-    consumer.huey.signal(SIGNAL_INTERRUPTED)(_interrupted_in(current_app._get_current_object()))
-    if not logging.getLogger().handlers:
-        # This command is the process's entry point: show job and consumer logs.
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-    click.echo(
-        f"Running jobs from queue {queue.name!r} ({queue.describe()}) with "
-        f"{consumer.workers} worker thread(s); Ctrl-C stops."
-    )
-    consumer.run()
-
-
-def _interrupted_in(app: Flask) -> Callable[..., None]:
-    """A huey signal handler: after the consumer stopped (SIGTERM), tell each job it was
-    running that it was interrupted (Job.on_interrupt); its thread dies with the process."""
-
-    def interrupted(_signal: str, task: Task, *_extra: Any) -> None:
-        name, args = [*task.args, None, None][:2]
-        registered = _jobs.get(name) if isinstance(name, str) else None
-        if registered is None or registered.on_interrupt is None:
-            logger.warning("Task %s (%s) interrupted by the worker's stop.", task.id, name)
-            return
-        try:
-            with app.app_context():
-                registered.on_interrupt(*args)
-        except Exception as error:
-            logger.error(
-                "Job %s(%s): its interruption could not be recorded (%s).",
-                name,
-                _describe_args(args),
-                type(error).__name__,
-            )
-            return
-        logger.warning("Job %s(%s) interrupted by the worker's stop.", name, _describe_args(args))
-
-    return interrupted
