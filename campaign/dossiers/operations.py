@@ -238,28 +238,11 @@ def give_up_if_stalled(job: DossierJob) -> bool:
     A queue worker killed mid-render (a restart, the memory killer) never reports back; without
     this the organiser would watch the progress page forever.
     """
-    if job.status not in (JobStatus.queued, JobStatus.running):
-        return False
     # Queued jobs may wait behind others: give them the time of a few renders.
     limit = timedelta(seconds=current_app.config["DOSSIER_TIME_LIMIT"] + 60)
     if job.status is JobStatus.queued:
         limit *= 3
-    if utcnow() - job.updated_at <= limit:
-        return False
-    # Only if nothing was heard from it since it was read: a render finishing at this very
-    # moment keeps its result.
-    marked = db.session.execute(
-        update(DossierJob)
-        .where(
-            DossierJob.id == job.id,
-            DossierJob.status == job.status,
-            DossierJob.updated_at == job.updated_at,
-        )
-        .values(status=JobStatus.failed, error="interrupted")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(job)
-    return marked.rowcount == 1
+    return tasks.fail_if_silent(job, limit)
 
 
 def _failure_code(error: Exception) -> str:

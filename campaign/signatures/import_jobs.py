@@ -115,22 +115,7 @@ def enqueue_import(job: ImportJob) -> None:
 def give_up_if_stalled(job: ImportJob) -> bool:
     """Mark failed an import with no news for longer than STALLED_AFTER (its worker died);
     the caller commits. Nothing was stored: the rows go in one transaction."""
-    if job.status not in (JobStatus.queued, JobStatus.running):
-        return False
-    if utcnow() - job.updated_at <= STALLED_AFTER:
-        return False
-    marked = db.session.execute(
-        update(ImportJob)
-        .where(
-            ImportJob.id == job.id,
-            ImportJob.status == job.status,
-            ImportJob.updated_at == job.updated_at,
-        )
-        .values(status=JobStatus.failed, error="interrupted", live_upload=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(job)
-    return marked.rowcount == 1
+    return tasks.fail_if_silent(job, STALLED_AFTER, live_upload=None)
 
 
 def failure_message(code: str) -> str:
