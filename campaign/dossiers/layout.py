@@ -36,6 +36,7 @@ from campaign.dossiers.pagination import (
     split_tall_families,
 )
 from campaign.dossiers.sheets import scans_annex_jobs
+from campaign.dossiers.signature_images import BlockImages
 from campaign.pdf import RenderJob
 from campaign.pdf_glyphs import FontStyle, Glyphs
 from campaign.pdf_table_painter import TableJob
@@ -361,11 +362,15 @@ class DossierLayout:
             start += count
             cached = self.cache.get(key)
             if cached is None:
-                images = {
-                    row.image_sha256: self.content.images[row.image_sha256]
-                    for row in items
-                    if isinstance(row, Row) and row.image_sha256
-                }
+                # Read when the job is sent to a worker, not now.
+                images = BlockImages(
+                    self.content.images,
+                    {
+                        row.image_sha256: row.image_sha256
+                        for row in items
+                        if isinstance(row, Row) and row.image_sha256
+                    },
+                )
                 fonts = fonts_used(block, table.style)
                 used = {font: data for font, data in samples.items() if font in fonts}
                 cached = TableJob(tuple(block), table.style, used, images)
