@@ -190,6 +190,7 @@ class BlockCache:
         """Close the files that get returned."""
         self._open.close()
         self._count = 0
+        self._spilled = None
 
     def prune(self) -> None:
         """Forget every block the last render did not use."""
@@ -200,12 +201,18 @@ class BlockCache:
                 path.unlink(missing_ok=True)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old one or the whole new one, never half of it."""
+def write_atomically(path: Path, data: bytes | BinaryIO) -> None:
+    """Write a file so that readers see the old one or the whole new one, never half of it.
+
+    data is bytes, or a file copied from where it stands.
+    """
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                shutil.copyfileobj(data, handle, COPY_CHUNK)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
