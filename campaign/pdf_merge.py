@@ -45,12 +45,22 @@ def _size(page: Page) -> tuple[float, float]:
     return right - left, top - bottom
 
 
+def _mappable(part: BinaryIO) -> bool:
+    try:
+        part.fileno()
+    except OSError:  # io.UnsupportedOperation
+        return False
+    return True
+
+
 def _open(part: bytes | BinaryIO) -> Pdf:
     if isinstance(part, bytes):
         return Pdf.open(BytesIO(part))
     part.seek(0)
     if isinstance(part, BytesIO):
         return Pdf.open(part)
+    if not _mappable(part):  # (a part of a larger file): its bytes, while it is merged
+        return Pdf.open(BytesIO(part.read()))
     # A file is mapped: read through Python's file object, merging 1,300 pages from 200 files
     # took three times as long (1.3 s instead of 0.45 s).
     return Pdf.open(part, access_mode=AccessMode.mmap)

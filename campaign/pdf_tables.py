@@ -13,7 +13,7 @@ is refused (NotDrawable): the caller lays out the pages holding such rows with W
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -223,7 +223,7 @@ class Measure:
 
 
 def lay_out(
-    rows: Sequence[Sequence[Sequence[Content]]],
+    rows: Iterable[Sequence[Sequence[Content]]],
     style: TableStyle,
     glyphs: Mapping[FontStyle, Glyphs],
     images: Mapping[str, bytes],
@@ -264,6 +264,17 @@ def lay_out(
     if current:
         pages.append(TablePage(tuple(current), heading=not pages and bool(style.heading)))
     return pages
+
+
+def covered(
+    characters: Mapping[FontStyle, Iterable[str]], glyphs: Mapping[FontStyle, Glyphs]
+) -> bool:
+    """Whether every character, by font style, is one lay_out can set (has a glyph, needs no
+    shaping): if not, lay_out would raise NotDrawable."""
+    return all(
+        font in glyphs and glyphs[font].covers("".join(chars).translate(_BLANKS))
+        for font, chars in characters.items()
+    )
 
 
 def drawable_rows(

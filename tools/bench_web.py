@@ -1,10 +1,12 @@
 """Benchmark the public path under load: the appeal page and the sign POST, against a Flask
 hello-world served the same way in the same run (the method of shared/notes/web-load.md).
 
-For each database (SQLite; PostgreSQL with the rate limits on Redis when both answer on
-127.0.0.1) it loads the demo appeal with BENCH_WEB_SIGNATURES fictional signatories (default
-100,000), serves the app with gunicorn (sync, 2 workers, as the hello-world), and runs wrk
-(2 threads, 16 connections, BENCH_WEB_SECONDS seconds after a 5 s warm-up):
+For each database (SQLite, the queue consumed by threads in the web processes; PostgreSQL
+with the task queue and the rate limits on Redis and one `flask tasks worker` process, when
+both answer on 127.0.0.1) it loads the demo appeal with BENCH_WEB_SIGNATURES fictional
+signatories (default 100,000), serves the app with gunicorn (sync, 2 workers, as the
+hello-world), and runs wrk (2 threads, 16 connections, BENCH_WEB_SECONDS seconds after a 5 s
+warm-up):
 
 - the page: GET /a/<slug> without cookies, as a surge of new visitors sends it;
 - signing: the form's values fetched once like a browser (session cookie, CSRF token, fill-time
@@ -117,18 +119,27 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     server.wait(30)
 
 
-def wrk(url: str, script: str, seconds: int) -> dict[str, float]:
-    """Run wrk with a Lua script after a 5 s warm-up; return req/s, p50/p99 ms and statuses."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script)
-    base = ["wrk", "-t2", f"-c{CONNECTIONS}", "-s", lua.name, "--latency", "--timeout", "10s"]
-    subprocess.run([*base, "-d5s", url], capture_output=True, check=True)
-    out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True).stdout
-    os.unlink(lua.name)
+def wrk(url: str, script: str, seconds: int, warm_up: str | None = None) -> dict[str, float]:
+    """Run wrk with a Lua script after a 5 s warm-up (with `warm_up`'s script when given);
+    return req/s, p50/p99 ms and statuses."""
+    _wrk(url, warm_up or script, 5)
+    out = _wrk(url, script, seconds)
     statuses = json.loads(re.search(r"STATUSES (\{.*\})", out).group(1))
     p50, p99 = (int(v) / 1000 for v in re.search(r"LATENCY (\d+) (\d+)", out).groups())
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return {"rps": rate, "p50": p50, "p99": p99, "statuses": statuses}
+
+
+def _wrk(url: str, script: str, seconds: int) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", "-s", lua.name, "--latency", "--timeout", "10s"]
+    try:
+        done = subprocess.run([*command, f"-d{seconds}s", url], capture_output=True, text=True)
+    finally:
+        os.unlink(lua.name)
+    done.check_returncode()
+    return done.stdout
 
 
 def form_values(base: str) -> tuple[str, str]:
@@ -205,6 +216,25 @@ def report(name: str, figures: dict[str, float], hello: float, extra: str = "") 
     )
 
 
+def start_task_worker(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+    """With the queue on Redis: empty its database, then one `flask tasks worker` sends the mail."""
+    url = env.get("CAMPAIGN_TASK_QUEUE", "")
+    if not url.startswith("redis://"):
+        return None  # SQLite: the web processes' own consumer threads
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    command = [str(BIN / "flask"), "tasks", "worker"]
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def run(label: str, env: dict[str, str]) -> None:
     print(f"{label}: demo appeal with {SIGNATURES:,} signatories", flush=True)
     for command in (["db", "upgrade"], ["demo", "load", "--signatories", str(SIGNATURES)]):
@@ -222,16 +252,21 @@ def run(label: str, env: dict[str, str]) -> None:
         hello = wrk(base + "/", LUA_COUNT, SECONDS)
         stop(server)
     report("Flask hello-world", hello, hello["rps"])
+    task_worker = start_task_worker(env)
     server, base = serve("campaign:create_app()", env, ROOT, f"/a/{SLUG}")
     try:
         page = wrk(f"{base}/a/{SLUG}", LUA_COUNT, SECONDS)
         report("appeal page, no cookies", page, hello["rps"])
         cookie, body = form_values(base)
         time.sleep(int(env["CAMPAIGN_SIGN_MIN_SECONDS"]) + 1)
+        # The warm-up's signers have names of their own: only the measured ones are counted.
         tag = f"Bench{int(time.time())}"
-        sign = wrk(f"{base}/a/{SLUG}", sign_script(tag, cookie, body), SECONDS)
+        warm_up = sign_script(f"Warm{tag}", cookie, body)
+        sign = wrk(f"{base}/a/{SLUG}", sign_script(tag, cookie, body), SECONDS, warm_up)
     finally:
         stop(server)
+        if task_worker is not None:
+            stop(task_worker)
     acked = sign["statuses"].get("302", 0)
     rows = stored(env, tag)
     lost = max(0, acked - rows)
@@ -264,11 +299,12 @@ def main() -> None:
             subprocess.run([*admin, f"CREATE DATABASE {name}"], check=True)
             try:
                 run(
-                    "PostgreSQL, rate limits on Redis",
+                    "PostgreSQL, the queue and rate limits on Redis, one task worker",
                     {
                         **env,
                         "CAMPAIGN_SQLALCHEMY_DATABASE_URI": PG + name,
                         "CAMPAIGN_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+                        "CAMPAIGN_TASK_QUEUE": "redis://127.0.0.1:6379/14",
                     },
                 )
             finally:

@@ -2,15 +2,16 @@
 
 import csv
 import gc
-import hashlib
 import io
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from campaign.appeals.models import Appeal, AppealVersion
 from campaign.dossiers.aggregates import PUBLIC_PLACE_FEWEST, PlaceCount, families_by_place
 from campaign.dossiers.models import Edition
+from campaign.dossiers.signature_images import SignatureImages
 from campaign.extensions import db
 from campaign.signatures.audience import full_name, public_view
 from campaign.signatures.families import (
@@ -93,7 +95,8 @@ class DossierContent:
     versions: list[AppealVersion]
     questions: list[str]  # labels of the custom questions this edition shows
     rows: list[Row]
-    images: dict[str, bytes] = field(default_factory=dict)  # image_sha256 -> PNG
+    # image_sha256 -> PNG: a SignatureImages (read from a file when asked for) once collected.
+    images: Mapping[str, bytes] = field(default_factory=dict)
     # The family (person concerned) of each row, in order; None for no relative named.
     family_labels: list[int | str | None] = field(default_factory=list)
     # Families and persons concerned per place where held, counted over every signer (what
@@ -120,6 +123,9 @@ class DossierContent:
         return self.edition is not Edition.public
 
 
+# Drawn signatures read from the database at a time (each about 1.5 KB).
+IMAGES_READ_AT_ONCE = 500
+
 # What a dossier reads of each signature. Plain rows, not ORM objects: building 20,000 of
 # those (and their images) took most of the time a dossier spends in the database.
 _FIELDS = (
@@ -130,16 +136,17 @@ _FIELDS = (
 )  # fmt: skip
 
 
-def _valid_signatures(appeal: Appeal, *, images: bool) -> Iterator[tuple[Any, dict[int, str]]]:
-    """Yield each valid signature (a row of _FIELDS, and png if images) and its answers."""
+def _valid_signatures(
+    appeal: Appeal, images: SignatureImages | None
+) -> Iterator[tuple[Any, dict[int, str], str]]:
+    """Yield each valid signature (a row of _FIELDS), its answers and its image's SHA-256.
+
+    The PNGs go to images as they are read ("" for none, or when images is None): they are
+    never all in memory at once.
+    """
     valid = (Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.valid)
     columns = [getattr(Signature, name).label(name) for name in _FIELDS]
-    if images:
-        columns.append(SignatureImage.png.label("png"))
-    query = select(*columns)
-    if images:
-        query = query.outerjoin(SignatureImage, SignatureImage.signature_id == Signature.id)
-    query = query.where(*valid).order_by(Signature.created_at, Signature.id)
+    query = select(*columns).where(*valid).order_by(Signature.created_at, Signature.id)
     signatures = db.session.execute(query).all()
     # Read after the signatures: a signature made in between is not in the list anyway.
     answers: dict[int, dict[int, str]] = {}
@@ -150,8 +157,22 @@ def _valid_signatures(appeal: Appeal, *, images: bool) -> Iterator[tuple[Any, di
     )
     for signature_id, question_id, value in db.session.execute(query):
         answers.setdefault(signature_id, {})[question_id] = value
+    shas: dict[int, str] = {}
+    if images is not None:
+        listed = {signature.id for signature in signatures}
+        query = (
+            select(SignatureImage.signature_id, SignatureImage.png)
+            .join(Signature, Signature.id == SignatureImage.signature_id)
+            .where(*valid)
+        )
+        # Streamed: a few hundred PNGs in memory at a time.
+        read = db.session.execute(query, execution_options={"yield_per": IMAGES_READ_AT_ONCE})
+        for signature_id, png in read:
+            if signature_id in listed and png is not None:
+                shas[signature_id] = images.add(png)
+        del listed
     for signature in signatures:
-        yield signature, answers.get(signature.id, {})
+        yield signature, answers.get(signature.id, {}), shas.get(signature.id, "")
 
 
 def _questions(appeal: Appeal, edition: Edition) -> list[CustomQuestion]:
@@ -198,7 +219,10 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     versions = {version.id: version for version in appeal.versions}
     questions = _questions(appeal, edition)
     rows: list[Row] = []
-    images: dict[str, bytes] = {}
+    # The public edition shows no drawn signature.
+    images = None
+    if edition is not Edition.public:
+        images = SignatureImages(Path(current_app.config["DOSSIER_FOLDER"]))
     ids: list[int] = []
     stored_families: list[int | None] = []
     held: list[tuple[str, int | None]] = []  # every signer's place and children, for counts
@@ -208,9 +232,9 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     language = appeal.language
     with force_locale(language):
         withheld_name = _("name withheld")
-        signatures = _valid_signatures(appeal, images=not public)
+        signatures = _valid_signatures(appeal, images)
         number = 0
-        for signature, answers in signatures:
+        for signature, answers, image_sha in signatures:
             if edition is Edition.sheets and signature.source is SignatureSource.paper:
                 continue  # her ink is on a collection sheet already: no sheet of her own
             number += 1
@@ -227,10 +251,6 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
                     or _withheld_row(number, withheld_name, len(questions), signed_on, version)
                 )
                 continue
-            image_sha = ""
-            if signature.png is not None:
-                image_sha = hashlib.sha256(signature.png).hexdigest()
-                images[image_sha] = signature.png
             # The authority's editions: every field a dossier carries (signatures.audience).
             rows.append(
                 Row(
@@ -265,7 +285,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
         versions=[v for v in appeal.versions if v.number in used],
         questions=[q.label for q in questions],
         rows=rows,
-        images=images,
+        images={} if images is None else images,
         family_labels=labels,
         places=families_by_place(labels, held, PUBLIC_PLACE_FEWEST if public else 1),
         by_region=_sorted_counts(_region_labels(by_region, language)),

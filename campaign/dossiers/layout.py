@@ -8,9 +8,9 @@ dossiers.rendering draws them on every page after assembly rather than here.
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any, BinaryIO
 
@@ -36,6 +36,7 @@ from campaign.dossiers.pagination import (
     split_tall_families,
 )
 from campaign.dossiers.sheets import scans_annex_jobs
+from campaign.dossiers.signature_images import BlockImages
 from campaign.pdf import RenderJob
 from campaign.pdf_glyphs import FontStyle, Glyphs
 from campaign.pdf_table_painter import TableJob
@@ -43,6 +44,7 @@ from campaign.pdf_tables import (
     NotDrawable,
     TablePage,
     TableStyle,
+    covered,
     drawable_rows,
     fonts_used,
     lay_out,
@@ -63,6 +65,14 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _handed_out(cells: list[Cells]) -> Iterator[Cells]:
+    """Yield each row's cells in turn, dropping it from the list as it goes."""
+    for index in range(len(cells)):
+        row = cells[index]
+        cells[index] = ()
+        yield row
+
+
 def _blocks(pages: list[Sequence[Any]]) -> list[list[Sequence[Any]]]:
     return [list(block) for block in _chunks(pages, PAGES_PER_BLOCK)]
 
@@ -78,6 +88,9 @@ class _DrawnTable:
     blocks: list[tuple[BinaryIO | bytes, str, int]] = field(default_factory=list)
     start: int = 0  # the first item not in a cached block
     cells: list[Cells] = field(default_factory=list)
+    make_cells: Callable[[Any], Cells] | None = None
+    # Every character the cells (and the frame lay_out sets) use, by font style, once known.
+    characters: dict[FontStyle, set[str]] | None = None
 
 
 class DossierLayout:
@@ -167,6 +180,7 @@ class DossierLayout:
             table.blocks.append((cached, key, count))
             table.start = end
         table.cells = [cells(item) for item in items[table.start :]]
+        table.make_cells = cells
         return table
 
     def _manifest_name(self, kind: str) -> str:
@@ -187,7 +201,12 @@ class DossierLayout:
         found: dict[FontStyle, set[str]] = {}
         for table in self.drawn:
             if table.cells:
-                for font, chars in characters(table.style, table.cells).items():
+                # The heading is set on the table's first page only.
+                frame = table.style if table.start == 0 else replace(table.style, heading=())
+                table.characters = characters(frame, table.cells)
+                for font, chars in table.characters.items():
+                    found.setdefault(font, set()).update(chars)
+                for font, chars in characters(table.style, ()).items():
                     found.setdefault(font, set()).update(chars)
         return {font: "".join(sorted(chars)) for font, chars in found.items()}
 
@@ -330,12 +349,22 @@ class DossierLayout:
     ) -> list[TablePage] | None:
         if not table.cells:
             return []
+        if table.characters is None or table.make_cells is None:
+            rows: Iterable[Cells] = table.cells
+        elif covered(table.characters, glyphs):
+            # Each row's cells are let go as it is laid out: the cells and the laid-out pages of
+            # a large table are not both held whole (at 100,000 signatories, about 110 MB).
+            rows = _handed_out(table.cells)
+        else:
+            log.info("%s not drawn whole: a text needs shaping or has no glyph", table.kind)
+            return None
         try:
-            return lay_out(
-                table.cells, table.style, glyphs, self.content.images, heading=table.start == 0
-            )
+            return lay_out(rows, table.style, glyphs, self.content.images, heading=table.start == 0)
         except NotDrawable as reason:
             log.info("%s not drawn whole: %s", table.kind, reason)
+            if table.make_cells is not None and rows is not table.cells:
+                # (A row taller than a page: rare.) The mixed layout needs every cell again.
+                table.cells = [table.make_cells(item) for item in table.items[table.start :]]
             return None
 
     def _drawn_blocks(
@@ -361,11 +390,15 @@ class DossierLayout:
             start += count
             cached = self.cache.get(key)
             if cached is None:
-                images = {
-                    row.image_sha256: self.content.images[row.image_sha256]
-                    for row in items
-                    if isinstance(row, Row) and row.image_sha256
-                }
+                # Read when the job is sent to a worker, not now.
+                images = BlockImages(
+                    self.content.images,
+                    {
+                        row.image_sha256: row.image_sha256
+                        for row in items
+                        if isinstance(row, Row) and row.image_sha256
+                    },
+                )
                 fonts = fonts_used(block, table.style)
                 used = {font: data for font, data in samples.items() if font in fonts}
                 cached = TableJob(tuple(block), table.style, used, images)

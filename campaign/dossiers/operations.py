@@ -128,37 +128,50 @@ def _make_snapshot(
         )
         if withdrawal_count(appeal.id) == withdrawals:
             break
+        rendered.file.close()
         # Someone withdrew after her row was read: neither this dossier nor the blocks it
         # cached (some after her withdrawal emptied the cache) may keep her data.
         forget_cached_blocks(None, appeal_id=appeal.id)
     else:
         raise SignersWithdrew
-    pdf = rendered.pdf
-    if signing is not None:
-        pdf = sign_pdf(
-            pdf,
-            pkcs12_path=signing.path,
-            passphrase=signing.passphrase,
-            reason=_(
-                "Dossier %(id)s of the appeal “%(title)s”", id=snapshot_id, title=content.title
+    with rendered.file as merged:
+        pdf: bytes | IO[bytes] = merged
+        if signing is not None:
+            pdf = sign_pdf(
+                merged.read(),
+                pkcs12_path=signing.path,
+                passphrase=signing.passphrase,
+                reason=_(
+                    "Dossier %(id)s of the appeal “%(title)s”", id=snapshot_id, title=content.title
+                ),
+            )
+            file_sha256, file_size = hashlib.sha256(pdf).hexdigest(), len(pdf)
+        else:
+            # Hashed and stored from the file, never all in memory.
+            file_sha256, file_size = sha256_of_stream(merged), merged.tell()
+            merged.seek(0)
+        snapshot = _store_snapshot(
+            DossierSnapshot(
+                id=snapshot_id,
+                appeal_id=appeal.id,
+                edition=edition,
+                versions=rendered.versions,
+                created_at=made_at,
+                created_by_id=user.id if user else None,
+                signature_count=rendered.signature_count,
+                list_fingerprint=rendered.list_fingerprint,
+                file_sha256=file_sha256,
+                file_size=file_size,
+                pages=rendered.pages,
+                signed=signing is not None,
+                filename=f"{appeal.id}/{snapshot_id}.pdf",
             ),
+            pdf,
         )
-    filename = f"{appeal.id}/{snapshot_id}.pdf"
-    snapshot = DossierSnapshot(
-        id=snapshot_id,
-        appeal_id=appeal.id,
-        edition=edition,
-        versions=rendered.versions,
-        created_at=made_at,
-        created_by_id=user.id if user else None,
-        signature_count=rendered.signature_count,
-        list_fingerprint=rendered.list_fingerprint,
-        file_sha256=hashlib.sha256(pdf).hexdigest(),
-        file_size=len(pdf),
-        pages=rendered.pages,
-        signed=signing is not None,
-        filename=filename,
-    )
+    return snapshot
+
+
+def _store_snapshot(snapshot: DossierSnapshot, pdf: bytes | IO[bytes]) -> DossierSnapshot:
     path = snapshot_path(snapshot)
     private_folder(path.parent)
     write_atomically(path, pdf)

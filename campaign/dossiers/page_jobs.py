@@ -16,6 +16,7 @@ from campaign.dossiers.content import DossierContent, Family, Row, family_counts
 from campaign.dossiers.models import Edition
 from campaign.dossiers.pagination import Column, family_columns
 from campaign.dossiers.sheets import signer_sheets_html
+from campaign.dossiers.signature_images import BlockImages
 from campaign.pdf import PdfMetadata, RenderJob
 from campaign.pdf_fetcher import PdfAttachment
 from campaign.time_zones import local_date
@@ -160,12 +161,15 @@ class PageJobs:
 
     def table(self, pages: list[Sequence[Row]]) -> RenderJob:
         """Return the job of a block of signatory table pages, laid out from the template."""
-        resources = {
-            f"{row.image_sha256}.png": self.content.images[row.image_sha256]
-            for page in pages
-            for row in page
-            if row.image_sha256
-        }
+        resources = BlockImages(
+            self.content.images,
+            {
+                f"{row.image_sha256}.png": row.image_sha256
+                for page in pages
+                for row in page
+                if row.image_sha256
+            },
+        )
         html = render_template(
             "pdf/table.html",
             **common(self.content, self.landscape),

@@ -42,7 +42,9 @@ RELEASE_MEMORY_FROM_ROWS = 3_000
 class RenderedDossier:
     """The finished file and what the snapshot records about it."""
 
-    pdf: bytes
+    # Unnamed, in the dossier folder: the caller closes it. At 100,000 signatories the file is
+    # about 200 MB, which need not be in memory to be hashed and stored.
+    file: BinaryIO
     pages: int
     list_fingerprint: str
     versions: list[int]
@@ -232,10 +234,11 @@ def _assemble(
         stop_render_workers(fork_server=True)
         _release_memory()
     # The merged file is written part by part to an unnamed file beside the snapshots (it
-    # holds private data), then read back.
+    # holds private data), and handed over as it is.
     folder = Path(config["DOSSIER_FOLDER"])
     private_folder(folder)
-    with tempfile.TemporaryFile(dir=folder) as merged:
+    merged = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (the caller closes it)
+    try:
         assemble(
             parts,
             footers,
@@ -243,10 +246,12 @@ def _assemble(
             merged,
             footer_pages=lambda html: render_pdf(RenderJob(html=html), ROOT / "static"),
         )
-        merged.seek(0)
-        pdf = merged.read()
+    except BaseException:
+        merged.close()
+        raise
+    merged.seek(0)
     return RenderedDossier(
-        pdf=pdf,
+        file=merged,
         pages=page_count,
         list_fingerprint=layout.list_fingerprint,
         versions=[version.number for version in content.versions],

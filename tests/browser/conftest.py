@@ -1,11 +1,13 @@
 """Headless Chromium driven by Playwright (the live server is in tests/conftest.py)."""
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,6 +38,30 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def settled_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After every click or key press, wait until the page it may have opened has loaded.
+
+    Playwright returns from a click once the navigation it started has committed: the URL is the
+    new page's, but its document may still be empty (a CI run read '' from page.content() right
+    after submitting a form). Reading the page then is a race; waiting for its load event is not,
+    and a click that opened nothing returns at once. One place, so no test can forget it.
+    """
+
+    def settled(action: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(action)
+        def act(self: Page | Locator, *args: Any, **kwargs: Any) -> Any:
+            result = action(self, *args, **kwargs)
+            (self if isinstance(self, Page) else self.page).wait_for_load_state()
+            return result
+
+        return act
+
+    for kind in (Page, Locator):
+        for name in ("click", "press", "check"):
+            monkeypatch.setattr(kind, name, settled(getattr(kind, name)))
 
 
 @pytest.fixture

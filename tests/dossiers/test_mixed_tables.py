@@ -81,3 +81,21 @@ def test_an_annex_with_a_family_of_hundreds_is_drawn_whole(
     assert sorted(set(re.findall(r"Родственница(\d{3})", annex))) == [
         f"{n:03d}" for n in range(250)
     ]
+
+
+def test_a_row_taller_than_a_page_found_while_laying_out_still_gets_every_row(
+    open_appeal, make_signature, monkeypatch
+):
+    # Every character can be drawn, so the table is laid out for drawing, its cells let go
+    # row by row (issue 22); the tall row is met only then, and the table is cut again for
+    # WeasyPrint's pages from cells made afresh.
+    for n in range(20):
+        where = "Багдад, тюрьма Русафа, корпус " * 400 if n == 10 else "Багдад"
+        make_signature(open_appeal, surname=f"Подписавшая{n:03d}", relative_location=where)
+    snapshot, pdf, kinds = render(open_appeal, monkeypatch)
+    assert "RenderJob" in kinds
+    texts = page_texts(pdf)
+    text = flat(" ".join(texts))
+    annex = text.index("Приложение")
+    assert [int(n) for n in re.findall(r"Подписавшая(\d{3})", text[:annex])] == list(range(20))
+    assert len(FOOTER.findall(text)) == snapshot.pages == len(texts)

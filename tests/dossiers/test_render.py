@@ -8,10 +8,11 @@ import time
 from dataclasses import replace
 from shutil import rmtree
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from campaign import ROOT
+from campaign import ROOT, pdf_merge
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import utcnow
 from campaign.dossiers import block_cache, drawn_tables, layout, page_jobs, rendering
@@ -317,8 +318,29 @@ def test_the_block_cache_holds_a_bounded_number_of_files_open(tmp_path, monkeypa
         found = [cache.get(key) for key in "abc"]
         assert cache.get("missing") is None
         assert [part.read() for part in found[:2]] == [b"%PDF a", b"%PDF b"]
-        assert found[2] == b"%PDF c"  # past the limit: read into memory
+        # Past the limit: copied into one unnamed file, not held in memory (issue 22).
+        assert not isinstance(found[2], bytes)
+        assert found[2].read() == b"%PDF c"
+        found[2].seek(0)
+        assert found[2].read(3) == b"%PD"
     assert all(part.closed for part in found[:2])
+
+
+def test_blocks_past_the_open_files_limit_are_merged_from_the_unnamed_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(block_cache, "OPEN_BLOCKS", 1)
+    blocks = []
+    for width in (100, 200, 300):
+        out = io.BytesIO()
+        with pikepdf.new() as pdf:
+            pdf.add_blank_page(page_size=(width, 400))
+            pdf.save(out)
+        blocks.append(out.getvalue())
+    with block_cache.BlockCache(tmp_path) as cache:
+        for key, data in zip("abc", blocks, strict=True):
+            cache.put(key, data)
+        found = [cache.get(key) for key in "abc"]
+        assert not any(isinstance(part, bytes) for part in found)
+        assert pdf_merge.page_sizes(found) == [(100, 400), (200, 400), (300, 400)]
 
 
 def test_a_withdrawal_empties_the_appeals_block_cache(signed_appeal, make_appeal):
