@@ -2,7 +2,7 @@
 
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from flask.cli import AppGroup
@@ -19,13 +19,16 @@ from campaign.dossiers.operations import discard_file, make_snapshot
 from campaign.extensions import db
 from campaign.submissions.models import Channel, Submission
 from campaign.submissions.operations import SubmissionData, record_submission
-from campaign.time_zones import today_in
+from campaign.time_zones import end_of_day, local_date, today_in
 from campaign.urls import public_url_for
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_SLUG = "vernite-nashikh-detei"
+# The demo dossier was sent this many days ago, made that morning at this local time.
+SENT_DAYS_AGO = 9
+MADE_AT = timedelta(hours=9)
 
 DEMO_BODY = """\
 Уважаемый Владимир Владимирович!
@@ -100,19 +103,39 @@ def load(signatories: int) -> None:
         version = publish_appeal(appeal, user, seen_revision=appeal.draft_revision)
         # Published before the oldest demo signature, which may be WINDOW old.
         appeal.created_at = version.published_at = utcnow() - WINDOW - timedelta(days=1)
-    replace_demo_signatories(appeal, signatories)
-    db.session.commit()
+    handed_in = 0.0
     if db.session.scalar(select(Submission.id).where(Submission.appeal_id == appeal.id)) is None:
-        _submit(appeal, user)
-    click.echo(f"Demo signatories: {signatories} ({time.perf_counter() - started:.1f} s)")
+        # Handed in on sent_on with the signatures made by then: the dossier is made (and
+        # dated) at that moment, before the later ones are stored.
+        sent_on = today_in(appeal.time_zone) - timedelta(days=SENT_DAYS_AGO)
+        made_at = end_of_day(sent_on - timedelta(days=1), appeal.time_zone) + MADE_AT
+
+        def hand_in() -> None:
+            nonlocal handed_in
+            start = time.perf_counter()
+            _submit(appeal, user, made_at)
+            handed_in = time.perf_counter() - start
+
+        replace_demo_signatories(appeal, signatories, pause_at=made_at, pause=hand_in)
+    else:
+        replace_demo_signatories(appeal, signatories)
+    db.session.commit()
+    took = time.perf_counter() - started
+    click.echo(
+        f"Demo signatories: {signatories} ({took:.1f} s, the dossier handed in {handed_in:.1f} s)"
+    )
     click.echo(f"Demo appeal:     {public_url_for('signatures.new', slug=appeal.slug)}")
     click.echo(f"Organiser login: {public_url_for('accounts.login')}")
     click.echo(f"  email: {DEMO_EMAIL}  password: {password}")
 
 
-def _submit(appeal: Appeal, user: User) -> None:
-    """Hand the demo dossier in: sent, received and registered, its answer's clock running."""
-    snapshot = make_snapshot(appeal, Edition.submission, user=user)
+def _submit(appeal: Appeal, user: User, made_at: datetime) -> None:
+    """Hand the demo dossier in: sent, received and registered, its answer's clock running.
+
+    It is made at `made_at`, on the day it is sent, of the signatures stored by then.
+    """
+    db.session.commit()  # its render reads what is committed
+    snapshot = make_snapshot(appeal, Edition.submission, user=user, made_at=made_at)
     try:
         db.session.commit()
     except Exception:
@@ -127,7 +150,7 @@ def _submit(appeal: Appeal, user: User) -> None:
             + ", "
             + appeal.latest_version.addressees[0]["office"],
             channel=Channel.online,
-            sent_on=today - timedelta(days=9),
+            sent_on=local_date(made_at, appeal.time_zone),
             received_on=today - timedelta(days=8),
             registration_number="А-26-0012345",
             registered_on=today - timedelta(days=6),

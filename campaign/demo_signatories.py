@@ -5,42 +5,41 @@ in the same order; only the timestamps move with the clock. Nobody here is a rea
 no contact data is invented: demo rows have no email, phone or postal address.
 """
 
-import hashlib
-import multiprocessing
-import os
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import islice, pairwise
-from typing import TypeVar
+from functools import lru_cache
+from itertools import accumulate, islice
+from typing import Any, TypeVar
 
-from PIL import Image, ImageDraw
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, func, insert, select
 
 from campaign.appeals.models import Appeal, SignatureTally
 from campaign.clock import utcnow
+from campaign.demo_drawing import IMAGE_HEIGHT, IMAGE_WIDTH, distinct_images
 from campaign.extensions import db
-from campaign.signatures.families import recompute_families
-from campaign.signatures.images import encode_png
-from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
-from campaign.signatures.name_words import index_new_signatures
+from campaign.signatures.families import Signer, folded, place_key, place_signers, region_key
+from campaign.signatures.models import (
+    Display,
+    PersonConcerned,
+    Signature,
+    SignatureImage,
+    SignatureStatus,
+)
+from campaign.signatures.name_words import index_names
 from campaign.signatures.names import fold_name
 from campaign.signatures.settings import consent_text, sign_form_settings
-from campaign.upstream_warnings import silence_upstream_warnings
 
 # Signatures are spread over this many days before the command runs.
 WINDOW = timedelta(days=30)
-IMAGE_WIDTH, IMAGE_HEIGHT = 300, 100
-MARGIN = 3  # keeps the widest pen inside the canvas
 CHUNK = 2000
-# From this many signatories on, other processes draw the signatures (starting them costs
-# more than drawing a few hundred here).
-PROCESS_AT_LEAST = 2000
 
 T = TypeVar("T")
+# _pick's tables by their id (each kept here with its values and running totals): module
+# constants only, which live as long as this.
+_TABLES: dict[int, tuple[object, tuple[Any, ...], list[int]]] = {}
 
 
 @dataclass(frozen=True)
@@ -116,6 +115,7 @@ REGIONS: dict[str, tuple[int, tuple[tuple[str, int], ...]]] = {
     "RU-STA": (6, (("Ставрополь", 3), ("Пятигорск", 2), ("Будённовск", 1), ("Кисловодск", 1),
                    ("Нефтекумск", 1))),
 }  # fmt: skip
+REGION_WEIGHTS = tuple((code, weight) for code, (weight, _) in REGIONS.items())
 PEOPLE = {
     "RU-CE": CHECHEN,
     "RU-DA": DAGESTANI,
@@ -161,7 +161,6 @@ LOCATIONS = (
 )
 CHILDREN = ((0, 46), (1, 20), (2, 17), (3, 10), (4, 7))
 DISPLAYS = ((Display.initials, 70), (Display.full, 20), (Display.hidden, 10))
-INKS = ((20, 24, 60), (15, 15, 15), (25, 45, 120))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -184,8 +183,13 @@ class Signatory:
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[T, int]]) -> T:
-    values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights)[0]
+    # The constant tables' values and running totals, summed once (as rng.choices sums the
+    # weights it is given: the same draws); drawing 100,000 people made them a million times.
+    table = _TABLES.get(id(weighted))
+    if table is None:
+        values, weights = zip(*weighted, strict=True)
+        table = _TABLES[id(weighted)] = (weighted, values, list(accumulate(weights)))
+    return rng.choices(table[1], cum_weights=table[2])[0]
 
 
 def feminine(surname: str) -> str:
@@ -209,7 +213,7 @@ def _surname(family: str, woman: bool) -> str:
 
 
 def _signatory(rng: random.Random) -> Signatory:
-    region = _pick(rng, [(code, weight) for code, (weight, _) in REGIONS.items()])
+    region = _pick(rng, REGION_WEIGHTS)
     people = PEOPLE.get(region) or _pick(rng, STAVROPOL_PEOPLE)
     woman = rng.random() < 0.8
     family = rng.choice(people.surnames)
@@ -218,7 +222,7 @@ def _signatory(rng: random.Random) -> Signatory:
     relative_name, relative_location, children = "", "", None
     if relationship in RELATIVES:
         genders, same_family = RELATIVES[relationship]
-        relative_woman = _pick(rng, ((False, genders[0]), (True, genders[1])))
+        relative_woman = rng.choices((False, True), genders)[0]
         relative_family = family if same_family else rng.choice(people.surnames)
         # Not the signatory's own name: a mother-in-law named like her daughter-in-law reads oddly.
         names = [
@@ -262,152 +266,78 @@ def fictional_signatories(count: int) -> list[Signatory]:
     ]
 
 
-def _curve(anchors: list[tuple[float, float]], samples: int) -> list[tuple[float, float]]:
-    """Sample a smooth curve through the anchors: quadratic Béziers joined at midpoints."""
-    pieces = len(anchors) - 2
-    joins = [anchors[0]]
-    joins += [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for a, b in pairwise(anchors[1:-1])]
-    joins.append(anchors[-1])
-    points = []
-    for k in range(samples):
-        t = k * pieces / (samples - 1)
-        i = min(int(t), pieces - 1)
-        u = t - i
-        (x0, y0), (cx, cy), (x1, y1) = joins[i], anchors[i + 1], joins[i + 1]
-        a, b, c = (1 - u) ** 2, 2 * (1 - u) * u, u * u
-        points.append((a * x0 + b * cx + c * x1, a * y0 + b * cy + c * y1))
-    return points
-
-
-def draw_signature(seed: int) -> bytes:
-    """Draw a handwritten-looking signature, the same for the same seed, as a PNG.
-
-    The ink is on white, as signing stores a drawn signature (signatures.images.clean_png).
-    """
-    rng = random.Random(seed)  # noqa: S311 - a reproducible drawing, not a secret
-    image = Image.new("RGB", (IMAGE_WIDTH, IMAGE_HEIGHT), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    ink, width = rng.choice(INKS), rng.choice((2, 3))
-    right, bottom = IMAGE_WIDTH - MARGIN, IMAGE_HEIGHT - MARGIN
-    x, baseline = rng.uniform(10, 40), IMAGE_HEIGHT / 2 + rng.uniform(-8, 8)
-    strokes = rng.randint(3, 6)
-    # Words share the width left, so that the last ones are not crowded against the edge.
-    share = (IMAGE_WIDTH - 15 - x) / strokes
-    for stroke in range(strokes):
-        span = share * rng.uniform(0.9, 1.3)
-        n = rng.randint(4, 8)
-        if stroke == strokes - 1 and rng.random() < 0.4:
-            # An underline flourish under what came before.
-            start, span, height = rng.uniform(5, 40), rng.uniform(120, 240), rng.uniform(2, 8)
-            y0 = baseline + rng.uniform(18, 30)
-        else:
-            # A word: humps going up and down along a drifting baseline, a tall first letter.
-            start, height = x, rng.uniform(30, 42) if stroke == 0 else rng.uniform(12, 30)
-            y0 = baseline
-            x += share * rng.uniform(0.9, 1.1)
-            baseline += rng.uniform(-6, 6)
-        # The curve stays within its anchors' hull, so keeping the anchors on the canvas
-        # keeps the whole stroke on it.
-        anchors = [
-            (
-                min(max(start + span * j / (n - 1) + rng.uniform(-6, 6), MARGIN), right),
-                min(max(y0 + (-1) ** j * height * rng.uniform(0.3, 1), MARGIN), bottom),
-            )
-            for j in range(n)
-        ]
-        draw.line(_curve(anchors, rng.randint(10, 30)), fill=ink, width=width, joint="curve")
-    # Level 4: 0.3 ms a signature, 100,000 of them drawn at each load.
-    return encode_png(image, level=4)
-
-
-def _distinct_images(seeds: list[int]) -> Iterator[bytes]:
-    """Yield a signature per seed, in order; a repeated drawing is drawn again from seed + 1.
-
-    Many are drawn in other processes (drawing holds the GIL, and this one meanwhile writes
-    the rows), started afresh ("spawn"): a fork of this process, which may have threads, could
-    inherit a lock held by one of them, and the fork server is the dossier's (pdf.py preloads
-    its modules into it).
-    """
-    seen: set[bytes] = set()
-    pool = None
-    if len(seeds) >= PROCESS_AT_LEAST:
-        workers = os.cpu_count() or 1
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=silence_upstream_warnings,  # as the app does: they import its modules
-        )
-        pngs = pool.map(draw_signature, seeds, chunksize=max(1, min(500, len(seeds) // workers)))
-    else:
-        pngs = map(draw_signature, seeds)
-    try:
-        for seed, png in zip(seeds, pngs, strict=True):
-            while (digest := hashlib.sha256(png).digest()) in seen:
-                seed += 1
-                png = draw_signature(seed)
-            seen.add(digest)
-            yield png
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)  # on an error, draw nothing more
-
-
-def _chunks(items: Iterator[T] | list[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def replace_demo_signatories(appeal: Appeal, count: int, now: datetime | None = None) -> None:
+def replace_demo_signatories(
+    appeal: Appeal,
+    count: int,
+    now: datetime | None = None,
+    *,
+    pause_at: datetime | None = None,
+    pause: Callable[[], None] | None = None,
+) -> None:
     """Replace every signature of the demo appeal by `count` fictional valid ones.
 
-    Only for the demo appeal: its signatures and tallies are deleted outright, not withdrawn.
+    Only for the demo appeal: its signatures, families and tallies are deleted outright, not
+    withdrawn. With `pause`, the signatures made before `pause_at` are stored first, counted,
+    indexed and in their families, as they were then; `pause` is called (the demo hands in
+    its dossier of that moment) and the later ones are stored after it.
     """
     now = (now or utcnow()).replace(microsecond=0)
-    # Images and answers go with their signatures (ON DELETE CASCADE).
+    # Images, answers and name words go with their signatures (ON DELETE CASCADE).
     for statement in (
         delete(Signature).where(Signature.appeal_id == appeal.id),
+        delete(PersonConcerned).where(PersonConcerned.appeal_id == appeal.id),
         delete(SignatureTally).where(SignatureTally.appeal_id == appeal.id),
     ):
         db.session.execute(statement, execution_options={"synchronize_session": False})
     people = fictional_signatories(count)
-    consent = consent_text(sign_form_settings(appeal), appeal.language)
-    version_id = appeal.latest_version.id
-    images = _distinct_images([person.image_seed for person in people])
-    for chunk in _chunks(people, CHUNK):
-        rows = []
-        for person in chunk:
-            signed_at = now - person.age
-            rows.append(
-                {
-                    "appeal_id": appeal.id,
-                    "version_id": version_id,
-                    "status": SignatureStatus.valid,
-                    "created_at": signed_at,
-                    "confirmed_at": signed_at,
-                    "surname": person.surname,
-                    "given_name": person.given_name,
-                    "patronymic": person.patronymic,
-                    # The list's search key and words: a Core insert runs no ORM event.
-                    "name_key": fold_name(person.surname, person.given_name, person.patronymic),
-                    "region": person.region,
-                    "town": person.town,
-                    "relationship": person.relationship,
-                    "relative_name": person.relative_name,
-                    "relative_location": person.relative_location,
-                    "children": person.children,
-                    "display": person.display,
-                    "relative_public": person.relative_public,
-                    "consent_text": consent,
-                    "consent_at": signed_at,
-                }
+    # Drawn by other processes meanwhile, while this one stores rows (and renders, at pause).
+    images = distinct_images([person.image_seed for person in people])
+    store = _Store(appeal, now, people)
+    split = count
+    if pause is not None and pause_at is not None:
+        split = next((n for n, p in enumerate(people) if now - p.age >= pause_at), count)
+    for start in range(0, split, CHUNK):
+        store.insert(range(start, min(start + CHUNK, split)), images)
+    if pause is not None:
+        store.count(people[:split])
+        pause()
+    for start in range(split, count, CHUNK):
+        store.insert(range(start, min(start + CHUNK, count)), images)
+    store.count(people)
+
+
+class _Store:
+    """Stores the demo's signatories in bulk: their rows, drawings, name words and families."""
+
+    def __init__(self, appeal: Appeal, now: datetime, people: list[Signatory]) -> None:
+        self.appeal, self.now, self.people = appeal, now, people
+        self.consent = consent_text(sign_form_settings(appeal), appeal.language)
+        self.version_id = appeal.latest_version.id
+        # Their families as signing would have placed them, one after another: the order a
+        # recompute follows too (signing time, then id, which grows with it here).
+        self.signers = [
+            Signer(
+                id=n,
+                key=folded(person.relative_name),
+                region=region_key(person.region, ""),
+                place=place_key(person.relative_location),
+                family_id=None,
+                fixed=False,
             )
+            for n, person in enumerate(people)
+        ]
+        self.family_of = place_signers(self.signers)
+        self.family_ids: dict[int | str, int] = {}
+        # Names repeat (30,000 distinct among 100,000): fold each once.
+        self.fold = lru_cache(maxsize=None)(fold_name)
+
+    def insert(self, positions: range, images: Iterator[bytes]) -> None:
+        """Store the people at these positions, with the next drawings."""
+        self._store_families(positions)
+        rows = [self._row(n) for n in positions]
         # Core, not ORM, inserts: the ORM splits rows into one statement per run of rows with
         # the same None columns (children), which made 20,000 rows take 20,000 statements.
-        table = Signature.__table__
-        ids = db.session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        ).all()
+        ids = _insert(Signature.__table__, rows)
         db.session.execute(
             insert(SignatureImage.__table__),
             [
@@ -415,16 +345,83 @@ def replace_demo_signatories(appeal: Appeal, count: int, now: datetime | None = 
                 for id_, png in zip(ids, islice(images, len(ids)), strict=True)
             ],
         )
-    index_new_signatures(appeal.id, after_id=0)
-    # Their families, as signing would have placed them (the replaced ones' go with them).
-    recompute_families(appeal.id)
-    # One shard per region holds the whole count; signing later spreads over the other shards.
-    regions = Counter(person.region for person in people)
-    if regions:
+        # The list's search words: a Core insert runs no ORM event.
+        index_names(self.appeal.id, zip(ids, (row["name_key"] for row in rows), strict=True))
+
+    def _store_families(self, positions: range) -> None:
+        """Store the families first joined by someone at these positions."""
+        new: dict[int | str, datetime] = {}
+        for n in positions:
+            label = self.family_of.get(n)
+            if label is not None and label not in self.family_ids and label not in new:
+                new[label] = self.now - self.people[n].age
+        if new:
+            ids = _insert(
+                PersonConcerned.__table__,
+                [{"appeal_id": self.appeal.id, "created_at": at} for at in new.values()],
+            )
+            self.family_ids.update(zip(new, ids, strict=True))
+
+    def _row(self, n: int) -> dict[str, object]:
+        person, signer = self.people[n], self.signers[n]
+        signed_at = self.now - person.age
+        label = self.family_of.get(n)
+        return {
+            "appeal_id": self.appeal.id,
+            "version_id": self.version_id,
+            "status": SignatureStatus.valid,
+            "created_at": signed_at,
+            "confirmed_at": signed_at,
+            "surname": person.surname,
+            "given_name": person.given_name,
+            "patronymic": person.patronymic,
+            # The list's search key: a Core insert runs no ORM event.
+            "name_key": self.fold(person.surname, person.given_name, person.patronymic),
+            "region": person.region,
+            "town": person.town,
+            "relationship": person.relationship,
+            "relative_name": person.relative_name,
+            "relative_location": person.relative_location,
+            "relative_key": signer.key,
+            "person_concerned_id": None if label is None else self.family_ids[label],
+            "children": person.children,
+            "display": person.display,
+            "relative_public": person.relative_public,
+            "consent_text": self.consent,
+            "consent_at": signed_at,
+        }
+
+    def count(self, people: Sequence[Signatory]) -> None:
+        """Set the tallies to these people: one shard per region holds the whole count
+        (signing later spreads over the other shards)."""
+        appeal_id = self.appeal.id
         db.session.execute(
-            insert(SignatureTally),
-            [
-                {"appeal_id": appeal.id, "region": region, "shard": 0, "count": n}
-                for region, n in sorted(regions.items())
-            ],
+            delete(SignatureTally).where(SignatureTally.appeal_id == appeal_id),
+            execution_options={"synchronize_session": False},
         )
+        regions = Counter(person.region for person in people)
+        if regions:
+            db.session.execute(
+                insert(SignatureTally),
+                [
+                    {"appeal_id": appeal_id, "region": region, "shard": 0, "count": n}
+                    for region, n in sorted(regions.items())
+                ],
+            )
+
+
+def _insert(table: Table, rows: list[dict[str, object]]) -> list[int]:
+    """Insert the rows; return their ids, in order."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return list(
+            db.session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+        )
+    # SQLite returns ids in order only by running one statement a row (100,000 for the demo's
+    # signatures); one executemany instead. Its first row takes this transaction the
+    # database's only write lock, so the rows get the ids that follow, one by one: the highest
+    # now is the last's.
+    db.session.execute(insert(table), rows)
+    last = db.session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last - len(rows) + 1, last + 1))

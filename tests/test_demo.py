@@ -169,7 +169,7 @@ def test_the_demo_appeal_has_a_registered_submission_with_its_clock_running(runn
 
 
 def test_signatures_drawn_in_other_processes_are_the_rows_drawn_here(runner, monkeypatch):
-    from campaign import demo_signatories
+    from campaign import demo_drawing
     from campaign.signatures.families import recompute_families
 
     def rows():
@@ -178,7 +178,7 @@ def test_signatures_drawn_in_other_processes_are_the_rows_drawn_here(runner, mon
             for s in demo_signatures()
         ]
 
-    monkeypatch.setattr(demo_signatories, "PROCESS_AT_LEAST", 10)
+    monkeypatch.setattr(demo_drawing, "PROCESS_AT_LEAST", 10)
     load(runner, "--signatories", "40")  # drawn by other processes
     drawn_elsewhere = rows()
     # Complete and consistent: an image each, all different and plain; counted; in families
@@ -190,6 +190,61 @@ def test_signatures_drawn_in_other_processes_are_the_rows_drawn_here(runner, mon
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == DEMO_SLUG))
     assert recompute_families(appeal.id).moved == 0
 
-    monkeypatch.setattr(demo_signatories, "PROCESS_AT_LEAST", 1_000_000)
+    monkeypatch.setattr(demo_drawing, "PROCESS_AT_LEAST", 1_000_000)
     load(runner, "--signatories", "40")  # drawn here
     assert rows() == drawn_elsewhere
+
+
+def test_the_handed_in_dossier_holds_the_signatures_made_before_it_was_sent(runner):
+    from datetime import timedelta
+
+    from campaign.dossiers.models import DossierSnapshot
+    from campaign.submissions.models import Submission
+    from campaign.time_zones import local_date, today_in
+
+    load(runner, "--signatories", "60")
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == DEMO_SLUG))
+    submission = db.session.scalar(select(Submission))
+    snapshot = db.session.get(DossierSnapshot, submission.snapshot_id)
+    # Made on the day it was sent, nine days ago, of the signatures made by then and no other.
+    assert submission.sent_on == today_in(appeal.time_zone) - timedelta(days=9)
+    assert local_date(snapshot.created_at, appeal.time_zone) == submission.sent_on
+    older = [s for s in demo_signatures() if s.created_at < snapshot.created_at]
+    assert 0 < len(older) < 60
+    assert snapshot.signature_count == len(older)
+    assert_counted(60)  # and the later ones are there after it
+
+
+def test_demo_signatories_made_before_the_pause_are_complete_at_it(runner):
+    from datetime import timedelta
+
+    from campaign.clock import utcnow
+    from campaign.demo_signatories import replace_demo_signatories
+    from campaign.signatures.families import recompute_families
+    from campaign.signatures.models import SignatureNameWord
+
+    load(runner, "--signatories", "0")
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == DEMO_SLUG))
+    now = utcnow().replace(microsecond=0)
+    seen = {}
+
+    def pause():
+        signatures = demo_signatures()
+        seen["times"] = [s.created_at for s in signatures]
+        seen["counted"] = signature_counts([appeal.id])[appeal.id]
+        seen["regions"] = sum(count for _, count in region_counts(appeal.id))
+        indexed = select(func.count(func.distinct(SignatureNameWord.signature_id)))
+        seen["indexed"] = db.session.scalar(indexed)
+        seen["moved"] = recompute_families(appeal.id).moved
+
+    pause_at = now - timedelta(days=9)
+    replace_demo_signatories(appeal, 80, now, pause_at=pause_at, pause=pause)
+    db.session.commit()
+    n = len(seen["times"])
+    assert 0 < n < 80 and all(time < pause_at for time in seen["times"])
+    assert seen["counted"] == seen["regions"] == seen["indexed"] == n
+    assert seen["moved"] == 0  # in their families, as a recompute would place them then
+    later = demo_signatures()[n:]
+    assert len(later) == 80 - n and all(s.created_at >= pause_at for s in later)
+    assert_counted(80)
+    assert recompute_families(appeal.id).moved == 0

@@ -137,7 +137,8 @@ def add_signatures(count: int, *, arabic: bool = False) -> None:
 
     from campaign import create_app
     from campaign.appeals.models import Appeal
-    from campaign.demo_signatories import draw_signature, fictional_signatories
+    from campaign.demo_drawing import draw_signature
+    from campaign.demo_signatories import fictional_signatories
     from campaign.extensions import db
     from campaign.signatures.images import clean_png
     from campaign.signatures.operations import SignData, sign_appeal

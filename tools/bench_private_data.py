@@ -129,7 +129,7 @@ def sign(count: int) -> None:
 
     from campaign import create_app
     from campaign.appeals.models import Appeal
-    from campaign.demo_signatories import draw_signature
+    from campaign.demo_drawing import draw_signature
     from campaign.extensions import db
     from campaign.signatures.images import clean_png
     from campaign.signatures.models import Display

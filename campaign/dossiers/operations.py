@@ -6,7 +6,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -85,16 +85,18 @@ def make_snapshot(
     landscape: bool = False,
     sign: bool = False,
     progress: Callable[[int], None] | None = None,
+    made_at: datetime | None = None,
 ) -> DossierSnapshot:
     """Render a dossier, write its file atomically and record the snapshot (flushed, not committed).
 
     The caller commits; if that fails it calls discard_file, so no file is left without its
-    snapshot and no snapshot without its file.
+    snapshot and no snapshot without its file. `made_at`: when it is dated, if not now (the
+    demo hands in a dossier made days ago, of the signatures made before then).
     """
     if appeal.latest_version is None:
         raise NothingToRender
     with force_locale(appeal.language):  # a dossier speaks its appeal's language
-        return _make_snapshot(appeal, edition, user, landscape, sign, progress)
+        return _make_snapshot(appeal, edition, user, landscape, sign, progress, made_at)
 
 
 def _make_snapshot(
@@ -104,12 +106,13 @@ def _make_snapshot(
     landscape: bool,
     sign: bool,
     progress: Callable[[int], None] | None,
+    dated: datetime | None,
 ) -> DossierSnapshot:
     signing = signing_settings(current_app.config) if sign else None
     prepare_render()
     for _attempt in range(RENDER_ATTEMPTS):
         snapshot_id = new_snapshot_id()
-        made_at = utcnow()
+        made_at = dated or utcnow()
         withdrawals = withdrawal_count(appeal.id)
         content = collect_content(appeal, edition)
         rendered = render_dossier(

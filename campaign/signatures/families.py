@@ -275,7 +275,7 @@ def _place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int | str]:
     # A family of one of these relatives may hold signers of other names (merged): all of it.
     linked_ids = {s.family_id for s in signers if s.family_id is not None}
     if not linked_ids:
-        return _placements(signers)
+        return place_signers(signers)
     others = db.session.execute(
         select(*_COLUMNS)
         .where(
@@ -285,10 +285,15 @@ def _place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int | str]:
         )
         .order_by(*_ORDER)
     ).all()
-    return _placements(signers + [_signer(row) for row in others])
+    return place_signers(signers + [_signer(row) for row in others])
 
 
-def _placements(signers: Sequence[Signer]) -> dict[int, int | str]:
+def place_signers(signers: Sequence[Signer]) -> dict[int, int | str]:
+    """Place signers, in signing order, among the families some of them are in, or in new ones.
+
+    Return each unplaced signer's family: a stored family's id, or a label ("new-1"...) for a
+    family to store. Nothing is read or written: a bulk load stores the result with its rows.
+    """
     placement = _Placement()
     members: dict[int, list[Signer]] = {}
     for signer in signers:

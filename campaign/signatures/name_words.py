@@ -6,6 +6,8 @@ match and reads all 100,000 when few do ("madina nal": 64). A search word whose 
 few is looked up here by its start instead, and the list sorts those few.
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, CompoundSelect, Select, func, insert, intersect, select
 
 from campaign.extensions import db
@@ -79,9 +81,17 @@ def index_new_signatures(appeal_id: int, after_id: int) -> int:
         .where(Signature.appeal_id == appeal_id, Signature.id > after_id, ~indexed.exists())
         .order_by(Signature.id)
     )
+    added = index_names(appeal_id, db.session.execute(missing).all())
+    db.session.flush()
+    return added
+
+
+def index_names(appeal_id: int, keys: Iterable[tuple[int, str]]) -> int:
+    """Index the name words of signatures given as (id, name_key) that have none yet (rows
+    inserted in bulk, whose ids the caller knows); return how many words."""
     added = 0
     batch: list[dict[str, object]] = []
-    for signature_id, key in db.session.execute(missing).all():
+    for signature_id, key in keys:
         batch += [
             {"appeal_id": appeal_id, "word": word, "signature_id": signature_id}
             for word in name_words(key)
@@ -92,7 +102,6 @@ def index_new_signatures(appeal_id: int, after_id: int) -> int:
     if batch:
         db.session.execute(insert(SignatureNameWord), batch)
         added += len(batch)
-    db.session.flush()
     return added
 
 

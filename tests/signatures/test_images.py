@@ -259,3 +259,18 @@ def test_the_png_written_keeps_every_pixel_and_is_embedded_as_it_is():
             assert decoded.tobytes() == pixels
         assert plain_png_idat(png) is not None
         assert clean_png(png).png == encode_png(image)
+
+
+def test_a_png_deflated_by_run_lengths_holds_the_same_pixels():
+    import zlib
+
+    from campaign.demo_drawing import draw_signature
+    from campaign.pdf_images import plain_png_idat
+
+    drawn = Image.open(io.BytesIO(draw_signature(7))).convert("RGB")
+    default = encode_png(drawn, level=4)
+    by_runs = encode_png(drawn, level=4, strategy=zlib.Z_RLE)
+    assert by_runs != default
+    assert Image.open(io.BytesIO(by_runs)).tobytes() == drawn.tobytes()
+    assert Image.open(io.BytesIO(default)).tobytes() == drawn.tobytes()
+    assert plain_png_idat(by_runs) is not None  # the dossier embeds it as it is
