@@ -103,7 +103,7 @@ def load(signatories: int) -> None:
         version = publish_appeal(appeal, user, seen_revision=appeal.draft_revision)
         # Published before the oldest demo signature, which may be WINDOW old.
         appeal.created_at = version.published_at = utcnow() - WINDOW - timedelta(days=1)
-    handed_in = 0.0
+    handed_in: float | None = None  # seconds, when the demo hands its dossier in now
     if db.session.scalar(select(Submission.id).where(Submission.appeal_id == appeal.id)) is None:
         # Handed in on sent_on with the signatures made by then: the dossier is made (and
         # dated) at that moment, before the later ones are stored.
@@ -121,9 +121,8 @@ def load(signatories: int) -> None:
         replace_demo_signatories(appeal, signatories)
     db.session.commit()
     took = time.perf_counter() - started
-    click.echo(
-        f"Demo signatories: {signatories} ({took:.1f} s, the dossier handed in {handed_in:.1f} s)"
-    )
+    render = "" if handed_in is None else f", the dossier handed in {handed_in:.1f} s"
+    click.echo(f"Demo signatories: {signatories} ({took:.1f} s{render})")
     click.echo(f"Demo appeal:     {public_url_for('signatures.new', slug=appeal.slug)}")
     click.echo(f"Organiser login: {public_url_for('accounts.login')}")
     click.echo(f"  email: {DEMO_EMAIL}  password: {password}")
