@@ -3,6 +3,8 @@ are split; nothing is lost or reordered either way."""
 
 import re
 
+import pytest
+
 from campaign.dossiers import rendering
 from campaign.dossiers.content import Family
 from campaign.dossiers.models import Edition
@@ -89,6 +91,11 @@ def test_a_row_taller_than_a_page_found_while_laying_out_still_gets_every_row(
     # Every character can be drawn, so the table is laid out for drawing, its cells let go
     # row by row (issue 22); the tall row is met only then, and the table is cut again for
     # WeasyPrint's pages from cells made afresh.
+    if db.engine.dialect.name != "sqlite":
+        # The layout is the same on every engine; only SQLite stores a place of 12,000
+        # characters in a column of 200 (PostgreSQL refuses it), and no row within the
+        # columns' lengths is taller than a page.
+        pytest.skip("a row this tall can be stored on SQLite only")
     for n in range(20):
         where = "Багдад, тюрьма Русафа, корпус " * 400 if n == 10 else "Багдад"
         make_signature(open_appeal, surname=f"Подписавшая{n:03d}", relative_location=where)
