@@ -14,9 +14,10 @@ from functools import lru_cache
 from itertools import accumulate, islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import delete, insert
 
 from campaign.appeals.models import Appeal, SignatureTally
+from campaign.bulk_rows import insert_numbered_rows, insert_rows
 from campaign.clock import utcnow
 from campaign.demo_drawing import IMAGE_HEIGHT, IMAGE_WIDTH, distinct_images
 from campaign.extensions import db
@@ -337,9 +338,9 @@ class _Store:
         rows = [self._row(n) for n in positions]
         # Core, not ORM, inserts: the ORM splits rows into one statement per run of rows with
         # the same None columns (children), which made 20,000 rows take 20,000 statements.
-        ids = _insert(Signature.__table__, rows)
-        db.session.execute(
-            insert(SignatureImage.__table__),
+        ids = insert_numbered_rows(Signature.__table__, rows)
+        insert_rows(
+            SignatureImage.__table__,
             [
                 {"signature_id": id_, "png": png, "width": IMAGE_WIDTH, "height": IMAGE_HEIGHT}
                 for id_, png in zip(ids, islice(images, len(ids)), strict=True)
@@ -356,7 +357,7 @@ class _Store:
             if label is not None and label not in self.family_ids and label not in new:
                 new[label] = self.now - self.people[n].age
         if new:
-            ids = _insert(
+            ids = insert_numbered_rows(
                 PersonConcerned.__table__,
                 [{"appeal_id": self.appeal.id, "created_at": at} for at in new.values()],
             )
@@ -408,20 +409,3 @@ class _Store:
                     for region, n in sorted(regions.items())
                 ],
             )
-
-
-def _insert(table: Table, rows: list[dict[str, object]]) -> list[int]:
-    """Insert the rows; return their ids, in order."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        return list(
-            db.session.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-        )
-    # SQLite returns ids in order only by running one statement a row (100,000 for the demo's
-    # signatures); one executemany instead. Its first row takes this transaction the
-    # database's only write lock, so the rows get the ids that follow, one by one: the highest
-    # now is the last's.
-    db.session.execute(insert(table), rows)
-    last = db.session.scalar(select(func.max(table.c.id))) or 0
-    return list(range(last - len(rows) + 1, last + 1))

@@ -8,8 +8,9 @@ few is looked up here by its start instead, and the list sorts those few.
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, func, insert, intersect, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, func, intersect, select
 
+from campaign.bulk_rows import insert_rows
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureNameWord, name_words
 
@@ -97,10 +98,10 @@ def index_names(appeal_id: int, keys: Iterable[tuple[int, str]]) -> int:
             for word in name_words(key)
         ]
         if len(batch) >= _BATCH:
-            db.session.execute(insert(SignatureNameWord), batch)
+            insert_rows(SignatureNameWord.__table__, batch)
             added, batch = added + len(batch), []
     if batch:
-        db.session.execute(insert(SignatureNameWord), batch)
+        insert_rows(SignatureNameWord.__table__, batch)
         added += len(batch)
     return added
 
