@@ -1,0 +1,210 @@
+"""Blocks of a render shared with task workers on other hosts (the queue on Redis).
+
+Skipped, with the reason, when Redis does not answer at TEST_REDIS_URL.
+"""
+
+import os
+import re
+import stat
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+import redis
+
+from campaign import create_app, tasks
+from campaign.dossiers import layout, rendering, shared_blocks
+from campaign.dossiers.block_cache import cache_folder
+from campaign.dossiers.content import collect_content
+from campaign.dossiers.models import Edition
+from campaign.dossiers.page_jobs import Snapshot
+from tests import test_production
+from tests.conftest import TEST_DATA_KEY
+from tests.dossiers.pdftools import page_texts
+from tests.test_production import REDIS_URL, needs_redis
+
+# Real processes, stopped after the test: the fixture of the tests across processes.
+processes = test_production.processes
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {
+        "DOSSIER_FOLDER": str(tmp_path / "shared" / "dossiers"),
+        "DOSSIER_PROCESSES": 1,
+        "DOSSIER_TIME_LIMIT": 120,
+        "PUBLIC_URL": "https://campaign.test",
+        "TASK_QUEUE": REDIS_URL,
+        "TASK_QUEUE_IMMEDIATE": False,
+        "TASK_QUEUE_NAME": f"campaign-test-{os.getpid()}-{time.monotonic_ns()}",
+        "DOSSIER_SIGNING_CERT": str(tmp_path / "no-certificate.p12"),
+    }
+
+
+@pytest.fixture
+def store(app):
+    """The test's Redis, emptied of the test queue's keys afterwards."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    yield connection
+    for key in connection.scan_iter(f"*{app.config['TASK_QUEUE_NAME']}*"):
+        connection.delete(key)
+    connection.close()
+
+
+@pytest.fixture
+def signed(open_appeal, make_signature, monkeypatch):
+    """Twelve signatories: a table block and an annex block to share."""
+    for n in range(12):
+        make_signature(open_appeal, surname=f"Подписантка{n}")
+    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    return open_appeal
+
+
+SNAPSHOT = Snapshot(
+    id="SHAREDBLOCKS",
+    made_at=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
+    verify_url="https://campaign.test/verify/SHAREDBLOCKS",
+    author="Организаторы",
+)
+
+
+def render(app, appeal, *, shared: bool) -> bytes:
+    """Render from an empty cache, sharing blocks or not; return the PDF."""
+    app.config["DOSSIER_SHARED_BLOCKS"] = None if shared else False
+    folder = cache_folder(appeal.id)
+    for path in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
+        path.rmdir() if path.is_dir() else path.unlink()
+    content = collect_content(appeal, Edition.submission)
+    with rendering.render_dossier(content, SNAPSHOT).file as merged:
+        return merged.read()
+
+
+def same_file(pdf: bytes) -> bytes:
+    """The PDF without what differs between two renders of one snapshot: the attachment's
+    timestamps (to the second) and the file identifier made from them."""
+    pdf = re.sub(rb"\(D:\d{14}Z\)", b"(D:)", pdf)
+    return re.sub(rb"/ID \[ \([0-9a-f]{32}\) \([0-9a-f]{32}\) \]", b"/ID", pdf)
+
+
+def leftovers(app, connection) -> tuple[list[bytes], list[str]]:
+    """The render's Redis keys and job files still there."""
+    keys = list(connection.scan_iter(f"{app.config['TASK_QUEUE_NAME']}:dossier-blocks:*"))
+    jobs = cache_folder(0).parent.rglob("*.job")
+    return keys, [path.name for path in jobs]
+
+
+@needs_redis
+def test_a_worker_of_another_process_renders_blocks_and_the_pdf_is_the_same(
+    app, signed, store, processes, tmp_path, database_url, monkeypatch
+):
+    local = render(app, signed, shared=False)
+    env = {
+        "FLASK_APP": "campaign",
+        "CAMPAIGN_SECRET_KEY": "test-secret",
+        "CAMPAIGN_DATA_KEYS": TEST_DATA_KEY,
+        "CAMPAIGN_SQLALCHEMY_DATABASE_URI": database_url,
+        "CAMPAIGN_DOSSIER_FOLDER": app.config["DOSSIER_FOLDER"],
+        "CAMPAIGN_TASK_QUEUE": REDIS_URL,
+        "CAMPAIGN_TASK_QUEUE_NAME": app.config["TASK_QUEUE_NAME"],
+        "CAMPAIGN_DOSSIER_PROCESSES": "1",
+    }
+    worker = processes([sys.executable, "-m", "flask", "tasks", "worker"], env, "worker")
+    done = []
+    real = shared_blocks.render_many
+
+    def after_the_helper(parts, **options):
+        # This process waits before its first block until the other one has done one.
+        pattern = f"{app.config['TASK_QUEUE_NAME']}:dossier-blocks:*:done"
+        if parts and not done:
+            deadline = time.monotonic() + 120
+            while not (names := list(store.scan_iter(pattern))) and time.monotonic() < deadline:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+                time.sleep(0.2)
+            done.extend(entry.decode() for entry in store.lrange(names[0], 0, -1))
+        return real(parts, **options)
+
+    monkeypatch.setattr(shared_blocks, "render_many", after_the_helper)
+    shared = render(app, signed, shared=True)
+    [entry] = done
+    key, who = entry.split(" ")
+    assert who.endswith(f"/{worker.pid}")
+    assert len(key) == 64
+    assert same_file(shared) == same_file(local)
+    assert leftovers(app, store) == ([], [])
+
+
+@needs_redis
+def test_a_helper_that_dies_with_a_block_does_not_stall_the_render(app, signed, store, monkeypatch):
+    local = render(app, signed, shared=False)
+    seen = {}
+
+    def dying_helper(name, appeal_id, edition, render_id):
+        # A helper takes a block and dies: it never says the block is done.
+        assert name == shared_blocks.HELPER_JOB
+        prefix = f"{app.config['TASK_QUEUE_NAME']}:dossier-blocks:{render_id}"
+        seen["taken"] = store.lpop(f"{prefix}:todo").decode()
+        seen["redis"] = b" ".join(
+            value
+            for key in store.scan_iter(f"*{app.config['TASK_QUEUE_NAME']}*")
+            for value in (
+                store.lrange(key, 0, -1) if store.type(key) == b"list" else [store.get(key)]
+            )
+        )
+        folder = cache_folder(appeal_id, Edition(edition)) / "jobs" / render_id
+        seen["files"] = {path.stem: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+        return "never-run"
+
+    monkeypatch.setattr(tasks, "enqueue", dying_helper)
+    started = time.monotonic()
+    shared = render(app, signed, shared=True)
+    assert time.monotonic() - started < 60
+    assert same_file(shared) == same_file(local)
+    # Every block's job was a private file; Redis held only the keys, never a name.
+    assert seen["taken"] in seen["files"]
+    assert set(seen["files"].values()) == {0o600}
+    assert len(seen["files"]) >= 2
+    assert "Подписантка" not in seen["redis"].decode(errors="replace")
+    assert "Подписантка" in " ".join(page_texts(shared))
+    assert leftovers(app, store) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("queue", "immediate", "setting", "shared"),
+    [
+        (REDIS_URL, False, None, True),
+        (REDIS_URL, False, False, False),
+        (REDIS_URL, True, None, False),
+        ("sqlite", False, True, False),
+        ("sqlite", False, None, False),
+    ],
+)
+def test_blocks_are_shared_only_with_the_queue_on_redis(
+    tmp_path, queue, immediate, setting, shared
+):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "test-secret",
+            "DATA_KEYS": TEST_DATA_KEY,
+            "TASK_QUEUE": queue,
+            "TASK_QUEUE_IMMEDIATE": immediate,
+            "DOSSIER_SHARED_BLOCKS": setting,
+            "DOSSIER_FOLDER": str(tmp_path / "dossiers"),
+        }
+    )
+    with app.app_context():
+        assert shared_blocks.enabled() is shared
+
+
+def test_with_the_sqlite_queue_a_render_never_shares(app, signed, monkeypatch):
+    app.config["TASK_QUEUE"] = "sqlite"
+    monkeypatch.setitem(app.extensions, "tasks", tasks.TaskQueue(app))
+
+    def refused(*_args, **_options):
+        raise AssertionError("blocks shared with the SQLite queue")
+
+    monkeypatch.setattr(shared_blocks, "render_shared", refused)
+    pdf = render(app, signed, shared=True)
+    assert "Подписантка11" in " ".join(page_texts(pdf))
+    assert not (cache_folder(signed.id, Edition.submission) / "jobs").exists()
