@@ -10,6 +10,8 @@ a helper took and never finished (it died) is rendered by the render itself once
 empty: nothing waits on another host.
 """
 
+import contextlib
+import logging
 import os
 import pickle
 import re
@@ -30,6 +32,8 @@ from campaign.pdf import RenderJob
 from campaign.pdf_table_painter import TableJob
 from campaign.pdf_workers import RenderTimeout, render_many
 from campaign.private_files import private_folder, write_private
+
+log = logging.getLogger(__name__)
 
 HELPER_JOB = "dossiers.render_blocks"
 # Beside the cached blocks: a withdrawal that empties the cache takes the jobs with it.
@@ -129,6 +133,7 @@ def render_shared(
     here([index for index, key in enumerate(keys) if key is None])
     render_id = secrets.token_hex(8)
     folder = cache.folder / JOBS_FOLDER / render_id
+    _sweep(folder.parent, time_limit + EXPIRY_MARGIN)
     try:
         _write_jobs(folder, {key: jobs[index] for key, index in by_key.items()})
     except FileNotFoundError:
@@ -147,6 +152,16 @@ def render_shared(
         connection.delete(names.todo, names.done)
         shutil.rmtree(folder, ignore_errors=True)
     return results
+
+
+def _sweep(jobs: Path, age: float) -> None:
+    """Remove the job files of renders older than age seconds (their process died)."""
+    if not jobs.is_dir():
+        return
+    for folder in jobs.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - folder.stat().st_mtime > age:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_jobs(folder: Path, jobs: dict[str, RenderJob | TableJob]) -> None:
@@ -241,10 +256,11 @@ def render_blocks(appeal_id: int, edition: str, render_id: str) -> None:
     folder = cache.folder / JOBS_FOLDER / render_id
     processes = int(config["DOSSIER_PROCESSES"])
     until = time.monotonic() + float(config["DOSSIER_TIME_LIMIT"])
+    rendered = 0
     while connection.exists(names.live) and time.monotonic() < until:
         keys = _pop(connection, names.todo, max(1, processes))
         if not keys:
-            return
+            break
         jobs = {}
         for key in keys:
             try:
@@ -254,8 +270,10 @@ def render_blocks(appeal_id: int, edition: str, render_id: str) -> None:
         order = list(jobs)
 
         def put(position: int, pdf: bytes, order: list[str] = order) -> None:
+            nonlocal rendered
             cache.put(order[position], pdf)
             if order[position] in cache.used:
+                rendered += 1
                 _push_done(connection, names, order[position])
 
         render_many(
@@ -266,3 +284,4 @@ def render_blocks(appeal_id: int, edition: str, render_id: str) -> None:
             until=until,
             keep=put,
         )
+    log.info("Rendered %d block(s) of render %s for another worker.", rendered, render_id)

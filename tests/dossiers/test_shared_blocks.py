@@ -5,6 +5,7 @@ Skipped, with the reason, when Redis does not answer at TEST_REDIS_URL.
 
 import os
 import re
+import shutil
 import stat
 import sys
 import time
@@ -14,11 +15,12 @@ import pytest
 import redis
 
 from campaign import create_app, tasks
-from campaign.dossiers import layout, rendering, shared_blocks
+from campaign.dossiers import block_cache, layout, rendering, shared_blocks
 from campaign.dossiers.block_cache import cache_folder
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
 from campaign.dossiers.page_jobs import Snapshot
+from campaign.pdf import RenderJob
 from tests import test_production
 from tests.conftest import TEST_DATA_KEY
 from tests.dossiers.pdftools import page_texts
@@ -208,3 +210,65 @@ def test_with_the_sqlite_queue_a_render_never_shares(app, signed, monkeypatch):
     pdf = render(app, signed, shared=True)
     assert "Подписантка11" in " ".join(page_texts(pdf))
     assert not (cache_folder(signed.id, Edition.submission) / "jobs").exists()
+
+
+def offer(app, store, folder, jobs, *, live=True):
+    """Offer jobs as a render would: their files, their keys in Redis; return the render id."""
+    render_id = "0123456789abcdef"
+    names = shared_blocks._Names(render_id)
+    shared_blocks._write_jobs(folder / "jobs" / render_id, jobs)
+    store.rpush(names.todo, *jobs)
+    if live:
+        store.set(names.live, "1", ex=60)
+    return render_id, names
+
+
+@needs_redis
+def test_a_helper_puts_blocks_into_the_cache_and_says_which(app, store, tmp_path):
+    folder = cache_folder(7, Edition.public)
+    folder.mkdir(parents=True)
+    jobs = {f"{n}" * 64: RenderJob(html=f"<p>Блок {n}</p>") for n in (1, 2)}
+    render_id, names = offer(app, store, folder, jobs)
+    shared_blocks.render_blocks(7, "public", render_id)
+    for key in jobs:
+        assert "Блок" in " ".join(page_texts((folder / f"{key}.pdf").read_bytes()))
+    done = [entry.decode().split(" ") for entry in store.lrange(names.done, 0, -1)]
+    assert sorted(key for key, _who in done) == sorted(jobs)
+    assert {who.split("/")[1] for _key, who in done} == {str(os.getpid())}
+    assert 0 < store.pttl(names.done) <= 60_000
+    assert store.exists(names.todo) == 0
+
+
+@needs_redis
+def test_a_helper_leaves_a_render_that_is_over_or_a_cache_that_was_emptied(app, store, monkeypatch):
+    folder = cache_folder(7, Edition.public)
+    folder.mkdir(parents=True)
+    key = "a" * 64
+    render_id, names = offer(app, store, folder, {key: RenderJob(html="<p>Блок</p>")}, live=False)
+    shared_blocks.render_blocks(7, "public", render_id)
+    # The render is over: the key is not even taken, nothing is written or pushed.
+    assert store.lrange(names.todo, 0, -1) == [key.encode()]
+    assert not (folder / f"{key}.pdf").exists()
+    store.set(names.live, "1", ex=60)
+    real = block_cache.write_atomically
+
+    def emptied_first(path, data):
+        # A withdrawal empties the cache while the block is rendered.
+        shutil.rmtree(folder)
+        real(path, data)
+
+    monkeypatch.setattr(block_cache, "write_atomically", emptied_first)
+    shared_blocks.render_blocks(7, "public", render_id)
+    assert not folder.exists()
+    assert store.exists(names.done, names.todo) == 0
+
+
+def test_job_files_of_renders_that_died_are_swept(tmp_path):
+    old, fresh = tmp_path / "jobs" / "old", tmp_path / "jobs" / "fresh"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "block.job").write_bytes(b"job")
+    os.utime(old, (time.time() - 700, time.time() - 700))
+    shared_blocks._sweep(tmp_path / "jobs", 660)
+    assert not old.exists()
+    assert (fresh / "block.job").exists()
