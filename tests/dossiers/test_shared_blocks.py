@@ -112,10 +112,11 @@ def test_a_worker_of_another_process_renders_blocks_and_the_pdf_is_the_same(
         "CAMPAIGN_DOSSIER_PROCESSES": "1",
     }
     worker = processes([sys.executable, "-m", "flask", "tasks", "worker"], env, "worker")
-    done = []
+    done, here = [], []
     real = shared_blocks.render_many
 
     def after_the_helper(parts, **options):
+        here.extend(parts)
         # This process waits before its first block until the other one has done one.
         pattern = f"{app.config['TASK_QUEUE_NAME']}:dossier-blocks:*:done"
         if parts and not done:
@@ -128,10 +129,12 @@ def test_a_worker_of_another_process_renders_blocks_and_the_pdf_is_the_same(
 
     monkeypatch.setattr(shared_blocks, "render_many", after_the_helper)
     shared = render(app, signed, shared=True)
+    # Of the two blocks, the other process did one, and this one took it from the cache.
     [entry] = done
     key, who = entry.split(" ")
     assert who.endswith(f"/{worker.pid}")
     assert len(key) == 64
+    assert len(here) == 1
     assert same_file(shared) == same_file(local)
     assert leftovers(app, store) == ([], [])
 
