@@ -144,6 +144,12 @@ class Defaults:
     # Worker processes that lay out a dossier's parts in parallel, and the time a render may take.
     DOSSIER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
     DOSSIER_TIME_LIMIT = 600
+    # With the queue on Redis, a render offers its uncached blocks to task workers on other
+    # hosts too (dossiers/shared_blocks.py: jobs as private files on the shared DOSSIER_FOLDER,
+    # only block keys in Redis). None: on with a Redis queue; False: off. Ignored otherwise.
+    DOSSIER_SHARED_BLOCKS: bool | None = None
+    # Helper jobs a render queues for other workers (each renders blocks until none is left).
+    DOSSIER_BLOCK_HELPERS = 3
     # Largest PDF accepted by the public verification page.
     VERIFY_MAX_BYTES = 200 * 1024 * 1024
     # Where scans of signed sheets and tables waiting to be imported are kept (0700, files

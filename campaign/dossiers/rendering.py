@@ -21,6 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from campaign import ROOT
+from campaign.dossiers import shared_blocks
 from campaign.dossiers.block_cache import BlockCache, cache_folder
 from campaign.dossiers.content import DossierContent
 from campaign.dossiers.layout import DossierLayout
@@ -190,15 +191,23 @@ def _render_parts(
         # Emptied meanwhile (a withdrawal): the bytes in hand will do.
         return cache.get(key) or pdf
 
-    rendered = render_many(
-        [job for _index, job in pending],
-        static_root=static_root,
-        processes=config["DOSSIER_PROCESSES"],
-        time_limit=config["DOSSIER_TIME_LIMIT"],
-        until=deadline,
-        on_done=tick,
-        keep=keep,
-    )
+    options: dict[str, Any] = {
+        "static_root": static_root,
+        "processes": config["DOSSIER_PROCESSES"],
+        "time_limit": config["DOSSIER_TIME_LIMIT"],
+        "until": deadline,
+        "on_done": tick,
+        "keep": keep,
+    }
+    jobs = [job for _index, job in pending]
+    if shared_blocks.enabled():
+        # The queue is on Redis: task workers on other hosts render blocks too.
+        rendered = shared_blocks.render_shared(
+            jobs, keys, cache, appeal_id=content.appeal.id, edition=content.edition, **options
+        )
+    else:
+        rendered = render_many(jobs, **options)
+    del jobs
     by_index = dict(zip((index for index, _job in pending), rendered, strict=True))
     del pending, rendered
     parts: list[Any] = []
