@@ -146,8 +146,9 @@ class Defaults:
     DOSSIER_TIME_LIMIT = 600
     # With the queue on Redis, a render offers its uncached blocks to task workers on other
     # hosts too (dossiers/shared_blocks.py: jobs as private files on the shared DOSSIER_FOLDER,
-    # only block keys in Redis). None: on with a Redis queue; False: off. Ignored otherwise.
-    DOSSIER_SHARED_BLOCKS: bool | None = None
+    # only block keys in Redis). Off unless asked for: with workers on one host it only adds
+    # the writing of every job and a second pool of render processes. Ignored without Redis.
+    DOSSIER_SHARED_BLOCKS = False
     # Helper jobs a render queues for other workers (each renders blocks until none is left).
     DOSSIER_BLOCK_HELPERS = 3
     # Largest PDF accepted by the public verification page.

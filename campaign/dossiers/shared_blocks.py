@@ -55,13 +55,13 @@ return 0
 
 
 def enabled() -> bool:
-    """Whether this app shares blocks: the queue on Redis, and DOSSIER_SHARED_BLOCKS not off."""
+    """Whether this app shares blocks: DOSSIER_SHARED_BLOCKS on, and the queue on Redis."""
     queue = tasks.get_queue(current_app)
     config = current_app.config
     return (
         queue.kind == "redis"
         and not queue.immediate
-        and config["DOSSIER_SHARED_BLOCKS"] is not False
+        and config["DOSSIER_SHARED_BLOCKS"] is True
         and int(config["DOSSIER_BLOCK_HELPERS"]) > 0
     )
 

@@ -73,7 +73,7 @@ SNAPSHOT = Snapshot(
 
 def render(app, appeal, *, shared: bool) -> bytes:
     """Render from an empty cache, sharing blocks or not; return the PDF."""
-    app.config["DOSSIER_SHARED_BLOCKS"] = None if shared else False
+    app.config["DOSSIER_SHARED_BLOCKS"] = shared
     folder = cache_folder(appeal.id)
     for path in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
         path.rmdir() if path.is_dir() else path.unlink()
@@ -177,11 +177,11 @@ def test_a_helper_that_dies_with_a_block_does_not_stall_the_render(app, signed, 
 @pytest.mark.parametrize(
     ("queue", "immediate", "setting", "shared"),
     [
-        (REDIS_URL, False, None, True),
+        (REDIS_URL, False, True, True),
         (REDIS_URL, False, False, False),
-        (REDIS_URL, True, None, False),
+        (REDIS_URL, True, True, False),
         ("sqlite", False, True, False),
-        ("sqlite", False, None, False),
+        ("sqlite", False, False, False),
     ],
 )
 def test_blocks_are_shared_only_with_the_queue_on_redis(
