@@ -21,6 +21,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import CancelExecution
+from huey.storage import SqliteStorage
 from sqlalchemy import update
 
 from campaign.clock import utcnow
@@ -225,6 +226,26 @@ def _new_consumer(huey: Huey, workers: int, handle_signals: bool) -> Consumer:
     )
 
 
+class _SqliteStorage(SqliteStorage):
+    """huey's SQLite queue, synced as the database is (database.py): WAL, synchronous=NORMAL.
+
+    huey leaves SQLite's default (FULL), which waits for the disk at every commit: each sign
+    POST that queues her mail, and the job taking and finishing it, waited for it. NORMAL keeps
+    the file whole and loses no job when a process dies; after a power cut the last jobs queued
+    may be gone, as the rows that asked for them may be (their mail stays "queued", and
+    `flask mail retry --all` sends it).
+    """
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
+class _SqliteHuey(SqliteHuey):
+    storage_class = _SqliteStorage
+
+
 class TaskQueue:
     """One app's huey instance, and the consumer threads it runs inside this process."""
 
@@ -371,7 +392,7 @@ class TaskQueue:
             huey = MemoryHuey(**options)
         elif self.kind == "sqlite":
             # Tables are created at first use (_prepare): create_app does no I/O.
-            huey = SqliteHuey(filename=self.location, create_tables=False, **options)
+            huey = _SqliteHuey(filename=self.location, create_tables=False, **options)
         else:
             huey = RedisHuey(url=self.location, **options)
         app = self.app

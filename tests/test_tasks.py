@@ -263,6 +263,15 @@ class TestSqlite:
         assert run["thread"].startswith("tasks-Worker")
         assert (tmp_path / "queue" / "tasks.sqlite").exists()
 
+    def test_the_queue_file_is_synced_like_the_database(self, app):
+        # WAL and synchronous=NORMAL: a commit does not wait for the disk (FULL, SQLite's
+        # default, made every queued mail wait for it).
+        tasks.enqueue("tests.probe", 9)
+        probe.wait_for(1)
+        connection = tasks.get_queue(app).huey.storage.conn
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
     def test_tasks_left_from_a_previous_run_start_at_the_first_request(self, app):
         # The first app runs no consumer, as if it had been stopped right after enqueueing.
         before = _other_app(app, TASK_WORKERS=0, PROBE_MARKER="before")
