@@ -133,9 +133,8 @@ def assemble(
     # bring their pages, not their bookmarks, named destinations or metadata.
     if not parts:
         raise ValueError("nothing to assemble")
-    sizes = page_sizes(parts)
-    if len(footers) != len(sizes):
-        raise ValueError(f"{len(footers)} footers for {len(sizes)} pages")
+    # (The pages are counted as the parts are merged: opening every part once more to count
+    # them first took a tenth of the merge. The caller discards the output of a failed merge.)
     with ExitStack() as stack:
         sample = stack.enter_context(Pdf.open(BytesIO(glyph_sample)))
         glyphs: Glyphs | None = None
@@ -148,6 +147,8 @@ def assemble(
                 raise
             log.warning("footers laid out by WeasyPrint: the glyph sample failed (%s)", reason)
             glyphs = None
+            sizes = page_sizes(parts)
+            _check_count(footers, len(sizes))
             overlay = stack.enter_context(
                 Pdf.open(BytesIO(footer_pages(footer_document(footers, sizes))))
             )
@@ -220,6 +221,8 @@ class _Merger:
             numbers[node.objgen] = self.page_tree
             nodes.extend(kid for kid in node.get("/Kids", ()) if kid.get("/Type") == Name.Pages)
         pages = list(pdf.pages)
+        if len(self.kids) + len(pages) > len(self.footers):
+            raise ValueError(f"{len(self.footers)} footers for more pages than that")
         # Objects of this part that stand for objects already written.
         save = _stand_in(pdf.make_stream(b""), numbers, self.save)
         restore = _stand_in(pdf.make_stream(b""), numbers, self.restore)
@@ -264,11 +267,17 @@ class _Merger:
 
     def finish(self, root: int, info: int | None, document_id: bytes | None) -> None:
         """Write the page tree, the cross-reference table and the trailer."""
+        _check_count(self.footers, len(self.kids))
         kids = b" ".join(b"%d 0 R" % kid for kid in self.kids)
         self.writer.write_raw(
             self.page_tree, b"<</Type /Pages /Count %d /Kids [%s]>>" % (len(self.kids), kids)
         )
         self.writer.finish(root, info, document_id)
+
+
+def _check_count(footers: Sequence[str], pages: int) -> None:
+    if len(footers) != pages:
+        raise ValueError(f"{len(footers)} footers for {pages} pages")
 
 
 def _stand_in(item: Object, numbers: dict[ObjGen, int], number: int) -> Object:

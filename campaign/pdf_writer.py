@@ -107,19 +107,13 @@ class PdfWriter:
             return _renumbered(item.unparse(resolved=True), renumber)
         # The part is only read: its stream dictionaries are changed in place, as written.
         head = item.stream_dict
-        if head.get("/Type") == Name.Metadata:
-            # XMP stays readable as it is (PDF/A forbids filters on it), as qpdf writes it.
-            raw = item.read_bytes()
-            for key in ("/Filter", "/DecodeParms"):
-                if key in head:
-                    del head[key]
-        else:
-            raw = item.read_raw_bytes()
-        if raw.endswith(b"\r"):
-            raw = _without_final_cr(item, raw)
-            head = item.stream_dict
+        raw = item.read_raw_bytes()
         head.Length = len(raw)
-        return b"%s\nstream\n%s\nendstream" % (_renumbered(head.unparse(), renumber), raw)
+        data = head.unparse()
+        if raw.endswith(b"\r") or (b"/Metadata" in data and head.get("/Type") == Name.Metadata):
+            raw = _special(item)
+            data = item.stream_dict.unparse()
+        return b"%s\nstream\n%s\nendstream" % (_renumbered(data, renumber), raw)
 
     def finish(self, root: int, info: int | None, document_id: bytes | None) -> None:
         """Write the cross-reference table and the trailer (every reserved object written)."""
@@ -151,6 +145,23 @@ _REFERENCE_OR_STRING = re.compile(rb"\((?:[^\\)]|\\.)*\)|" + _REFERENCE_TAIL, re
 def _renumbered(data: bytes, renumber: Callable[[re.Match[bytes]], bytes]) -> bytes:
     pattern = _REFERENCE_OR_STRING if b"(" in data else _REFERENCE
     return pattern.sub(renumber, data)
+
+
+def _special(item: Stream) -> bytes:
+    """Return the data of an XMP stream or of one ending in CR as written; set its /Length."""
+    head = item.stream_dict
+    if head.get("/Type") == Name.Metadata:
+        # XMP stays readable as it is (PDF/A forbids filters on it), as qpdf writes it.
+        raw = item.read_bytes()
+        for key in ("/Filter", "/DecodeParms"):
+            if key in head:
+                del head[key]
+    else:
+        raw = item.read_raw_bytes()
+    if raw.endswith(b"\r"):
+        raw = _without_final_cr(item, raw)
+    item.stream_dict.Length = len(raw)
+    return raw
 
 
 def _without_final_cr(item: Stream, raw: bytes) -> bytes:
