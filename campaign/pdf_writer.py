@@ -71,7 +71,7 @@ class PdfWriter:
         (a direct one is written as a new object). Page objects' /Parent is followed like any
         reference: the caller maps a part's page tree nodes to the document's beforehand.
         """
-        pending: list[tuple[int, Object]] = []
+        pending: list[tuple[int, Object | None]] = []
 
         def renumber(match: re.Match[bytes]) -> bytes:
             first, second = match.groups()
@@ -81,7 +81,7 @@ class PdfWriter:
             number = numbers.get(objgen)
             if number is None:
                 number = numbers[objgen] = self.reserve()
-                pending.append((number, pdf.get_object(objgen)))
+                pending.append((number, pdf.get_object(objgen)))  # None: no such object
             return b" %d 0 R" % number
 
         result = []
@@ -97,6 +97,9 @@ class PdfWriter:
             result.append(number)
             while pending:
                 number, item = pending.pop()
+                if item is None:  # (a reference to a missing object reads as null)
+                    self.write_raw(number, b"null")
+                    continue
                 if local and item.is_indirect and item.objgen in local:
                     numbers.update(local[item.objgen])
                 self.write_raw(number, self._serialise(item, renumber))

@@ -1,6 +1,7 @@
 """Writing a PDF object by object: renumbered references, raw streams, a valid cross-reference."""
 
 import io
+import re
 import zlib
 
 import pikepdf
@@ -158,4 +159,24 @@ def test_a_direct_start_becomes_an_object_and_a_local_reference_differs_per_obje
     with pikepdf.open(io.BytesIO(out.getvalue())) as copy:
         both = copy.Root.Start.Both
         assert [both[0].Target.Name, both[1].Target.Name] == ["/One", "/Two"]
+        assert copy.get_warnings() == []
+
+
+def test_a_reference_to_a_missing_object_is_written_as_null():
+    with pikepdf.new() as source:
+        source.add_blank_page()
+        source.Root.Ghost = source.make_indirect(pikepdf.Dictionary(A=1))
+        source.Root.Kept = pikepdf.Array([source.Root.Ghost])
+        out = io.BytesIO()
+        source.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    # The references now name objects 98 and 99, which are not there. (The offsets move: qpdf
+    # rebuilds the cross-reference table, and keeps the reference in the array.)
+    data = re.sub(rb"/Ghost \d 0 R", b"/Ghost 99 0 R", out.getvalue())
+    data = re.sub(rb"/Kept \[ \d 0 R", b"/Kept [ 98 0 R", data)
+    with pikepdf.open(io.BytesIO(data)) as part:
+        assert part.Root.Kept.unparse(resolved=True) == b"[ 98 0 R ]"
+        assert part.get_object(98, 0) is None
+        copy, (number,) = _copied(part, [part.Root.Kept])
+    with copy:
+        assert list(copy.get_object(number, 0)) == [None]
         assert copy.get_warnings() == []
