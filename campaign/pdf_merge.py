@@ -11,7 +11,6 @@ import hashlib
 import html
 import logging
 import re
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from io import BytesIO
@@ -196,9 +195,7 @@ class _Merger:
 
     def _stream(self, data: bytes) -> int:
         number = self.writer.reserve()
-        compressed = zlib.compress(data)
-        head = b"<</Filter /FlateDecode /Length %d>>" % len(compressed)
-        self.writer.write_raw(number, head + b"\nstream\n" + compressed + b"\nendstream")
+        self.writer.write_stream(number, data)
         return number
 
     def _footer_fonts(self, glyphs: Glyphs, sample: Pdf) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import BinaryIO
 
@@ -55,6 +56,16 @@ class PdfWriter:
         """Write object number with the given serialised body."""
         self.offsets[number - 1] = self.position
         self._put(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+
+    def write_stream(self, number: int, data: bytes) -> None:
+        """Write data compressed as stream object number (never ending in a carriage return)."""
+        raw = zlib.compress(data)
+        filters = b"/FlateDecode"
+        if raw.endswith(b"\r"):  # the checksum's last byte: see _without_final_cr
+            raw = base64.a85encode(raw) + b"~>"
+            filters = b"[/ASCII85Decode /FlateDecode]"
+        head = b"<</Filter %s /Length %d>>" % (filters, len(raw))
+        self.write_raw(number, b"%s\nstream\n%s\nendstream" % (head, raw))
 
     def copy(
         self,

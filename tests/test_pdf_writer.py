@@ -180,3 +180,27 @@ def test_a_reference_to_a_missing_object_is_written_as_null():
     with copy:
         assert list(copy.get_object(number, 0)) == [None]
         assert copy.get_warnings() == []
+
+
+def test_a_stream_written_from_data_never_ends_in_a_carriage_return():
+    # (A footer line whose compressed form ends in CR broke PDF/A: see _without_final_cr.)
+    endings = {}
+    for first in range(33, 127):
+        for second in range(33, 127):
+            data = b"BT /F 7.5 Tf 10 10 Td (Page %c%c) Tj ET" % (first, second)
+            endings.setdefault(zlib.compress(data).endswith(b"\r"), data)
+    out = io.BytesIO()
+    writer = PdfWriter(out, "1.7")
+    numbers = [writer.reserve(), writer.reserve()]
+    for number, data in zip(numbers, (endings[True], endings[False]), strict=True):
+        writer.write_stream(number, data)
+    _finish(writer, b"/Written [%d 0 R %d 0 R]" % tuple(numbers))
+    assert b"\r\nendstream" not in out.getvalue()
+    with pikepdf.open(io.BytesIO(out.getvalue())) as copy:
+        streams = list(copy.Root.Written)
+        assert [s.read_bytes() for s in streams] == [endings[True], endings[False]]
+        assert [s.Filter.unparse() for s in streams] == [
+            b"[ /ASCII85Decode /FlateDecode ]",
+            b"/FlateDecode",
+        ]
+        assert copy.get_warnings() == []
