@@ -227,8 +227,8 @@ class _Merger:
             name: _stand_in(pdf.make_indirect(Dictionary()), numbers, number)
             for name, number in self.fonts.items()
         }
-        # One stream stands for each page's footer line, written here (qpdf takes a tenth of a
-        # millisecond to make a stream in a part: more than the rest of a page's footer).
+        # One stream stands for each page's footer line, written here: cheaper than making a
+        # stream per page in the part, filling it and copying it out again.
         footer = pdf.make_stream(b"")
         lines: dict[ObjGen, dict[ObjGen, int]] = {}
         for position, page in enumerate(pages):
