@@ -11,7 +11,6 @@ import hashlib
 import html
 import logging
 import re
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from io import BytesIO
@@ -20,7 +19,7 @@ from typing import BinaryIO
 from pikepdf import AccessMode, Array, Dictionary, Name, Object, Page, Pdf, Stream
 
 from campaign.pdf_glyphs import Glyphs
-from campaign.pdf_writer import ObjGen, PdfWriter, reachable
+from campaign.pdf_writer import ObjGen, PdfWriter
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +132,8 @@ def assemble(
     # bring their pages, not their bookmarks, named destinations or metadata.
     if not parts:
         raise ValueError("nothing to assemble")
-    sizes = page_sizes(parts)
-    if len(footers) != len(sizes):
-        raise ValueError(f"{len(footers)} footers for {len(sizes)} pages")
+    # (The pages are counted as the parts are merged: opening every part once more to count
+    # them first took a tenth of the merge. The caller discards the output of a failed merge.)
     with ExitStack() as stack:
         sample = stack.enter_context(Pdf.open(BytesIO(glyph_sample)))
         glyphs: Glyphs | None = None
@@ -148,11 +146,13 @@ def assemble(
                 raise
             log.warning("footers laid out by WeasyPrint: the glyph sample failed (%s)", reason)
             glyphs = None
+            sizes = page_sizes(parts)
+            _check_count(footers, len(sizes))
             overlay = stack.enter_context(
                 Pdf.open(BytesIO(footer_pages(footer_document(footers, sizes))))
             )
         host = stack.enter_context(_open(parts[0]))
-        merger = _Merger(PdfWriter(output, host.pdf_version), footers, glyphs, overlay)
+        merger = _Merger(PdfWriter(output, host.pdf_version), footers, glyphs, overlay, sample)
         catalog, info = host.trailer.Root, host.trailer.get("/Info")
         merger.add(host, [catalog] if info is None else [catalog, info])
         numbers = merger.numbers
@@ -169,7 +169,12 @@ class _Merger:
     """The document being assembled: each part's pages and what they use, written in turn."""
 
     def __init__(
-        self, writer: PdfWriter, footers: Sequence[str], glyphs: Glyphs | None, overlay: Pdf | None
+        self,
+        writer: PdfWriter,
+        footers: Sequence[str],
+        glyphs: Glyphs | None,
+        overlay: Pdf | None,
+        sample: Pdf,
     ) -> None:
         self.writer = writer
         self.footers = footers
@@ -186,31 +191,20 @@ class _Merger:
         self.restore = self._stream(b"Q\n")
         self.fonts: dict[str, int] = {}
         if glyphs is not None:
-            self.fonts = self._footer_fonts(glyphs)
+            self.fonts = self._footer_fonts(glyphs, sample)
 
     def _stream(self, data: bytes) -> int:
         number = self.writer.reserve()
-        compressed = zlib.compress(data)
-        head = b"<</Filter /FlateDecode /Length %d>>" % len(compressed)
-        self.writer.write_raw(number, head + b"\nstream\n" + compressed + b"\nendstream")
+        self.writer.write_stream(number, data)
         return number
 
-    def _footer_fonts(self, glyphs: Glyphs) -> dict[str, int]:
+    def _footer_fonts(self, glyphs: Glyphs, sample: Pdf) -> dict[str, int]:
         numbers: dict[ObjGen, int] = {}
-        starts = []
         programs: dict[bytes, Stream] = {}
         for font in glyphs.fonts:
             _share_font_program(font, programs)
-            starts.append(font)
-        self._write(reachable(starts, numbers), numbers, set())
-        fonts = {}
-        for index, font in enumerate(glyphs.fonts):
-            name = f"{_FOOTER_FONT}{index}"
-            if font.is_indirect:
-                fonts[name] = numbers[font.objgen]
-            else:
-                fonts[name] = self.writer.reserve()
-                self.writer.write(fonts[name], font, numbers)
+        written = self.writer.copy(sample, glyphs.fonts, numbers)
+        fonts = {f"{_FOOTER_FONT}{index}": number for index, number in enumerate(written)}
         for digest, program in programs.items():
             self.shared.setdefault(digest, numbers[program.objgen])
         return fonts
@@ -224,6 +218,8 @@ class _Merger:
             numbers[node.objgen] = self.page_tree
             nodes.extend(kid for kid in node.get("/Kids", ()) if kid.get("/Type") == Name.Pages)
         pages = list(pdf.pages)
+        if len(self.kids) + len(pages) > len(self.footers):
+            raise ValueError(f"{len(self.footers)} footers for more pages than that")
         # Objects of this part that stand for objects already written.
         save = _stand_in(pdf.make_stream(b""), numbers, self.save)
         restore = _stand_in(pdf.make_stream(b""), numbers, self.restore)
@@ -231,6 +227,10 @@ class _Merger:
             name: _stand_in(pdf.make_indirect(Dictionary()), numbers, number)
             for name, number in self.fonts.items()
         }
+        # One stream stands for each page's footer line, written here: cheaper than making a
+        # stream per page in the part, filling it and copying it out again.
+        footer = pdf.make_stream(b"")
+        lines: dict[ObjGen, dict[ObjGen, int]] = {}
         for position, page in enumerate(pages):
             _inherit(page)
             if "/Resources" not in page.obj:
@@ -249,33 +249,32 @@ class _Merger:
             for name, font in fonts.items():
                 resources.Font[name] = font
             line = _footer_line(self.glyphs, self.footers[index], _box(page))
-            page.contents_add(_flate_stream(pdf, line))
+            page.contents_add(footer)
+            lines[page.obj.objgen] = {footer.objgen: self._stream(line)}
         kept = _share_and_retag(pages)
         for objgen, digest in kept.items():
             if digest in self.shared:
                 numbers[objgen] = self.shared[digest]
-        objects = reachable([*(page.obj for page in pages), *document_level], numbers)
-        self._write(objects, numbers, {page.obj.objgen for page in pages})
+        # The part's page tree nodes stand for the document's: each page's /Parent becomes it.
+        self.writer.copy(pdf, [*(page.obj for page in pages), *document_level], numbers, lines)
         for objgen, digest in kept.items():
             self.shared.setdefault(digest, numbers[objgen])
         self.kids.extend(numbers[page.obj.objgen] for page in pages)
         self.numbers = numbers
 
-    def _write(self, objects: list[Object], numbers: dict[ObjGen, int], pages: set[ObjGen]) -> None:
-        for item in objects:
-            numbers[item.objgen] = self.writer.reserve()
-        parent = {"/Parent": b"%d 0 R" % self.page_tree}
-        for item in objects:
-            overrides = parent if item.objgen in pages else None
-            self.writer.write(numbers[item.objgen], item, numbers, overrides)
-
     def finish(self, root: int, info: int | None, document_id: bytes | None) -> None:
         """Write the page tree, the cross-reference table and the trailer."""
+        _check_count(self.footers, len(self.kids))
         kids = b" ".join(b"%d 0 R" % kid for kid in self.kids)
         self.writer.write_raw(
             self.page_tree, b"<</Type /Pages /Count %d /Kids [%s]>>" % (len(self.kids), kids)
         )
         self.writer.finish(root, info, document_id)
+
+
+def _check_count(footers: Sequence[str], pages: int) -> None:
+    if len(footers) != pages:
+        raise ValueError(f"{len(footers)} footers for {pages} pages")
 
 
 def _stand_in(item: Object, numbers: dict[ObjGen, int], number: int) -> Object:
@@ -298,12 +297,6 @@ def _inherit(page: Page) -> None:
                 page.obj[key] = node[key]
                 break
             node = node.get("/Parent")
-
-
-def _flate_stream(pdf: Pdf, data: bytes) -> Stream:
-    stream = pdf.make_stream(b"")
-    stream.write(zlib.compress(data), filter=Name.FlateDecode)
-    return stream
 
 
 def _resources(resources: Object | None) -> Iterator[Dictionary]:

@@ -8,12 +8,12 @@ part at a time, numbers them anew, writes them out and keeps only their offsets.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
-from functools import cache
-from typing import Any, BinaryIO
+import re
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import BinaryIO
 
-from pikepdf import Dictionary, Name, Object, ObjectType, Stream
+from pikepdf import Dictionary, Name, Object, ObjectType, Pdf, Stream
 
 ObjGen = tuple[int, int]
 
@@ -57,36 +57,77 @@ class PdfWriter:
         self.offsets[number - 1] = self.position
         self._put(b"%d 0 obj\n%s\nendobj\n" % (number, body))
 
-    def write(
-        self,
-        number: int,
-        item: Object,
-        numbers: Mapping[ObjGen, int],
-        overrides: Mapping[str, bytes | None] | None = None,
-    ) -> None:
-        """Write a pikepdf object as number, its references renumbered by numbers.
+    def write_stream(self, number: int, data: bytes) -> None:
+        """Write data compressed as stream object number (never ending in a carriage return)."""
+        raw = zlib.compress(data)
+        filters = b"/FlateDecode"
+        if raw.endswith(b"\r"):  # the checksum's last byte: see _without_final_cr
+            raw = base64.a85encode(raw) + b"~>"
+            filters = b"[/ASCII85Decode /FlateDecode]"
+        head = b"<</Filter %s /Length %d>>" % (filters, len(raw))
+        self.write_raw(number, b"%s\nstream\n%s\nendstream" % (head, raw))
 
-        overrides replace (or add) top-level keys of a dictionary with serialised values, or
-        drop them (None).
+    def copy(
+        self,
+        pdf: Pdf,
+        starts: Iterable[Object],
+        numbers: dict[ObjGen, int],
+        local: Mapping[ObjGen, Mapping[ObjGen, int]] | None = None,
+    ) -> list[int]:
+        """Write starts (of pdf) and the indirect objects they reach that numbers does not hold.
+
+        Each object is serialised by qpdf (in C) and its references renumbered in the bytes;
+        numbers gains the objects written. local[a][b] = n: object a's references to b are to n
+        (one object of pdf standing for a different one in each). Return the numbers of starts
+        (a direct one is written as a new object). Page objects' /Parent is followed like any
+        reference: the caller maps a part's page tree nodes to the document's beforehand.
         """
-        if item._type_code == ObjectType.stream:
-            values: dict[str, bytes | None] = dict(overrides or {})
-            if item.stream_dict.get("/Type") == Name.Metadata:
-                # XMP stays readable as it is (PDF/A forbids filters on it), as qpdf writes it.
-                raw = item.read_bytes()
-                values["/Filter"] = values["/DecodeParms"] = None
+        pending: list[tuple[int, Object | None]] = []
+
+        def renumber(match: re.Match[bytes]) -> bytes:
+            first, second = match.groups()
+            if first is None:  # a string, kept as it is
+                return match[0]
+            objgen = (int(first), int(second))
+            number = numbers.get(objgen)
+            if number is None:
+                number = numbers[objgen] = self.reserve()
+                pending.append((number, pdf.get_object(objgen)))  # None: no such object
+            return b" %d 0 R" % number
+
+        result = []
+        for item in starts:
+            if item.is_indirect:
+                number = numbers.get(item.objgen)
+                if number is None:
+                    number = numbers[item.objgen] = self.reserve()
+                    pending.append((number, item))
             else:
-                raw = item.read_raw_bytes()
-            if raw.endswith(b"\r"):
-                raw = _without_final_cr(item, raw)
-            values["/Length"] = b"%d" % len(raw)
-            head = _dictionary(item.stream_dict, numbers, values)
-            body = b"%s\nstream\n%s\nendstream" % (head, raw)
-        elif item._type_code == ObjectType.dictionary:
-            body = _dictionary(item, numbers, overrides or {})
-        else:
-            body = _direct(item, numbers)
-        self.write_raw(number, body)
+                number = self.reserve()
+                pending.append((number, item))
+            result.append(number)
+            while pending:
+                number, item = pending.pop()
+                if item is None:  # (a reference to a missing object reads as null)
+                    self.write_raw(number, b"null")
+                    continue
+                if local and item.is_indirect and item.objgen in local:
+                    numbers.update(local[item.objgen])
+                self.write_raw(number, self._serialise(item, renumber))
+        return result
+
+    def _serialise(self, item: Object, renumber: Callable[[re.Match[bytes]], bytes]) -> bytes:
+        if item._type_code != ObjectType.stream:
+            return _renumbered(item.unparse(resolved=True), renumber)
+        # The part is only read: its stream dictionaries are changed in place, as written.
+        head = item.stream_dict
+        raw = item.read_raw_bytes()
+        head.Length = len(raw)
+        data = head.unparse()
+        if raw.endswith(b"\r") or (b"/Metadata" in data and head.get("/Type") == Name.Metadata):
+            raw = _special(item)
+            data = item.stream_dict.unparse()
+        return b"%s\nstream\n%s\nendstream" % (_renumbered(data, renumber), raw)
 
     def finish(self, root: int, info: int | None, document_id: bytes | None) -> None:
         """Write the cross-reference table and the trailer (every reserved object written)."""
@@ -106,101 +147,35 @@ class PdfWriter:
         self.flush()
 
 
-def reachable(starts: Iterable[Object], numbers: Mapping[ObjGen, int]) -> list[Object]:
-    """Return the indirect objects reachable from starts that numbers does not hold yet.
-
-    Page objects' /Parent is not followed: a part's page tree is replaced by the document's.
-    """
-    found: dict[ObjGen, Object] = {}
-    stack = list(starts)
-    while stack:
-        item = stack.pop()
-        if item.is_indirect:
-            objgen = item.objgen
-            if objgen in numbers or objgen in found:
-                continue
-            found[objgen] = item
-        code = item._type_code
-        if code == ObjectType.stream:
-            item = item.stream_dict
-            code = ObjectType.dictionary
-        if code == ObjectType.dictionary:
-            for key, value in item.items():
-                if not _container_or_reference(value):
-                    continue
-                if key == "/Parent" and item.get("/Type") == Name.Page:
-                    continue
-                stack.append(value)
-        elif code == ObjectType.array:
-            stack.extend(value for value in item if _container_or_reference(value))
-    return list(found.values())
+# A reference ("12 0 R") in qpdf's serialisation of an object: qpdf puts a space before each
+# (after "[", "<<", a key or a value). Only a literal string could hold such text: when one is
+# there, strings are matched too, and kept as they are. qpdf escapes every parenthesis inside a
+# literal string, so the first unescaped ")" ends it. (A hexadecimal string holds no "R".)
+_REFERENCE_TAIL = rb" (\d+) (\d+) R(?![^\s\[\]<>{}()/%])"
+_REFERENCE = re.compile(_REFERENCE_TAIL)
+_REFERENCE_OR_STRING = re.compile(rb"\((?:[^\\)]|\\.)*\)|" + _REFERENCE_TAIL, re.DOTALL)
 
 
-def _container_or_reference(item: Any) -> bool:
-    # pikepdf hands out numbers, booleans and null as Python values.
-    return isinstance(item, Object) and (item.is_indirect or item._type_code in _CONTAINERS)
+def _renumbered(data: bytes, renumber: Callable[[re.Match[bytes]], bytes]) -> bytes:
+    pattern = _REFERENCE_OR_STRING if b"(" in data else _REFERENCE
+    return pattern.sub(renumber, data)
 
 
-_CONTAINERS = frozenset(
-    (
-        ObjectType.dictionary,
-        ObjectType.array,
-        ObjectType.stream,
-    )
-)
-
-
-def _reference(item: Any, numbers: Mapping[ObjGen, int]) -> bytes:
-    if not isinstance(item, Object):
-        return _python_value(item)
-    if item.is_indirect:
-        return b"%d 0 R" % numbers[item.objgen]
-    return _direct(item, numbers)
-
-
-def _direct(item: Object, numbers: Mapping[ObjGen, int]) -> bytes:
-    code = item._type_code
-    if code == ObjectType.dictionary:
-        return _dictionary(item, numbers, {})
-    if code == ObjectType.array:
-        return b"[" + b" ".join(_reference(value, numbers) for value in item) + b"]"
-    if code == ObjectType.stream:
-        raise ValueError("a stream must be an indirect object")
-    return item.unparse()
-
-
-@cache
-def _name(key: str) -> bytes:
-    """Serialise a dictionary key (a handful of them, over and over)."""
-    return Name(key).unparse()
-
-
-def _python_value(value: Any) -> bytes:
-    """Serialise a number, boolean or null as pikepdf hands them out (Python values)."""
-    if value is None:
-        return b"null"
-    if value is True or value is False:
-        return b"true" if value else b"false"
-    if isinstance(value, int):
-        return b"%d" % value
-    if isinstance(value, Decimal | float):
-        text = format(Decimal(value).normalize(), "f")
-        return text.encode()
-    raise TypeError(f"not a PDF value: {type(value).__name__}")
-
-
-def _dictionary(
-    item: Object, numbers: Mapping[ObjGen, int], overrides: Mapping[str, bytes | None]
-) -> bytes:
-    entries = [
-        _name(key) + b" " + _reference(value, numbers)
-        for key, value in item.items()
-        if key not in overrides
-    ]
-    entries.extend(
-        _name(key) + b" " + value for key, value in overrides.items() if value is not None
-    )
-    return b"<<" + b" ".join(entries) + b">>"
+def _special(item: Stream) -> bytes:
+    """Return the data of an XMP stream or of one ending in CR as written; set its /Length."""
+    head = item.stream_dict
+    if head.get("/Type") == Name.Metadata:
+        # XMP stays readable as it is (PDF/A forbids filters on it), as qpdf writes it.
+        raw = item.read_bytes()
+        for key in ("/Filter", "/DecodeParms"):
+            if key in head:
+                del head[key]
+    else:
+        raw = item.read_raw_bytes()
+    if raw.endswith(b"\r"):
+        raw = _without_final_cr(item, raw)
+    item.stream_dict.Length = len(raw)
+    return raw
 
 
 def _without_final_cr(item: Stream, raw: bytes) -> bytes:

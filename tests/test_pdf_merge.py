@@ -165,8 +165,10 @@ def test_footers_use_one_font_set_by_weasyprint(dossier, pdf_path):
 
 
 def test_footer_count_must_match(dossier):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="footers for more pages"):
         merged(dossier.parts, dossier.footers[:-1], dossier.sample)
+    with pytest.raises(ValueError, match="footers for"):
+        merged(dossier.parts, [*dossier.footers, "Страница"], dossier.sample)
     with pytest.raises(ValueError):
         merged([], [], dossier.sample)
 
