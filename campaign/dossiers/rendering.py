@@ -9,7 +9,7 @@ import ctypes
 import gc
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -23,10 +23,10 @@ from flask_babel import gettext as _
 from campaign import ROOT
 from campaign.dossiers.block_cache import BlockCache, cache_folder
 from campaign.dossiers.content import DossierContent
-from campaign.dossiers.layout import DossierLayout
+from campaign.dossiers.layout import CutAgain, DossierLayout
 from campaign.dossiers.page_jobs import Snapshot
 from campaign.pdf import RenderJob, render_pdf
-from campaign.pdf_glyphs import glyph_sample_document
+from campaign.pdf_glyphs import FontStyle, glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes
 from campaign.pdf_table_painter import TableJob
 from campaign.pdf_workers import render_many, start_workers
@@ -161,24 +161,63 @@ def _render_parts(
     *samples, glyph_sample = render_many(
         sample_jobs, static_root=static_root, processes=0, time_limit=config["DOSSIER_TIME_LIMIT"]
     )
-    layout.plan(dict(zip(characters, samples, strict=True)))
+    samples_by_font = dict(zip(characters, samples, strict=True))
+    # Footers and assembling are counted as the last tenth, the rest by the rows drawn.
+    total_rows = max(1, layout.rows_to_lay_out)
 
-    pending = [
-        (index, part)
-        for index, (part, _key) in enumerate(layout.parts)
-        if isinstance(part, RenderJob | TableJob) and id(part) not in early
-    ]
-    # Footers and assembling are counted as the last tenth.
-    total_steps = len(pending) + len(early) + 3
-    done = len(early)
-
-    def tick(_index: int) -> None:
-        nonlocal done
-        done += 1
+    def rows_done(done: int) -> None:
         if progress is not None:
-            progress(min(99, int(90 * done / total_steps)))
+            progress(min(90, int(90 * done / total_rows)))
 
-    keys = [layout.parts[index][1] for index, _job in pending]
+    while True:
+        try:
+            parts = _draw_in_order(
+                layout, samples_by_font, static_root, cache, early, deadline, rows_done
+            )
+        except CutAgain:
+            # (Rare.) A table met a row taller than a page, and is cut again for WeasyPrint's
+            # pages; the blocks drawn before are in the cache.
+            continue
+        break
+    cache.prune()
+    for name, entries in layout.manifests.items():
+        cache.write_manifest(name, entries)
+    return parts, glyph_sample
+
+
+def _draw_in_order(
+    layout: DossierLayout,
+    samples: dict[FontStyle, bytes],
+    static_root: Path,
+    cache: BlockCache,
+    early: dict[int, RenderJob],
+    deadline: float,
+    rows_done: Callable[[int], None],
+) -> list[Any]:
+    """Render the parts not cached (but those in early), as the layout makes them; return all.
+
+    The tables are laid out block by block as the workers ask for more (render_many takes a
+    few jobs ahead), so that their laid-out pages are not held whole (issue 22).
+    """
+    config = current_app.config
+    parts: list[Any] = []  # in document order; a job's place is filled once rendered
+    places: list[int] = []
+    keys: list[str | None] = []
+    counts: list[int] = []  # each job's rows
+    done = 0  # rows in the parts at hand
+
+    def jobs() -> Iterator[RenderJob | TableJob]:
+        nonlocal done
+        for part, key, count in layout.in_order(samples):
+            if isinstance(part, RenderJob | TableJob) and id(part) not in early:
+                places.append(len(parts))
+                keys.append(key)
+                counts.append(count)
+                parts.append(None)
+                yield part
+            else:
+                parts.append(part)
+                done += count
 
     def keep(position: int, pdf: bytes) -> bytes | BinaryIO:
         # A new block goes to the cache as soon as it arrives, and is merged from there: this
@@ -190,8 +229,13 @@ def _render_parts(
         # Emptied meanwhile (a withdrawal): the bytes in hand will do.
         return cache.get(key) or pdf
 
+    def tick(position: int) -> None:
+        nonlocal done
+        done += counts[position]
+        rows_done(done)
+
     rendered = render_many(
-        [job for _index, job in pending],
+        jobs(),
         static_root=static_root,
         processes=config["DOSSIER_PROCESSES"],
         time_limit=config["DOSSIER_TIME_LIMIT"],
@@ -199,20 +243,9 @@ def _render_parts(
         on_done=tick,
         keep=keep,
     )
-    by_index = dict(zip((index for index, _job in pending), rendered, strict=True))
-    del pending, rendered
-    parts: list[Any] = []
-    for index, (part, _key) in enumerate(layout.parts):
-        if index in by_index:
-            parts.append(by_index.pop(index))
-        else:
-            assert id(part) in early or not isinstance(part, RenderJob | TableJob)
-            parts.append(part)
-    layout.parts.clear()
-    cache.prune()
-    for name, entries in layout.manifests.items():
-        cache.write_manifest(name, entries)
-    return parts, glyph_sample
+    for place, pdf in zip(places, rendered, strict=True):
+        parts[place] = pdf
+    return parts
 
 
 def _assemble(
