@@ -8,7 +8,7 @@ dossiers.rendering draws them on every page after assembly rather than here.
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
@@ -67,36 +67,38 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _handed_out(cells: list[Cells]) -> Iterator[Cells]:
-    """Yield each row's cells in turn, dropping it from the list as it goes."""
-    for index in range(len(cells)):
-        row = cells[index]
-        cells[index] = ()
-        yield row
-
-
 def _blocks(pages: list[Sequence[Any]]) -> list[list[Sequence[Any]]]:
     return [list(block) for block in _chunks(pages, PAGES_PER_BLOCK)]
 
 
 @dataclass
 class _DrawnTable:
-    """A table to draw: its blocks found in the cache, then the cells of the rows after them."""
+    """A table to draw: its blocks found in the cache, then the rows after them."""
 
     kind: str
     manifest: str
     style: TableStyle
     items: Sequence[Any]  # rows or families
+    make_cells: Callable[[Any], Cells]
     blocks: list[tuple[BinaryIO | bytes, str, int]] = field(default_factory=list)
     start: int = 0  # the first item not in a cached block
-    cells: list[Cells] = field(default_factory=list)
-    make_cells: Callable[[Any], Cells] | None = None
     # Every character the cells (and the frame lay_out sets) use, by font style, once known.
     characters: dict[FontStyle, set[str]] | None = None
     # False once a row turned out taller than a page: the table is cut for WeasyPrint's pages.
     whole: bool = True
-    # True once the cells were let go as the table was laid out.
-    released: bool = False
+
+    @property
+    def rest(self) -> int:
+        """How many rows are not in a cached block."""
+        return len(self.items) - self.start
+
+    def cells(self) -> Iterator[Cells]:
+        """Make the cells of each row not in a cached block, as they are asked for.
+
+        Made again for each use rather than kept: at 100,000 signatories they are about
+        110 MB, and making them is quick next to laying them out.
+        """
+        return map(self.make_cells, islice(self.items, self.start, None))
 
 
 class Part(NamedTuple):
@@ -153,7 +155,7 @@ class DossierLayout:
         return pages
 
     def prepare(self) -> None:
-        """Find the tables' cached blocks and make the cells of the rows still to lay out.
+        """Find the tables' cached blocks, and how to make the cells of the rows still to lay out.
 
         A table's blocks are matched in order against the last render's (BlockCache.manifest):
         rows only ever join the end of the signatory table, so after new signatures only its
@@ -183,7 +185,7 @@ class DossierLayout:
         items: Sequence[Any],
         cells: Callable[[Any], Cells],
     ) -> _DrawnTable:
-        table = _DrawnTable(kind, self._manifest_name(kind), style, items)
+        table = _DrawnTable(kind, self._manifest_name(kind), style, items, cells)
         for key, count, following in self.cache.manifest(table.manifest):
             # A block's page cuts depend on its rows and on the row after it (which did not fit
             # on its last page): both must be as they were. The table's last block never is.
@@ -197,8 +199,6 @@ class DossierLayout:
                 break
             table.blocks.append((cached, key, count))
             table.start = end
-        table.cells = [cells(item) for item in items[table.start :]]
-        table.make_cells = cells
         return table
 
     def _manifest_name(self, kind: str) -> str:
@@ -218,10 +218,10 @@ class DossierLayout:
         """
         found: dict[FontStyle, set[str]] = {}
         for table in self.drawn:
-            if table.cells:
+            if table.rest:
                 # The heading is set on the table's first page only.
                 frame = table.style if table.start == 0 else replace(table.style, heading=())
-                table.characters = characters(frame, table.cells)
+                table.characters = characters(frame, table.cells())
                 for font, chars in table.characters.items():
                     found.setdefault(font, set()).update(chars)
                 for font, chars in characters(table.style, ()).items():
@@ -263,11 +263,6 @@ class DossierLayout:
         are held (issue 22); raises CutAgain if a row of it turns out taller than a page (the
         parts must be asked for again: the table is then cut for WeasyPrint's pages).
         """
-        for table in self.drawn:
-            if table.released and table.make_cells is not None:
-                # Asked again (CutAgain): blocks already drawn are found in the cache then.
-                table.cells = [table.make_cells(item) for item in table.items[table.start :]]
-                table.released = False
         with ExitStack() as stack:
             glyphs = {}
             for font, data in samples.items():
@@ -301,7 +296,6 @@ class DossierLayout:
         blocks = [(key, count) for _cached, key, count in table.blocks]
         yield from (Part(cached, key, count) for cached, key, count in table.blocks)
         pages = self._lay_out(table, glyphs)
-        table.released = True
         if pages is not None:
             try:
                 blocks += yield from self._drawn_parts(table, pages, table.start, samples)
@@ -310,14 +304,12 @@ class DossierLayout:
                 log.info("%s not drawn whole: %s", table.kind, reason)
                 table.whole = False
                 raise CutAgain(table.kind) from None
-            table.cells = []
             self.manifests[table.manifest] = self._manifest(table, blocks)
             return
         # A table with rows that cannot be drawn (text that needs shaping, a row taller than a
         # page) is cut into pages as for WeasyPrint: the pages holding such rows are laid out
         # by WeasyPrint, the others drawn.
         mixed = self._mixed_segments(table, glyphs)
-        table.cells = []  # laid out: only the pages are needed now
         start = table.start
         for number, (segment, drawn) in enumerate(mixed):
             if drawn is not None:
@@ -347,7 +339,8 @@ class DossierLayout:
             )
         else:
             pages = family_pages(items, family_columns(), first_heading=table.start == 0)
-        drawable = drawable_rows(table.cells, table.style, glyphs, self.content.images)
+        cells = list(table.cells())
+        drawable = drawable_rows(cells, table.style, glyphs, self.content.images)
         segments: list[tuple[bool, list[Any]]] = []
         offset = 0
         for page in pages:
@@ -369,7 +362,7 @@ class DossierLayout:
             pages = None
             if drawn:
                 pages = lay_out(
-                    table.cells[offset : offset + len(run)],
+                    cells[offset : offset + len(run)],
                     table.style,
                     glyphs,
                     self.content.images,
@@ -396,21 +389,15 @@ class DossierLayout:
         self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
     ) -> Iterator[TablePage] | None:
         """The table's pages, laid out as they are asked for; None if it is not drawn whole."""
-        if not table.cells:
+        if not table.rest:
             return iter(())
         if not table.whole:
             return None
-        if table.characters is None or table.make_cells is None:
-            rows: Iterable[Cells] = table.cells
-        elif covered(table.characters, glyphs):
-            # Each row's cells are let go as it is laid out: the cells and the laid-out pages of
-            # a large table are not both held whole (at 100,000 signatories, about 110 MB).
-            rows = _handed_out(table.cells)
-        else:
+        if table.characters is None or not covered(table.characters, glyphs):
             log.info("%s not drawn whole: a text needs shaping or has no glyph", table.kind)
             return None
         return lay_out_pages(
-            rows, table.style, glyphs, self.content.images, heading=table.start == 0
+            table.cells(), table.style, glyphs, self.content.images, heading=table.start == 0
         )
 
     def _drawn_parts(
