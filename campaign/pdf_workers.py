@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -12,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,6 +59,21 @@ def _render_in_worker(job: RenderJob | DrawJob, static_root: Path) -> bytes:
         return _produce(job, static_root)
     except Exception as exc:
         raise RenderError(_short(exc)) from None
+    finally:
+        if isinstance(job, RenderJob):
+            _hand_back_memory()
+
+
+def _hand_back_memory() -> None:
+    """Give the memory WeasyPrint freed back to the system.
+
+    glibc keeps it for the worker otherwise: the worker that laid out a dossier's cover (its
+    CSV attachment is 26 MB at 100,000 signatories) stayed 25 MB larger than the other for
+    the rest of the render. A trim takes about a millisecond; drawn blocks need none.
+    """
+    # Not glibc: the memory stays with the process, nothing worse.
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _short(exc: BaseException) -> str:

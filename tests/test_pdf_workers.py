@@ -52,3 +52,17 @@ def test_no_jobs_start_no_workers():
     pdf_workers.shutdown()
     assert render_many(iter(()), static_root=ROOT / "static", processes=2, time_limit=1) == []
     assert pdf_workers.pool_pids() == []
+
+
+def test_a_worker_hands_memory_back_after_a_weasyprint_job_only(monkeypatch):
+    trims = []
+    monkeypatch.setattr(pdf_workers, "_hand_back_memory", lambda: trims.append(True))
+
+    class Drawn:
+        def draw(self) -> bytes:
+            return b"%PDF-1.7 drawn"
+
+    assert pdf_workers._render_in_worker(Drawn(), ROOT / "static") == b"%PDF-1.7 drawn"
+    assert trims == []  # drawn blocks: small allocations, no trim
+    assert text(pdf_workers._render_in_worker(_job("cover"), ROOT / "static")).split()[1] == "cover"
+    assert trims == [True]
