@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -62,6 +62,23 @@ def _release_memory() -> None:
     # Not glibc: the memory stays with the process, nothing worse.
     with suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@contextmanager
+def _collector_kept_off_the_content() -> Iterator[None]:
+    """Keep the cyclic garbage collector off every object made so far while the tables are
+    laid out and drawn.
+
+    The layout makes many small objects block by block, and each of the collector's full
+    passes walked the 100,000 rows and the families again: the pipelined layout took 30.3 s
+    instead of 24.5 s at 100,000 without this (one render each, the same database). Objects
+    made meanwhile are collected as usual; those made before (in any thread) wait till the end.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def footer_text(page: int, total: int, snapshot_id: str) -> str:
@@ -120,9 +137,10 @@ def _render(
                 until=deadline,
             )
         layout.prepare()
-        pdf_parts, glyph_sample = _render_parts(
-            layout, static_root, progress, cache, early, deadline
-        )
+        with _collector_kept_off_the_content():
+            pdf_parts, glyph_sample = _render_parts(
+                layout, static_root, progress, cache, early, deadline
+            )
         if early:
             rendered_pages = dict(zip(early, future.result(), strict=True))
             pdf_parts = [rendered_pages.get(id(part), part) for part in pdf_parts]

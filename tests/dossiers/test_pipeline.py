@@ -68,3 +68,22 @@ def test_blocks_are_laid_out_no_more_than_a_few_ahead_of_the_workers(
     positions = [text.index(f"Подписавшая{n:03d}") for n in range(300)]
     assert positions == sorted(positions)
     assert len(FOOTER.findall(text)) == snapshot.pages
+
+
+def test_the_collector_leaves_the_content_alone_while_the_tables_are_drawn(
+    open_appeal, make_signature, monkeypatch
+):
+    for n in range(3):
+        make_signature(open_appeal, surname=f"Подписавшая{n}")
+    frozen = []
+    real = rendering.render_many
+
+    def watching(parts, **options):
+        frozen.append(gc.get_freeze_count())
+        return real(parts, **options)
+
+    monkeypatch.setattr(rendering, "render_many", watching)
+    make_snapshot(open_appeal, Edition.submission, user=None)
+    db.session.commit()
+    assert frozen[-1] > 0  # the rows, the families: not walked by each full collection
+    assert gc.get_freeze_count() == 0  # and handed back to it after
