@@ -13,7 +13,7 @@ is refused (NotDrawable): the caller lays out the pages holding such rows with W
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -235,6 +235,21 @@ def lay_out(
     The first page carries the style's heading, if it has one and heading is true (false for
     the rest of a table whose first pages were laid out before).
     """
+    return list(lay_out_pages(rows, style, glyphs, images, heading=heading))
+
+
+def lay_out_pages(
+    rows: Iterable[Sequence[Sequence[Content]]],
+    style: TableStyle,
+    glyphs: Mapping[FontStyle, Glyphs],
+    images: Mapping[str, bytes],
+    *,
+    heading: bool = True,
+) -> Iterator[TablePage]:
+    """Lay rows out as lay_out does, yielding each page as soon as it is full.
+
+    A row taller than a page raises NotDrawable when it is reached, after the pages before it.
+    """
     if not heading:
         style = replace(style, heading=())
     measure = Measure(glyphs, images)
@@ -242,7 +257,7 @@ def lay_out(
     body = (style.page[1] - style.margins[0] - style.margins[2]) * MM - header_height
     heading_height = _heading_height(style, measure)
     minimum = style.min_row * MM
-    pages: list[TablePage] = []
+    pages = 0
     current: list[LaidRow] = []
     room = body - heading_height
     for row in rows:
@@ -257,13 +272,13 @@ def lay_out(
             raise NotDrawable("a row is taller than a page")
         if laid.height > room and (current or not pages):
             # (A first row that does not fit under the heading goes to the next page.)
-            pages.append(TablePage(tuple(current), heading=not pages and bool(style.heading)))
+            yield TablePage(tuple(current), heading=not pages and bool(style.heading))
+            pages += 1
             current, room = [], body
         current.append(laid)
         room -= laid.height
     if current:
-        pages.append(TablePage(tuple(current), heading=not pages and bool(style.heading)))
-    return pages
+        yield TablePage(tuple(current), heading=not pages and bool(style.heading))
 
 
 def covered(

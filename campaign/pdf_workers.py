@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -11,7 +12,9 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,6 +59,21 @@ def _render_in_worker(job: RenderJob | DrawJob, static_root: Path) -> bytes:
         return _produce(job, static_root)
     except Exception as exc:
         raise RenderError(_short(exc)) from None
+    finally:
+        if isinstance(job, RenderJob):
+            _hand_back_memory()
+
+
+def _hand_back_memory() -> None:
+    """Give the memory WeasyPrint freed back to the system.
+
+    glibc keeps it for the worker otherwise: the worker that laid out a dossier's cover (its
+    CSV attachment is 26 MB at 100,000 signatories) stayed 25 MB larger than the other for
+    the rest of the render. A trim takes about a millisecond; drawn blocks need none.
+    """
+    # Not glibc: the memory stays with the process, nothing worse.
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _short(exc: BaseException) -> str:
@@ -192,12 +210,17 @@ def start_workers(processes: int) -> None:
     threading.Thread(target=start, name="render-workers-start", daemon=True).start()
 
 
+# Jobs made ahead of the workers, per process: enough that a worker never waits for the next
+# job while this thread makes it, few enough that their laid-out pages stay small.
+JOBS_AHEAD_PER_PROCESS = 2
+
+
 def _as_is(_index: int, pdf: bytes) -> Any:
     return pdf
 
 
 def render_many(
-    jobs: Sequence[RenderJob | DrawJob],
+    jobs: Iterable[RenderJob | DrawJob],
     *,
     static_root: Path,
     processes: int,
@@ -208,6 +231,9 @@ def render_many(
 ) -> list[Any]:
     """Render jobs in worker processes within time_limit seconds; return PDFs in job order.
 
+    jobs may be made as they are asked for (a generator): at most JOBS_AHEAD_PER_PROCESS jobs
+    per process are taken ahead of those the workers have finished, so that a long document's
+    laid-out blocks are not all held at once. An exception raised by jobs ends the batch.
     keep(index, pdf) is called in the calling thread as each PDF arrives, and what it returns
     stands for that PDF in the list (say, a file it was written to): the PDFs need not all be
     held in memory at once. until (a time.monotonic() value) ends the time limit earlier, for
@@ -230,8 +256,14 @@ def render_many(
                 on_done(index)
         return results
 
-    if not jobs:
+    ahead = JOBS_AHEAD_PER_PROCESS * processes
+    waiting = iter(jobs)
+    # The first jobs are made before the pool is free (another batch may hold it).
+    first = list(islice(waiting, ahead))
+    if not first:
         return []
+    waiting = chain(first, waiting)
+    del first
     with _pool_lock:
         # The limit counts from when this batch has the pool, so waiting for another thread's
         # batch does not eat into it; starting the workers (a fork each) does.
@@ -240,23 +272,27 @@ def render_many(
             deadline = min(deadline, until)
         pool = _get_pool(processes)
         finished: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
-        for index, job in enumerate(jobs):
-            # Callbacks run on the pool's result thread: hand results to the calling thread.
-            pool.apply_async(
-                _render_in_worker,
-                (job, Path(static_root)),
-                callback=lambda pdf, index=index: finished.put((index, True, pdf)),
-                error_callback=lambda exc, index=index: finished.put((index, False, exc)),
-            )
-        results: list[Any] = [None] * len(jobs)
-        pending = len(jobs)
+        results: list[Any] = []
+        pending = 0
         try:
-            while pending:
+            while True:
+                while pending < ahead and (job := next(waiting, None)) is not None:
+                    index = len(results)
+                    results.append(None)
+                    # Callbacks run on the pool's result thread: hand results to this thread.
+                    pool.apply_async(
+                        _render_in_worker,
+                        (job, Path(static_root)),
+                        callback=lambda pdf, index=index: finished.put((index, True, pdf)),
+                        error_callback=lambda exc, index=index: finished.put((index, False, exc)),
+                    )
+                    pending += 1
+                job = None  # (held by the pool's queue until sent, not here)
+                if not pending:
+                    break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise RenderTimeout(
-                        f"{pending} of {len(jobs)} parts not rendered within {time_limit:g} s"
-                    )
+                    raise RenderTimeout(f"{pending} parts not rendered within {time_limit:g} s")
                 try:
                     index, ok, value = finished.get(timeout=remaining)
                 except queue.Empty:

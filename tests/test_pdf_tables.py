@@ -24,6 +24,7 @@ from campaign.pdf_tables import (
     Text,
     fonts_used,
     lay_out,
+    lay_out_pages,
 )
 from tests.dossiers.pdftools import flat, image_count, page_texts
 
@@ -132,6 +133,16 @@ def test_a_row_taller_than_a_page_is_not_drawable(glyphs):
     tall = ((Text("1", SANS, 8),), (Text("Фамилия " * 4000, SANS, 8),), ())
     with pytest.raises(NotDrawable, match="taller"):
         lay_out([tall], style(), glyphs, {})
+
+
+def test_pages_are_handed_out_as_laid_out_before_a_row_taller_than_a_page(glyphs):
+    tall = ((Text("1", SANS, 8),), (Text("Фамилия " * 4000, SANS, 8),), ())
+    pages = lay_out_pages([*rows(60), tall], style(), glyphs, {})
+    first = next(pages)
+    assert len(first.rows) < 60  # a page at a time, not the table
+    assert first.rows == lay_out(rows(60), style(), glyphs, {})[0].rows
+    with pytest.raises(NotDrawable, match="taller"):
+        list(pages)
 
 
 def test_text_that_needs_shaping_is_not_drawable(glyphs):

@@ -212,10 +212,12 @@ def _members(family: Family) -> str:
 def characters(style: TableStyle, rows: Iterable[Cells]) -> dict[FontStyle, set[str]]:
     """Every character each font style sets in the table's rows and frame."""
     found: dict[FontStyle, set[str]] = {}
-    texts = [*style.header, *(text for text, _after in style.heading)]
+    for text in [*style.header, *(text for text, _after in style.heading)]:
+        found.setdefault(text.style, set()).update(text.text)
+    # Row by row: the rows may be made as they are read, and let go after.
     for row in rows:
         for cell in row:
-            texts.extend(item for item in cell if isinstance(item, Text))
-    for text in texts:
-        found.setdefault(text.style, set()).update(text.text)
+            for item in cell:
+                if isinstance(item, Text):
+                    found.setdefault(item.style, set()).update(item.text)
     return found

@@ -8,11 +8,12 @@ dossiers.rendering draws them on every page after assembly rather than here.
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
-from typing import Any, BinaryIO
+from itertools import islice
+from typing import Any, BinaryIO, NamedTuple
 
 from flask_babel import force_locale
 from pikepdf import Pdf
@@ -48,6 +49,7 @@ from campaign.pdf_tables import (
     drawable_rows,
     fonts_used,
     lay_out,
+    lay_out_pages,
 )
 
 log = logging.getLogger(__name__)
@@ -65,32 +67,50 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _handed_out(cells: list[Cells]) -> Iterator[Cells]:
-    """Yield each row's cells in turn, dropping it from the list as it goes."""
-    for index in range(len(cells)):
-        row = cells[index]
-        cells[index] = ()
-        yield row
-
-
 def _blocks(pages: list[Sequence[Any]]) -> list[list[Sequence[Any]]]:
     return [list(block) for block in _chunks(pages, PAGES_PER_BLOCK)]
 
 
 @dataclass
 class _DrawnTable:
-    """A table to draw: its blocks found in the cache, then the cells of the rows after them."""
+    """A table to draw: its blocks found in the cache, then the rows after them."""
 
     kind: str
     manifest: str
     style: TableStyle
     items: Sequence[Any]  # rows or families
+    make_cells: Callable[[Any], Cells]
     blocks: list[tuple[BinaryIO | bytes, str, int]] = field(default_factory=list)
     start: int = 0  # the first item not in a cached block
-    cells: list[Cells] = field(default_factory=list)
-    make_cells: Callable[[Any], Cells] | None = None
     # Every character the cells (and the frame lay_out sets) use, by font style, once known.
     characters: dict[FontStyle, set[str]] | None = None
+    # False once a row turned out taller than a page: the table is cut for WeasyPrint's pages.
+    whole: bool = True
+
+    @property
+    def rest(self) -> int:
+        """How many rows are not in a cached block."""
+        return len(self.items) - self.start
+
+    def cells(self) -> Iterator[Cells]:
+        """Make the cells of each row not in a cached block, as they are asked for.
+
+        Made again for each use rather than kept: at 100,000 signatories they are about
+        110 MB, and making them is quick next to laying them out.
+        """
+        return map(self.make_cells, islice(self.items, self.start, None))
+
+
+class Part(NamedTuple):
+    """A part of the document: a cached block's file or a job, and where it belongs."""
+
+    part: BinaryIO | bytes | RenderJob | TableJob
+    key: str | None = None  # the cache key to keep it under (None: not kept)
+    rows: int = 0  # the table rows (or signers) it holds, cached or not: for progress
+
+
+class CutAgain(Exception):
+    """A table drawn whole met a row taller than a page: ask for the parts again."""
 
 
 class DossierLayout:
@@ -135,7 +155,7 @@ class DossierLayout:
         return pages
 
     def prepare(self) -> None:
-        """Find the tables' cached blocks and make the cells of the rows still to lay out.
+        """Find the tables' cached blocks, and how to make the cells of the rows still to lay out.
 
         A table's blocks are matched in order against the last render's (BlockCache.manifest):
         rows only ever join the end of the signatory table, so after new signatures only its
@@ -165,7 +185,7 @@ class DossierLayout:
         items: Sequence[Any],
         cells: Callable[[Any], Cells],
     ) -> _DrawnTable:
-        table = _DrawnTable(kind, self._manifest_name(kind), style, items)
+        table = _DrawnTable(kind, self._manifest_name(kind), style, items, cells)
         for key, count, following in self.cache.manifest(table.manifest):
             # A block's page cuts depend on its rows and on the row after it (which did not fit
             # on its last page): both must be as they were. The table's last block never is.
@@ -179,8 +199,6 @@ class DossierLayout:
                 break
             table.blocks.append((cached, key, count))
             table.start = end
-        table.cells = [cells(item) for item in items[table.start :]]
-        table.make_cells = cells
         return table
 
     def _manifest_name(self, kind: str) -> str:
@@ -200,15 +218,22 @@ class DossierLayout:
         """
         found: dict[FontStyle, set[str]] = {}
         for table in self.drawn:
-            if table.cells:
+            if table.rest:
                 # The heading is set on the table's first page only.
                 frame = table.style if table.start == 0 else replace(table.style, heading=())
-                table.characters = characters(frame, table.cells)
+                table.characters = characters(frame, table.cells())
                 for font, chars in table.characters.items():
                     found.setdefault(font, set()).update(chars)
                 for font, chars in characters(table.style, ()).items():
                     found.setdefault(font, set()).update(chars)
         return {font: "".join(sorted(chars)) for font, chars in found.items()}
+
+    @property
+    def rows_to_lay_out(self) -> int:
+        """How many rows (or signers) the parts hold in all, cached or not: for progress."""
+        if self.content.edition is Edition.sheets:
+            return len(self.content.rows)
+        return sum(len(table.items) for table in self.drawn)
 
     @cached_property
     def families(self) -> list[Family]:
@@ -221,9 +246,22 @@ class DossierLayout:
         return split_tall_families(self.families, family_columns())
 
     def plan(self, samples: Mapping[FontStyle, bytes]) -> None:
-        """Fill `parts`: front matter, table blocks, summary, annex blocks, verification.
+        """Fill `parts` with every part at once (tests, the naive benchmark): see in_order."""
+        while True:
+            try:
+                self.parts = [(part, key) for part, key, _rows in self.in_order(samples)]
+            except CutAgain:
+                continue
+            return
 
-        samples are the rendered glyph samples of `characters`, by font style.
+    def in_order(self, samples: Mapping[FontStyle, bytes]) -> Iterator[Part]:
+        """Yield the parts in document order: front matter, table blocks, summary, annex
+        blocks, verification; fill `manifests` as each table ends.
+
+        samples are the rendered glyph samples of `characters`, by font style. A table drawn
+        whole is laid out as its blocks are asked for, so that only the blocks not yet drawn
+        are held (issue 22); raises CutAgain if a row of it turns out taller than a page (the
+        parts must be asked for again: the table is then cut for WeasyPrint's pages).
         """
         with ExitStack() as stack:
             glyphs = {}
@@ -232,53 +270,55 @@ class DossierLayout:
                     glyphs[font] = Glyphs.read(stack.enter_context(Pdf.open(io.BytesIO(data))))
                 except ValueError as reason:  # say, a colour font WeasyPrint set as Type 3
                     log.info("no glyphs from the sample of %s: %s", font, reason)
-            laid = [self._lay_out(table, glyphs) for table in self.drawn]
-            # A table with rows that cannot be drawn (text that needs shaping, a row taller
-            # than a page) is cut into pages as for WeasyPrint: the pages holding such rows are
-            # laid out by WeasyPrint, the others drawn.
-            mixed = [
-                None if pages is not None else self._mixed_segments(table, glyphs)
-                for table, pages in zip(self.drawn, laid, strict=True)
-            ]
-        for table in self.drawn:
-            table.cells = []  # laid out: only the pages are needed now
-        with force_locale(self.content.language):
-            self.parts.append((self.pages["front"], None))
-            if self.content.edition is Edition.sheets:
-                for rows in _chunks(self.content.rows, SIGNER_SHEETS_PER_BLOCK):
-                    self._block("signer-sheets", [rows], rows, self.jobs.signer_sheets)
-            else:
-                self._table_parts(self.drawn[0], laid[0], mixed[0], samples, self._signatory_blocks)
-                self.parts.append((self.pages["summary"], None))
-                self._table_parts(self.drawn[1], laid[1], mixed[1], samples, self._annex_blocks)
-            if self.content.edition is Edition.submission:
-                for scans in scans_annex_jobs(self.content, common(self.content, False)):
-                    self.parts.append((scans, None))
-            self.parts.append((self.pages["verification"], None))
+            with force_locale(self.content.language):
+                yield Part(self.pages["front"])
+                if self.content.edition is Edition.sheets:
+                    for rows in _chunks(self.content.rows, SIGNER_SHEETS_PER_BLOCK):
+                        yield self._block("signer-sheets", [rows], rows, self.jobs.signer_sheets)
+                else:
+                    yield from self._table_parts(
+                        self.drawn[0], glyphs, samples, self._signatory_blocks
+                    )
+                    yield Part(self.pages["summary"])
+                    yield from self._table_parts(self.drawn[1], glyphs, samples, self._annex_blocks)
+                if self.content.edition is Edition.submission:
+                    for scans in scans_annex_jobs(self.content, common(self.content, False)):
+                        yield Part(scans)
+                yield Part(self.pages["verification"])
 
     def _table_parts(
         self,
         table: _DrawnTable,
-        pages: list[TablePage] | None,
-        mixed: list[tuple[list[Any], list[TablePage] | None]] | None,
+        glyphs: Mapping[FontStyle, Glyphs],
         samples: Mapping[FontStyle, bytes],
-        laid_out_blocks: Callable[[list[Sequence[Any]], bool], None],
-    ) -> None:
+        laid_out_blocks: Callable[[list[Sequence[Any]], bool], Iterator[Part]],
+    ) -> Iterator[Part]:
+        blocks = [(key, count) for _cached, key, count in table.blocks]
+        yield from (Part(cached, key, count) for cached, key, count in table.blocks)
+        pages = self._lay_out(table, glyphs)
         if pages is not None:
-            self._drawn_blocks(table, pages, samples)
+            try:
+                blocks += yield from self._drawn_parts(table, pages, table.start, samples)
+            except NotDrawable as reason:
+                # (A row taller than a page: rare.) The table is cut as for WeasyPrint instead.
+                log.info("%s not drawn whole: %s", table.kind, reason)
+                table.whole = False
+                raise CutAgain(table.kind) from None
+            self.manifests[table.manifest] = self._manifest(table, blocks)
             return
-        self.parts.extend((cached, key) for cached, key, _count in table.blocks)
+        # A table with rows that cannot be drawn (text that needs shaping, a row taller than a
+        # page) is cut into pages as for WeasyPrint: the pages holding such rows are laid out
+        # by WeasyPrint, the others drawn.
+        mixed = self._mixed_segments(table, glyphs)
         start = table.start
-        for number, (segment, drawn) in enumerate(mixed or ()):
+        for number, (segment, drawn) in enumerate(mixed):
             if drawn is not None:
-                self._drawn_parts(table, drawn, start, samples)
+                yield from self._drawn_parts(table, iter(drawn), start, samples)
             else:
-                laid_out_blocks(segment, number == 0 and table.start == 0)
+                yield from laid_out_blocks(segment, number == 0 and table.start == 0)
             start += len(segment)
         # Only the blocks that were already cached are matched by the next render.
-        self.manifests[table.manifest] = self._manifest(
-            table, [(key, count) for _cached, key, count in table.blocks]
-        )
+        self.manifests[table.manifest] = self._manifest(table, blocks)
 
     def _mixed_segments(
         self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
@@ -299,7 +339,8 @@ class DossierLayout:
             )
         else:
             pages = family_pages(items, family_columns(), first_heading=table.start == 0)
-        drawable = drawable_rows(table.cells, table.style, glyphs, self.content.images)
+        cells = list(table.cells())
+        drawable = drawable_rows(cells, table.style, glyphs, self.content.images)
         segments: list[tuple[bool, list[Any]]] = []
         offset = 0
         for page in pages:
@@ -321,7 +362,7 @@ class DossierLayout:
             pages = None
             if drawn:
                 pages = lay_out(
-                    table.cells[offset : offset + len(run)],
+                    cells[offset : offset + len(run)],
                     table.style,
                     glyphs,
                     self.content.images,
@@ -332,7 +373,7 @@ class DossierLayout:
         # (WeasyPrint's runs are cut into the same pages again when their blocks are made.)
         return runs
 
-    def _signatory_blocks(self, rows: list[Row], _first: bool) -> None:
+    def _signatory_blocks(self, rows: list[Row], _first: bool) -> Iterator[Part]:
         pages = signatory_pages(
             rows,
             self.columns,
@@ -342,48 +383,34 @@ class DossierLayout:
         )
         for block in _blocks(pages):
             items = [row for page in block for row in page]
-            self._block("table", block, items, self.jobs.table)
+            yield self._block("table", block, items, self.jobs.table)
 
     def _lay_out(
         self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
-    ) -> list[TablePage] | None:
-        if not table.cells:
-            return []
-        if table.characters is None or table.make_cells is None:
-            rows: Iterable[Cells] = table.cells
-        elif covered(table.characters, glyphs):
-            # Each row's cells are let go as it is laid out: the cells and the laid-out pages of
-            # a large table are not both held whole (at 100,000 signatories, about 110 MB).
-            rows = _handed_out(table.cells)
-        else:
+    ) -> Iterator[TablePage] | None:
+        """The table's pages, laid out as they are asked for; None if it is not drawn whole."""
+        if not table.rest:
+            return iter(())
+        if not table.whole:
+            return None
+        if table.characters is None or not covered(table.characters, glyphs):
             log.info("%s not drawn whole: a text needs shaping or has no glyph", table.kind)
             return None
-        try:
-            return lay_out(rows, table.style, glyphs, self.content.images, heading=table.start == 0)
-        except NotDrawable as reason:
-            log.info("%s not drawn whole: %s", table.kind, reason)
-            if table.make_cells is not None and rows is not table.cells:
-                # (A row taller than a page: rare.) The mixed layout needs every cell again.
-                table.cells = [table.make_cells(item) for item in table.items[table.start :]]
-            return None
-
-    def _drawn_blocks(
-        self, table: _DrawnTable, pages: list[TablePage], samples: Mapping[FontStyle, bytes]
-    ) -> None:
-        blocks = [(key, count) for _cached, key, count in table.blocks]
-        self.parts.extend((cached, key) for cached, key, _count in table.blocks)
-        blocks += self._drawn_parts(table, pages, table.start, samples)
-        self.manifests[table.manifest] = self._manifest(table, blocks)
+        return lay_out_pages(
+            table.cells(), table.style, glyphs, self.content.images, heading=table.start == 0
+        )
 
     def _drawn_parts(
         self,
         table: _DrawnTable,
-        pages: list[TablePage],
+        pages: Iterator[TablePage],
         start: int,
         samples: Mapping[FontStyle, bytes],
-    ) -> list[tuple[str, int]]:
+    ) -> Generator[Part, None, list[tuple[str, int]]]:
+        """Yield the table's blocks of drawn pages, each as soon as its pages are laid out;
+        return each block's key and row count."""
         blocks = []
-        for block in _chunks(pages, PAGES_PER_BLOCK):
+        while block := list(islice(pages, PAGES_PER_BLOCK)):
             count = sum(len(page.rows) for page in block)
             items = table.items[start : start + count]
             key = self._drawn_key(table.kind, start, items)
@@ -402,8 +429,9 @@ class DossierLayout:
                 fonts = fonts_used(block, table.style)
                 used = {font: data for font, data in samples.items() if font in fonts}
                 cached = TableJob(tuple(block), table.style, used, images)
-            self.parts.append((cached, key))
+            del block
             blocks.append((key, count))
+            yield Part(cached, key, count)
         return blocks
 
     def _manifest(
@@ -417,13 +445,13 @@ class DossierLayout:
             entries.append((key, count, following))
         return entries
 
-    def _annex_blocks(self, items: Sequence[Family], first: bool = True) -> None:
+    def _annex_blocks(self, items: Sequence[Family], first: bool = True) -> Iterator[Part]:
         pages = family_pages(items, family_columns(), first_heading=first)
         for number, block in enumerate(_blocks(pages)):
             block_items = [family for page in block for family in page]
             # The first block carries the annex's heading.
             heading = first and number == 0
-            self._block(
+            yield self._block(
                 "annex-first" if heading else "annex",
                 block,
                 block_items,
@@ -436,7 +464,7 @@ class DossierLayout:
         pages: list[Sequence[Any]],
         items: Sequence[Any],
         make_job: Callable[[list[Sequence[Any]]], RenderJob],
-    ) -> None:
+    ) -> Part:
         key = block_key(kind, self.content, self.landscape, items)
         cached = self.cache.get(key)
-        self.parts.append((cached if cached is not None else make_job(pages), key))
+        return Part(cached if cached is not None else make_job(pages), key, len(items))

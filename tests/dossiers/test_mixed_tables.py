@@ -22,6 +22,8 @@ def render(appeal, monkeypatch, edition=Edition.submission):
     real = rendering.render_many
 
     def recording(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         kinds.append([type(part).__name__ for part in parts])
         return real(parts, **options)
 

@@ -239,6 +239,8 @@ def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch)
     real = rendering.render_many
 
     def counting(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         # The glyph samples are rendered in this process; the front matter, summary and
         # verification page in the workers while the tables are laid out; then the blocks.
         batch = (
@@ -268,6 +270,8 @@ def test_without_workers_every_part_is_rendered_in_one_batch(signed_appeal, app,
     real = rendering.render_many
 
     def recording(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         batches.append(sorted(type(part).__name__ for part in parts))
         return real(parts, **options)
 
@@ -288,6 +292,8 @@ def test_a_cache_emptied_during_a_render_does_not_break_it(
     jobs = []
 
     def emptying(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         # A withdrawal elsewhere empties the cache while the new blocks are being rendered:
         # the cached blocks already chosen are open, the new ones are still in hand.
         rendered = real(parts, **options)
@@ -398,6 +404,8 @@ def withdrawing_during(monkeypatch, tokens):
     calls = []
 
     def withdrawing(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         rendered = real(parts, **options)
         if "keep" not in options:
             return rendered  # the glyph samples
@@ -690,6 +698,8 @@ def test_a_table_whose_text_needs_shaping_is_laid_out_by_weasyprint(
     real = rendering.render_many
 
     def recording(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         kinds.append({type(part).__name__ for part in parts})
         return real(parts, **options)
 
@@ -713,6 +723,8 @@ def test_a_re_render_reuses_whole_blocks_and_cuts_pages_as_a_fresh_render(
     real = rendering.render_many
 
     def recording(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         drawn.append(sum(type(part).__name__ == "TableJob" for part in parts))
         return real(parts, **options)
 
@@ -799,6 +811,8 @@ def test_the_time_limit_is_the_whole_renders(app, signed_appeal, monkeypatch):
     real = rendering.render_many
 
     def slow_pages(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         if options["processes"] and "keep" not in options:
             time.sleep(2.5)  # the batch of the cover, summary and verification page waits
         return real(parts, **options)
@@ -870,6 +884,8 @@ def test_a_sample_whose_fonts_cannot_be_read_sends_the_tables_to_weasyprint(
     real_many = rendering.render_many
 
     def recording(parts, **options):
+
+        parts = list(parts)  # (the blocks come as they are laid out)
         if "keep" in options:
             kinds.extend(type(part).__name__ for part in parts)
         return real_many(parts, **options)
