@@ -271,6 +271,10 @@ def render_blocks(appeal_id: int, edition: str, render_id: str) -> None:
 
         def put(position: int, pdf: bytes, order: list[str] = order) -> None:
             nonlocal rendered
+            if not connection.exists(names.live):
+                # The render is over: were it over for a withdrawal, the render made again
+                # may have made the cache anew, and this block may show her row.
+                return
             cache.put(order[position], pdf)
             if order[position] in cache.used:
                 rendered += 1

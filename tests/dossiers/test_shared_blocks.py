@@ -266,6 +266,25 @@ def test_a_helper_leaves_a_render_that_is_over_or_a_cache_that_was_emptied(app, 
     assert store.exists(names.done, names.todo) == 0
 
 
+@needs_redis
+def test_a_block_finished_after_the_render_ended_is_not_kept(app, store, monkeypatch):
+    # The render ended (a withdrawal may have made it start again, its cache anew) while this
+    # helper drew a block: the block, which may show her row, is not written.
+    folder = cache_folder(7, Edition.public)
+    folder.mkdir(parents=True)
+    key = "b" * 64
+    render_id, names = offer(app, store, folder, {key: RenderJob(html="<p>Блок</p>")})
+
+    def ended_meanwhile(jobs, *, keep, **_options):
+        store.delete(names.live)
+        return [keep(0, b"%PDF-1.7 drawn")]
+
+    monkeypatch.setattr(shared_blocks, "render_many", ended_meanwhile)
+    shared_blocks.render_blocks(7, "public", render_id)
+    assert not (folder / f"{key}.pdf").exists()
+    assert store.exists(names.done) == 0
+
+
 def test_job_files_of_renders_that_died_are_swept(tmp_path):
     old, fresh = tmp_path / "jobs" / "old", tmp_path / "jobs" / "fresh"
     for folder in (old, fresh):
