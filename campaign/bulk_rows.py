@@ -77,10 +77,12 @@ def _copy(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     quote = dialect.identifier_preparer
     names = ", ".join(quote.quote(column.name) for column in columns)
     statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
-    # The driver's own connection, in the session's transaction.
-    cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(statement) as copy:
+        # The driver's own connection, in the session's transaction.
+        with (
+            connection.connection.driver_connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
             for row in rows:
                 values = [row[name] for name in given] + [make() for make in defaults]
                 copy.write_row(
@@ -92,7 +94,7 @@ def _copy(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _converter(column: Column[Any], dialect: Any) -> Callable[[Any], Any]:
-    """What the column's type does to a value before the driver sends it (None: nothing)."""
+    """What the column's type does to a value before the driver sends it (if anything)."""
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else _as_is
 
