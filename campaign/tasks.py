@@ -1,7 +1,6 @@
 """The task queue: jobs declared by name, run by huey off the request, inside the app."""
 
 import atexit
-import enum
 import json
 import logging
 import os
@@ -11,7 +10,6 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,10 +20,7 @@ from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import CancelExecution
 from huey.storage import SqliteStorage
-from sqlalchemy import update
 
-from campaign.clock import utcnow
-from campaign.extensions import db
 from campaign.private_files import private_file, private_folder
 
 logger = logging.getLogger(__name__)
@@ -38,43 +33,6 @@ _MAX_POLL_DELAY = 1.0
 # At interpreter exit (Ctrl-C on `flask run`, a reload) a running job gets this long to
 # finish: a job killed mid-run has already left the queue and would be lost.
 _EXIT_GRACE_SECONDS = 30.0
-
-
-class JobStatus(enum.Enum):
-    """Where a job asked for on the web stands, for the rows that report on it (a dossier's
-    render, a table's import)."""
-
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
-
-
-def fail_if_silent(job: Any, limit: timedelta, **values: Any) -> bool:
-    """Mark failed a queued or running job whose row has not changed for longer than limit
-    (its worker died: a restart, the memory killer); the caller commits.
-
-    Only if nothing was heard from it since it was read, so that a job finishing at this very
-    moment keeps its result. `job` is a row with id, status, error and updated_at; values
-    are more columns to set with the failure.
-    """
-    if job.status not in (JobStatus.queued, JobStatus.running):
-        return False
-    if utcnow() - job.updated_at <= limit:
-        return False
-    model = type(job)
-    marked = db.session.execute(
-        update(model)
-        .where(
-            model.id == job.id,
-            model.status == job.status,
-            model.updated_at == job.updated_at,
-        )
-        .values(status=JobStatus.failed, error="interrupted", **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(job)
-    return marked.rowcount == 1
 
 
 class UnknownJob(LookupError):

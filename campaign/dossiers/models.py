@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.extensions import db
-from campaign.tasks import JobStatus
+from campaign.job_rows import JobStatus
 from campaign.types import UTCDateTime
 
 

@@ -26,6 +26,7 @@ from campaign.dossiers.page_jobs import Snapshot
 from campaign.dossiers.rendering import prepare_render, render_dossier
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
+from campaign.job_rows import fail_if_silent
 from campaign.pdf_workers import RenderError, RenderTimeout
 from campaign.private_files import private_folder
 from campaign.signatures.signer_links import withdrawal_count
@@ -258,7 +259,7 @@ def give_up_if_stalled(job: DossierJob) -> bool:
     limit = timedelta(seconds=current_app.config["DOSSIER_TIME_LIMIT"] + 60)
     if job.status is JobStatus.queued:
         limit *= 3
-    return tasks.fail_if_silent(job, limit)
+    return fail_if_silent(job, limit)
 
 
 def _failure_code(error: Exception) -> str:

@@ -17,13 +17,13 @@ from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.database import savepoint
 from campaign.extensions import db
+from campaign.job_rows import JobStatus, fail_if_silent
 from campaign.signatures.import_checking import ImportReport
 from campaign.signatures.import_columns import ImportRefused, count_rows
 from campaign.signatures.import_uploads import discard_upload, upload_path
 from campaign.signatures.importing import import_table
 from campaign.signatures.models import ImportJob
 from campaign.signatures.spreadsheets import UnreadableTable
-from campaign.tasks import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def enqueue_import(job: ImportJob) -> None:
 def give_up_if_stalled(job: ImportJob) -> bool:
     """Mark failed an import with no news for longer than STALLED_AFTER (its worker died);
     the caller commits. Nothing was stored: the rows go in one transaction."""
-    return tasks.fail_if_silent(job, STALLED_AFTER, live_upload=None)
+    return fail_if_silent(job, STALLED_AFTER, live_upload=None)
 
 
 def failure_message(code: str) -> str:

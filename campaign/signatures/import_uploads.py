@@ -22,12 +22,12 @@ from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.job_rows import JobStatus
 from campaign.private_files import private_file, write_private
 from campaign.signatures.import_columns import MAX_BYTES, ImportRefused
 from campaign.signatures.models import ImportJob
 from campaign.signatures.paper import paper_folder
 from campaign.signatures.spreadsheets import XLSX_MAGIC, UnreadableTable, read_rows
-from campaign.tasks import JobStatus
 
 # Rows below the header kept in the head and checked on the page (about a second's work).
 HEAD_ROWS = 200

@@ -19,6 +19,7 @@ from campaign.appeals.views import bp
 from campaign.audit.operations import record_event
 from campaign.extensions import csrf, db
 from campaign.i18n import current_language
+from campaign.job_rows import JobStatus
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.import_checking import check_rows
 from campaign.signatures.import_columns import (
@@ -51,7 +52,6 @@ from campaign.signatures.paper_views import (
     refusal_message,
 )
 from campaign.signatures.spreadsheets import UnreadableTable
-from campaign.tasks import JobStatus
 
 # Rows shown as they will be imported.
 PREVIEW_ROWS = 20

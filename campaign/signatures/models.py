@@ -24,8 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.clock import utcnow
 from campaign.crypto import SealedBytes, SealedText
 from campaign.extensions import db
+from campaign.job_rows import JobStatus
 from campaign.signatures.names import fold_name
-from campaign.tasks import JobStatus
 from campaign.types import UTCDateTime
 
 

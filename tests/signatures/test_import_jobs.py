@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from campaign.extensions import db
+from campaign.job_rows import JobStatus
 from campaign.signatures.import_jobs import (
     STALLED_AFTER,
     ImportUnderWay,
@@ -20,7 +21,6 @@ from campaign.signatures.import_jobs import (
 )
 from campaign.signatures.import_uploads import discard_upload, keep_upload, upload_path
 from campaign.signatures.models import ImportJob, Signature
-from campaign.tasks import JobStatus
 
 TABLE = (
     "surname,given_name,region,relationship\n"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
+from campaign.job_rows import JobStatus
 from campaign.signatures.import_columns import ImportRefused
 from campaign.signatures.import_uploads import (
     HEAD_ROWS,
@@ -20,7 +21,6 @@ from campaign.signatures.import_uploads import (
 )
 from campaign.signatures.models import ImportJob
 from campaign.signatures.spreadsheets import UnreadableTable, write_xlsx
-from campaign.tasks import JobStatus
 
 TABLE = b"surname,given_name\n" + b"".join(b"A%d,B\n" % n for n in range(HEAD_ROWS + 3))
 

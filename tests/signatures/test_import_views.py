@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
+from campaign.job_rows import JobStatus
 from campaign.signatures.import_uploads import HEAD_ROWS
 from campaign.signatures.models import ImportJob, Signature
-from campaign.tasks import JobStatus
 
 HEADER = "surname,given_name,region,relationship,email,sheet,line\n"
 MAPPING = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
