@@ -28,6 +28,7 @@ from campaign.signatures.models import (
     Signature,
     SignatureImage,
     SignatureStatus,
+    png_fingerprint,
 )
 from campaign.signatures.name_words import index_names
 from campaign.signatures.names import fold_name
@@ -342,7 +343,13 @@ class _Store:
         insert_rows(
             SignatureImage.__table__,
             [
-                {"signature_id": id_, "png": png, "width": IMAGE_WIDTH, "height": IMAGE_HEIGHT}
+                {
+                    "signature_id": id_,
+                    "png": png,
+                    "png_sha256": png_fingerprint(png),
+                    "width": IMAGE_WIDTH,
+                    "height": IMAGE_HEIGHT,
+                }
                 for id_, png in zip(ids, islice(images, len(ids)), strict=True)
             ],
         )

@@ -124,6 +124,42 @@ def database_url(database: dict[str, str], tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def empty_database_url(database: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """An empty database of the run's kind, not migrated."""
+    if database["kind"] == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
+        return
+    admin = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"campaign_migrating_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def unmigrated_app(empty_database_url: str) -> Iterator[Flask]:
+    """The app on an empty database, not migrated, in its app context: for migrations' tests."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATA_KEYS": TEST_DATA_KEY,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def app_config() -> dict[str, Any]:
     """Extra settings a test module may override."""
     return {}

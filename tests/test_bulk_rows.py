@@ -8,7 +8,13 @@ from sqlalchemy.exc import IntegrityError
 
 from campaign.bulk_rows import insert_numbered_rows, insert_rows
 from campaign.extensions import db
-from campaign.signatures.models import Display, Signature, SignatureImage, SignatureStatus
+from campaign.signatures.models import (
+    Display,
+    Signature,
+    SignatureImage,
+    SignatureStatus,
+    png_fingerprint,
+)
 from tests.conftest import signature_png
 
 SIGNED_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -71,7 +77,13 @@ def test_rows_without_ids_and_sealed_bytes(make_published_appeal):
     insert_rows(
         SignatureImage.__table__,
         [
-            {"signature_id": id_, "png": png, "width": 300, "height": 100}
+            {
+                "signature_id": id_,
+                "png": png,
+                "png_sha256": png_fingerprint(png),
+                "width": 300,
+                "height": 100,
+            }
             for id_, png in zip(ids, pngs, strict=True)
         ],
     )

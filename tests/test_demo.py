@@ -1,5 +1,6 @@
 """`flask demo load`: a working login, an open demo appeal and its signatories, however often."""
 
+import hashlib
 import re
 
 from sqlalchemy import func, select
@@ -73,6 +74,9 @@ def assert_counted(n):
     assert signature_counts([appeal.id]) == {appeal.id: n}
     assert sum(count for _, count in region_counts(appeal.id)) == n
     assert db.session.scalar(select(func.count()).select_from(SignatureImage)) == n
+    # Loaded by COPY or executemany, not the ORM: each drawing's fingerprint is stored with it.
+    images = db.session.scalars(select(SignatureImage))
+    assert all(image.png_sha256 == hashlib.sha256(image.png).hexdigest() for image in images)
 
 
 def test_demo_signatories_are_valid_signed_and_counted(runner):

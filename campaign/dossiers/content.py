@@ -5,7 +5,7 @@ import gc
 import io
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +95,7 @@ class DossierContent:
     versions: list[AppealVersion]
     questions: list[str]  # labels of the custom questions this edition shows
     rows: list[Row]
-    # image_sha256 -> PNG: a SignatureImages (read from a file when asked for) once collected.
+    # image_sha256 -> PNG: a SignatureImages once collected (load_images reads the PNGs).
     images: Mapping[str, bytes] = field(default_factory=dict)
     # The family (person concerned) of each row, in order; None for no relative named.
     family_labels: list[int | str | None] = field(default_factory=list)
@@ -117,14 +117,19 @@ class DossierContent:
         """The title as published in the latest version signed, not the draft's."""
         return self.versions[-1].title
 
+    def load_images(self, rows: Iterable[Row]) -> None:
+        """Have the drawings of these rows at hand: read from the database those not yet read.
+
+        (In the thread that collected the content; the images were only noted by SHA-256.)
+        """
+        if isinstance(self.images, SignatureImages):
+            self.images.load(row.image_sha256 for row in rows)
+
     @property
     def private(self) -> bool:
         """Whether the edition carries fields an authority needs but the public must not see."""
         return self.edition is not Edition.public
 
-
-# Drawn signatures read from the database at a time (each about 1.5 KB).
-IMAGES_READ_AT_ONCE = 500
 
 # What a dossier reads of each signature. Plain rows, not ORM objects: building 20,000 of
 # those (and their images) took most of the time a dossier spends in the database.
@@ -139,10 +144,10 @@ _FIELDS = (
 def _valid_signatures(
     appeal: Appeal, images: SignatureImages | None
 ) -> Iterator[tuple[Any, dict[int, str], str]]:
-    """Yield each valid signature (a row of _FIELDS), its answers and its image's SHA-256.
+    """Yield each valid signature (a row of _FIELDS), its answers and its drawing's SHA-256.
 
-    The PNGs go to images as they are read ("" for none, or when images is None): they are
-    never all in memory at once.
+    The SHA-256s are noted in images ("" for none, or when images is None); the drawings
+    themselves are read only when the layout asks for them (SignatureImages.load).
     """
     valid = (Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.valid)
     columns = [getattr(Signature, name).label(name) for name in _FIELDS]
@@ -159,20 +164,25 @@ def _valid_signatures(
         answers.setdefault(signature_id, {})[question_id] = value
     shas: dict[int, str] = {}
     if images is not None:
-        listed = {signature.id for signature in signatures}
         query = (
-            select(SignatureImage.signature_id, SignatureImage.png)
+            select(SignatureImage.signature_id, SignatureImage.png_sha256)
             .join(Signature, Signature.id == SignatureImage.signature_id)
             .where(*valid)
         )
-        # Streamed: a few hundred PNGs in memory at a time.
-        read = db.session.execute(query, execution_options={"yield_per": IMAGES_READ_AT_ONCE})
-        for signature_id, png in read:
-            if signature_id in listed and png is not None:
-                shas[signature_id] = images.add(png)
-        del listed
+        shas = {signature_id: sha for signature_id, sha in db.session.execute(query)}
     for signature in signatures:
-        yield signature, answers.get(signature.id, {}), shas.get(signature.id, "")
+        sha = shas.get(signature.id, "")
+        if sha and images is not None:
+            images.expect(sha, signature.id)
+        yield signature, answers.get(signature.id, {}), sha
+
+
+def _read_drawings(ids: Sequence[int]) -> list[tuple[int, bytes]]:
+    """The drawn signatures of these signatures (those that have one)."""
+    query = select(SignatureImage.signature_id, SignatureImage.png).where(
+        SignatureImage.signature_id.in_(ids)
+    )
+    return [(signature_id, png) for signature_id, png in db.session.execute(query)]
 
 
 def _questions(appeal: Appeal, edition: Edition) -> list[CustomQuestion]:
@@ -222,7 +232,7 @@ def _collect_content(appeal: Appeal, edition: Edition) -> DossierContent:
     # The public edition shows no drawn signature.
     images = None
     if edition is not Edition.public:
-        images = SignatureImages(Path(current_app.config["DOSSIER_FOLDER"]))
+        images = SignatureImages(Path(current_app.config["DOSSIER_FOLDER"]), _read_drawings)
     ids: list[int] = []
     stored_families: list[int | None] = []
     held: list[tuple[str, int | None]] = []  # every signer's place and children, for counts

@@ -164,6 +164,7 @@ class DossierLayout:
         content = self.content
         if content.edition is Edition.sheets:
             self.drawn = []  # one page per signer (dossiers.sheets), no table
+            content.load_images(content.rows)
             return
         with force_locale(content.language):
             style, cells = signatory_table(
@@ -174,6 +175,8 @@ class DossierLayout:
                 format_day=partial(format_day, language=content.language),
             )
             self.drawn = [self._prepare("table-drawn", style, content.rows, cells)]
+            # The drawings of the rows to lay out again (those of cached blocks are drawn).
+            content.load_images(islice(content.rows, self.drawn[0].start, None))
             if content.edition is not Edition.sheets:
                 style, cells = annex_table(family_columns())
                 self.drawn.append(self._prepare("annex-drawn", style, self.annex_rows, cells))

@@ -1,6 +1,7 @@
 """Signatures, their images and answers, and what an appeal asks of its signatories."""
 
 import enum
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from campaign.clock import utcnow
 from campaign.crypto import SealedBytes, SealedText
@@ -280,6 +281,11 @@ def _index_the_name_again(mapper: object, connection: Connection, signature: Sig
     _index_the_name(mapper, connection, signature)
 
 
+def png_fingerprint(png: bytes) -> str:
+    """The SHA-256 of a drawn signature's PNG, as stored beside it and listed in a dossier."""
+    return hashlib.sha256(png).hexdigest()
+
+
 class SignatureImage(db.Model):
     """The drawn signature, re-encoded as PNG (sealed at rest); kept apart so signature rows
     stay narrow."""
@@ -288,8 +294,17 @@ class SignatureImage(db.Model):
         ForeignKey("signature.id", ondelete="CASCADE"), primary_key=True
     )
     png: Mapped[bytes] = mapped_column(SealedBytes("signature_image.png"))
+    # The PNG's SHA-256 (hex), as the authority's dossier lists it beside her row: a dossier
+    # rendered again finds it here instead of opening every drawing (issue 22). Not sealed: a
+    # fingerprint tells nothing of the drawing. Set whenever png is; a Core insert gives both.
+    png_sha256: Mapped[str] = mapped_column(String(64))
     width: Mapped[int]
     height: Mapped[int]
+
+    @validates("png")
+    def _fingerprint(self, _key: str, png: bytes) -> bytes:
+        self.png_sha256 = png_fingerprint(png)
+        return png
 
     def __repr__(self) -> str:
         return f"<SignatureImage {self.signature_id} {self.width}x{self.height}>"

@@ -1,5 +1,7 @@
 """A signer's private details are stored sealed: no file of the database holds them readable."""
 
+import hashlib
+
 from sqlalchemy import LargeBinary, select, type_coerce
 
 from campaign.crypto import HEADER_BYTES, keyring, sealed_columns
@@ -59,3 +61,12 @@ def test_no_file_of_the_database_holds_a_planted_private_value(client, open_appe
     # The search reads the files the rows are in: her public name is there, readable.
     assert any(b"Naloeva" in data for data in files.values())
     assert planted.found_in_files(values) == []
+
+
+def test_a_drawing_is_stored_with_its_sha256_which_follows_it(client, open_appeal, sign):
+    signature = sign_with_everything(open_appeal, sign)
+    image = signature.image
+    # Not sealed: the fingerprint the authority's dossier lists, which tells nothing of the drawing.
+    assert image.png_sha256 == hashlib.sha256(image.png).hexdigest()
+    image.png = b"\x89PNG another drawing"
+    assert image.png_sha256 == hashlib.sha256(b"\x89PNG another drawing").hexdigest()
