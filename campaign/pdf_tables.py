@@ -293,7 +293,7 @@ def covered(
 
 
 def drawable_rows(
-    rows: Sequence[Sequence[Sequence[Content]]],
+    rows: Iterable[Sequence[Sequence[Content]]],
     style: TableStyle,
     glyphs: Mapping[FontStyle, Glyphs],
     images: Mapping[str, bytes],
@@ -304,7 +304,7 @@ def drawable_rows(
     try:
         header = header_cells(style, measure)[1]
     except NotDrawable:  # (no glyph sample for the header's font)
-        return [False] * len(rows)
+        return [False for _row in rows]
     body = (style.page[1] - style.margins[0] - style.margins[2]) * MM - header
     drawable = []
     for row in rows:

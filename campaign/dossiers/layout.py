@@ -48,7 +48,6 @@ from campaign.pdf_tables import (
     covered,
     drawable_rows,
     fonts_used,
-    lay_out,
     lay_out_pages,
 )
 
@@ -316,7 +315,7 @@ class DossierLayout:
         start = table.start
         for number, (segment, drawn) in enumerate(mixed):
             if drawn is not None:
-                yield from self._drawn_parts(table, iter(drawn), start, samples)
+                yield from self._drawn_parts(table, drawn, start, samples)
             else:
                 yield from laid_out_blocks(segment, number == 0 and table.start == 0)
             start += len(segment)
@@ -325,11 +324,13 @@ class DossierLayout:
 
     def _mixed_segments(
         self, table: _DrawnTable, glyphs: Mapping[FontStyle, Glyphs]
-    ) -> list[tuple[list[Any], list[TablePage] | None]]:
+    ) -> list[tuple[list[Any], Iterator[TablePage] | None]]:
         """Cut the rows still to lay out into pages, and those into runs of pages to draw or not.
 
-        A page is drawn if every row of it can be. Each run is (its items, its drawn pages, or
-        None for WeasyPrint).
+        A page is drawn if every row of it can be. Each run is (its items, its drawn pages, laid
+        out as they are asked for, or None for WeasyPrint). The cells are made row by row, for
+        the check and again for the layout, never listed (issue 22: listed, the cells and the
+        laid-out pages of 100,000 rows took 200 MB more than the table drawn whole).
         """
         items = table.items[table.start :]
         if table.kind == "table-drawn":
@@ -342,8 +343,7 @@ class DossierLayout:
             )
         else:
             pages = family_pages(items, family_columns(), first_heading=table.start == 0)
-        cells = list(table.cells())
-        drawable = drawable_rows(cells, table.style, glyphs, self.content.images)
+        drawable = drawable_rows(table.cells(), table.style, glyphs, self.content.images)
         segments: list[tuple[bool, list[Any]]] = []
         offset = 0
         for page in pages:
@@ -359,20 +359,17 @@ class DossierLayout:
             sum(len(items) for drawn, items in segments if not drawn),
             len(items),
         )
-        runs: list[tuple[list[Any], list[TablePage] | None]] = []
-        offset = 0
+        runs: list[tuple[list[Any], Iterator[TablePage] | None]] = []
+        start = table.start
         for drawn, run in segments:
-            pages = None
+            laid_out = None
             if drawn:
-                pages = lay_out(
-                    cells[offset : offset + len(run)],
-                    table.style,
-                    glyphs,
-                    self.content.images,
-                    heading=table.start + offset == 0,
+                cells = map(table.make_cells, islice(table.items, start, start + len(run)))
+                laid_out = lay_out_pages(
+                    cells, table.style, glyphs, self.content.images, heading=start == 0
                 )
-            runs.append((run, pages))
-            offset += len(run)
+            runs.append((run, laid_out))
+            start += len(run)
         # (WeasyPrint's runs are cut into the same pages again when their blocks are made.)
         return runs
 

@@ -12,6 +12,8 @@ from campaign.extensions import db
 from campaign.pdf_tables import TablePage
 from tests.dossiers.pdftools import FOOTER, flat, page_texts
 
+ARABIC = "\u0646\u0627\u0644\u0648\u064a\u0641\u0627"
+
 
 def laid_out_pages() -> int:
     return sum(isinstance(thing, TablePage) for thing in gc.get_objects())
@@ -66,6 +68,28 @@ def test_blocks_are_laid_out_no_more_than_a_few_ahead_of_the_workers(
     assert max(watched["pages"]) <= 2 * processes + 2
     text = flat(" ".join(page_texts(snapshot_path(snapshot).read_bytes())))
     positions = [text.index(f"Подписавшая{n:03d}") for n in range(300)]
+    assert positions == sorted(positions)
+    assert len(FOOTER.findall(text)) == snapshot.pages
+
+
+def test_a_table_with_a_name_that_needs_shaping_is_laid_out_as_the_workers_ask_too(
+    app, open_appeal, make_signature, monkeypatch, watched
+):
+    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(pdf_workers, "JOBS_AHEAD_PER_PROCESS", 1)
+    for n in range(300):
+        surname = ARABIC if n == 150 else f"Подписавшая{n:03d}"
+        make_signature(open_appeal, surname=surname, drawn=n % 10 == 0)
+    snapshot = make_snapshot(open_appeal, Edition.submission, user=None)
+    db.session.commit()
+    processes = app.config["DOSSIER_PROCESSES"]
+    # Her page goes to WeasyPrint; the pages drawn before and after it are laid out as the
+    # workers ask for them, not all at once (with the cells of every row).
+    assert not all(watched["tables"])
+    assert sum(watched["tables"]) >= 4 * processes
+    assert max(watched["pages"]) <= 2 * processes + 2
+    text = flat(" ".join(page_texts(snapshot_path(snapshot).read_bytes())))
+    positions = [text.index(f"Подписавшая{n:03d}") for n in range(300) if n != 150]
     assert positions == sorted(positions)
     assert len(FOOTER.findall(text)) == snapshot.pages
 
