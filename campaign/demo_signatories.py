@@ -21,7 +21,7 @@ from campaign.bulk_rows import insert_numbered_rows, insert_rows
 from campaign.clock import utcnow
 from campaign.demo_drawing import IMAGE_HEIGHT, IMAGE_WIDTH, distinct_images
 from campaign.extensions import db
-from campaign.signatures.families import Signer, folded, place_key, place_signers, region_key
+from campaign.signatures.family_matching import Signer, folded, place_key, place_signers, region_key
 from campaign.signatures.models import (
     Display,
     PersonConcerned,

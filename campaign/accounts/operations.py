@@ -1,4 +1,5 @@
-"""Sign up, authenticate, and manage who belongs to an appeal."""
+"""Sign up, authenticate, and change an account: its name, password and address (a move of
+address can be undone). Who belongs to an appeal is in memberships."""
 
 import hashlib
 import secrets
@@ -9,11 +10,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
-from campaign.accounts.models import AddressChange, Invitation, Membership, Role, User
+from campaign.accounts.models import AddressChange, Invitation, User
 from campaign.accounts.two_factor import disable_two_factor
-from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.database import lock_row
 from campaign.extensions import db
@@ -31,22 +31,6 @@ class EmailTaken(Exception):
     def __init__(self, user_id: int) -> None:
         super().__init__(user_id)
         self.user_id = user_id
-
-
-class InvitationInvalid(Exception):
-    """The invitation link is unknown, used, revoked or expired."""
-
-
-class LastOwner(Exception):
-    """An appeal must keep at least one owner."""
-
-
-class NoLongerOwner(Exception):
-    """Whoever manages the members was demoted or removed meanwhile."""
-
-
-class AlreadyMember(Exception):
-    """The user already belongs to the appeal."""
 
 
 class WrongPassword(Exception):
@@ -255,7 +239,7 @@ def issue_undo_token(change: AddressChange) -> str:
     mailed links: it must outlive a new password chosen by whoever moved the account.
     """
     token = secrets.token_urlsafe(32)
-    change.undo_token_hash = _token_hash(token)
+    change.undo_token_hash = hash_token(token)
     db.session.flush()
     return token
 
@@ -263,7 +247,7 @@ def issue_undo_token(change: AddressChange) -> str:
 def find_address_change(token: str, lifetime: timedelta) -> AddressChange:
     """Return the change this undo token is for, or raise UndoInvalid."""
     change = db.session.scalar(
-        select(AddressChange).where(AddressChange.undo_token_hash == _token_hash(token))
+        select(AddressChange).where(AddressChange.undo_token_hash == hash_token(token))
     )
     if change is None or change.closed_at is not None or change.changed_at <= utcnow() - lifetime:
         raise UndoInvalid
@@ -293,7 +277,7 @@ def undo_address_change(change: AddressChange, password: str) -> None:
         # Set up by whoever moved the account, on their phone: it would keep her out.
         disable_two_factor(user)
     _close_undo_links(AddressChange.user_id == user.id, AddressChange.id > change.id)
-    _revoke_invitations(
+    revoke_invitations(
         Invitation.created_by_id == user.id, Invitation.created_at >= change.changed_at
     )
     db.session.flush()
@@ -316,86 +300,12 @@ def purge_expired(config: Mapping[str, Any]) -> tuple[int, int]:
     )
 
 
-def membership_of(user_id: int, appeal_id: int) -> Membership | None:
-    """Return the user's membership of the appeal, if any."""
-    return db.session.scalar(
-        select(Membership).where(Membership.user_id == user_id, Membership.appeal_id == appeal_id)
-    )
-
-
-def _token_hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """Return how a random link token is stored (an invitation's, an undo link's)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_member(appeal_id: int, role: Role, inviter: User, lifetime: timedelta) -> str:
-    """Create a single-use invitation and return its token (shown once, stored hashed)."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        Invitation(
-            appeal_id=appeal_id,
-            role=role,
-            token_hash=_token_hash(token),
-            created_by_id=inviter.id,
-            expires_at=utcnow() + lifetime,
-        )
-    )
-    db.session.flush()
-    return token
-
-
-def find_invitation(token: str) -> Invitation:
-    """Return the pending invitation for this token, or raise InvitationInvalid."""
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == _token_hash(token))
-    )
-    if invitation is None or not invitation.is_pending or not _made_by_an_owner(invitation):
-        raise InvitationInvalid
-    return invitation
-
-
-def _made_by_an_owner(invitation: Invitation) -> bool:
-    # Its maker is still an owner of the appeal: a link made in the moment she was demoted
-    # (after her links were revoked), or before this rule, does not outlive her role.
-    if invitation.created_by_id is None:
-        return False
-    maker = membership_of(invitation.created_by_id, invitation.appeal_id)
-    return maker is not None and maker.role is Role.owner
-
-
-def accept_invitation(token: str, user: User) -> Membership:
-    """Use the invitation: make the user a member with its role, once."""
-    invitation = find_invitation(token)
-    if membership_of(user.id, invitation.appeal_id) is not None:
-        raise AlreadyMember
-    # Mark it used in the same statement that checks it is still pending: two tabs cannot both
-    # use it, nor can it be used once revoked meanwhile.
-    now = utcnow()
-    used = db.session.execute(
-        Invitation.__table__.update()
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
-        )
-        .values(used_at=now, used_by_id=user.id)
-    )
-    if used.rowcount != 1:
-        raise InvitationInvalid
-    db.session.expire(invitation)
-    membership = Membership(appeal_id=invitation.appeal_id, user=user, role=invitation.role)
-    db.session.add(membership)
-    db.session.flush()
-    return membership
-
-
-def revoke_invitation(invitation: Invitation) -> None:
-    """Make a pending invitation unusable."""
-    invitation.revoked_at = utcnow()
-    db.session.flush()
-
-
-def _revoke_invitations(*conditions: ColumnElement[bool]) -> None:
+def revoke_invitations(*conditions: ColumnElement[bool]) -> None:
     """Make the pending invitations that meet the conditions unusable."""
     db.session.execute(
         update(Invitation)
@@ -403,71 +313,3 @@ def _revoke_invitations(*conditions: ColumnElement[bool]) -> None:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-
-
-def _revoke_invitations_made_by(membership: Membership) -> None:
-    # Only an owner makes invitations, and only she saw their links: once she is no longer an
-    # owner of the appeal, a link she kept must not bring her (or anyone) back as one.
-    _revoke_invitations(
-        Invitation.created_by_id == membership.user_id,
-        Invitation.appeal_id == membership.appeal_id,
-    )
-
-
-def owner_count(appeal_id: int) -> int:
-    """Return how many owners the appeal has."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.appeal_id == appeal_id, Membership.role == Role.owner)
-    )
-
-
-def _role_under_lock(membership: Membership) -> Role | None:
-    """Lock the appeal's row to the end of the transaction; return the member's role now.
-
-    Two owners demoted or removed at the same moment would otherwise each count the other
-    and leave the appeal with none; under the lock the second one counts after the first
-    committed. None when the membership is gone meanwhile.
-    """
-    lock_row(db.session.get(Appeal, membership.appeal_id))
-    return db.session.scalar(select(Membership.role).where(Membership.id == membership.id))
-
-
-def _still_owner(by: Membership | None) -> None:
-    """Under the appeal's lock: raise NoLongerOwner unless `by` is still an owner."""
-    if by is None:
-        return
-    if db.session.scalar(select(Membership.role).where(Membership.id == by.id)) is not Role.owner:
-        raise NoLongerOwner
-
-
-def change_role(membership: Membership, role: Role, *, by: Membership | None = None) -> None:
-    """Give a member another role; the last owner stays owner.
-
-    `by`, the owner doing it, is checked again under the appeal's lock: an owner demoted at
-    the same moment does not get one more change through.
-    """
-    current = _role_under_lock(membership)
-    _still_owner(by)
-    if current is None:
-        return
-    if current is Role.owner and role is not Role.owner and owner_count(membership.appeal_id) <= 1:
-        raise LastOwner
-    if current is Role.owner and role is not Role.owner:
-        _revoke_invitations_made_by(membership)
-    membership.role = role
-    db.session.flush()
-
-
-def remove_member(membership: Membership, *, by: Membership | None = None) -> None:
-    """Take a member off the appeal; never the last owner. `by`: as for change_role."""
-    current = _role_under_lock(membership)
-    _still_owner(by)
-    if current is None:
-        return
-    if current is Role.owner and owner_count(membership.appeal_id) <= 1:
-        raise LastOwner
-    _revoke_invitations_made_by(membership)
-    db.session.delete(membership)
-    db.session.flush()

@@ -159,6 +159,32 @@ def counts_wrong_passwords(view: View) -> View:
     )(view)
 
 
+def link_password_limited(purpose: str) -> Callable[[View], View]:
+    """Count wrong passwords typed on a mailed link's page with those of the account page,
+    per account (ACCOUNT_CHANGE_LIMIT), and every try per connection (LOGIN_LIMIT_PER_IP).
+
+    Per account, not per token: the serializer ignores padding, so every spelling of one
+    link would otherwise get a counter of its own.
+    """
+
+    def link_account_key() -> str:
+        account = link_account_id((request.view_args or {}).get("token", ""), purpose)
+        return f"password-change:{account}" if account is not None else "link-password:forged"
+
+    def decorate(view: View) -> View:
+        per_account = limiter.shared_limit(
+            lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
+            GUESS_SCOPE,
+            key_func=link_account_key,
+            methods=["POST"],
+            deduct_when=password_refused,
+        )
+        per_ip = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+        return per_ip(per_account(view))
+
+    return decorate
+
+
 def second_step_throttled(account: Callable[[], str]) -> Callable[[View], View]:
     """Limit wrong second-step codes per account (TWO_FACTOR_LIMIT, from everywhere: six
     digits must not be guessed from many places at once), and every try per connection."""

@@ -1,54 +1,33 @@
 """Sign up and confirm the address, log in (also through the link mailed when a flood of wrong
-passwords paused logging in), log out, choose a new password when forgotten, change one's
-name, password and address, and bring an account back to the address it left."""
+passwords paused logging in), log out, and choose a new password when forgotten. The account's
+settings are in settings_views."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import (
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from campaign import tasks
-from campaign.accounts.authentication import (
-    end_current_session,
-    log_in,
-    start_session,
-)
+from campaign.accounts.authentication import end_current_session, log_in
 from campaign.accounts.blueprint import bp
 from campaign.accounts.forms import (
-    ChangePasswordForm,
     ConfirmForm,
-    EmailChangeConfirmForm,
-    EmailChangeForm,
     LoginForm,
     LogoutForm,
-    NameForm,
     NewPasswordForm,
     ResetRequestForm,
     SignUpForm,
-    UndoEmailChangeForm,
     UnlockForm,
 )
 from campaign.accounts.mailed_links import (
     CONFIRM,
-    EMAIL,
     RESET,
-    UNDO,
     UNLOCK,
     LinkInvalid,
-    link_account_id,
     request_reset,
     set_password,
     user_for_link,
@@ -56,29 +35,18 @@ from campaign.accounts.mailed_links import (
 from campaign.accounts.notices import notify
 from campaign.accounts.operations import (
     EmailTaken,
-    UndoInvalid,
     WrongPassword,
-    ask_email_change,
     authenticate,
-    change_password,
     check_password,
     confirm_email,
-    find_address_change,
-    move_to_pending_email,
-    purge_address_changes,
     purge_expired,
-    rename_user,
     restart_confirmation,
     sign_up,
-    undo_address_change,
 )
-from campaign.accounts.session_views import account_sections
 from campaign.accounts.throttling import (
-    GUESS_SCOPE,
     account_key,
-    counts_wrong_passwords,
+    link_password_limited,
     login_throttled,
-    password_refused,
     unlock_throttled,
 )
 from campaign.extensions import db, limiter
@@ -99,32 +67,6 @@ def _throttled(setting: str) -> Callable[[View], View]:
             methods=["POST"],
         )
         per_ip = limiter.limit(lambda: current_app.config[f"{setting}_PER_IP"], methods=["POST"])
-        return per_ip(per_account(view))
-
-    return decorate
-
-
-def _link_password_limited(purpose: str) -> Callable[[View], View]:
-    """Count wrong passwords typed on a mailed link's page with those of the account page,
-    per account (ACCOUNT_CHANGE_LIMIT), and every try per connection (LOGIN_LIMIT_PER_IP).
-
-    Per account, not per token: the serializer ignores padding, so every spelling of one
-    link would otherwise get a counter of its own.
-    """
-
-    def account_key() -> str:
-        account = link_account_id((request.view_args or {}).get("token", ""), purpose)
-        return f"password-change:{account}" if account is not None else "link-password:forged"
-
-    def decorate(view: View) -> View:
-        per_account = limiter.shared_limit(
-            lambda: current_app.config["ACCOUNT_CHANGE_LIMIT"],
-            GUESS_SCOPE,
-            key_func=account_key,
-            methods=["POST"],
-            deduct_when=password_refused,
-        )
-        per_ip = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
         return per_ip(per_account(view))
 
     return decorate
@@ -186,7 +128,7 @@ def signup_sent() -> str:
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
-@_link_password_limited(CONFIRM)
+@link_password_limited(CONFIRM)
 def confirm(token: str) -> Response | tuple[str, int] | str:
     """Confirm a new account with its password (mail scanners follow links, not forms); log in.
 
@@ -197,9 +139,9 @@ def confirm(token: str) -> Response | tuple[str, int] | str:
     try:
         user = user_for_link(token, CONFIRM)
     except LinkInvalid:
-        return _link_invalid(CONFIRM)
+        return link_invalid(CONFIRM)
     if user.email_confirmed_at is not None:
-        return _link_invalid(CONFIRM)
+        return link_invalid(CONFIRM)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -222,7 +164,8 @@ def confirm(token: str) -> Response | tuple[str, int] | str:
     return render_template("accounts/confirm.html", form=form, user=user)
 
 
-def _link_invalid(purpose: str) -> tuple[str, int]:
+def link_invalid(purpose: str) -> tuple[str, int]:
+    """The page of a mailed link that is spent, expired or forged (404)."""
     return render_template("accounts/link_invalid.html", purpose=purpose), 404
 
 
@@ -271,7 +214,7 @@ def unlock(token: str) -> Response | tuple[str, int] | str:
     try:
         user = user_for_link(token, UNLOCK)
     except LinkInvalid:
-        return _link_invalid(UNLOCK)
+        return link_invalid(UNLOCK)
     form = UnlockForm()
     if form.validate_on_submit():
         try:
@@ -317,7 +260,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     try:
         user = user_for_link(token, RESET, hold=request.method == "POST")
     except LinkInvalid:
-        return _link_invalid(RESET)
+        return link_invalid(RESET)
     form = NewPasswordForm()
     if form.validate_on_submit():
         set_password(user, form.password.data)
@@ -326,162 +269,3 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
         flash(_("Your new password is saved. Other browsers have been logged out."), "success")
         return log_in(user, url_for("appeals.index"), via="reset")
     return render_template("accounts/reset_password.html", form=form)
-
-
-def _refuse_current_password(form: Any) -> None:
-    # Nothing of the attempt stays, it counts against ACCOUNT_CHANGE_LIMIT, and the form says so.
-    db.session.rollback()
-    g.password_refused = True
-    form.current.errors.append(_("This is not your current password."))
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-@login_required
-@counts_wrong_passwords
-@limiter.limit(
-    lambda: current_app.config["EMAIL_CHANGE_LIMIT"],
-    key_func=lambda: f"email-change:{current_user.get_id()}",
-    methods=["POST"],
-    exempt_when=lambda: not request.form.get("email-submit"),
-    deduct_when=lambda _response: bool(g.get("email_link_sent")),
-)
-def settings() -> Response | str:
-    """The account: the name other members see, the address (through a mailed link), and the
-    password.
-
-    Wrong current passwords (for a new password or a new address) are counted per account: a
-    session left open on a shared computer does not let anyone try passwords at leisure.
-    """
-    user = current_user._get_current_object()
-    name_form = NameForm(prefix="profile", obj=user)
-    password_form = ChangePasswordForm(prefix="password")
-    email_form = EmailChangeForm(prefix="email", current_email=user.email)
-    if email_form.submit.data and email_form.validate_on_submit():
-        try:
-            ask_email_change(user, email_form.email.data, email_form.current.data)
-        except WrongPassword:
-            _refuse_current_password(email_form)
-        else:
-            db.session.commit()
-            tasks.enqueue("accounts.email_change_mail", user.id)
-            g.email_link_sent = True
-            flash(
-                _(
-                    "We have sent a link to %(new)s. Your address changes when you open it "
-                    "there; until then, log in with %(current)s.",
-                    new=user.pending_email,
-                    current=user.email,
-                ),
-                "success",
-            )
-            return redirect(url_for("accounts.settings"))
-    if name_form.submit.data and name_form.validate_on_submit():
-        rename_user(user, name_form.name.data)
-        db.session.commit()
-        flash(_("Your name is saved."), "success")
-        return redirect(url_for("accounts.settings"))
-    if password_form.submit.data and password_form.validate_on_submit():
-        try:
-            change_password(user, password_form.current.data, password_form.password.data)
-        except WrongPassword:
-            _refuse_current_password(password_form)
-        else:
-            db.session.commit()
-            notify(user, "password_changed")
-            start_session(user)  # the one session the new password leaves
-            flash(_("Your new password is saved. Other browsers have been logged out."), "success")
-            return redirect(url_for("accounts.settings"))
-    return render_template(
-        "accounts/settings.html",
-        user=user,
-        name_form=name_form,
-        password_form=password_form,
-        email_form=email_form,
-        **account_sections(user),
-    )
-
-
-@bp.route("/email/<token>", methods=["GET", "POST"])
-@_link_password_limited(EMAIL)
-def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
-    """Move the account to the address the mailed link reached, with its password.
-
-    The link proves the new address is read, not that its reader owns the account (the
-    address may have been mistyped); it does not log anyone in. The page names neither the
-    account nor its current address.
-    """
-    try:
-        user = user_for_link(token, EMAIL)
-    except LinkInvalid:
-        return _link_invalid(EMAIL)
-    form = EmailChangeConfirmForm()
-    if form.validate_on_submit():
-        # The password first, holding nothing: on SQLite a held row holds the database.
-        try:
-            check_password(user, form.current.data)
-        except WrongPassword:
-            _refuse_current_password(form)
-            return render_template("accounts/confirm_email_change.html", form=form, user=user)
-        try:
-            user = user_for_link(token, EMAIL, hold=True)  # as it is now, until the commit
-        except LinkInvalid:
-            db.session.rollback()
-            return _link_invalid(EMAIL)
-        new = user.pending_email
-        # Moves whose undo link has expired go, with the addresses they name.
-        purge_address_changes(current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
-        try:
-            change_id = move_to_pending_email(user).id
-            db.session.commit()
-        except (EmailTaken, IntegrityError):
-            db.session.rollback()
-            flash(
-                _(
-                    "Another account uses %(new)s now: your address stays %(current)s.",
-                    new=new,
-                    current=user.email,
-                ),
-                "error",
-            )
-        else:
-            tasks.enqueue("accounts.email_changed_mail", change_id)
-            flash(_("Your account now uses the address %(email)s.", email=user.email), "success")
-        return redirect(url_for("accounts.settings"))
-    return render_template("accounts/confirm_email_change.html", form=form, user=user)
-
-
-@bp.route("/email/undo/<token>", methods=["GET", "POST"])
-def undo_email_change(token: str) -> Response | tuple[str, int] | str:
-    """Bring an account back to the address it left, with a new password (the link mailed
-    there when it moved); whoever moved it is logged out, and this browser logged in."""
-    try:
-        change = find_address_change(token, current_app.config["EMAIL_UNDO_LINK_LIFETIME"])
-    except UndoInvalid:
-        return _link_invalid(UNDO)
-    user, old = change.user, change.old_email
-    form = UndoEmailChangeForm()
-    if form.validate_on_submit():
-        try:
-            undo_address_change(change, form.password.data)
-            db.session.commit()
-        except UndoInvalid:
-            db.session.rollback()
-            return _link_invalid(UNDO)
-        except (EmailTaken, IntegrityError):
-            db.session.rollback()
-            form.password.errors.append(
-                _("Another account uses %(email)s now: this one cannot return to it.", email=old)
-            )
-        else:
-            tasks.enqueue("accounts.email_change_undone_mail", change.id)
-            flash(
-                _(
-                    "Your account uses %(email)s again, with the new password. Every other "
-                    "browser has been logged out, and the invitations made since the move are "
-                    "revoked. Check who belongs to your appeals.",
-                    email=old,
-                ),
-                "success",
-            )
-            return log_in(user, url_for("accounts.settings"), via="undo")
-    return render_template("accounts/undo_email_change.html", form=form, change=change)

@@ -9,8 +9,8 @@ from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from campaign.accounts.memberships import membership_of
 from campaign.accounts.models import Membership, Role, User
-from campaign.accounts.operations import membership_of
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
 from campaign.extensions import db

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from campaign.accounts.models import Invitation, Membership, Role
-from campaign.accounts.operations import (
+from campaign.accounts.memberships import (
     AlreadyMember,
     InvitationInvalid,
     LastOwner,
@@ -22,6 +21,7 @@ from campaign.accounts.operations import (
     remove_member,
     revoke_invitation,
 )
+from campaign.accounts.models import Invitation, Membership, Role
 from campaign.appeals.access import (
     TwoFactorMissing,
     current_membership,

@@ -1,8 +1,6 @@
-"""Create, edit, publish and close appeals; fingerprint and compare their versions."""
+"""Create, edit, publish and close appeals; count their signatures. The letter as data (its
+fingerprint, comparing versions) is in letters."""
 
-import difflib
-import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,6 +13,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from campaign.accounts.models import Membership, Role, User
+from campaign.appeals.letters import (
+    draft_letter,
+    has_unpublished_changes,
+    letter_fingerprint,
+    missing_for_publishing,
+)
 from campaign.appeals.models import (
     Addressee,
     Appeal,
@@ -31,7 +35,6 @@ from campaign.time_zones import default_zone
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MIN, SLUG_MAX = 3, 80
-LETTER_FIELDS = ("title", "addressees", "body", "closing", "language")
 
 
 class SlugTaken(Exception):
@@ -91,14 +94,6 @@ class AppealData:
     representative_address: str = ""
     goal: int | None = None
     deadline: date | None = None
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    """One line of a comparison between two versions: kind is ' ', '+' or '-'."""
-
-    kind: str
-    text: str
 
 
 def make_slug(title: str) -> str:
@@ -243,61 +238,6 @@ def typed_letter(data: AppealData) -> dict[str, Any]:
     }
 
 
-def draft_letter(appeal: Appeal) -> dict[str, Any]:
-    """Return the draft's letter fields in the shape a version stores them."""
-    return {
-        "title": appeal.title,
-        "addressees": [{"name": a.name, "office": a.office} for a in appeal.addressees],
-        "body": appeal.body,
-        "closing": appeal.closing,
-        "language": appeal.language,
-    }
-
-
-def version_letter(version: AppealVersion) -> dict[str, Any]:
-    """Return a version's letter fields."""
-    return {field: getattr(version, field) for field in LETTER_FIELDS}
-
-
-def canonical_letter(number: int, letter: dict[str, Any]) -> bytes:
-    """Serialise a letter version canonically: sorted keys, NFC text, compact UTF-8 JSON."""
-    document = {
-        "number": number,
-        "title": normalise_text(letter["title"]),
-        "addressees": [
-            {"name": normalise_text(a["name"]), "office": normalise_text(a["office"])}
-            for a in letter["addressees"]
-        ],
-        "body": normalise_text(letter["body"]),
-        "closing": normalise_text(letter["closing"]),
-        "language": letter["language"],
-    }
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-
-
-def letter_fingerprint(number: int, letter: dict[str, Any]) -> str:
-    """Return the SHA-256 (hex) of the canonical serialisation of a letter version."""
-    return hashlib.sha256(canonical_letter(number, letter)).hexdigest()
-
-
-def has_unpublished_changes(appeal: Appeal) -> bool:
-    """Return True when the draft differs from the latest published version."""
-    latest = appeal.latest_version
-    return latest is None or version_letter(latest) != draft_letter(appeal)
-
-
-def missing_for_publishing(appeal: Appeal) -> list[str]:
-    """Return the names of the letter parts a published version needs and the draft lacks."""
-    missing = []
-    if not appeal.title:
-        missing.append("title")
-    if not appeal.addressees:
-        missing.append("addressees")
-    if not appeal.body:
-        missing.append("body")
-    return missing
-
-
 def publish_appeal(appeal: Appeal, user: User, *, seen_revision: int | None) -> AppealVersion:
     """Freeze the draft as the next numbered version with its fingerprint, and open the appeal.
 
@@ -360,21 +300,6 @@ def reopen_appeal(appeal: Appeal) -> None:
     appeal.status = AppealStatus.open
     appeal.closed_at = None
     db.session.flush()
-
-
-def _letter_lines(letter: dict[str, Any]) -> list[str]:
-    lines = [f"# {letter['title']}", ""]
-    lines += [
-        f"{a['name']}, {a['office']}" if a["office"] else a["name"] for a in letter["addressees"]
-    ]
-    lines += ["", *letter["body"].split("\n"), "", *letter["closing"].split("\n")]
-    return lines
-
-
-def diff_letters(old: dict[str, Any], new: dict[str, Any]) -> list[DiffLine]:
-    """Compare two letters line by line."""
-    lines = difflib.ndiff(_letter_lines(old), _letter_lines(new))
-    return [DiffLine(line[0], line[2:]) for line in lines if line[0] in " +-"]
 
 
 TALLY_SHARDS = 8

@@ -20,10 +20,17 @@ from campaign.appeals.forms import (
     DeleteDraftForm,
     PublishForm,
 )
+from campaign.appeals.letters import (
+    DiffLine,
+    diff_letters,
+    draft_letter,
+    has_unpublished_changes,
+    missing_for_publishing,
+    version_letter,
+)
 from campaign.appeals.models import Appeal, AppealStatus, AppealVersion
 from campaign.appeals.operations import (
     AlreadyPublished,
-    DiffLine,
     DraftChanged,
     InvalidTransition,
     NestedTooDeeply,
@@ -33,17 +40,12 @@ from campaign.appeals.operations import (
     close_appeal,
     create_appeal,
     delete_draft,
-    diff_letters,
-    draft_letter,
     has_signatures,
-    has_unpublished_changes,
-    missing_for_publishing,
     publish_appeal,
     reopen_appeal,
     signature_counts,
     typed_letter,
     update_appeal,
-    version_letter,
 )
 from campaign.extensions import db
 from campaign.i18n import current_language

@@ -9,7 +9,7 @@ PUBLIC_PLACE_FEWEST families and counts the others together, unnamed.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from campaign.signatures.families import most_given, most_given_number, place_key
+from campaign.signatures.family_matching import most_given, most_given_number, place_key
 
 PUBLIC_PLACE_FEWEST = 3
 

@@ -22,13 +22,8 @@ from campaign.dossiers.models import Edition
 from campaign.dossiers.signature_images import SignatureImages
 from campaign.extensions import db
 from campaign.signatures.audience import full_name, public_view
-from campaign.signatures.families import (
-    family_labels,
-    folded,
-    most_given,
-    most_given_number,
-    place_key,
-)
+from campaign.signatures.families import family_labels
+from campaign.signatures.family_matching import folded, most_given, most_given_number, place_key
 from campaign.signatures.models import (
     CustomQuestion,
     Signature,

@@ -13,15 +13,15 @@ signature comes in and recomputed on demand. An organiser's merge or split fixes
 it moves (person_concerned_fixed): a recompute places everyone else again around them. Two
 signers of one relative signing at the very same moment may each start a family (neither sees
 the other's yet); a recompute makes them one.
+
+The matching itself, in memory, is in family_matching; this module reads and stores families.
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import (
     ColumnElement,
     Row,
@@ -37,27 +37,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.signatures.family_matching import (
+    Placement,
+    Signer,
+    folded,
+    place_key,
+    place_signers,
+    region_key,
+)
 from campaign.signatures.models import PersonConcerned, Signature, SignatureStatus
 from campaign.signatures.names import fold_name
 
-# Where held: "Багдад" and "Багдад, тюрьма Русафа" agree (one holds the other's words), as do
-# spellings of one place; "Эрбиль" and "Багдад" do not. rapidfuzz's token_set_ratio, 0-100.
-PLACE_AGREEMENT = 75
-# Answers that say nothing about the place: as if none was given.
-UNKNOWN_PLACES = frozenset(
-    fold_name(place)
-    for place in ("Неизвестно", "Не известно", "Не знаю", "Нет данных", "Unknown", "Not known")
-)
-
-
-@lru_cache(maxsize=65_536)
-def folded(text: str) -> str:
-    """Fold a relative's name or a place (names.fold_name), each spelling once: they repeat
-    across signers (a fifth of the time of an annex at 100,000 signatures, folded each time)."""
-    return fold_name(text)
-
-
-_fold = folded
 # The statuses that belong to a family: all but withdrawn (whose details are erased).
 _PLACED = (
     SignatureStatus.pending,
@@ -67,119 +57,9 @@ _PLACED = (
 )
 
 
-def place_key(location: str) -> str:
-    """Fold where a relative is held for comparing; "" when it says nothing."""
-    key = _fold(location)
-    return "" if key in UNKNOWN_PLACES else key
-
-
-def region_key(region: str, region_other: str) -> str:
-    """Return the region a signer gave, for comparing ("other" with its text folded)."""
-    if region == "other":
-        return f"other:{_fold(region_other)}"
-    return region
-
-
-@lru_cache(maxsize=65_536)
-def places_agree(a: str, b: str) -> bool:
-    """Whether two folded places can be one place (either unknown, or alike)."""
-    return not a or not b or fuzz.token_set_ratio(a, b) >= PLACE_AGREEMENT
-
-
-class Signer(NamedTuple):
-    """What placing a signature in a family reads of it."""
-
-    id: int
-    key: str  # her relative's name, folded
-    region: str
-    place: str
-    family_id: int | None
-    fixed: bool
-
-
-@dataclass
-class _Family:
-    id: int | None
-    keys: set[str] = field(default_factory=set)
-    regions: set[str] = field(default_factory=set)
-    places: set[str] = field(default_factory=set)
-    members: list[int] = field(default_factory=list)
-
-    def add(self, signer: Signer) -> bool:
-        """Take her in; return whether she brought the family a region it did not have."""
-        self.keys.add(signer.key)
-        self.members.append(signer.id)
-        if signer.place:
-            self.places.add(signer.place)
-        if signer.region and signer.region not in self.regions:
-            self.regions.add(signer.region)
-            return True
-        return False
-
-    def fit(self, signer: Signer) -> int | None:
-        """How many of her answers agree with the family's; None if one disagrees."""
-        if signer.key not in self.keys:
-            return None
-        agreeing = 0
-        if signer.region and self.regions:
-            if signer.region not in self.regions:
-                return None
-            agreeing += 1
-        if signer.place and self.places:
-            if not any(places_agree(signer.place, place) for place in self.places):
-                return None
-            agreeing += 1
-        return agreeing
-
-
-class _Placement:
-    """Families being built: signers join the one family that fits them best, or start one."""
-
-    def __init__(self) -> None:
-        self.families: list[_Family] = []
-        # Where to look for a signer's family: by her relative's key and region, and among
-        # the families of that key that no region places yet.
-        self._by_key: dict[str, list[_Family]] = {}
-        self._by_region: dict[tuple[str, str], list[_Family]] = {}
-        self._unplaced: dict[str, list[_Family]] = {}
-
-    def seed(self, family_id: int | None, members: Iterable[Signer]) -> _Family:
-        family = _Family(family_id)
-        for signer in members:
-            family.add(signer)
-        self.families.append(family)
-        for key in family.keys:
-            self._by_key.setdefault(key, []).append(family)
-            if not family.regions:
-                self._unplaced.setdefault(key, []).append(family)
-            for region in family.regions:
-                self._by_region.setdefault((key, region), []).append(family)
-        return family
-
-    def place(self, signer: Signer) -> _Family:
-        if signer.region:
-            near = self._by_region.get((signer.key, signer.region), [])
-            near = near + self._unplaced.get(signer.key, [])
-        else:
-            near = self._by_key.get(signer.key, [])
-        fits = [
-            (agreeing, family) for family in near if (agreeing := family.fit(signer)) is not None
-        ]
-        best = max((agreeing for agreeing, _family in fits), default=0)
-        chosen = [family for agreeing, family in fits if agreeing == best]
-        # The name and at least one more answer, and one family only: else a family of her own.
-        if best > 0 and len(chosen) == 1:
-            family = chosen[0]
-            if family.add(signer):
-                for key in family.keys:
-                    self._by_region.setdefault((key, signer.region), []).append(family)
-            return family
-        return self.seed(None, [signer])
-
-
 def _signer(row: Row[Any], *, refold: bool = False) -> Signer:
     # refold: the key from the name as the code folds it now, not as it was stored.
-    key = _fold(row.relative_name) if refold or not row.relative_key else row.relative_key
+    key = folded(row.relative_name) if refold or not row.relative_key else row.relative_key
     return Signer(
         id=row.id,
         key=key,
@@ -288,31 +168,6 @@ def _place_unlinked(appeal_id: int, keys: set[str]) -> dict[int, int | str]:
     return place_signers(signers + [_signer(row) for row in others])
 
 
-def place_signers(signers: Sequence[Signer]) -> dict[int, int | str]:
-    """Place signers, in signing order, among the families some of them are in, or in new ones.
-
-    Return each unplaced signer's family: a stored family's id, or a label ("new-1"...) for a
-    family to store. Nothing is read or written: a bulk load stores the result with its rows.
-    """
-    placement = _Placement()
-    members: dict[int, list[Signer]] = {}
-    for signer in signers:
-        if signer.family_id is not None:
-            members.setdefault(signer.family_id, []).append(signer)
-    for family_id, family_members in members.items():
-        placement.seed(family_id, family_members)
-    groups: dict[int, int | str] = {}
-    new = 0
-    for signer in signers:
-        if signer.family_id is None and signer.key:
-            family = placement.place(signer)
-            if family.id is None:
-                new += 1
-                family.id = -new  # for now: stored families have positive ids
-            groups[signer.id] = family.id if family.id > 0 else f"new-{-family.id}"
-    return groups
-
-
 def _link(changes: list[dict[str, object]]) -> None:
     if changes:
         db.session.execute(
@@ -347,7 +202,7 @@ def recompute_families(appeal_id: int) -> Recomputed:
     rows = db.session.execute(select(*_COLUMNS).where(*_placed(appeal_id)).order_by(*_ORDER)).all()
     signers = [_signer(row, refold=True) for row in rows]
     stored_keys = {row.id: row.relative_key for row in rows}
-    placement = _Placement()
+    placement = Placement()
     fixed: dict[int, list[Signer]] = {}
     for signer in signers:
         if signer.fixed and signer.family_id is not None:
@@ -437,23 +292,3 @@ def family_labels(
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def most_given(values: Sequence[str], fold: Callable[[str], str]) -> str:
-    """Return the answer most signers gave (compared folded; ties: the one given first), as
-    the first of them wrote it; "" when none gave one."""
-    folded = [fold(value) for value in values]
-    counts = Counter(key for key in folded if key)
-    if not counts:
-        return ""
-    best = max(counts.values())
-    return next(v for v, key in zip(values, folded, strict=True) if key and counts[key] == best)
-
-
-def most_given_number(values: Sequence[int | None]) -> int | None:
-    """Return the number most signers gave (ties: the one given first); None when none did."""
-    counts = Counter(value for value in values if value is not None)
-    if not counts:
-        return None
-    best = max(counts.values())
-    return next(value for value in values if value is not None and counts[value] == best)

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from campaign.audit.operations import record_event
 from campaign.database import lock_row
 from campaign.extensions import db
-from campaign.signatures.families import (
+from campaign.signatures.family_matching import (
     folded,
     most_given,
     most_given_number,

@@ -6,12 +6,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import current_membership, requires_role
+from campaign.appeals.letters import draft_letter, has_unpublished_changes, missing_for_publishing
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import (
-    draft_letter,
-    has_unpublished_changes,
-    missing_for_publishing,
-)
 from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language

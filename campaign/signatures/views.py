@@ -13,8 +13,9 @@ from flask import Response, current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
+from campaign.appeals.letters import version_letter
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import region_counts, signature_counts, version_letter
+from campaign.appeals.operations import region_counts, signature_counts
 from campaign.i18n import current_language
 from campaign.signatures.audience import public_view
 from campaign.signatures.blueprint import bp, published_or_404

@@ -8,14 +8,12 @@ from sqlalchemy import func, select
 
 from campaign import tasks
 from campaign.accounts.mailed_links import EMAIL, RESET, LinkInvalid, set_password, user_for_link
+from campaign.accounts.memberships import InvitationInvalid, find_invitation, invite_member
 from campaign.accounts.models import AddressChange, Role, User
 from campaign.accounts.operations import (
-    InvitationInvalid,
     UndoInvalid,
     WrongPassword,
     change_password,
-    find_invitation,
-    invite_member,
     move_to_pending_email,
     undo_address_change,
 )

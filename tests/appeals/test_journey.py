@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 
 from campaign.accounts.models import User
+from campaign.appeals.letters import canonical_letter, version_letter
 from campaign.appeals.models import Appeal
-from campaign.appeals.operations import canonical_letter, version_letter
 from campaign.extensions import db
 from tests.appeals.test_appeal_form import edit_data, form_data, publish_data
 from tests.mailbox import link_path, mails

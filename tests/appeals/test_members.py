@@ -9,8 +9,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select, text
 
-from campaign.accounts.models import Invitation, Membership, Role, User
-from campaign.accounts.operations import (
+from campaign.accounts.memberships import (
     InvitationInvalid,
     LastOwner,
     NoLongerOwner,
@@ -20,6 +19,7 @@ from campaign.accounts.operations import (
     remove_member,
     revoke_invitation,
 )
+from campaign.accounts.models import Invitation, Membership, Role, User
 from campaign.clock import utcnow
 from campaign.extensions import db
 from tests.concurrency import while_the_first_holds

@@ -7,6 +7,12 @@ import unicodedata
 import pytest
 from sqlalchemy import func, select
 
+from campaign.appeals.letters import (
+    canonical_letter,
+    diff_letters,
+    letter_fingerprint,
+    version_letter,
+)
 from campaign.appeals.models import AppealStatus, AppealVersion
 from campaign.appeals.operations import (
     AddresseeData,
@@ -15,17 +21,13 @@ from campaign.appeals.operations import (
     NothingToPublish,
     NotReadyToPublish,
     SlugTaken,
-    canonical_letter,
     close_appeal,
     create_appeal,
-    diff_letters,
-    letter_fingerprint,
     make_slug,
     publish_appeal,
     reopen_appeal,
     slug_is_valid,
     update_appeal,
-    version_letter,
 )
 from campaign.extensions import db
 
