@@ -75,7 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.public.views import bp as public_bp
 
     # Organiser pages about signatures, on the appeals blueprint.
-    from campaign.signatures import (  # noqa: F401  # noqa: F401  (signatures bp)
+    from campaign.signatures import (  # noqa: F401  (signatures bp)
         duplicate_views,
         family_views,
         import_views,
