@@ -181,7 +181,7 @@ def render_pdf(job: RenderJob, static_root: Path) -> bytes:
         )
         for index, item in enumerate(job.attachments)
     ]
-    return document.write_pdf(attachments=attachments, finisher=hooks.dedupe_af, **options)
+    return document.write_pdf(attachments=attachments, finisher=hooks.finish, **options)
 
 
 def _keep_link(link_type: str, target: str) -> bool:

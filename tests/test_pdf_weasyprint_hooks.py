@@ -1,6 +1,7 @@
 """The WeasyPrint internals the PDF code relies on are where they were: an upgrade fails here."""
 
 import io
+import zlib
 
 import pytest
 import weasyprint
@@ -11,6 +12,7 @@ from pikepdf import Pdf
 from campaign import ROOT
 from campaign import pdf_weasyprint_hooks as hooks
 from campaign.pdf import RenderJob, render_pdf
+from campaign.pdf_fetcher import PdfAttachment
 from campaign.pdf_glyphs import Glyphs, glyph_sample_document
 
 
@@ -51,3 +53,24 @@ def test_a_glyph_sample_has_the_shape_the_tables_and_footers_read():
         glyphs = Glyphs.read(sample)
         assert set("Стр12из王") <= set(glyphs.codes)
         assert glyphs.width("Стр", 10) > 0
+
+
+def test_an_embedded_file_is_compressed_at_zlibs_default_level(monkeypatch):
+    data = "".join(f"{n},Налоева-{n},Грозный\n" for n in range(20_000)).encode()
+    levels = []
+    real = zlib.compress
+
+    def compress(source, level=-1):
+        levels.append((len(source), level))
+        return real(source, level)
+
+    monkeypatch.setattr(hooks.zlib, "compress", compress)
+    job = RenderJob("<p>Список</p>", attachments=(PdfAttachment("list.csv", data, "List"),))
+    pdf = render_pdf(job, ROOT / "static")
+    assert levels == [(len(data), hooks.EMBEDDED_FILE_LEVEL)]
+    with Pdf.open(io.BytesIO(pdf)) as document:
+        (spec,) = document.attachments.values()
+        stream = spec.obj.EF.F
+        assert stream.Filter == "/FlateDecode"
+        assert stream.read_bytes() == data  # the file as attached, decompressed by the reader
+        assert stream.Params.Size == len(data)
