@@ -12,6 +12,7 @@ from campaign.pdf_glyphs import (
     FontStyle,
     Glyphs,
     MissingGlyph,
+    _wrap_words,
     glyph_sample_document,
     is_simple_character,
     wrap,
@@ -127,6 +128,25 @@ def test_wrapped_lines_fit_and_keep_every_character(glyphs):
         lines = wrap(text, glyphs, 8, width)
         assert all(glyphs.width(line, 8) <= width + 1e-6 for line in lines)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_wrap_gives_what_wrapping_word_by_word_gives(glyphs):
+    # The shortcuts (one word, or words that fit on one line as written) change nothing.
+    chance = random.Random(11)
+    letters = ALPHABET.replace(" ", "") + "--"
+    separators = [" ", " ", " ", " ", "  ", "   "]
+    for _ in range(2_000):
+        words = [
+            "".join(chance.choice(letters) for _ in range(chance.randint(1, 12)))
+            for _ in range(chance.randint(1, 6))
+        ]
+        text = "".join(word + chance.choice(separators) for word in words)[: chance.randint(1, 80)]
+        if chance.random() < 0.2:
+            text = " " + text
+        whole = glyphs.width(" ".join(text.split()), 8)
+        # Around the whole text's width, where a shortcut would go wrong if it could.
+        for width in (whole, whole - 1e-9, whole + 1e-9, whole * chance.uniform(0.3, 1.2)):
+            assert wrap(text, glyphs, 8, width) == _wrap_words(text, glyphs, 8, width), text
 
 
 def test_a_sample_without_a_composite_font_is_refused():
