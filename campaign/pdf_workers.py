@@ -118,8 +118,10 @@ def _get_pool(processes: int) -> multiprocessing.pool.Pool:
         _discard_pool()
         context = multiprocessing.get_context(START_METHOD)
         if START_METHOD == "forkserver":
-            # Imported once in the fork server, so each worker starts with WeasyPrint loaded.
-            context.set_forkserver_preload([__name__])
+            # Imported once in the fork server, so each worker starts with WeasyPrint and the
+            # table painter loaded: imported later, in a worker, a module could be of newer
+            # code than the process that sends it jobs (a deployment in progress).
+            context.set_forkserver_preload([__name__, "campaign.pdf_table_painter"])
         _pool = _Pool(processes, initializer=_ignore_interrupts, context=context)
         _pool_size = processes
     return _pool
