@@ -1,11 +1,13 @@
-"""What goes into a dossier, as plain data: the rows of each edition, the summary, the families."""
+"""What goes into a dossier, as plain data: the rows of each edition and the summary's counts.
 
-import csv
+dossiers.annex_families groups the rows into the annex's families; dossiers.signature_list
+writes them as the attached CSV.
+"""
+
 import gc
-import io
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,6 @@ from campaign.dossiers.signature_images import SignatureImages
 from campaign.extensions import db
 from campaign.signatures.audience import full_name, public_view
 from campaign.signatures.families import family_labels
-from campaign.signatures.family_matching import folded, most_given, most_given_number, place_key
 from campaign.signatures.models import (
     CustomQuestion,
     Signature,
@@ -34,7 +35,6 @@ from campaign.signatures.models import (
 )
 from campaign.signatures.presenting import region_label
 from campaign.signatures.settings import sign_form_settings
-from campaign.signatures.spreadsheets import neutralise
 from campaign.time_zones import local_date
 
 
@@ -63,22 +63,6 @@ class Row:
     paper: bool = False
     sheet: int | None = None
     line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Family:
-    """The signatories around one person concerned (the annex; signatures.families).
-
-    What the family shows is what its signatories in this edition gave: the relative's name as
-    most wrote it; every place given, the most given first; the number of children with them
-    most given, then any other given (nothing anyone said is dropped).
-    """
-
-    relative: str
-    location: str  # places, "; "-separated
-    children: str  # "2", or "2; 3" when signatories differ
-    members: tuple[tuple[int, str, str], ...]  # (number, name, relationship)
-    held_children: int | None  # the number most given, for the summary
 
 
 @dataclass
@@ -373,118 +357,3 @@ def _withheld_row(number: int, name: str, questions: int, signed_on: str, versio
         answers=("",) * questions,
         withheld=True,
     )
-
-
-def csv_columns(content: DossierContent) -> list[str]:
-    """Name the columns of the signature list, in the dossier's language."""
-    with force_locale(content.language):
-        columns = [
-            _("No."),  # the row's number (not the kind of answer "Number")
-            _("Full name"),
-            _("Region"),
-            _("Relationship"),
-            _("Relative concerned"),
-            _("Where held"),
-            _("Children"),
-            _("Date"),
-            _("Letter version"),
-        ]
-        if content.private:
-            columns += [_("Town"), _("Postal address"), _("Filled in by"), _("Signature SHA-256")]
-    return columns + content.questions
-
-
-def csv_row(content: DossierContent, row: Row) -> list[str]:
-    """Return one signatory's cells, as in the table."""
-    cells = [
-        str(row.number),
-        row.name,
-        row.region,
-        row.relationship,
-        row.relative,
-        row.relative_location,
-        "" if row.children is None else str(row.children),
-        row.signed_on,
-        str(row.version),
-    ]
-    if content.private:
-        cells += [row.town, row.postal_address, row.helper, row.image_sha256]
-    return cells + list(row.answers)
-
-
-def signature_list_csv(content: DossierContent) -> bytes:
-    """Serialise the signature list canonically: UTF-8, RFC 4180, LF line ends, no BOM.
-
-    Its SHA-256 is the list's fingerprint, so anyone holding the attachment can recompute it.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    # The header too: custom questions' labels are written by organisers.
-    writer.writerow([neutralise(column) for column in csv_columns(content)])
-    for row in content.rows:
-        writer.writerow([neutralise(cell) for cell in csv_row(content, row)])
-    return buffer.getvalue().encode("utf-8")
-
-
-def families(content: DossierContent) -> list[Family]:
-    """Group the signatories by the person concerned, in order of first signing.
-
-    A signatory whose relative this edition leaves out (public, not shown in full) is in none.
-    """
-    groups: dict[int | str, list[Row]] = {}
-    for row, label in zip(content.rows, content.family_labels, strict=True):
-        if label is not None and row.relative:
-            groups.setdefault(label, []).append(row)
-    return [_family(members) for members in groups.values()]
-
-
-def _family(members: list[Row]) -> Family:
-    known = [m.relative_location for m in members if place_key(m.relative_location)]
-    places = _distinct([most_given(known, place_key), *known], folded)
-    if not places:  # only "unknown", in whatever words: say it as they did
-        places = _distinct([m.relative_location for m in members], folded)[:1]
-    given = [m.children for m in members]
-    held_children = most_given_number(given)
-    children = list(dict.fromkeys(n for n in [held_children, *given] if n is not None))
-    return Family(
-        relative=most_given([m.relative for m in members], folded),
-        location="; ".join(places),
-        children="; ".join(str(n) for n in children),
-        members=tuple((m.number, m.name, m.relationship) for m in members),
-        held_children=held_children,
-    )
-
-
-def _distinct(values: list[str], fold: Callable[[str], str]) -> list[str]:
-    """The values that differ once folded, in order, as first written; empty ones left out."""
-    seen: dict[str, str] = {}
-    for value in values:
-        key = fold(value)
-        if key and key not in seen:
-            seen[key] = value
-    return list(seen.values())
-
-
-@dataclass(frozen=True)
-class FamilyCounts:
-    """What the summary says of the families: a family is the signatories around one person
-    concerned (relatives signing about the same person are one family); the persons concerned
-    are the relative held of each family and the children with them."""
-
-    families: int
-    children: int
-
-    @property
-    def persons(self) -> int:
-        """The persons concerned: one relative held per family, and the children with them."""
-        return self.families + self.children
-
-
-def family_counts(groups: list[Family]) -> FamilyCounts:
-    """Count the families and the children held with their relatives."""
-    return FamilyCounts(len(groups), sum(family.held_children or 0 for family in groups))
-
-
-def family_counts_by_place(places: list[PlaceCount]) -> FamilyCounts:
-    """Count the families and the children held with their relatives, from the place counts."""
-    return FamilyCounts(sum(p.families for p in places), sum(p.children for p in places))

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from flask_babel import gettext as _
 
-from campaign.dossiers.content import Family, Row
+from campaign.dossiers.annex_families import Family
+from campaign.dossiers.content import Row
 from campaign.dossiers.models import Edition
 from campaign.dossiers.pagination import (
     LANDSCAPE,

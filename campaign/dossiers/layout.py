@@ -18,14 +18,9 @@ from typing import Any, BinaryIO, NamedTuple
 from flask_babel import force_locale
 from pikepdf import Pdf
 
+from campaign.dossiers.annex_families import Family, families
 from campaign.dossiers.block_cache import BlockCache, block_key, item_key
-from campaign.dossiers.content import (
-    DossierContent,
-    Family,
-    Row,
-    families,
-    signature_list_csv,
-)
+from campaign.dossiers.content import DossierContent, Row
 from campaign.dossiers.drawn_tables import Cells, annex_table, characters, signatory_table
 from campaign.dossiers.models import Edition
 from campaign.dossiers.page_jobs import PageJobs, Snapshot, common, format_day
@@ -38,6 +33,7 @@ from campaign.dossiers.pagination import (
 )
 from campaign.dossiers.sheets import scans_annex_jobs
 from campaign.dossiers.signature_images import BlockImages
+from campaign.dossiers.signature_list import signature_list_csv
 from campaign.pdf import RenderJob
 from campaign.pdf_glyphs import FontStyle, Glyphs
 from campaign.pdf_table_painter import TableJob

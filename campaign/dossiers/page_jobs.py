@@ -12,7 +12,8 @@ from babel.dates import format_date
 from flask import render_template
 from flask_babel import gettext as _
 
-from campaign.dossiers.content import DossierContent, Family, Row, family_counts_by_place
+from campaign.dossiers.annex_families import Family, family_counts_by_place
+from campaign.dossiers.content import DossierContent, Row
 from campaign.dossiers.models import Edition
 from campaign.dossiers.pagination import Column, family_columns
 from campaign.dossiers.sheets import signer_sheets_html

@@ -11,7 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from campaign.dossiers.content import Family, Row
+from campaign.dossiers.annex_families import Family
+from campaign.dossiers.content import Row
 from campaign.dossiers.models import Edition
 
 _PT = 25.4 / 72  # mm per point

@@ -5,7 +5,8 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from campaign.dossiers.content import collect_content, families
+from campaign.dossiers.annex_families import families
+from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db

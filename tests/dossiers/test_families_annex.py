@@ -2,7 +2,8 @@
 
 from sqlalchemy import select
 
-from campaign.dossiers.content import collect_content, families, family_counts
+from campaign.dossiers.annex_families import families, family_counts
+from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db

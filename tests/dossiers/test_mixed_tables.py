@@ -6,7 +6,7 @@ import re
 import pytest
 
 from campaign.dossiers import rendering
-from campaign.dossiers.content import Family
+from campaign.dossiers.annex_families import Family
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.dossiers.pagination import family_columns, split_tall_families

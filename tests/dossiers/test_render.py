@@ -16,9 +16,10 @@ from campaign import ROOT, pdf_merge
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import utcnow
 from campaign.dossiers import block_cache, drawn_tables, layout, page_jobs, rendering
-from campaign.dossiers.content import collect_content, csv_row
+from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
+from campaign.dossiers.signature_list import csv_row
 from campaign.extensions import db
 from campaign.pdf import render_pdf
 from campaign.pdf_workers import RenderTimeout
