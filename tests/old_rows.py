@@ -28,3 +28,14 @@ def insert_row(connection, metadata, table, **values):
             values[column.name] = ""
     result = connection.execute(insert(metadata.tables[table]).values(**values))
     return result.inserted_primary_key[0]
+
+
+def insert_appeal(connection, metadata):
+    """An open English appeal and its first version; return their ids."""
+    appeal = insert_row(
+        connection, metadata, "appeal", slug="old", status="open", language="en", title="T"
+    )
+    version = insert_row(
+        connection, metadata, "appeal_version", appeal_id=appeal, number=1, language="en"
+    )
+    return appeal, version

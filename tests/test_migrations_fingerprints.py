@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, inspect, text
 from campaign.crypto import seal
 from campaign.extensions import db
 from campaign.signatures.models import SignatureImage
-from tests.old_rows import insert_row
+from tests.old_rows import insert_appeal, insert_row
 
 # More than the migration reads at a time.
 SIGNERS = 520
@@ -23,12 +23,7 @@ def fill_at_0025():
     with db.engine.begin() as connection:
         metadata = MetaData()
         metadata.reflect(connection)
-        appeal = insert_row(
-            connection, metadata, "appeal", slug="old", status="open", language="en", title="T"
-        )
-        version = insert_row(
-            connection, metadata, "appeal_version", appeal_id=appeal, number=1, language="en"
-        )
+        appeal, version = insert_appeal(connection, metadata)
         drawn = {}
         for n in range(SIGNERS):
             signature = insert_row(

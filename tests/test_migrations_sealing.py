@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, text
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureAnswer, SignatureImage
 from tests import private_values as planted
-from tests.old_rows import insert_row
+from tests.old_rows import insert_appeal, insert_row
 
 IMAGE_MARKER = "Planted-Image-Marker-Zz55"
 # Enough rows that the pages the migration frees are not all reused by the tables it builds.
@@ -35,12 +35,7 @@ def fill_at_0012():
     with db.engine.begin() as connection:
         metadata = MetaData()
         metadata.reflect(connection)
-        appeal = insert_row(
-            connection, metadata, "appeal", slug="old", status="open", language="en", title="T"
-        )
-        version = insert_row(
-            connection, metadata, "appeal_version", appeal_id=appeal, number=1, language="en"
-        )
+        appeal, version = insert_appeal(connection, metadata)
         insert_row(connection, metadata, "sign_form_settings", appeal_id=appeal, fields={})
         question = insert_row(
             connection,
