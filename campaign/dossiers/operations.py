@@ -24,6 +24,7 @@ from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
 from campaign.dossiers.page_jobs import Snapshot
 from campaign.dossiers.rendering import prepare_render, render_dossier
+from campaign.dossiers.signature_images import DrawingGone
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
 from campaign.job_rows import fail_if_silent
@@ -116,17 +117,20 @@ def _make_snapshot(
         made_at = dated or utcnow()
         withdrawals = withdrawal_count(appeal.id)
         content = collect_content(appeal, edition)
-        rendered = render_dossier(
-            content,
-            Snapshot(
-                id=snapshot_id,
-                made_at=made_at,
-                verify_url=verification_url(snapshot_id),
-                author=_("The organisers of “%(title)s”", title=content.title),
-            ),
-            landscape=landscape,
-            progress=progress,
-        )
+        try:
+            rendered = render_dossier(
+                content,
+                Snapshot(
+                    id=snapshot_id,
+                    made_at=made_at,
+                    verify_url=verification_url(snapshot_id),
+                    author=_("The organisers of “%(title)s”", title=content.title),
+                ),
+                landscape=landscape,
+                progress=progress,
+            )
+        except DrawingGone:
+            continue  # she withdrew between her row and her drawing: read them again
         if withdrawal_count(appeal.id) == withdrawals:
             break
         rendered.file.close()

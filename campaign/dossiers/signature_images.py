@@ -27,6 +27,10 @@ READ_AT_ONCE = 500
 ImageReader = Callable[[Sequence[int]], Iterable[tuple[int, bytes]]]
 
 
+class DrawingGone(Exception):
+    """A drawing asked for is no longer stored: she withdrew after her row was read."""
+
+
 class SignatureImages(Mapping[str, bytes]):
     """PNGs by their SHA-256, in an unnamed file; read back (from any thread) when asked for.
 
@@ -54,6 +58,7 @@ class SignatureImages(Mapping[str, bytes]):
         """Read the drawings with these SHA-256s ("" for none) that are not in the file yet.
 
         Each is checked against its stored SHA-256, which the dossier lists beside her row.
+        Raises DrawingGone if one was deleted meanwhile (a withdrawal deletes her drawing).
         """
         wanted = {self._stored[sha]: sha for sha in shas if sha and sha not in self._places}
         ids = sorted(wanted)
@@ -63,6 +68,8 @@ class SignatureImages(Mapping[str, bytes]):
                     raise ValueError(
                         f"the drawing of signature {signature_id} does not match its SHA-256"
                     )
+        if any(sha not in self._places for sha in wanted.values()):
+            raise DrawingGone
 
     def add(self, png: bytes) -> str:
         """Keep a PNG (once however often it is added); return its SHA-256."""

@@ -12,6 +12,10 @@ from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.dossiers.signature_images import SignatureImages
 from campaign.extensions import db
+from campaign.signatures.images import clean_png
+from campaign.signatures.operations import SignData, sign_appeal
+from campaign.signatures.signer_links import withdraw_signature
+from tests.conftest import signature_png
 from tests.dossiers.pdftools import image_count, page_texts
 
 
@@ -59,6 +63,36 @@ def test_a_render_after_new_signatures_reads_only_the_drawings_laid_out_again(
     assert len(drawings_read) < 20
     assert image_count(pdf) == 46
     assert "Новаяподписантка" in " ".join(page_texts(pdf))
+
+
+def test_a_signer_who_withdraws_before_her_drawing_is_read_is_left_out(
+    open_appeal, make_signature, monkeypatch
+):
+    for _n in range(3):
+        make_signature(open_appeal)
+    outcome = sign_appeal(
+        open_appeal,
+        SignData(surname="Уходящая", given_name="Лейла", image=clean_png(signature_png(99))),
+        consent="Согласие",
+        confirm_within=None,
+    )
+    db.session.commit()
+    real = dossier_content._read_drawings
+    reads = []
+
+    def withdrawing_first(ids):
+        if not reads:  # her row is read; her drawing is deleted before it is
+            withdraw_signature(outcome.withdraw_token)
+            db.session.commit()
+        reads.append(list(ids))
+        return real(ids)
+
+    monkeypatch.setattr(dossier_content, "_read_drawings", withdrawing_first)
+    snapshot, pdf = render(open_appeal)
+    assert len(reads) == 2  # read again without her
+    assert snapshot.signature_count == 3
+    assert image_count(pdf) == 3
+    assert "Уходящая" not in " ".join(page_texts(pdf))
 
 
 def test_the_sheets_edition_reads_every_drawing(open_appeal, make_signature, drawings_read):
