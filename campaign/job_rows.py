@@ -46,3 +46,21 @@ def fail_if_silent(job: Any, limit: timedelta, **values: Any) -> bool:
     )
     db.session.refresh(job)
     return marked.rowcount == 1
+
+
+def fail_running(model: Any, job_id: int, error: str, **values: Any) -> bool:
+    """Mark failed, with the reason it failed, a job that is still running; the caller commits.
+
+    A job already failed keeps the reason it was given first. When the worker is stopped
+    (SIGTERM), its on_interrupt marks the job "interrupted" from the main thread; the job's own
+    thread may fail afterwards, of the stop (its render workers killed, no thread to be had at
+    interpreter shutdown), and must not say "unexpected" over it. `values` are more columns
+    to set with the failure.
+    """
+    failed = db.session.execute(
+        update(model)
+        .where(model.id == job_id, model.status == JobStatus.running)
+        .values(status=JobStatus.failed, error=error, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return failed.rowcount == 1

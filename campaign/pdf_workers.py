@@ -110,9 +110,22 @@ class _Pool(multiprocessing.pool.Pool):
 _pool_lock = threading.Lock()
 _pool: multiprocessing.pool.Pool | None = None
 _pool_size = 0
+# Held while a pool is started, and by the exit hook while it says that none may be.
+_start_lock = threading.Lock()
+_closed = False
 
 
 def _get_pool(processes: int) -> multiprocessing.pool.Pool:
+    with _start_lock:
+        if _closed:
+            # A job's thread still rendering when its process exits (`flask tasks worker`
+            # after SIGTERM) would start workers that nothing stops: multiprocessing's own
+            # exit hook then waited forever to hand one of them a job.
+            raise RenderError("the process is exiting: no render workers are started")
+        return _start_pool(processes)
+
+
+def _start_pool(processes: int) -> multiprocessing.pool.Pool:
     global _pool, _pool_size
     if _pool is None or _pool_size != processes:
         _discard_pool()
@@ -165,9 +178,19 @@ def _terminate(pool: multiprocessing.pool.Pool) -> None:
     pool.join()
 
 
+def _close() -> None:
+    """Stop the pool, and let no other be started: the process is exiting."""
+    global _closed
+    locked = _start_lock.acquire(timeout=_STOP_SECONDS)
+    _closed = True
+    if locked:
+        _start_lock.release()
+    _discard_pool()
+
+
 # Runs before multiprocessing's own exit hook (atexit is last-in, first-out), so the workers
 # are stopped and joined and no "unclosed pool" ResourceWarning is left for interpreter exit.
-atexit.register(_discard_pool)
+atexit.register(_close)
 
 
 def pool_pids() -> list[int]:

@@ -66,3 +66,13 @@ def test_a_worker_hands_memory_back_after_a_weasyprint_job_only(monkeypatch):
     assert trims == []  # drawn blocks: small allocations, no trim
     assert text(pdf_workers._render_in_worker(_job("cover"), ROOT / "static")).split()[1] == "cover"
     assert trims == [True]
+
+
+def test_no_workers_are_started_once_the_process_exits(monkeypatch):
+    # (monkeypatch puts _closed back for the tests after this one.)
+    monkeypatch.setattr(pdf_workers, "_closed", False)
+    pdf_workers._close()  # what atexit calls
+    assert pdf_workers.pool_pids() == []
+    with pytest.raises(pdf_workers.RenderError, match="exiting"):
+        render_many(iter([_job("late")]), static_root=ROOT / "static", processes=2, time_limit=60)
+    assert pdf_workers.pool_pids() == []

@@ -27,7 +27,7 @@ from campaign.dossiers.rendering import prepare_render, render_dossier
 from campaign.dossiers.signature_images import DrawingGone
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
-from campaign.job_rows import fail_if_silent
+from campaign.job_rows import fail_if_silent, fail_running
 from campaign.pdf_workers import RenderError, RenderTimeout
 from campaign.private_files import private_folder
 from campaign.signatures.signer_links import withdrawal_count
@@ -352,11 +352,8 @@ def run_dossier_job(job_id: int) -> None:
         if snapshot is not None:
             discard_file(snapshot)
         log.warning("dossier job %s failed: %s", job_id, type(error).__name__)
-        job = db.session.get(DossierJob, job_id)
-        if job is not None:
-            job.error = _failure_code(error)
-            job.status = JobStatus.failed
-            db.session.commit()
+        fail_running(DossierJob, job_id, _failure_code(error))
+        db.session.commit()
 
 
 def sha256_of_stream(stream: IO[bytes]) -> str:

@@ -5,6 +5,7 @@ table is deleted once imported."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.database import savepoint
 from campaign.extensions import db
-from campaign.job_rows import JobStatus, fail_if_silent
+from campaign.job_rows import JobStatus, fail_if_silent, fail_running
 from campaign.signatures.import_checking import ImportReport
 from campaign.signatures.import_columns import ImportRefused, count_rows
 from campaign.signatures.import_uploads import discard_upload, upload_path
@@ -209,15 +210,13 @@ def _import(job: ImportJob) -> ImportReport:
 
 def _fail(job_id: int, code: str, report: ImportReport | None = None) -> None:
     db.session.rollback()
-    job = db.session.get(ImportJob, job_id)
-    if job is None:
-        return
-    job.status = JobStatus.failed
-    job.error = code
-    job.live_upload = None
+    counts: dict[str, Any] = {}
     if report is not None:
-        job.rows_done = report.rows
-        job.invalid_rows = report.invalid_rows
-        job.error_count = report.error_count
-        job.errors = [[e.line, e.field, e.message] for e in report.errors]
+        counts = {
+            "rows_done": report.rows,
+            "invalid_rows": report.invalid_rows,
+            "error_count": report.error_count,
+            "errors": [[e.line, e.field, e.message] for e in report.errors],
+        }
+    fail_running(ImportJob, job_id, code, live_upload=None, **counts)
     db.session.commit()

@@ -102,3 +102,22 @@ def test_an_interrupted_or_stalled_import_is_failed(open_appeal, queued):
     db.session.refresh(again)
     assert (again.status, again.error) == (JobStatus.failed, "interrupted")
     assert db.session.scalar(select(func.count(Signature.id))) == 0
+
+
+def test_an_import_failing_of_its_workers_stop_stays_interrupted(queued, monkeypatch):
+    from campaign.signatures import import_jobs
+
+    def stopped_meanwhile(_job):
+        # SIGTERM: the worker's main thread marks the job (on_interrupt), then the import's
+        # thread fails of the stop.
+        mark_interrupted(queued.id)
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(import_jobs, "_import", stopped_meanwhile)
+    with pytest.raises(RuntimeError):
+        run_import_job(queued.id)
+    db.session.refresh(queued)
+    assert (queued.status, queued.error, queued.live_upload) == (
+        JobStatus.failed, "interrupted", None
+    )  # fmt: skip
+    assert db.session.scalar(select(func.count(Signature.id))) == 0
