@@ -39,6 +39,11 @@ class RenderTimeout(RenderError):
     """A batch of documents was not rendered within its time limit."""
 
 
+class WorkerLost(RenderError):
+    """A render worker stopped while a batch was rendered (killed from outside: the memory
+    killer, a stop of the service); the part it held would never have come back."""
+
+
 class DrawJob(Protocol):
     """A document drawn without WeasyPrint (pdf_table_painter.TableJob): render_many runs it too."""
 
@@ -240,6 +245,16 @@ def start_workers(processes: int) -> None:
 JOBS_AHEAD_PER_PROCESS = 2
 
 
+# How often a batch waiting for its parts looks whether all its workers are still there.
+_WATCH_SECONDS = 1.0
+
+
+def _worker_pids(pool: multiprocessing.pool.Pool) -> frozenset[int]:
+    # The pool's own thread replaces a worker that died (it is never asked to retire one:
+    # no maxtasksperchild), so a process id gone from this set is a worker that was killed.
+    return frozenset(process.pid for process in list(pool._pool))  # type: ignore[attr-defined]
+
+
 def _as_is(_index: int, pdf: bytes) -> Any:
     return pdf
 
@@ -267,8 +282,9 @@ def render_many(
     # processes=0 renders in the calling thread, one job after another, and enforces no time
     # limit (tests, the CLI). Otherwise batches from several threads run one after another:
     # the pool is shared, and a timeout or a failure replaces it (its workers are killed, the
-    # next call forks fresh ones). A worker killed from outside (the OOM killer) loses its job:
-    # the batch then ends in RenderTimeout.
+    # next call forks fresh ones). A worker killed from outside (the OOM killer) loses its job,
+    # which multiprocessing's pool never reports: the batch ends in WorkerLost once it sees
+    # that one of its workers is gone (within _WATCH_SECONDS), rather than at its time limit.
     if processes == 0:
         results = []
         for index, job in enumerate(jobs):
@@ -296,6 +312,7 @@ def render_many(
         if until is not None:
             deadline = min(deadline, until)
         pool = _get_pool(processes)
+        workers = _worker_pids(pool)
         finished: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
         results: list[Any] = []
         pending = 0
@@ -318,8 +335,10 @@ def render_many(
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise RenderTimeout(f"{pending} parts not rendered within {time_limit:g} s")
+                if not workers <= _worker_pids(pool):
+                    raise WorkerLost(f"a render worker stopped with {pending} parts under way")
                 try:
-                    index, ok, value = finished.get(timeout=remaining)
+                    index, ok, value = finished.get(timeout=min(remaining, _WATCH_SECONDS))
                 except queue.Empty:
                     continue
                 if not ok:

@@ -1,5 +1,9 @@
 """render_many takes its jobs as they are made, a few ahead of the workers (issue 22)."""
 
+import os
+import signal
+import time
+
 import pytest
 
 from campaign import ROOT, pdf_workers
@@ -76,3 +80,27 @@ def test_no_workers_are_started_once_the_process_exits(monkeypatch):
     with pytest.raises(pdf_workers.RenderError, match="exiting"):
         render_many(iter([_job("late")]), static_root=ROOT / "static", processes=2, time_limit=60)
     assert pdf_workers.pool_pids() == []
+
+
+def test_a_worker_killed_mid_part_ends_the_batch_at_once_not_at_its_time_limit():
+    render_many(iter([_job("warm")]), static_root=ROOT / "static", processes=2, time_limit=60)
+    workers = pdf_workers.pool_pids()
+    assert len(workers) == 2
+
+    def jobs():
+        # Seconds of layout each. The first jobs are made before the batch has the pool; the
+        # next one is asked for once they are handed to it.
+        for _ in range(pdf_workers.JOBS_AHEAD_PER_PROCESS * 2):
+            yield _job("long", 3000)
+        time.sleep(0.5)  # two of them taken by the workers by now
+        for pid in workers:  # as the memory killer does
+            os.kill(pid, signal.SIGKILL)
+
+    # Without the watch, multiprocessing's pool never reports the parts lost with the workers:
+    # the batch would wait out its time limit and end in RenderTimeout.
+    with pytest.raises(pdf_workers.WorkerLost):
+        render_many(jobs(), static_root=ROOT / "static", processes=2, time_limit=120)
+    (pdf,) = render_many(
+        iter([_job("after")]), static_root=ROOT / "static", processes=2, time_limit=60
+    )
+    assert text(pdf).split()[1] == "after"

@@ -6,7 +6,7 @@ from campaign.dossiers import operations
 from campaign.dossiers.models import DossierJob, Edition, JobStatus
 from campaign.dossiers.operations import mark_interrupted, request_dossier, run_dossier_job
 from campaign.extensions import db
-from campaign.pdf_workers import RenderError
+from campaign.pdf_workers import RenderError, WorkerLost
 
 
 @pytest.fixture
@@ -31,7 +31,12 @@ def test_a_render_failing_of_its_workers_stop_stays_interrupted(job, monkeypatch
 
 
 @pytest.mark.parametrize(
-    ("error", "code"), [(RenderError("part 3: no room"), "layout"), (KeyError("x"), "unexpected")]
+    ("error", "code"),
+    [
+        (RenderError("part 3: no room"), "layout"),
+        (WorkerLost("a render worker stopped"), "interrupted"),  # the memory killer
+        (KeyError("x"), "unexpected"),
+    ],
 )
 def test_a_render_that_fails_by_itself_says_why(job, monkeypatch, error, code):
     def failing(*_args, **_options):
