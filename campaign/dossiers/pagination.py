@@ -156,7 +156,8 @@ def _family_height(family: Family, widths: dict[str, float]) -> float:
         wrapped_lines(family.location, widths["held"], TEXT_PT),
         wrapped_lines(members, widths["members"], TEXT_PT),
     ]
-    return max(7.0, _text_mm(max(cells), TEXT_PT) + _ROW_PADDING_MM)
+    # Rows are as tall as their text (.families td sets no height): one line is 5.1 mm.
+    return _text_mm(max(1, *cells), TEXT_PT) + _ROW_PADDING_MM
 
 
 def _pages(heights: list[float], budget: float) -> list[tuple[int, int]]:
