@@ -6,8 +6,8 @@ import pytest
 from campaign import create_app
 from campaign.accounts.models import Role
 from campaign.extensions import db
+from campaign.link_tokens import new_token
 from campaign.security import is_private_rule
-from campaign.signatures.signer_links import new_token
 from tests.appeals.test_access import ARGUMENTS
 
 URL_MAP_APP = create_app(

@@ -1,17 +1,17 @@
 """Who belongs to an appeal: invitations to join it, their use and revocation, the members'
 roles, and taking members off (an appeal keeps at least one owner)."""
 
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from campaign.accounts.models import Invitation, Membership, Role, User
-from campaign.accounts.operations import hash_token, revoke_invitations
+from campaign.accounts.operations import revoke_invitations
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
 from campaign.database import lock_row
 from campaign.extensions import db
+from campaign.link_tokens import new_token, token_hash
 
 
 class InvitationInvalid(Exception):
@@ -39,12 +39,12 @@ def membership_of(user_id: int, appeal_id: int) -> Membership | None:
 
 def invite_member(appeal_id: int, role: Role, inviter: User, lifetime: timedelta) -> str:
     """Create a single-use invitation and return its token (shown once, stored hashed)."""
-    token = secrets.token_urlsafe(32)
+    token, stored = new_token()
     db.session.add(
         Invitation(
             appeal_id=appeal_id,
             role=role,
-            token_hash=hash_token(token),
+            token_hash=stored,
             created_by_id=inviter.id,
             expires_at=utcnow() + lifetime,
         )
@@ -56,7 +56,7 @@ def invite_member(appeal_id: int, role: Role, inviter: User, lifetime: timedelta
 def find_invitation(token: str) -> Invitation:
     """Return the pending invitation for this token, or raise InvitationInvalid."""
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
     )
     if invitation is None or not invitation.is_pending or not _made_by_an_owner(invitation):
         raise InvitationInvalid

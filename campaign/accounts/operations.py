@@ -1,7 +1,6 @@
 """Sign up, authenticate, and change an account: its name, password and address (a move of
 address can be undone). Who belongs to an appeal is in memberships."""
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from campaign.accounts.two_factor import disable_two_factor
 from campaign.clock import utcnow
 from campaign.database import lock_row
 from campaign.extensions import db
+from campaign.link_tokens import new_token, token_hash
 from campaign.text import normalise_text
 
 PASSWORD_MIN_LENGTH = 10
@@ -238,8 +238,7 @@ def issue_undo_token(change: AddressChange) -> str:
     A random token kept in the database, not a signed one tied to the password like the other
     mailed links: it must outlive a new password chosen by whoever moved the account.
     """
-    token = secrets.token_urlsafe(32)
-    change.undo_token_hash = hash_token(token)
+    token, change.undo_token_hash = new_token()
     db.session.flush()
     return token
 
@@ -247,7 +246,7 @@ def issue_undo_token(change: AddressChange) -> str:
 def find_address_change(token: str, lifetime: timedelta) -> AddressChange:
     """Return the change this undo token is for, or raise UndoInvalid."""
     change = db.session.scalar(
-        select(AddressChange).where(AddressChange.undo_token_hash == hash_token(token))
+        select(AddressChange).where(AddressChange.undo_token_hash == token_hash(token))
     )
     if change is None or change.closed_at is not None or change.changed_at <= utcnow() - lifetime:
         raise UndoInvalid
@@ -298,11 +297,6 @@ def purge_expired(config: Mapping[str, Any]) -> tuple[int, int]:
         purge_unconfirmed(config["SIGNUP_LINK_LIFETIME"]),
         purge_address_changes(config["EMAIL_UNDO_LINK_LIFETIME"]),
     )
-
-
-def hash_token(token: str) -> str:
-    """Return how a random link token is stored (an invitation's, an undo link's)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def revoke_invitations(*conditions: ColumnElement[bool]) -> None:

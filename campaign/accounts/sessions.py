@@ -12,8 +12,6 @@ user's sessions to list or end; and Redis is optional here. This table holds onl
 organisers' logins, and works wherever the database does.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,6 +22,7 @@ from ua_parser import parse as parse_user_agent
 from campaign.accounts.models import LoginSession, User
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.link_tokens import new_token, token_hash
 from campaign.security_log import network_of
 
 # last_seen_at is written at most this often: a write per request would cost more than the
@@ -43,10 +42,6 @@ class Lifetimes:
         return now - self.idle, now - self.absolute
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @lru_cache(maxsize=256)
 def device_of(user_agent: str) -> tuple[str, str]:
     """Return the browser and the system a user agent names ("" for what it does not)."""
@@ -61,12 +56,12 @@ def device_of(user_agent: str) -> tuple[str, str]:
 
 def begin_session(user: User, credential: str, *, user_agent: str, address: str | None) -> str:
     """Record a new session of the user's and return its token (for the cookie only)."""
-    token = secrets.token_urlsafe(32)
+    token, stored = new_token()
     browser, system = device_of(user_agent)
     db.session.add(
         LoginSession(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=stored,
             credential=credential,
             browser=browser,
             system=system,
@@ -83,7 +78,7 @@ def live_session(
     """Return the user's session this token names if it is still live, else None."""
     found = db.session.scalar(
         select(LoginSession).where(
-            LoginSession.token_hash == _token_hash(token), LoginSession.user_id == user_id
+            LoginSession.token_hash == token_hash(token), LoginSession.user_id == user_id
         )
     )
     if found is None or found.credential != credential:
@@ -127,7 +122,7 @@ def live_sessions(user_id: int, credential: str, lifetimes: Lifetimes) -> list[L
 
 def end_session_by_token(token: str) -> None:
     """End the session this token names, if any."""
-    db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    db.session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
 def end_session(user_id: int, session_id: int) -> bool:

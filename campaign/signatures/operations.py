@@ -18,6 +18,7 @@ from campaign.appeals.operations import count_signature
 from campaign.clock import utcnow
 from campaign.database import lock_row, savepoint
 from campaign.extensions import db
+from campaign.link_tokens import new_token, token_hash
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
 from campaign.signatures.families import place_in_family
 from campaign.signatures.images import CleanImage
@@ -30,7 +31,7 @@ from campaign.signatures.models import (
     SignatureStatus,
 )
 from campaign.signatures.names import fold_name
-from campaign.signatures.signer_links import new_token, tally_region, token_hash
+from campaign.signatures.signer_links import tally_region
 from campaign.time_zones import today_in
 
 

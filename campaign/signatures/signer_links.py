@@ -4,8 +4,6 @@ the purge of signatures whose confirmation link expired unused.
 Only hashes of the links' tokens are stored: a stolen database confirms or withdraws nothing.
 """
 
-import hashlib
-import secrets
 from datetime import datetime
 from functools import partial
 
@@ -16,6 +14,7 @@ from campaign.appeals.operations import count_signature
 from campaign.clock import utcnow
 from campaign.database import after_commit, lock_row
 from campaign.extensions import db
+from campaign.link_tokens import new_token, token_hash
 from campaign.signatures.families import leave_family
 from campaign.signatures.models import Display, Signature, SignatureStatus
 
@@ -27,17 +26,6 @@ signature_withdrawn = _signals.signal("signature-withdrawn")
 
 class TokenInvalid(Exception):
     """The confirmation or withdrawal link is unknown, used or expired."""
-
-
-def new_token() -> tuple[str, str]:
-    """Return a new link token and the hash that is stored of it."""
-    token = secrets.token_urlsafe(32)
-    return token, token_hash(token)
-
-
-def token_hash(token: str) -> str:
-    """Return the hash of a link's token, as stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def tally_region(signature: Signature) -> str:

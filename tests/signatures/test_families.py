@@ -4,10 +4,11 @@ import pytest
 from sqlalchemy import select
 
 from campaign.extensions import db
+from campaign.link_tokens import new_token
 from campaign.signatures.families import family_labels, recompute_families, unplaced_count
 from campaign.signatures.family_matching import place_key, places_agree
 from campaign.signatures.models import PersonConcerned, Signature, SignatureStatus
-from campaign.signatures.signer_links import new_token, withdraw_signature
+from campaign.signatures.signer_links import withdraw_signature
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from campaign.appeals.operations import region_counts, signature_counts
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
+from campaign.link_tokens import new_token
 from campaign.signatures.models import SignatureStatus
 from campaign.signatures.moderation import (
     NotModeratable,
@@ -16,7 +17,7 @@ from campaign.signatures.moderation import (
     restore_signature,
 )
 from campaign.signatures.operations import public_signatures
-from campaign.signatures.signer_links import new_token, withdraw_signature
+from campaign.signatures.signer_links import withdraw_signature
 
 
 @pytest.fixture

@@ -133,8 +133,9 @@ def test_a_language_switch_without_a_token_asks_once_more_with_one(app, client, 
 
 def test_a_withdrawn_signer_leaves_the_kept_page_at_once(visitor, open_appeal, make_signature):
     from campaign.extensions import db
+    from campaign.link_tokens import new_token
     from campaign.signatures.models import Display
-    from campaign.signatures.signer_links import new_token, withdraw_signature
+    from campaign.signatures.signer_links import withdraw_signature
 
     signature = make_signature(open_appeal, surname="Уходящая", display=Display.full)
     token, signature.withdraw_token_hash = new_token()
