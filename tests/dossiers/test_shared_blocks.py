@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from campaign import create_app, tasks
-from campaign.dossiers import block_cache, layout, rendering, shared_blocks
+from campaign.dossiers import block_cache, rendering, shared_blocks, table_parts
 from campaign.dossiers.block_cache import cache_folder
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
@@ -60,7 +60,7 @@ def signed(open_appeal, make_signature, monkeypatch):
     """Twelve signatories: a table block and an annex block to share."""
     for n in range(12):
         make_signature(open_appeal, surname=f"Подписантка{n}")
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     return open_appeal
 
 
