@@ -245,6 +245,8 @@ def test_a_job_queued_for_later_waits_in_the_schedule(app):
     assert huey.scheduled_count() == 1 and huey.pending_count() == 0
     [task] = huey.scheduled()
     assert task.args[:2] == ("tests.probe", [8])
+    # The name tasks already waiting in SQLite or Redis carry, whatever module builds it.
+    assert f"{type(task).__module__}.{type(task).__name__}" == "campaign.tasks.run"
 
 
 class TestSqlite:

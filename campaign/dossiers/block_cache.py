@@ -52,6 +52,7 @@ def _layout_revision(language: str) -> str:
         "pdf_table_painter.py",
         "dossiers/block_cache.py",
         "dossiers/layout.py",
+        "dossiers/table_parts.py",
         "dossiers/page_jobs.py",
         "dossiers/rendering.py",
         "dossiers/pagination.py",

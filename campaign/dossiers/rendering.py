@@ -24,8 +24,9 @@ from campaign import ROOT
 from campaign.dossiers import shared_blocks
 from campaign.dossiers.block_cache import BlockCache, cache_folder
 from campaign.dossiers.content import DossierContent
-from campaign.dossiers.layout import CutAgain, DossierLayout
+from campaign.dossiers.layout import DossierLayout
 from campaign.dossiers.page_jobs import Snapshot
+from campaign.dossiers.table_parts import CutAgain
 from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import FontStyle, glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes

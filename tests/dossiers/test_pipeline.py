@@ -5,7 +5,7 @@ import gc
 import pytest
 
 from campaign import pdf_workers
-from campaign.dossiers import layout, rendering
+from campaign.dossiers import rendering, table_parts
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
@@ -53,7 +53,7 @@ def watched(monkeypatch):
 def test_blocks_are_laid_out_no_more_than_a_few_ahead_of_the_workers(
     app, open_appeal, make_signature, monkeypatch, watched
 ):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     monkeypatch.setattr(pdf_workers, "JOBS_AHEAD_PER_PROCESS", 1)
     for n in range(300):
         make_signature(open_appeal, surname=f"Подписавшая{n:03d}", drawn=n % 10 == 0)
@@ -75,7 +75,7 @@ def test_blocks_are_laid_out_no_more_than_a_few_ahead_of_the_workers(
 def test_a_table_with_a_name_that_needs_shaping_is_laid_out_as_the_workers_ask_too(
     app, open_appeal, make_signature, monkeypatch, watched
 ):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     monkeypatch.setattr(pdf_workers, "JOBS_AHEAD_PER_PROCESS", 1)
     for n in range(300):
         surname = ARABIC if n == 150 else f"Подписавшая{n:03d}"

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from campaign import ROOT, pdf_merge
 from campaign.appeals.operations import AddresseeData, AppealData, publish_appeal, update_appeal
 from campaign.clock import utcnow
-from campaign.dossiers import block_cache, drawn_tables, layout, page_jobs, rendering
+from campaign.dossiers import block_cache, drawn_tables, layout, page_jobs, rendering, table_parts
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
@@ -286,7 +286,7 @@ def test_without_workers_every_part_is_rendered_in_one_batch(signed_appeal, app,
 def test_a_cache_emptied_during_a_render_does_not_break_it(
     signed_appeal, make_signature, monkeypatch
 ):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)  # several blocks to reuse
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)  # several blocks to reuse
     first, pdf = render(signed_appeal)
     make_signature(signed_appeal, surname="Новаяподписантка")
     real = rendering.render_many
@@ -421,7 +421,7 @@ def withdrawing_during(monkeypatch, tokens):
 
 
 def test_a_signer_who_withdraws_during_a_render_is_left_out(signed_appeal, monkeypatch):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     token = sign_to_leave(signed_appeal, "Уходящая")
     calls = withdrawing_during(monkeypatch, [token])
     snapshot, pdf = render(signed_appeal)
@@ -716,7 +716,7 @@ def test_a_table_whose_text_needs_shaping_is_laid_out_by_weasyprint(
 def test_a_re_render_reuses_whole_blocks_and_cuts_pages_as_a_fresh_render(
     signed_appeal, make_signature, monkeypatch
 ):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     first, _pdf = render(signed_appeal)
     for n in range(8):
         make_signature(signed_appeal, surname=f"Поздняя{n}")
@@ -900,7 +900,7 @@ def test_a_sample_whose_fonts_cannot_be_read_sends_the_tables_to_weasyprint(
 def test_a_family_gaining_a_signer_mid_annex_cuts_pages_as_a_fresh_render(
     signed_appeal, make_signature, monkeypatch
 ):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     for n in range(100):  # more families: an annex of several pages
         make_signature(signed_appeal, drawn=False, relative_name=f"Ахмед Исаев {n}")
     render(signed_appeal)

@@ -15,12 +15,13 @@ import pytest
 import redis
 
 from campaign import create_app, tasks
-from campaign.dossiers import block_cache, layout, rendering, shared_blocks
+from campaign.dossiers import block_cache, rendering, shared_blocks, table_parts
 from campaign.dossiers.block_cache import cache_folder
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
 from campaign.dossiers.page_jobs import Snapshot
 from campaign.pdf import RenderJob
+from campaign.task_queue import TaskQueue
 from tests import test_production
 from tests.conftest import TEST_DATA_KEY
 from tests.dossiers.pdftools import page_texts
@@ -59,7 +60,7 @@ def signed(open_appeal, make_signature, monkeypatch):
     """Twelve signatories: a table block and an annex block to share."""
     for n in range(12):
         make_signature(open_appeal, surname=f"Подписантка{n}")
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)
     return open_appeal
 
 
@@ -204,7 +205,7 @@ def test_blocks_are_shared_only_with_the_queue_on_redis(
 
 def test_with_the_sqlite_queue_a_render_never_shares(app, signed, monkeypatch):
     app.config["TASK_QUEUE"] = "sqlite"
-    monkeypatch.setitem(app.extensions, "tasks", tasks.TaskQueue(app))
+    monkeypatch.setitem(app.extensions, "tasks", TaskQueue(app, tasks._run_job))
 
     def refused(*_args, **_options):
         raise AssertionError("blocks shared with the SQLite queue")

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from campaign.dossiers import content as dossier_content
-from campaign.dossiers import layout
+from campaign.dossiers import table_parts
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import make_snapshot, snapshot_path
@@ -50,7 +50,7 @@ def test_a_cold_render_reads_every_drawing_once(open_appeal, make_signature, dra
 def test_a_render_after_new_signatures_reads_only_the_drawings_laid_out_again(
     open_appeal, make_signature, drawings_read, monkeypatch
 ):
-    monkeypatch.setattr(layout, "PAGES_PER_BLOCK", 1)  # several blocks, all but the last kept
+    monkeypatch.setattr(table_parts, "PAGES_PER_BLOCK", 1)  # several blocks, all but the last kept
     for _n in range(45):
         make_signature(open_appeal)
     first, _pdf = render(open_appeal)
