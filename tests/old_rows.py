@@ -39,3 +39,19 @@ def insert_appeal(connection, metadata):
         connection, metadata, "appeal_version", appeal_id=appeal, number=1, language="en"
     )
     return appeal, version
+
+
+def insert_signer(connection, metadata, appeal, version, n, **values):
+    """A valid signature of the appeal's first version, named after n; return its id."""
+    return insert_row(
+        connection,
+        metadata,
+        "signature",
+        appeal_id=appeal,
+        version_id=version,
+        status="valid",
+        display="full",
+        surname=f"Naloeva-{n}",
+        given_name="Madina",
+        **values,
+    )

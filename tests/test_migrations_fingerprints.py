@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, inspect, text
 from campaign.crypto import seal
 from campaign.extensions import db
 from campaign.signatures.models import SignatureImage
-from tests.old_rows import insert_appeal, insert_row
+from tests.old_rows import insert_appeal, insert_row, insert_signer
 
 # More than the migration reads at a time.
 SIGNERS = 520
@@ -26,18 +26,7 @@ def fill_at_0025():
         appeal, version = insert_appeal(connection, metadata)
         drawn = {}
         for n in range(SIGNERS):
-            signature = insert_row(
-                connection,
-                metadata,
-                "signature",
-                appeal_id=appeal,
-                version_id=version,
-                status="valid",
-                display="full",
-                source="online",
-                surname=f"Naloeva-{n}",
-                given_name="Madina",
-            )
+            signature = insert_signer(connection, metadata, appeal, version, n, source="online")
             if n % 2:
                 insert_row(
                     connection,

@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, text
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureAnswer, SignatureImage
 from tests import private_values as planted
-from tests.old_rows import insert_appeal, insert_row
+from tests.old_rows import insert_appeal, insert_row, insert_signer
 
 IMAGE_MARKER = "Planted-Image-Marker-Zz55"
 # Enough rows that the pages the migration frees are not all reused by the tables it builds.
@@ -49,20 +49,8 @@ def fill_at_0012():
         )
         signatures = []
         for n in range(1, SIGNERS + 1):
-            signatures.append(
-                insert_row(
-                    connection,
-                    metadata,
-                    "signature",
-                    appeal_id=appeal,
-                    version_id=version,
-                    status="valid",
-                    display="full",
-                    surname=f"Naloeva-{n}",
-                    given_name="Madina",
-                    **{k: v or "" for k, v in expected(n).items() if k in SIGNATURE_FIELDS},
-                )
-            )
+            private = {k: v or "" for k, v in expected(n).items() if k in SIGNATURE_FIELDS}
+            signatures.append(insert_signer(connection, metadata, appeal, version, n, **private))
         insert_row(
             connection,
             metadata,
