@@ -39,9 +39,10 @@ class RenderTimeout(RenderError):
     """A batch of documents was not rendered within its time limit."""
 
 
-class WorkerLost(RenderError):
-    """A render worker stopped while a batch was rendered (killed from outside: the memory
-    killer, a stop of the service); the part it held would never have come back."""
+class WorkersStopped(RenderError):
+    """The render workers stopped under a batch: one was killed from outside (the memory
+    killer, a stop of the service), and the part it held would never have come back; or the
+    process is exiting, and starts no more."""
 
 
 class DrawJob(Protocol):
@@ -126,7 +127,7 @@ def _get_pool(processes: int) -> multiprocessing.pool.Pool:
             # A job's thread still rendering when its process exits (`flask tasks worker`
             # after SIGTERM) would start workers that nothing stops: multiprocessing's own
             # exit hook then waited forever to hand one of them a job.
-            raise RenderError("the process is exiting: no render workers are started")
+            raise WorkersStopped("the process is exiting: no render workers are started")
         return _start_pool(processes)
 
 
@@ -283,7 +284,7 @@ def render_many(
     # limit (tests, the CLI). Otherwise batches from several threads run one after another:
     # the pool is shared, and a timeout or a failure replaces it (its workers are killed, the
     # next call forks fresh ones). A worker killed from outside (the OOM killer) loses its job,
-    # which multiprocessing's pool never reports: the batch ends in WorkerLost once it sees
+    # which multiprocessing's pool never reports: the batch ends in WorkersStopped once it sees
     # that one of its workers is gone (within _WATCH_SECONDS), rather than at its time limit.
     if processes == 0:
         results = []
@@ -336,7 +337,7 @@ def render_many(
                 if remaining <= 0:
                     raise RenderTimeout(f"{pending} parts not rendered within {time_limit:g} s")
                 if not workers <= _worker_pids(pool):
-                    raise WorkerLost(f"a render worker stopped with {pending} parts under way")
+                    raise WorkersStopped(f"a render worker stopped with {pending} parts under way")
                 try:
                     index, ok, value = finished.get(timeout=min(remaining, _WATCH_SECONDS))
                 except queue.Empty:

@@ -77,7 +77,7 @@ def test_no_workers_are_started_once_the_process_exits(monkeypatch):
     monkeypatch.setattr(pdf_workers, "_closed", False)
     pdf_workers._close()  # what atexit calls
     assert pdf_workers.pool_pids() == []
-    with pytest.raises(pdf_workers.RenderError, match="exiting"):
+    with pytest.raises(pdf_workers.WorkersStopped, match="exiting"):
         render_many(iter([_job("late")]), static_root=ROOT / "static", processes=2, time_limit=60)
     assert pdf_workers.pool_pids() == []
 
@@ -98,7 +98,7 @@ def test_a_worker_killed_mid_part_ends_the_batch_at_once_not_at_its_time_limit()
 
     # Without the watch, multiprocessing's pool never reports the parts lost with the workers:
     # the batch would wait out its time limit and end in RenderTimeout.
-    with pytest.raises(pdf_workers.WorkerLost):
+    with pytest.raises(pdf_workers.WorkersStopped):
         render_many(jobs(), static_root=ROOT / "static", processes=2, time_limit=120)
     (pdf,) = render_many(
         iter([_job("after")]), static_root=ROOT / "static", processes=2, time_limit=60

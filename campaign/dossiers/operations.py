@@ -28,7 +28,7 @@ from campaign.dossiers.signature_images import DrawingGone
 from campaign.dossiers.signing import SigningUnavailable, sign_pdf, signing_settings
 from campaign.extensions import db
 from campaign.job_rows import fail_if_silent, fail_running
-from campaign.pdf_workers import RenderError, RenderTimeout, WorkerLost
+from campaign.pdf_workers import RenderError, RenderTimeout, WorkersStopped
 from campaign.private_files import private_folder
 from campaign.signatures.signer_links import withdrawal_count
 from campaign.urls import public_url_for
@@ -275,7 +275,7 @@ def _failure_code(error: Exception) -> str:
         return "unpublished"
     if isinstance(error, SignersWithdrew):
         return "withdrawals"
-    if isinstance(error, WorkerLost):
+    if isinstance(error, WorkersStopped):
         return "interrupted"
     if isinstance(error, RenderError):
         return "layout"

@@ -6,7 +6,7 @@ from campaign.dossiers import operations
 from campaign.dossiers.models import DossierJob, Edition, JobStatus
 from campaign.dossiers.operations import mark_interrupted, request_dossier, run_dossier_job
 from campaign.extensions import db
-from campaign.pdf_workers import RenderError, WorkerLost
+from campaign.pdf_workers import RenderError, WorkersStopped
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_a_render_failing_of_its_workers_stop_stays_interrupted(job, monkeypatch
     ("error", "code"),
     [
         (RenderError("part 3: no room"), "layout"),
-        (WorkerLost("a render worker stopped"), "interrupted"),  # the memory killer
+        (WorkersStopped("a render worker stopped"), "interrupted"),  # the memory killer, exit
         (KeyError("x"), "unexpected"),
     ],
 )
