@@ -20,6 +20,18 @@ from campaign.appeals.models import Appeal, SignatureTally
 from campaign.bulk_rows import insert_numbered_rows, insert_rows
 from campaign.clock import utcnow
 from campaign.demo_drawing import IMAGE_HEIGHT, IMAGE_WIDTH, distinct_images
+from campaign.demo_people import (
+    CHILDREN,
+    DISPLAYS,
+    LOCATIONS,
+    MEN_RELATIONSHIPS,
+    PEOPLE,
+    REGION_WEIGHTS,
+    REGIONS,
+    RELATIVES,
+    STAVROPOL_PEOPLE,
+    WOMEN_RELATIONSHIPS,
+)
 from campaign.extensions import db
 from campaign.signatures.family_matching import Signer, folded, place_key, place_signers, region_key
 from campaign.signatures.models import (
@@ -39,130 +51,9 @@ WINDOW = timedelta(days=30)
 CHUNK = 2000
 
 T = TypeVar("T")
-# _pick's tables by their id (each kept here with its values and running totals): module
-# constants only, which live as long as this.
+# _pick's tables by their id (each kept here with its values and running totals): demo_people's
+# module constants only, which live as long as this.
 _TABLES: dict[int, tuple[object, tuple[Any, ...], list[int]]] = {}
-
-
-@dataclass(frozen=True)
-class People:
-    """Names common in one region: masculine surnames, women's and men's given names."""
-
-    surnames: tuple[str, ...]
-    women: tuple[str, ...]
-    men: tuple[str, ...]
-
-
-CHECHEN = People(
-    surnames=("Мусаев", "Умаров", "Ахмадов", "Исаев", "Хасанов", "Садулаев", "Эльмурзаев",
-              "Батукаев", "Висаитов", "Закриев", "Межидов", "Тимиров", "Хамзатов", "Магомадов",
-              "Ибрагимов", "Юсупов", "Абдулаев", "Дениев", "Гайсултанов", "Шахбиев"),
-    women=("Мадина", "Айша", "Зарема", "Хава", "Петимат", "Малика", "Луиза", "Марьям", "Седа",
-           "Зулихан", "Хеда", "Тамара", "Раиса", "Зура", "Амина", "Элина", "Милана", "Хадижат",
-           "Бирлант", "Асет"),
-    men=("Руслан", "Ахмед", "Магомед", "Ислам", "Ваха", "Адам", "Хасан", "Муса", "Иса", "Саид",
-         "Умар", "Ибрагим", "Сулейман", "Мовсар", "Анзор", "Хусейн", "Ахмат", "Аслан"),
-)  # fmt: skip
-DAGESTANI = People(
-    surnames=("Гаджиев", "Магомедов", "Абдурахманов", "Алиев", "Рамазанов", "Омаров", "Курбанов",
-              "Гасанов", "Исмаилов", "Абакаров", "Джабраилов", "Халилов", "Шамилов",
-              "Муртазалиев", "Газимагомедов", "Сулейманов", "Нурмагомедов", "Алибеков"),
-    women=("Патимат", "Хадижат", "Аминат", "Мадина", "Заира", "Салихат", "Асият", "Разият",
-           "Марьям", "Зайнаб", "Айша", "Сапият", "Загидат", "Маржанат", "Джамиля", "Муслимат"),
-    men=("Магомед", "Гаджи", "Абдулла", "Рамазан", "Шамиль", "Ахмед", "Али", "Омар", "Ибрагим",
-         "Мурад", "Арсен", "Расул", "Камиль", "Гасан", "Исмаил", "Курбан"),
-)  # fmt: skip
-INGUSH = People(
-    surnames=("Кодзоев", "Евлоев", "Мальсагов", "Аушев", "Костоев", "Оздоев", "Цечоев", "Яндиев",
-              "Хамхоев", "Точиев", "Ганижев", "Плиев", "Мержоев", "Булгучев"),
-    women=("Мадина", "Зарема", "Луиза", "Хава", "Малика", "Фатима", "Лейла", "Марем", "Зейнап",
-           "Макка", "Радима", "Амина", "Хадишат"),
-    men=("Ахмед", "Магомед", "Руслан", "Ибрагим", "Ильяс", "Адам", "Хасан", "Муса", "Заурбек",
-         "Тимур", "Беслан", "Алихан"),
-)  # fmt: skip
-KABARDINO_BALKAR = People(
-    surnames=("Налоев", "Шогенов", "Кушхов", "Тлостанов", "Карданов", "Хажметов", "Бжахов",
-              "Эльмесов", "Гуртуев", "Мокаев", "Тхакахов", "Кудаев"),
-    women=("Мадина", "Фатима", "Марьяна", "Залина", "Лиана", "Асият", "Зарина", "Жанна",
-           "Марина", "Амина", "Аминат"),
-    men=("Мурат", "Аслан", "Заур", "Казбек", "Тимур", "Мухамед", "Анзор", "Беслан", "Руслан",
-         "Алим", "Хасан"),
-)  # fmt: skip
-KARACHAY_CHERKESS = People(
-    surnames=("Байрамуков", "Узденов", "Лайпанов", "Эркенов", "Батчаев", "Хубиев", "Чомаев",
-              "Шебзухов", "Хапаев", "Салпагаров", "Каракетов"),
-    women=("Фатима", "Аминат", "Халимат", "Мариям", "Зарема", "Мадина", "Лейла", "Асият",
-           "Хаджар"),
-    men=("Мурат", "Руслан", "Ахмат", "Азамат", "Ислам", "Рашид", "Тимур", "Алибек", "Магомед"),
-)  # fmt: skip
-OSSETIAN = People(
-    surnames=("Цаголов", "Тедеев", "Кочиев", "Гуриев", "Дзуцев", "Цаллагов", "Басиев", "Бестаев",
-              "Мамиев", "Козаев", "Габуев", "Хугаев"),
-    women=("Залина", "Фатима", "Мадина", "Зарина", "Тамара", "Алана", "Диана", "Лаура", "Ирина"),
-    men=("Алан", "Тимур", "Казбек", "Сослан", "Заур", "Аслан", "Батраз", "Руслан", "Маирбек"),
-)  # fmt: skip
-
-# (weight, towns with weights); Chechnya and Dagestan weigh most, as they lead the
-# letter's list of regions.
-REGIONS: dict[str, tuple[int, tuple[tuple[str, int], ...]]] = {
-    "RU-CE": (34, (("Грозный", 6), ("Гудермес", 2), ("Аргун", 2), ("Урус-Мартан", 2),
-                   ("Шали", 2), ("Курчалой", 1), ("Ачхой-Мартан", 1))),
-    "RU-DA": (28, (("Махачкала", 6), ("Хасавюрт", 3), ("Дербент", 2), ("Буйнакск", 2),
-                   ("Кизляр", 1), ("Каспийск", 2), ("Кизилюрт", 1))),
-    "RU-IN": (11, (("Назрань", 4), ("Магас", 1), ("Карабулак", 2), ("Малгобек", 2),
-                   ("Сунжа", 2))),
-    "RU-KB": (9, (("Нальчик", 5), ("Баксан", 2), ("Прохладный", 1), ("Тырныауз", 1))),
-    "RU-KC": (7, (("Черкесск", 4), ("Карачаевск", 2), ("Усть-Джегута", 1))),
-    "RU-SE": (5, (("Владикавказ", 5), ("Беслан", 1), ("Моздок", 1))),
-    "RU-STA": (6, (("Ставрополь", 3), ("Пятигорск", 2), ("Будённовск", 1), ("Кисловодск", 1),
-                   ("Нефтекумск", 1))),
-}  # fmt: skip
-REGION_WEIGHTS = tuple((code, weight) for code, (weight, _) in REGIONS.items())
-PEOPLE = {
-    "RU-CE": CHECHEN,
-    "RU-DA": DAGESTANI,
-    "RU-IN": INGUSH,
-    "RU-KB": KABARDINO_BALKAR,
-    "RU-KC": KARACHAY_CHERKESS,
-    "RU-SE": OSSETIAN,
-}
-# Stavropol Krai has no people of its own here: its families come from its neighbours.
-STAVROPOL_PEOPLE = ((DAGESTANI, 3), (CHECHEN, 2), (KARACHAY_CHERKESS, 1), (OSSETIAN, 1))
-
-# Relationships from DEFAULT_RELATIONSHIPS["ru"] by the signatory's gender; mostly women sign,
-# as the letter is the mothers' and wives'.
-WOMEN_RELATIONSHIPS = (("мать", 44), ("жена", 18), ("сестра", 14), ("бабушка", 7), ("дочь", 6),
-                       ("свекровь", 4), ("другой родственник", 3), ("сторонник", 4))  # fmt: skip
-MEN_RELATIONSHIPS = (("отец", 34), ("брат", 24), ("муж", 10), ("сын", 8), ("дедушка", 8),
-                     ("свёкор", 5), ("другой родственник", 5), ("сторонник", 6))  # fmt: skip
-# Who the relative held in Iraq is: (weights of a man, of a woman), and whether they share the
-# signatory's family name. A supporter has no relative there.
-RELATIVES: dict[str, tuple[tuple[int, int], bool]] = {
-    "мать": ((85, 15), True),  # a son, sometimes a daughter
-    "отец": ((85, 15), True),
-    "бабушка": ((75, 25), True),  # a grandchild
-    "дедушка": ((75, 25), True),
-    "жена": ((1, 0), True),  # her husband
-    "муж": ((0, 1), True),  # his wife
-    "сестра": ((80, 20), True),
-    "брат": ((80, 20), True),
-    "дочь": ((75, 25), True),  # a parent
-    "сын": ((75, 25), True),
-    "свекровь": ((0, 1), True),  # a daughter-in-law, who took the family's name
-    "свёкор": ((0, 1), True),
-    "другой родственник": ((75, 25), False),
-}
-LOCATIONS = (
-    ("Багдад, тюрьма Русафа", 35),
-    ("Тюрьма Эль-Кадхимия", 22),
-    ("Эрбиль", 10),
-    ("Багдад", 10),
-    ("Насирия, центральная тюрьма", 5),
-    ("Неизвестно", 10),
-    ("", 8),
-)
-CHILDREN = ((0, 46), (1, 20), (2, 17), (3, 10), (4, 7))
-DISPLAYS = ((Display.initials, 70), (Display.full, 20), (Display.hidden, 10))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal, AppealStatus
@@ -31,6 +30,7 @@ from campaign.signatures.models import (
     SignatureStatus,
 )
 from campaign.signatures.names import fold_name
+from campaign.signatures.signed_contacts import contact_has_signed, signed_before
 from campaign.signatures.signer_links import tally_region
 from campaign.time_zones import today_in
 
@@ -197,7 +197,7 @@ def sign_appeal(
     name = name_identity(data.surname, data.given_name, data.patronymic)
     email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
     phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
-    if _signed_before(appeal.id, email_hash, phone_hash):
+    if signed_before(appeal.id, email_hash, phone_hash):
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
 
     confirm = confirm_within is not None
@@ -260,7 +260,7 @@ def sign_appeal(
         # Her contact and name, or this very form, signed at the same moment: a duplicate.
         # Anything else (a question removed meanwhile) must not pass for one.
         sent_before = submission is not None and find_submitted(appeal.id, submission)
-        if not (sent_before or _contact_has_signed(appeal.id, email_hash, phone_hash)):
+        if not (sent_before or contact_has_signed(appeal.id, email_hash, phone_hash)):
             raise FormChanged from None
         return _not_stored(appeal.id, submission, withdraw_token, email_hash, confirm_within)
     place_in_family(signature)
@@ -345,58 +345,6 @@ def find_submitted(appeal_id: int, submission: str) -> SignOutcome | None:
     return SignOutcome(
         signature, _withdraw_token_for(submission), None, duplicate=False, replayed=True
     )
-
-
-def _signed_before(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
-    """Whether a signature with her contact is stored, after deleting her own whose confirmation
-    expired unused (it must not count as her signing twice).
-
-    Others' expired ones wait for `flask signatures purge-pending`: a purge of the whole appeal
-    here took SQLite's write lock first thing in every signing, and signers queued behind each
-    other. One read; only an expired one of hers writes.
-    """
-    contact = _contact_condition(email_hash, phone_hash)
-    if contact is None:
-        return False
-    rows = db.session.execute(
-        select(Signature.id, Signature.status, Signature.confirm_expires_at).where(
-            Signature.appeal_id == appeal_id, contact
-        )
-    ).all()
-    now = utcnow()
-    expired = [
-        row.id
-        for row in rows
-        if row.status is SignatureStatus.pending
-        and row.confirm_expires_at is not None
-        and row.confirm_expires_at < now
-    ]
-    if expired:
-        db.session.execute(
-            delete(Signature).where(Signature.id.in_(expired)),
-            execution_options={"synchronize_session": False},
-        )
-    return len(rows) > len(expired)
-
-
-def _contact_condition(email_hash: str | None, phone_hash: str | None) -> Any:
-    conditions = [
-        column == value
-        for column, value in (
-            (Signature.email_hash, email_hash),
-            (Signature.phone_hash, phone_hash),
-        )
-        if value
-    ]
-    return or_(*conditions) if conditions else None
-
-
-def _contact_has_signed(appeal_id: int, email_hash: str | None, phone_hash: str | None) -> bool:
-    contact = _contact_condition(email_hash, phone_hash)
-    if contact is None:
-        return False
-    query = select(Signature.id).where(Signature.appeal_id == appeal_id, contact)
-    return db.session.scalar(query.limit(1)) is not None
 
 
 def public_signatures(

@@ -29,7 +29,8 @@ from campaign.signatures.models import (
     SignatureSource,
     SignatureStatus,
 )
-from campaign.signatures.operations import SignData, _contact_has_signed
+from campaign.signatures.operations import SignData
+from campaign.signatures.signed_contacts import contact_has_signed
 from campaign.time_zones import end_of_day
 
 SCAN_MAX_BYTES = 20 * 1024 * 1024
@@ -82,7 +83,7 @@ def enter_paper_signature(appeal: Appeal, data: SignData, place: PaperPlace) -> 
     name = name_identity(data.surname, data.given_name, data.patronymic)
     email_hash = contact_hash("email", email_identity(data.email), name) if data.email else None
     phone_hash = contact_hash("phone", data.phone, name) if data.phone else None
-    if _contact_has_signed(appeal.id, email_hash, phone_hash):
+    if contact_has_signed(appeal.id, email_hash, phone_hash):
         raise SignedAlready
     now = utcnow()
     signature = Signature(
