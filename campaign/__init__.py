@@ -62,7 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.accounts import views as account_pages  # noqa: F401  (likewise)
     from campaign.accounts.blueprint import bp as accounts_bp
     from campaign.accounts.cli import accounts_cli
-    from campaign.appeals.views import bp as appeals_bp
+    from campaign.appeals import members as member_pages  # noqa: F401  (on the appeals bp)
+    from campaign.appeals import views as appeal_pages  # noqa: F401  (likewise)
+    from campaign.appeals.blueprint import bp as appeals_bp
     from campaign.audit import models as audit_models  # noqa: F401  (its table)
     from campaign.audit import views as audit_pages  # noqa: F401  (on the appeals bp)
     from campaign.demo import demo_cli

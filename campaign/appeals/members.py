@@ -28,6 +28,7 @@ from campaign.appeals.access import (
     require_two_factor,
     requires_role,
 )
+from campaign.appeals.blueprint import bp
 from campaign.appeals.forms import (
     ROLE_LABELS,
     ActionForm,
@@ -36,7 +37,6 @@ from campaign.appeals.forms import (
     TwoFactorRequirementForm,
 )
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.urls import public_url_for

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Membership, Role
 from campaign.appeals.access import current_membership, requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.forms import (
     MAX_ADDRESSEES,
     NESTED_TOO_DEEPLY,
@@ -49,8 +50,6 @@ from campaign.appeals.operations import (
 )
 from campaign.extensions import db
 from campaign.i18n import current_language
-
-bp = Blueprint("appeals", __name__, url_prefix="/appeals")
 
 
 @bp.get("/")
@@ -315,6 +314,3 @@ def status_label(status: AppealStatus) -> str:
         AppealStatus.open: _("Open"),
         AppealStatus.closed: _("Closed"),
     }[status]
-
-
-from campaign.appeals import members  # noqa: E402,F401  (registers the member pages on bp)

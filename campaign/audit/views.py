@@ -12,8 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from campaign.accounts.models import Membership, Role, User
 from campaign.appeals.access import requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.audit.actions import ACTIONS
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.desk_forms import PairForm

@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.audit.operations import record_event
 from campaign.extensions import csrf, db
 from campaign.i18n import current_language

@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Role, User
 from campaign.appeals.access import current_membership, requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal, AppealVersion
-from campaign.appeals.views import bp
 from campaign.audit.actions import ACTIONS
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db

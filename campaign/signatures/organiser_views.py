@@ -6,9 +6,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import current_membership, requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.letters import draft_letter, has_unpublished_changes, missing_for_publishing
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.fields import BUILT_IN_FIELDS

@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.signatures.retention import (
     appeal_end,

@@ -4,8 +4,8 @@ from flask import Response, render_template
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.audit.operations import record_event
 from campaign.extensions import db
 from campaign.i18n import current_language

@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import current_membership, requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.audit.operations import record_event
 from campaign.dossiers.operations import appeal_snapshots, snapshot_title
 from campaign.extensions import csrf, db

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from campaign.accounts.models import Role
 from campaign.appeals.access import requires_role
+from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
-from campaign.appeals.views import bp
 from campaign.extensions import db
 from campaign.markup import render_markdown
 from campaign.submissions.desk_views import submission_or_404
