@@ -48,6 +48,18 @@ def fail_if_silent(job: Any, limit: timedelta, **values: Any) -> bool:
     return marked.rowcount == 1
 
 
+def mark_interrupted(model: Any, job_id: int, **values: Any) -> None:
+    """Fail a job whose worker was stopped while it ran (or before it began): "interrupted";
+    commits. `values` are more columns to set with the failure."""
+    db.session.execute(
+        update(model)
+        .where(model.id == job_id, model.status.in_((JobStatus.queued, JobStatus.running)))
+        .values(status=JobStatus.failed, error="interrupted", **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
 def fail_running(model: Any, job_id: int, error: str, **values: Any) -> bool:
     """Mark failed, with the reason it failed, a job that is still running; the caller commits.
 

@@ -13,9 +13,9 @@ from typing import IO
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
-from campaign import tasks
+from campaign import job_rows, tasks
 from campaign.accounts.models import User
 from campaign.appeals.models import Appeal, AppealVersion
 from campaign.clock import utcnow
@@ -303,16 +303,7 @@ def mark_interrupted(job_id: int) -> None:
     The organiser is told to try again; a file its render was writing is a temporary one
     (write_atomically), never taken for a dossier.
     """
-    db.session.execute(
-        update(DossierJob)
-        .where(
-            DossierJob.id == job_id,
-            DossierJob.status.in_((JobStatus.queued, JobStatus.running)),
-        )
-        .values(status=JobStatus.failed, error="interrupted")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    job_rows.mark_interrupted(DossierJob, job_id)
 
 
 @tasks.job("dossiers.render", on_interrupt=mark_interrupted)

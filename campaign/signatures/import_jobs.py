@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from campaign import tasks
+from campaign import job_rows, tasks
 from campaign.accounts.models import User
 from campaign.appeals.models import Appeal
 from campaign.clock import utcnow
@@ -136,13 +136,7 @@ def failure_message(code: str) -> str:
 
 def mark_interrupted(job_id: int) -> None:
     """Fail an import whose worker was stopped while it ran (or before it began)."""
-    db.session.execute(
-        update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status.in_((JobStatus.queued, JobStatus.running)))
-        .values(status=JobStatus.failed, error="interrupted", live_upload=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    job_rows.mark_interrupted(ImportJob, job_id, live_upload=None)
 
 
 @tasks.job("signatures.import", on_interrupt=mark_interrupted)
