@@ -21,9 +21,9 @@ from campaign.extensions import db
 from campaign.job_rows import JobStatus, fail_if_silent, fail_running
 from campaign.signatures.import_checking import ImportReport
 from campaign.signatures.import_columns import ImportRefused, count_rows
+from campaign.signatures.import_job_model import ImportJob
 from campaign.signatures.import_uploads import discard_upload, upload_path
 from campaign.signatures.importing import import_table
-from campaign.signatures.models import ImportJob
 from campaign.signatures.spreadsheets import UnreadableTable
 
 log = logging.getLogger(__name__)

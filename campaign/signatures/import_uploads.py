@@ -25,7 +25,7 @@ from campaign.extensions import db
 from campaign.job_rows import JobStatus
 from campaign.private_files import private_file, write_private
 from campaign.signatures.import_columns import MAX_BYTES, ImportRefused
-from campaign.signatures.models import ImportJob
+from campaign.signatures.import_job_model import ImportJob
 from campaign.signatures.paper import paper_folder
 from campaign.signatures.spreadsheets import XLSX_MAGIC, UnreadableTable, read_rows
 

@@ -28,6 +28,7 @@ from campaign.signatures.import_columns import (
     mapping_from_header,
     targets,
 )
+from campaign.signatures.import_job_model import ImportJob
 from campaign.signatures.import_jobs import (
     ImportUnderWay,
     enqueue_import,
@@ -43,7 +44,6 @@ from campaign.signatures.import_uploads import (
     keep_upload,
     read_head,
 )
-from campaign.signatures.models import ImportJob
 from campaign.signatures.paper_forms import UploadForm
 from campaign.signatures.paper_views import (
     form_expired,

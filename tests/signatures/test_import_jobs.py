@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campaign.extensions import db
 from campaign.job_rows import JobStatus
+from campaign.signatures.import_job_model import ImportJob
 from campaign.signatures.import_jobs import (
     STALLED_AFTER,
     ImportUnderWay,
@@ -20,7 +21,7 @@ from campaign.signatures.import_jobs import (
     run_import_job,
 )
 from campaign.signatures.import_uploads import discard_upload, keep_upload, upload_path
-from campaign.signatures.models import ImportJob, Signature
+from campaign.signatures.models import Signature
 
 TABLE = (
     "surname,given_name,region,relationship\n"

@@ -12,6 +12,7 @@ from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.job_rows import JobStatus
 from campaign.signatures.import_columns import ImportRefused
+from campaign.signatures.import_job_model import ImportJob
 from campaign.signatures.import_uploads import (
     HEAD_ROWS,
     discard_upload,
@@ -19,7 +20,6 @@ from campaign.signatures.import_uploads import (
     read_head,
     upload_path,
 )
-from campaign.signatures.models import ImportJob
 from campaign.signatures.spreadsheets import UnreadableTable, write_xlsx
 
 TABLE = b"surname,given_name\n" + b"".join(b"A%d,B\n" % n for n in range(HEAD_ROWS + 3))

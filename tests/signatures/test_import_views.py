@@ -11,8 +11,9 @@ from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.job_rows import JobStatus
+from campaign.signatures.import_job_model import ImportJob
 from campaign.signatures.import_uploads import HEAD_ROWS
-from campaign.signatures.models import ImportJob, Signature
+from campaign.signatures.models import Signature
 
 HEADER = "surname,given_name,region,relationship,email,sheet,line\n"
 MAPPING = {f"column-{i}": name for i, name in enumerate(HEADER.strip().split(","))}
