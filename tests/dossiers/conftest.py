@@ -7,6 +7,7 @@ import pytest
 from campaign.appeals.operations import publish_appeal
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.signatures.models import SignatureStatus
 
 
 @pytest.fixture
@@ -48,3 +49,18 @@ def open_appeal(make_appeal):
 def back_date(signature, days):
     signature.created_at = utcnow() - timedelta(days=days)
     db.session.commit()
+
+
+@pytest.fixture
+def signed_appeal(open_appeal, make_signature):
+    """45 valid signatures (a few typed instead of drawn), one pending, one withdrawn."""
+    for n in range(45):
+        make_signature(
+            open_appeal, drawn=n % 9 != 4, typed_signature="Подпись" if n % 9 == 4 else ""
+        )
+    pending = make_signature(open_appeal, surname="Ожидающая")
+    pending.status = SignatureStatus.pending
+    withdrawn = make_signature(open_appeal, surname="Отозвавшая")
+    withdrawn.status = SignatureStatus.withdrawn
+    db.session.commit()
+    return open_appeal

@@ -15,7 +15,7 @@ from campaign.signatures.models import Display
 from campaign.signatures.operations import SignData
 from campaign.signatures.paper import PaperPlace, enter_paper_signature, store_scan
 from tests.dossiers.pdftools import compact, flat, image_count, page_texts
-from tests.dossiers.test_render import render
+from tests.dossiers.rendered import render
 from tests.scan_files import pdf_scan
 
 

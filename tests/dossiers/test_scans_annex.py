@@ -12,8 +12,8 @@ from campaign.dossiers.scan_pictures import SCAN_PIXELS, ScanPage, ScanPictures,
 from campaign.extensions import db
 from campaign.signatures.paper import delete_scan, scans_folder, store_scan
 from tests.dossiers.pdftools import flat, image_count, page_texts
+from tests.dossiers.rendered import render
 from tests.dossiers.test_pdfa import failures
-from tests.dossiers.test_render import render
 from tests.scan_files import jpeg_scan, pdf_scan
 
 

@@ -9,7 +9,6 @@ from campaign.dossiers import content as dossier_content
 from campaign.dossiers import table_parts
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
-from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.dossiers.signature_images import SignatureImages
 from campaign.extensions import db
 from campaign.signatures.images import clean_png
@@ -17,12 +16,7 @@ from campaign.signatures.operations import SignData, sign_appeal
 from campaign.signatures.signer_links import withdraw_signature
 from tests.conftest import signature_png
 from tests.dossiers.pdftools import image_count, page_texts
-
-
-def render(appeal, edition=Edition.submission):
-    snapshot = make_snapshot(appeal, edition, user=None)
-    db.session.commit()
-    return snapshot, snapshot_path(snapshot).read_bytes()
+from tests.dossiers.rendered import render
 
 
 @pytest.fixture
