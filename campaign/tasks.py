@@ -125,9 +125,14 @@ def get_queue(app: Flask) -> TaskQueue:
         raise RuntimeError("tasks.init_app(app) has not been called for this app.") from None
 
 
+def new_queue(app: Flask) -> TaskQueue:
+    """A task queue as the app's config describes it, running this module's jobs."""
+    return TaskQueue(app, _run_job)
+
+
 def init_app(app: Flask) -> None:
     """Give the app its huey instance; no file or connection is opened until it is used."""
-    queue = TaskQueue(app, _run_job)
+    queue = new_queue(app)
     app.extensions["tasks"] = queue
     if queue.embedded and queue.kind == "sqlite":
         app.before_request(queue.pick_up_leftovers)

@@ -21,7 +21,6 @@ from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
 from campaign.dossiers.page_jobs import Snapshot
 from campaign.pdf import RenderJob
-from campaign.task_queue import TaskQueue
 from tests import test_production
 from tests.conftest import TEST_DATA_KEY
 from tests.dossiers.pdftools import page_texts
@@ -205,7 +204,7 @@ def test_blocks_are_shared_only_with_the_queue_on_redis(
 
 def test_with_the_sqlite_queue_a_render_never_shares(app, signed, monkeypatch):
     app.config["TASK_QUEUE"] = "sqlite"
-    monkeypatch.setitem(app.extensions, "tasks", TaskQueue(app, tasks._run_job))
+    monkeypatch.setitem(app.extensions, "tasks", tasks.new_queue(app))
 
     def refused(*_args, **_options):
         raise AssertionError("blocks shared with the SQLite queue")
