@@ -1,6 +1,7 @@
 """`flask tasks worker` as systemd stops it (SIGTERM to its process group) and as the memory
 killer does (SIGKILL): it stops within its grace period, the job it ran is failed with a
-reason, and no dossier file is left half-written."""
+reason, and no dossier file is left half-written. Likewise a web process whose own consumer
+(TASK_WORKERS > 0) is rendering as it exits."""
 
 import os
 import signal
@@ -185,3 +186,66 @@ def test_a_worker_killed_mid_render_leaves_no_partial_file_and_its_job_is_marked
     assert job.status is JobStatus.done, job.error
     assert not [name for name in files_under(dossier_folder) if ".tmp-" in name]
     assert stop_group(second, signal.SIGTERM) is not None
+
+
+EXIT_MID_RENDER = """
+import sys, time
+from campaign import create_app
+
+app = create_app()
+from campaign.dossiers.models import DossierJob, JobStatus
+from campaign.dossiers.operations import enqueue_job
+from campaign.extensions import db
+
+with app.app_context():
+    job_id = int(sys.argv[1])
+    enqueue_job(db.session.get(DossierJob, job_id))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if db.session.get(DossierJob, job_id).status is not JobStatus.queued:
+            break
+        time.sleep(0.02)
+    db.session.remove()
+print("leaving mid-render", flush=True)
+"""
+
+
+def test_a_process_leaving_mid_render_fails_its_in_process_consumers_job_with_a_reason(
+    appeal, database_url, queue_file, dossier_folder
+):
+    # The web process's own consumer (`make run`, TASK_WORKERS > 0) as its process exits: the
+    # render workers are stopped, and Python starts no thread once it is exiting.
+    job = request_dossier(
+        appeal, Edition.submission, appeal.memberships[0].user, landscape=False, sign=False
+    )
+    db.session.commit()
+    env = {
+        **os.environ,
+        "CAMPAIGN_SECRET_KEY": "test-secret",
+        "CAMPAIGN_DATA_KEYS": TEST_DATA_KEY,
+        "CAMPAIGN_SQLALCHEMY_DATABASE_URI": database_url,
+        "CAMPAIGN_TASK_QUEUE": f"sqlite:///{queue_file}",
+        "CAMPAIGN_TASK_WORKERS": "1",
+        "CAMPAIGN_DOSSIER_FOLDER": str(dossier_folder),
+        "CAMPAIGN_DOSSIER_PROCESSES": "2",
+        "CAMPAIGN_PUBLIC_URL": "http://campaign.test",
+    }
+    finished = subprocess.run(
+        [sys.executable, "-c", EXIT_MID_RENDER, str(job.id)],
+        env=env,
+        capture_output=True,
+        timeout=GRACE_SECONDS,
+    )
+    assert finished.returncode == 0, finished.stderr.decode()
+    assert b"leaving mid-render" in finished.stdout
+    job = wait_for(job.id, {JobStatus.done, JobStatus.failed}, seconds=0)
+    # Interrupted, as a stopped worker's job is (it was "unexpected": no thread starts once
+    # Python is exiting); or, should the render have been quicker than the exit, done.
+    if job.status is JobStatus.failed:
+        assert job.error == "interrupted", finished.stderr[-2000:]
+        assert db.session.scalar(select(func.count()).select_from(DossierSnapshot)) == 0
+        assert not dossier_files(dossier_folder, appeal)
+    else:
+        assert job.status is JobStatus.done
+    assert not [name for name in files_under(dossier_folder) if ".tmp-" in name]

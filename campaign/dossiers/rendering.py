@@ -31,7 +31,7 @@ from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import FontStyle, glyph_sample_document
 from campaign.pdf_merge import assemble, page_sizes
 from campaign.pdf_table_painter import TableJob
-from campaign.pdf_workers import render_many, start_workers
+from campaign.pdf_workers import WorkersStopped, render_many, start_workers
 from campaign.pdf_workers import shutdown as stop_render_workers
 from campaign.private_files import private_folder
 
@@ -130,14 +130,20 @@ def _render(
         if processes:
             jobs = list(layout.pages.values())
             early = {id(job): job for job in jobs}
-            future = pages.submit(
-                render_many,
-                jobs,
-                static_root=static_root,
-                processes=processes,
-                time_limit=config["DOSSIER_TIME_LIMIT"],
-                until=deadline,
-            )
+            try:
+                future = pages.submit(
+                    render_many,
+                    jobs,
+                    static_root=static_root,
+                    processes=processes,
+                    time_limit=config["DOSSIER_TIME_LIMIT"],
+                    until=deadline,
+                )
+            except RuntimeError as error:
+                # concurrent.futures takes no work once the interpreter is exiting (a job of
+                # the web process's own task consumer as the process ends): the render stops
+                # as it does when its workers are stopped under it.
+                raise WorkersStopped("the process is exiting: no thread is started") from error
         layout.prepare()
         with _collector_kept_off_the_content():
             pdf_parts, glyph_sample = _render_parts(
