@@ -11,11 +11,7 @@ from campaign.dossiers import block_cache, rendering, table_parts
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import snapshot_path
 from campaign.extensions import db
-from tests.dossiers.pdftools import (
-    FOOTER,
-    flat,
-    page_texts,
-)
+from tests.dossiers.pdftools import FOOTER, flat, page_texts
 from tests.dossiers.rendered import render
 
 
@@ -25,7 +21,6 @@ def test_unchanged_blocks_are_reused(signed_appeal, make_signature, monkeypatch)
     real = rendering.render_many
 
     def counting(parts, **options):
-
         parts = list(parts)  # (the blocks come as they are laid out)
         # The glyph samples are rendered in this process; the front matter, summary and
         # verification page in the workers while the tables are laid out; then the blocks.
