@@ -5,11 +5,11 @@ from sqlalchemy import select
 from campaign.dossiers.annex_families import families, family_counts
 from campaign.dossiers.content import collect_content
 from campaign.dossiers.models import Edition
-from campaign.dossiers.operations import make_snapshot, snapshot_path
 from campaign.extensions import db
 from campaign.signatures.family_desk import merge_families
 from campaign.signatures.models import Display, PersonConcerned, Signature
 from tests.dossiers.pdftools import compact, flat, page_texts
+from tests.dossiers.rendered import render
 
 # Five mothers from five regions, each about her own Sultan, held in five places.
 SULTANS = [
@@ -34,19 +34,14 @@ def sign_sultans(appeal, make_signature):
         )
 
 
-def render(appeal, edition=Edition.submission):
-    snapshot = make_snapshot(appeal, edition, user=None)
-    db.session.commit()
-    return snapshot_path(snapshot).read_bytes()
-
-
 def test_the_annex_of_the_why_gives_five_families_and_every_place(open_appeal, make_signature):
     sign_sultans(open_appeal, make_signature)
     groups = families(collect_content(open_appeal, Edition.submission))
     assert len(groups) == 5
     assert [g.location for g in groups] == [place for _s, _r, place, _c in SULTANS]
     assert [g.children for g in groups] == ["2", "1", "0", "3", "1"]
-    pages = page_texts(render(open_appeal))
+    _snapshot, pdf = render(open_appeal)
+    pages = page_texts(pdf)
     annex = compact(" ".join(p for p in pages if "Где содержится" in p))
     for _surname, _region, place, _children in SULTANS:
         assert compact(place) in annex
