@@ -70,6 +70,40 @@ def local_date(moment: datetime, zone: str) -> date:
     return in_zone(moment, zone).date()
 
 
+# Zones' offsets, and the moments they change, are whole quarters of an hour (not so the local
+# mean times of the 19th century): the moments of one quarter of an hour of UTC fall on one
+# day. LocalDays checks each quarter's first and last second, and where their days differ
+# looks at each moment.
+_QUARTER_SECONDS = 900
+
+
+class LocalDays:
+    """The day each of many moments falls on in one zone, as local_date gives it (ISO).
+
+    For the dossier's 100,000 signatures: the day is looked up once per quarter of an hour
+    they were signed in, and its text is one shared string.
+    """
+
+    def __init__(self, zone: str) -> None:
+        self.zone = ZoneInfo(zone if zone in _known() else UTC_ZONE)
+        self._days: dict[int, str | None] = {}  # quarter -> its day; None where it changes
+        self._texts: dict[str, str] = {}  # one string for each day
+
+    def __call__(self, moment: datetime) -> str:
+        """The day the moment (an aware datetime) falls on, as YYYY-MM-DD."""
+        quarter = int(moment.timestamp() // _QUARTER_SECONDS)
+        day = self._days.get(quarter, "")
+        if day == "":
+            first = datetime.fromtimestamp(quarter * _QUARTER_SECONDS, self.zone).date()
+            last = datetime.fromtimestamp((quarter + 1) * _QUARTER_SECONDS - 1, self.zone).date()
+            day = self._days[quarter] = self._text(first) if first == last else None
+        return day if day is not None else self._text(moment.astimezone(self.zone).date())
+
+    def _text(self, day: date) -> str:
+        text = day.isoformat()
+        return self._texts.setdefault(text, text)
+
+
 def end_of_day(day: date, zone: str) -> datetime:
     """The first moment after the day, as the zone's clocks count days (UTC if unknown)."""
     known = ZoneInfo(zone if zone in _known() else UTC_ZONE)

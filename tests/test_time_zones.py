@@ -1,11 +1,18 @@
 """An appeal's time zone: its choices, its default, and the days it gives."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from campaign import time_zones
-from campaign.time_zones import default_zone, is_zone_of, local_date, today_in, zone_choices
+from campaign.time_zones import (
+    LocalDays,
+    default_zone,
+    is_zone_of,
+    local_date,
+    today_in,
+    zone_choices,
+)
 
 
 def test_a_countrys_zones_west_to_east_in_the_pages_language(app):
@@ -35,6 +42,37 @@ def test_a_late_evening_in_utc_is_the_next_day_in_moscow():
     assert local_date(evening, "Europe/Moscow") == date(2026, 12, 5)
     assert local_date(evening, "UTC") == date(2026, 12, 4)
     assert local_date(evening, "not a zone") == date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Europe/Moscow",
+        "Asia/Kolkata",  # +05:30
+        "Asia/Kathmandu",  # +05:45
+        "America/Havana",  # summer time starts and ends at midnight
+        "Australia/Lord_Howe",  # half an hour of summer time
+        "UTC",
+        "not a zone",
+    ],
+)
+def test_the_days_of_many_moments_are_the_days_local_date_gives(zone):
+    days = LocalDays(zone)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year < 2027:  # every 7 min 13 s of a year, its changes of time included
+        assert days(moment) == local_date(moment, zone).isoformat()
+        moment += timedelta(minutes=7, seconds=13)
+
+
+def test_the_days_of_moments_in_a_zone_whose_day_starts_within_a_quarter_hour():
+    # Moscow kept its local mean time (+02:30:17) until 1919: its midnight fell at 21:29:43 UTC.
+    days = LocalDays("Europe/Moscow")
+    start = datetime(1900, 6, 1, 21, 20, tzinfo=UTC)
+    for second in range(0, 20 * 60, 7):
+        moment = start + timedelta(seconds=second)
+        assert days(moment) == local_date(moment, "Europe/Moscow").isoformat()
+    assert days(datetime(1900, 6, 1, 21, 29, 42, tzinfo=UTC)) == "1900-06-01"
+    assert days(datetime(1900, 6, 1, 21, 29, 43, tzinfo=UTC)) == "1900-06-02"
 
 
 def test_today_in_a_zone(monkeypatch):

@@ -175,6 +175,8 @@ def place_signers(signers: Sequence[Signer]) -> dict[int, int | str]:
 def most_given(values: Sequence[str], fold: Callable[[str], str]) -> str:
     """Return the answer most signers gave (compared folded; ties: the one given first), as
     the first of them wrote it; "" when none gave one."""
+    if len(values) == 1:  # (most families in an annex of 100,000: 30,000 calls)
+        return values[0] if fold(values[0]) else ""
     folded = [fold(value) for value in values]
     counts = Counter(key for key in folded if key)
     if not counts:
@@ -185,6 +187,8 @@ def most_given(values: Sequence[str], fold: Callable[[str], str]) -> str:
 
 def most_given_number(values: Sequence[int | None]) -> int | None:
     """Return the number most signers gave (ties: the one given first); None when none did."""
+    if len(values) == 1:
+        return values[0]
     counts = Counter(value for value in values if value is not None)
     if not counts:
         return None
