@@ -66,9 +66,17 @@ class Dossier:
     pdf: bytes
 
 
-def merged(parts, footers, glyphs) -> bytes:
+def footer(page: int, total: int) -> str:
+    return f"Страница {page} из {total} · снимок 3f9a-<b>&"
+
+
+# What the glyph sample of footer() must hold: footer(0, 0), and the digits of other numbers.
+FOOTER_CHARACTERS = footer(0, 0) + "0123456789"
+
+
+def merged(parts, footer, glyphs) -> bytes:
     output = io.BytesIO()
-    assemble(parts, footers, glyphs, output)
+    assert assemble(parts, footer, glyphs, output) == len(PdfReader(output).pages)
     return output.getvalue()
 
 
@@ -88,9 +96,9 @@ def dossier() -> Dossier:
     jobs = [part(1, 20, host=True), part(21, 10, landscape=True), part(31, 16)]
     parts = render_many(jobs, static_root=STATIC, processes=2, time_limit=120)
     sizes = page_sizes(parts)
-    footers = [f"Страница {i} из {len(sizes)} · снимок 3f9a-<b>&" for i in range(1, len(sizes) + 1)]
-    glyphs = sample("".join(footers))
-    return Dossier(parts, sizes, footers, glyphs, merged(parts, footers, glyphs))
+    footers = [footer(n, len(sizes)) for n in range(1, len(sizes) + 1)]
+    glyphs = sample(FOOTER_CHARACTERS)
+    return Dossier(parts, sizes, footers, glyphs, merged(parts, footer, glyphs))
 
 
 def poppler(*command: str) -> str:
@@ -124,8 +132,8 @@ def test_pages_are_concatenated_and_keep_their_sizes(dossier):
 def test_each_page_shows_its_own_footer(dossier, pdf_path):
     pages = poppler("pdftotext", "-layout", pdf_path, "-").split("\f")[:-1]
     assert len(pages) == len(dossier.footers)
-    for text, footer in zip(pages, dossier.footers, strict=True):
-        assert footer in text
+    for text, expected in zip(pages, dossier.footers, strict=True):
+        assert expected in text
         assert len(re.findall(r"Страница \d+ из", text)) == 1
         assert "Подписант" in text
 
@@ -140,9 +148,9 @@ def test_footers_are_bottom_centred(dossier, pdf_path):
             body,
             re.S,
         )
-        footer = [line for line in lines if ">Страница<" in line[4]]
-        assert len(footer) == 1
-        x_min, _, x_max, y_max = (float(v) for v in footer[0][:4])
+        footers = [line for line in lines if ">Страница<" in line[4]]
+        assert len(footers) == 1
+        x_min, _, x_max, y_max = (float(v) for v in footers[0][:4])
         assert (x_min + x_max) / 2 == pytest.approx(float(width) / 2, abs=1.5)
         # The bottom of the line box sits about 8 mm above the bottom edge.
         assert float(height) - y_max == pytest.approx(FOOTER_BOTTOM_MM * 72 / 25.4, abs=3)
@@ -164,19 +172,22 @@ def test_footers_use_one_font_set_by_weasyprint(dossier, pdf_path):
     assert footer_fonts.pop().endswith("+DejaVu-Sans")
 
 
-def test_footer_count_must_match(dossier):
-    with pytest.raises(ValueError, match="footers for more pages"):
-        merged(dossier.parts, dossier.footers[:-1], dossier.sample)
-    with pytest.raises(ValueError, match="footers for"):
-        merged(dossier.parts, [*dossier.footers, "Страница"], dossier.sample)
-    with pytest.raises(ValueError):
-        merged([], [], dossier.sample)
+def test_nothing_to_assemble_is_refused(dossier):
+    with pytest.raises(ValueError, match="nothing to assemble"):
+        merged([], footer, dossier.sample)
 
 
 def test_a_character_missing_from_the_sample_is_refused(dossier):
-    footers = [*dossier.footers[:-1], "Страница Ж"]
+    # Before any page is written when the footer's own text has it...
     with pytest.raises(ValueError, match="Ж"):
-        merged(dossier.parts, footers, dossier.sample)
+        merged(dossier.parts, lambda page, total: f"Ж {footer(page, total)}", dossier.sample)
+
+    # ...and as the footers are drawn, when only some page's footer has it.
+    def last_page_differs(page: int, total: int) -> str:
+        return "Страница Ж" if page == total else footer(page, total)
+
+    with pytest.raises(ValueError, match="Ж"):
+        merged(dossier.parts, last_page_differs, dossier.sample)
 
 
 def test_host_attachment_is_the_only_one(dossier):
@@ -274,12 +285,7 @@ def test_no_stream_ends_in_a_carriage_return(dossier):
         pdf.save(out, compress_streams=False)
     part = out.getvalue()
     assert part.count(b"\r\nendstream") == 1  # the case at hand
-    footers = [*dossier.footers, "x"]
-    result = merged(
-        [dossier.parts[0], part],
-        footers[: len(page_sizes([dossier.parts[0]])) + 1],
-        sample("".join(footers)),
-    )
+    result = merged([dossier.parts[0], part], footer, dossier.sample)
     assert b"\r\nendstream" not in result
     with pikepdf.open(io.BytesIO(result)) as pdf:
         for item in pdf.objects:
@@ -297,11 +303,11 @@ def test_footers_fall_back_to_weasyprint_when_the_glyph_sample_cannot_be_read(
 
     monkeypatch.setattr(pdf_merge.Glyphs, "read", unreadable)
     with pytest.raises(ValueError, match="composite"):
-        merged(dossier.parts, dossier.footers, dossier.sample)
+        merged(dossier.parts, footer, dossier.sample)
     output = io.BytesIO()
     assemble(
         dossier.parts,
-        dossier.footers,
+        footer,
         dossier.sample,
         output,
         footer_pages=lambda html: render_pdf(RenderJob(html=html), STATIC),
@@ -310,8 +316,8 @@ def test_footers_fall_back_to_weasyprint_when_the_glyph_sample_cannot_be_read(
     path.write_bytes(output.getvalue())
     pages = poppler("pdftotext", "-layout", str(path), "-").split("\f")[:-1]
     assert len(pages) == len(dossier.footers)
-    for text, footer in zip(pages, dossier.footers, strict=True):
-        assert text.rstrip().splitlines()[-1].strip() == footer
+    for text, expected in zip(pages, dossier.footers, strict=True):
+        assert text.rstrip().splitlines()[-1].strip() == expected
     assert page_sizes([output.getvalue()]) == dossier.sizes
 
 
@@ -337,8 +343,7 @@ def test_parts_are_merged_one_at_a_time(dossier, monkeypatch):
     monkeypatch.setattr(pdf_merge, "_open", Counted)
     many = [dossier.parts[0], *[dossier.parts[1], dossier.parts[2]] * 5]
     count = len(page_sizes(many))
-    footers = [f"Страница {n} из {count} · снимок 3f9a-<b>&" for n in range(1, count + 1)]
-    pdf = merged(many, footers, sample("".join(footers)))
+    pdf = merged(many, footer, dossier.sample)
     assert most == 2
     with pikepdf.open(io.BytesIO(pdf)) as document:
         assert len(document.pages) == count

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,13 +30,15 @@ from campaign.dossiers.page_jobs import Snapshot
 from campaign.dossiers.table_parts import CutAgain
 from campaign.pdf import RenderJob, render_pdf
 from campaign.pdf_glyphs import FontStyle, glyph_sample_document
-from campaign.pdf_merge import assemble, page_sizes
+from campaign.pdf_merge import assemble
 from campaign.pdf_table_painter import TableJob
 from campaign.pdf_workers import WorkersStopped, render_many, start_workers
 from campaign.pdf_workers import shutdown as stop_render_workers
 from campaign.private_files import private_folder
 
-STOP_WORKERS_FROM_PAGES = 300
+# Parts to merge from which the render workers are stopped first: about 300 pages (a block of
+# the tables is about 6 pages).
+STOP_WORKERS_FROM_PARTS = 50
 # Reading this many signatures leaves enough freed memory to be worth handing back.
 RELEASE_MEMORY_FROM_ROWS = 3_000
 
@@ -292,12 +295,9 @@ def _assemble(
 ) -> RenderedDossier:
     config = current_app.config
     content, snapshot = layout.content, layout.snapshot
-    page_count = len(page_sizes(parts))
-    with force_locale(content.language):
-        footers = [footer_text(n, page_count, snapshot.id) for n in range(1, page_count + 1)]
     if progress is not None:
         progress(95)
-    if page_count >= STOP_WORKERS_FROM_PAGES:
+    if len(parts) >= STOP_WORKERS_FROM_PARTS:
         # The idle workers' and the fork server's memory (about 250 MB) is worth more to the
         # rest of the machine than the second it takes to start them again.
         stop_render_workers(fork_server=True)
@@ -308,13 +308,14 @@ def _assemble(
     private_folder(folder)
     merged = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (the caller closes it)
     try:
-        assemble(
-            parts,
-            footers,
-            glyph_sample,
-            merged,
-            footer_pages=lambda html: render_pdf(RenderJob(html=html), ROOT / "static"),
-        )
+        with force_locale(content.language):
+            page_count = assemble(
+                parts,
+                partial(footer_text, snapshot_id=snapshot.id),
+                glyph_sample,
+                merged,
+                footer_pages=lambda html: render_pdf(RenderJob(html=html), ROOT / "static"),
+            )
     except BaseException:
         merged.close()
         raise
