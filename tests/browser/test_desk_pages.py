@@ -85,7 +85,8 @@ def test_the_desk_pages_hold_up(
     page.goto(base + "audit")
     audit("audit")
     page.goto(base + "statistics")
-    assert page.locator("svg.chart").count() == 4
+    assert page.locator("svg.chart").count() == 1
+    assert page.locator("table.bar-table progress").count() >= 3
     audit("statistics")
     # The organiser's other pages, in both languages too.
     for name in (

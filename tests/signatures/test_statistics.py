@@ -51,9 +51,11 @@ def test_the_page_draws_each_chart_with_its_numbers(client, login, advocate, app
     response = client.get(f"/appeals/{appeal.id}/statistics")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert page.count("<svg") == 4
-    assert "<polyline" in page
-    assert "Chechen Republic" in page and '<td class="num">2</td>' in page
+    assert page.count("<svg") == 1 and "<polyline" in page  # the signatures per day
+    # Each count by region, relationship and version is a bar in its row, beside its number.
+    assert page.count("<progress") == 2 + 2 + 1
+    assert '<td>Chechen Republic<progress max="2" value="2"' in page
+    assert '<td class="num">2</td>' in page
     assert "Kabardino" not in page  # the rejected one
 
 
