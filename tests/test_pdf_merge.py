@@ -321,6 +321,32 @@ def test_footers_fall_back_to_weasyprint_when_the_glyph_sample_cannot_be_read(
     assert page_sizes([output.getvalue()]) == dossier.sizes
 
 
+@pytest.mark.parametrize(
+    ("counted", "message"),
+    [(-1, "footers for more pages than that"), (+1, r"\d+ footers for \d+ pages")],
+)
+def test_the_fallbacks_footers_must_match_the_pages(dossier, monkeypatch, counted, message):
+    # The fallback counts the pages before it lays the footers out; should the parts hold more
+    # or fewer pages than counted, the merge stops rather than misplace a footer.
+    def unreadable(_sample):
+        raise ValueError("the glyph sample must set composite fonts")
+
+    monkeypatch.setattr(pdf_merge.Glyphs, "read", unreadable)
+    real_sizes = pdf_merge.page_sizes
+    if counted < 0:
+        monkeypatch.setattr(pdf_merge, "page_sizes", lambda parts: real_sizes(parts)[:-1])
+    else:
+        monkeypatch.setattr(pdf_merge, "page_sizes", lambda parts: [*real_sizes(parts), A4])
+    with pytest.raises(ValueError, match=message):
+        assemble(
+            dossier.parts,
+            footer,
+            dossier.sample,
+            io.BytesIO(),
+            footer_pages=lambda html: render_pdf(RenderJob(html=html), STATIC),
+        )
+
+
 def test_parts_are_merged_one_at_a_time(dossier, monkeypatch):
     # Memory must not grow with the pages: the document is written part by part, and a part
     # is let go of before the next is opened (the host stays open: its catalog comes first).
