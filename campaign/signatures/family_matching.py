@@ -175,7 +175,7 @@ def place_signers(signers: Sequence[Signer]) -> dict[int, int | str]:
 def most_given(values: Sequence[str], fold: Callable[[str], str]) -> str:
     """Return the answer most signers gave (compared folded; ties: the one given first), as
     the first of them wrote it; "" when none gave one."""
-    if len(values) == 1:  # (most families in an annex of 100,000: 30,000 calls)
+    if len(values) == 1:  # one signer: nothing to count (a family of one, often)
         return values[0] if fold(values[0]) else ""
     folded = [fold(value) for value in values]
     counts = Counter(key for key in folded if key)
