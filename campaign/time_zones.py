@@ -22,6 +22,11 @@ def _known() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def _zone_or_utc(zone: str) -> ZoneInfo:
+    """The zone, or UTC if the name is not one the system knows."""
+    return ZoneInfo(zone if zone in _known() else UTC_ZONE)
+
+
 def zones_of(country: str) -> list[str]:
     """The IANA zones of a country (ISO 3166-1 alpha-2), as CLDR lists them."""
     zones = get_global("territory_zones").get(country.upper(), [])
@@ -85,18 +90,18 @@ class LocalDays:
     """
 
     def __init__(self, zone: str) -> None:
-        self.zone = ZoneInfo(zone if zone in _known() else UTC_ZONE)
+        self.zone = _zone_or_utc(zone)
         self._days: dict[int, str | None] = {}  # quarter -> its day; None where it changes
         self._texts: dict[str, str] = {}  # one string for each day
 
     def __call__(self, moment: datetime) -> str:
         """The day the moment (an aware datetime) falls on, as YYYY-MM-DD."""
         quarter = int(moment.timestamp() // _QUARTER_SECONDS)
-        day = self._days.get(quarter, "")
-        if day == "":
+        if quarter not in self._days:
             first = datetime.fromtimestamp(quarter * _QUARTER_SECONDS, self.zone).date()
             last = datetime.fromtimestamp((quarter + 1) * _QUARTER_SECONDS - 1, self.zone).date()
-            day = self._days[quarter] = self._text(first) if first == last else None
+            self._days[quarter] = self._text(first) if first == last else None
+        day = self._days[quarter]
         return day if day is not None else self._text(moment.astimezone(self.zone).date())
 
     def _text(self, day: date) -> str:
@@ -106,8 +111,7 @@ class LocalDays:
 
 def end_of_day(day: date, zone: str) -> datetime:
     """The first moment after the day, as the zone's clocks count days (UTC if unknown)."""
-    known = ZoneInfo(zone if zone in _known() else UTC_ZONE)
-    return datetime.combine(day + timedelta(days=1), time(), known)
+    return datetime.combine(day + timedelta(days=1), time(), _zone_or_utc(zone))
 
 
 def today_in(zone: str) -> date:
@@ -118,7 +122,7 @@ def today_in(zone: str) -> date:
 def in_zone(moment: datetime, zone: str) -> datetime:
     """The moment as the zone's clocks show it (UTC if the zone is unknown); a template
     filter, for a page that shows moments of several appeals."""
-    return moment.astimezone(ZoneInfo(zone if zone in _known() else UTC_ZONE))
+    return moment.astimezone(_zone_or_utc(zone))
 
 
 def show_times_in(zone: str) -> None:
