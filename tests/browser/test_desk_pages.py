@@ -86,6 +86,11 @@ def test_the_desk_pages_hold_up(
     audit("audit")
     page.goto(base + "statistics")
     assert page.locator("svg.chart").count() == 1
+    # The curve's labels are read at the page's size, on a phone too (not shrunk with it).
+    heights = page.eval_on_selector_all(
+        ".curve span", "spans => spans.map(s => s.getBoundingClientRect().height)"
+    )
+    assert len(heights) >= 3 and min(heights) >= 12
     assert page.locator("table.bar-table progress").count() >= 3
     audit("statistics")
     # The organiser's other pages, in both languages too.

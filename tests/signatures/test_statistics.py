@@ -4,6 +4,7 @@ version, charts with their numbers, and the CSV (audited)."""
 from datetime import date
 
 import pytest
+from flask import render_template_string
 from sqlalchemy import select
 
 from campaign.accounts.models import Role
@@ -51,12 +52,28 @@ def test_the_page_draws_each_chart_with_its_numbers(client, login, advocate, app
     response = client.get(f"/appeals/{appeal.id}/statistics")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert page.count("<svg") == 1 and "<polyline" in page  # the signatures per day
+    # The signatures per day: all three were made today, so the curve is one dot, at the top.
+    assert page.count("<svg") == 1
+    assert '<div class="curve-y"><span>3</span><span>0</span></div>' in page
+    assert '<line x1="0" y1="0.0" x2="0" y2="0.0"' in page
     # Each count by region, relationship and version is a bar in its row, beside its number.
     assert page.count("<progress") == 2 + 2 + 1
     assert '<td>Chechen Republic<progress max="2" value="2"' in page
     assert '<td class="num">2</td>' in page
     assert "Kabardino" not in page  # the rejected one
+
+
+def test_the_curve_spans_its_days_and_labels_them_as_text(app):
+    # The drawing stretches to the page's width; its labels are the page's text, beside it.
+    points = [(date(2026, 11, 30), 4), (date(2026, 12, 1), 0), (date(2026, 12, 2), 2)]
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "_macros/charts.html" import curve %}{{ curve(points, "t") }}', points=points
+        )
+    assert 'preserveAspectRatio="none"' in html and "<text" not in html
+    assert 'points="0.0,0.0 300.0,200.0 600.0,100.0"' in html
+    assert '<div class="curve-y"><span>4</span><span>0</span></div>' in html
+    assert '<div class="curve-x"><span>30.11.2026</span><span>02.12.2026</span></div>' in html
 
 
 def test_the_csv_is_audited_and_neutralises_formulas(
