@@ -170,7 +170,14 @@ def _discard_pool() -> None:
     stopper = threading.Thread(
         target=_terminate, args=(pool,), name="render-workers-stop", daemon=True
     )
-    stopper.start()
+    try:
+        stopper.start()
+    except RuntimeError:
+        # Python 3.12.0 and 3.12.1 start no thread once the interpreter is exiting (the exit
+        # hook's case). Stopping without the time limit is what multiprocessing's own hook
+        # would do next; what made it hang is mended above and in _Pool.
+        _terminate(pool)
+        return
     stopper.join(_STOP_SECONDS)
     if stopper.is_alive():
         log.warning("render worker pool not stopped within %g s; killing it", _STOP_SECONDS)

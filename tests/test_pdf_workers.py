@@ -82,6 +82,25 @@ def test_no_workers_are_started_once_the_process_exits(monkeypatch):
     assert pdf_workers.pool_pids() == []
 
 
+def test_the_exit_hook_stops_the_workers_where_no_thread_can_start(monkeypatch):
+    # Python 3.12.0 and 3.12.1 refuse to start a thread in an exit hook: the pool is stopped
+    # all the same, in the hook's own thread.
+    render_many(iter([_job("warm")]), static_root=ROOT / "static", processes=2, time_limit=60)
+    workers = pdf_workers.pool_pids()
+    assert len(workers) == 2
+
+    def refuse(_thread):
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(pdf_workers.threading.Thread, "start", refuse)
+    monkeypatch.setattr(pdf_workers, "_closed", False)
+    pdf_workers._close()
+    assert pdf_workers.pool_pids() == []
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):  # gone, and reaped
+            os.kill(pid, 0)
+
+
 def test_a_worker_killed_mid_part_ends_the_batch_at_once_not_at_its_time_limit():
     render_many(iter([_job("warm")]), static_root=ROOT / "static", processes=2, time_limit=60)
     workers = pdf_workers.pool_pids()
