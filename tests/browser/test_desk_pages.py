@@ -16,6 +16,14 @@ pytestmark = pytest.mark.browser
 # Imported for its fixture.
 from tests.browser.test_accessibility import axe_source  # noqa: E402, F401
 
+# Where each stacked table's values start, per table (left edge of each cell's content).
+STACKED_VALUE_STARTS = """() => [...document.querySelectorAll('table.stack')].map(table =>
+  [...table.querySelectorAll('td[data-label]')].filter(td => td.textContent.trim()).map(td => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    return Math.round(range.getClientRects()[0].left);
+  }))"""
+
 
 @pytest.mark.parametrize("language", ["ru", "en"])
 @pytest.mark.parametrize("width", [360, 1280])
@@ -45,7 +53,10 @@ def test_the_desk_pages_hold_up(
     make_signature(
         appeal, surname="Гаджиева", given_name="Айша", region="RU-DA", relationship="жена"
     )
-    make_signature(appeal, surname="Умарова", given_name="Заира", region="RU-KB")
+    # A short value: its label is not wrapped to make room.
+    make_signature(
+        appeal, surname="Умарова", given_name="Заира", region="RU-KB", relative_location="Багдад"
+    )
     flag_signature(first, seen_revision=0, actor_id=owner.id, reason="проверить")
     db.session.commit()
     page = browser.new_page(
@@ -93,6 +104,13 @@ def test_the_desk_pages_hold_up(
     assert len(heights) >= 3 and min(heights) >= 12
     assert page.locator("table.bar-table progress").count() >= 3
     audit("statistics")
+    # On a phone each row of a table stacks as label and value: the values of a table start
+    # at one edge, whatever the length of their labels ("Где содержится" pushed its own).
+    if width == 360:
+        page.goto(base + "families")
+        assert page.locator("table.stack td[data-label]").count() >= 6
+        starts = page.evaluate(STACKED_VALUE_STARTS)
+        assert all(len(set(table)) == 1 for table in starts), starts
     # The organiser's other pages, in both languages too.
     for name in (
         "",
