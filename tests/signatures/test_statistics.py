@@ -54,7 +54,7 @@ def test_the_page_draws_each_chart_with_its_numbers(client, login, advocate, app
     assert response.status_code == 200
     # The signatures per day: all three were made today, so the curve is one dot, at the top.
     assert page.count("<svg") == 1
-    assert '<div class="curve-y"><span>3</span><span>0</span></div>' in page
+    assert '<div class="curve-y" aria-hidden="true"><span>3</span><span>0</span></div>' in page
     assert '<line x1="0" y1="0.0" x2="0" y2="0.0"' in page
     # Each count by region, relationship and version is a bar in its row, beside its number.
     assert page.count("<progress") == 2 + 2 + 1
@@ -72,8 +72,9 @@ def test_the_curve_spans_its_days_and_labels_them_as_text(app):
         )
     assert 'preserveAspectRatio="none"' in html and "<text" not in html
     assert 'points="0.0,0.0 300.0,200.0 600.0,100.0"' in html
-    assert '<div class="curve-y"><span>4</span><span>0</span></div>' in html
-    assert '<div class="curve-x"><span>30.11.2026</span><span>02.12.2026</span></div>' in html
+    assert '<div class="curve-y" aria-hidden="true"><span>4</span><span>0</span></div>' in html
+    days = "<span>30.11.2026</span><span>02.12.2026</span>"
+    assert f'<div class="curve-x" aria-hidden="true">{days}</div>' in html
 
 
 def test_the_csv_is_audited_and_neutralises_formulas(
