@@ -18,8 +18,9 @@ from campaign.appeals.operations import count_signature
 from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.extensions import db
+from campaign.file_changes import FileChange
 from campaign.pdf_pages import UnreadablePdf, count_pages
-from campaign.private_files import private_folder, write_private
+from campaign.private_files import private_folder
 from campaign.signatures.contacts import contact_hash, email_identity, name_identity
 from campaign.signatures.families import place_in_family
 from campaign.signatures.models import (
@@ -165,30 +166,43 @@ def scan_pages(source: bytes | Path) -> int:
         raise UnknownScan(refused.code) from None
 
 
-def store_scan(appeal: Appeal, sheet: int, data: bytes) -> Path:
+def store_scan(appeal: Appeal, sheet: int, data: bytes) -> FileChange:
     """Keep the scan of a signed sheet (0600), replacing an earlier scan of that sheet;
-    audited. The caller commits the audit event. A PDF must open, unencrypted, every page."""
+    audited. A PDF must open, unencrypted, every page. The caller commits with the returned
+    change (`commit_with`), which removes the earlier scan; raise OSError, with nothing
+    changed, if the disk refuses the files."""
     kind = scan_kind(data)
     if kind == "pdf":
         scan_pages(data)
-    folder = scans_folder(appeal.id)
-    for earlier in stored_scans(appeal.id).get(sheet, []):
-        earlier.unlink(missing_ok=True)
-    path = folder / f"sheet-{sheet}.{kind}"
-    write_private(path, data)
+    change = FileChange()
+    try:
+        for earlier in stored_scans(appeal.id).get(sheet, []):
+            change.set_aside(earlier)
+        change.write(scans_folder(appeal.id) / f"sheet-{sheet}.{kind}", data)
+    except OSError:
+        change.undo()
+        raise
     record_event(appeal.id, "sheets.scan_stored", subject=("appeal", appeal.id), sheet=sheet,
                  kind=kind)  # fmt: skip
-    return path
+    return change
 
 
-def delete_scan(appeal: Appeal, sheet: int) -> list[Path]:
-    """Record the deletion of a sheet's scan (audited) and return its files, for the caller
-    to remove once committed; raise LookupError if the sheet has none."""
-    paths = stored_scans(appeal.id).get(sheet)
-    if not paths:
+def delete_scan(appeal: Appeal, sheet: int) -> FileChange:
+    """Take a sheet's scan out of the desk and the dossier and record its deletion (audited).
+    The caller commits with the returned change (`commit_with`), which deletes the files.
+    Raise LookupError if the sheet has none; OSError, with nothing changed, if the disk
+    refuses."""
+    change = FileChange()
+    try:
+        for path in stored_scans(appeal.id).get(sheet, []):
+            change.set_aside(path)
+    except OSError:
+        change.undo()
+        raise
+    if not change.set_aside_files:
         raise LookupError(sheet)
     record_event(appeal.id, "sheets.scan_deleted", subject=("appeal", appeal.id), sheet=sheet)
-    return paths
+    return change
 
 
 def stored_scans(appeal_id: int) -> dict[int, list[Path]]:

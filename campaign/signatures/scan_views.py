@@ -1,6 +1,8 @@
 """The paper desk's scans of signed sheets: store one by its sheet number, view or download
 it, delete it. Editors and owners only: a sheet shows its signers' private details."""
 
+import logging
+
 from flask import Response, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -13,6 +15,7 @@ from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
 from campaign.extensions import csrf, db
+from campaign.file_changes import commit_with
 from campaign.signatures.paper import (
     SCAN_MAX_BYTES,
     SCAN_MAX_PAGES,
@@ -24,6 +27,8 @@ from campaign.signatures.paper import (
 from campaign.signatures.paper_forms import DeleteScanForm, ScanForm
 from campaign.signatures.paper_views import form_expired, paper_desk, raise_upload_limit
 
+log = logging.getLogger(__name__)
+
 SCAN_UPLOAD_BYTES = SCAN_MAX_BYTES + 1024 * 1024
 # How each kind is sent: pictures shown in the browser, a PDF downloaded.
 _SENT_AS = {
@@ -31,6 +36,13 @@ _SENT_AS = {
     "png": ("image/png", False),
     "pdf": ("application/pdf", True),
 }
+
+
+def _disk_refused() -> str:
+    return _(
+        "The server could not change the stored scans, so nothing has changed. Try again; if "
+        "it fails again, tell the site's administrator."
+    )
 
 
 def _refusal(code: str) -> str:
@@ -70,11 +82,15 @@ def paper_scan(appeal: Appeal) -> BaseResponse:
             flash(_("Give the sheet's number and choose its scan."), "error")
         return paper_desk(appeal, None, 400, form)
     try:
-        store_scan(appeal, form.sheet.data, upload.read(SCAN_UPLOAD_BYTES))
+        change = store_scan(appeal, form.sheet.data, upload.read(SCAN_UPLOAD_BYTES))
     except UnknownScan as refused:
         db.session.rollback()
         return paper_desk(appeal, _refusal(refused.code), 400, form)
-    db.session.commit()
+    except OSError:
+        db.session.rollback()
+        log.exception("The scan of a sheet could not be written (appeal %s)", appeal.id)
+        return paper_desk(appeal, _disk_refused(), 500, form)
+    commit_with(change)
     flash(_("The scan of sheet %(sheet)d is stored.", sheet=form.sheet.data), "success")
     return redirect(url_for("appeals.paper", appeal_id=appeal.id))
 
@@ -118,16 +134,26 @@ def delete_paper_scan(appeal: Appeal, sheet: int) -> BaseResponse | str:
     """Ask, then delete a sheet's scan: it leaves the next submission edition."""
     _scan_of(appeal, sheet)
     form = DeleteScanForm()
+    status = 200
     if form.validate_on_submit():
-        paths = delete_scan(appeal, sheet)
-        db.session.commit()
-        for path in paths:
-            path.unlink(missing_ok=True)
-        flash(_("The scan of sheet %(sheet)d is deleted.", sheet=sheet), "success")
-        return redirect(url_for("appeals.paper", appeal_id=appeal.id))
-    form_expired(form)
+        try:
+            change = delete_scan(appeal, sheet)
+        except LookupError:
+            abort(404)  # deleted meanwhile
+        except OSError:
+            db.session.rollback()
+            log.exception("The scan of a sheet could not be deleted (appeal %s)", appeal.id)
+            flash(_disk_refused(), "error")
+            status = 500
+        else:
+            commit_with(change)
+            flash(_("The scan of sheet %(sheet)d is deleted.", sheet=sheet), "success")
+            return redirect(url_for("appeals.paper", appeal_id=appeal.id))
+    else:
+        form_expired(form)
     response = Response(
-        render_template("appeals/paper_scan_delete.html", appeal=appeal, sheet=sheet, form=form)
+        render_template("appeals/paper_scan_delete.html", appeal=appeal, sheet=sheet, form=form),
+        status,
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

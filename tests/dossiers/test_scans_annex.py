@@ -10,6 +10,7 @@ from PIL import Image
 from campaign.dossiers.models import Edition
 from campaign.dossiers.scan_pictures import SCAN_PIXELS, ScanPage, ScanPictures, scan_picture
 from campaign.extensions import db
+from campaign.file_changes import commit_with
 from campaign.signatures.paper import delete_scan, scans_folder, store_scan
 from tests.dossiers.pdftools import flat, image_count, page_texts
 from tests.dossiers.rendered import render
@@ -66,9 +67,7 @@ def test_a_new_scan_enters_the_next_render_and_a_deleted_one_leaves_it(signed_ap
     text = flat(" ".join(page_texts(second)))
     assert "Лист 4, страница 2 из 2" in text
     assert image_count(second) == image_count(first) + 2
-    for path in delete_scan(signed_appeal, 4):
-        path.unlink()
-    db.session.commit()
+    commit_with(delete_scan(signed_appeal, 4))
     _snapshot, third = render(signed_appeal, Edition.submission)
     assert "Лист 4" not in flat(" ".join(page_texts(third)))
     assert image_count(third) == image_count(first)

@@ -3,6 +3,7 @@ downloaded, deleted after a confirmation; which sheets lack one; editors and own
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from campaign.accounts.models import Role
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
+from campaign.file_changes import HIDDEN_PREFIX
 from campaign.signatures.operations import SignData
 from campaign.signatures.paper import (
     SCAN_MAX_PAGES,
@@ -207,3 +209,94 @@ def test_the_desk_shows_which_sheets_lack_a_scan(client, login, editor, appeal):
     assert "Scans of sheets that no paper signature names" in page
     assert f"/appeals/{appeal.id}/paper/scans/9/delete" in page
     assert "source=paper" in page and "without_scan=y" in page
+
+
+def test_a_new_scan_replaces_the_sheets_earlier_one_of_another_kind(
+    client, login, editor, appeal, tmp_path
+):
+    login(editor)
+    assert upload(client, appeal, 3, pdf_scan(), "sheet.pdf").status_code == 302
+    assert upload(client, appeal, 3, jpeg_scan(), "sheet.jpg").status_code == 302
+    folder = tmp_path / "paper" / "scans" / str(appeal.id)
+    assert sorted(path.name for path in folder.iterdir()) == ["sheet-3.jpg"]  # none hidden
+    assert stored_scans(appeal.id)[3][0].read_bytes() == jpeg_scan()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The server could not change the stored scans, so nothing has changed."),
+        ("ru", "Сервер не смог изменить хранимые сканы, поэтому ничего не изменилось."),
+    ],
+    ids=["en", "ru"],
+)
+def test_a_scan_the_disk_refuses_changes_nothing(
+    client, login, editor, appeal, monkeypatch, tmp_path, language, message
+):
+    login(editor)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    assert upload(client, appeal, 3, pdf_scan(), "sheet.pdf").status_code == 302
+    earlier = stored_scans(appeal.id)[3][0].read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("campaign.file_changes.write_private", full)
+    response = upload(client, appeal, 3, jpeg_scan(), "sheet.jpg")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'value="3"' in page  # the sheet number as typed
+    folder = tmp_path / "paper" / "scans" / str(appeal.id)
+    assert sorted(path.name for path in folder.iterdir()) == ["sheet-3.pdf"]
+    assert stored_scans(appeal.id)[3][0].read_bytes() == earlier
+    assert len(events("sheets.scan_stored")) == 1
+
+
+def test_a_scan_the_disk_will_not_delete_stays_and_no_deletion_is_recorded(
+    client, login, editor, appeal, monkeypatch, tmp_path
+):
+    with client.application.test_request_context():
+        store_scan(appeal, 3, pdf_scan())
+    db.session.commit()
+    login(editor)
+
+    def refused(self, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "rename", refused)
+    response = client.post(f"/appeals/{appeal.id}/paper/scans/3/delete")
+    monkeypatch.undo()
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "nothing has changed" in page
+    assert "Delete the scan of sheet 3?" in page  # asked again
+    assert "no-store" in response.headers["Cache-Control"]
+    folder = tmp_path / "paper" / "scans" / str(appeal.id)
+    assert sorted(path.name for path in folder.iterdir()) == ["sheet-3.pdf"]
+    assert events("sheets.scan_deleted") == []
+
+
+def test_a_deleted_scan_the_disk_keeps_has_left_the_desk_and_is_logged(
+    client, login, editor, appeal, monkeypatch, tmp_path, caplog
+):
+    with client.application.test_request_context():
+        store_scan(appeal, 3, pdf_scan())
+    db.session.commit()
+    login(editor)
+    unlink = Path.unlink
+
+    def kept(self, missing_ok=False):
+        if self.name.startswith(HIDDEN_PREFIX):
+            raise OSError(5, "Input/output error")
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", kept)
+    response = client.post(f"/appeals/{appeal.id}/paper/scans/3/delete")
+    monkeypatch.undo()
+    assert response.status_code == 302
+    assert stored_scans(appeal.id) == {}
+    assert len(events("sheets.scan_deleted")) == 1
+    (left,) = (tmp_path / "paper" / "scans" / str(appeal.id)).iterdir()
+    assert "could not be deleted from the disk" in caplog.text
+    assert str(left) in caplog.text  # where to remove it by hand
