@@ -9,6 +9,8 @@ commit holds, `finish` removes the hidden files.
 import logging
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from campaign.extensions import db
 from campaign.private_files import write_private
 
@@ -34,9 +36,10 @@ class FileChange:
             return
         self._aside.append((path, hidden))
 
-    def write(self, path: Path, data: bytes) -> None:
-        """Write a file 0600 atomically; raise OSError if it cannot be written (none is)."""
-        write_private(path, data)
+    def write(self, path: Path, data: bytes, *, overwrite: bool = True) -> None:
+        """Write a file 0600 atomically; raise OSError if it cannot be written (none is), and
+        without `overwrite` FileExistsError if it exists."""
+        write_private(path, data, overwrite=overwrite)
         self._written.append(path)
 
     @property
@@ -80,3 +83,11 @@ def commit_with(change: FileChange) -> None:
         change.undo()
         raise
     change.finish()
+
+
+def refused_message() -> str:
+    """What to tell the person whose change the disk refused (OSError before the commit)."""
+    return _(
+        "The server could not change the stored files, so nothing has changed. Try again; if "
+        "it fails again, tell the site's administrator."
+    )

@@ -15,7 +15,7 @@ from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
 from campaign.extensions import csrf, db
-from campaign.file_changes import commit_with
+from campaign.file_changes import commit_with, refused_message
 from campaign.signatures.paper import (
     SCAN_MAX_BYTES,
     SCAN_MAX_PAGES,
@@ -36,13 +36,6 @@ _SENT_AS = {
     "png": ("image/png", False),
     "pdf": ("application/pdf", True),
 }
-
-
-def _disk_refused() -> str:
-    return _(
-        "The server could not change the stored scans, so nothing has changed. Try again; if "
-        "it fails again, tell the site's administrator."
-    )
 
 
 def _refusal(code: str) -> str:
@@ -89,7 +82,7 @@ def paper_scan(appeal: Appeal) -> BaseResponse:
     except OSError:
         db.session.rollback()
         log.exception("The scan of a sheet could not be written (appeal %s)", appeal.id)
-        return paper_desk(appeal, _disk_refused(), 500, form)
+        return paper_desk(appeal, refused_message(), 500, form)
     commit_with(change)
     flash(_("The scan of sheet %(sheet)d is stored.", sheet=form.sheet.data), "success")
     return redirect(url_for("appeals.paper", appeal_id=appeal.id))
@@ -143,7 +136,7 @@ def delete_paper_scan(appeal: Appeal, sheet: int) -> BaseResponse | str:
         except OSError:
             db.session.rollback()
             log.exception("The scan of a sheet could not be deleted (appeal %s)", appeal.id)
-            flash(_disk_refused(), "error")
+            flash(refused_message(), "error")
             status = 500
         else:
             commit_with(change)

@@ -1,5 +1,6 @@
 """The submissions desk: record hand-ins, registrations, answers and scans; see the clock."""
 
+import logging
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -17,6 +18,7 @@ from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
 from campaign.dossiers.operations import appeal_snapshots, snapshot_title
 from campaign.extensions import csrf, db
+from campaign.file_changes import commit_with, refused_message
 from campaign.submissions.clock import DUE_LABELS, SOON_DAYS, channel_warning
 from campaign.submissions.forms import (
     OTHER_ADDRESSEE,
@@ -44,8 +46,10 @@ from campaign.submissions.operations import (
     submission_status,
     update_submission,
 )
-from campaign.submissions.scans import ScanRefused, discard_scan, scan_limit, scan_path
+from campaign.submissions.scans import ScanRefused, scan_limit, scan_path
 from campaign.time_zones import today_in
+
+log = logging.getLogger(__name__)
 
 SCAN_MESSAGES = {
     "too_large": lambda: _(
@@ -276,7 +280,7 @@ def upload_scan(appeal: Appeal, submission_id: int) -> Response | tuple[str, int
         return _detail_page(appeal, found, scan_form=form, status=400)
     upload = form.file.data
     try:
-        add_scan(
+        change = add_scan(
             found, ScanKind(form.kind.data), upload.filename or "", upload.read(), current_user
         )
     except ScanRefused as refusal:
@@ -284,7 +288,13 @@ def upload_scan(appeal: Appeal, submission_id: int) -> Response | tuple[str, int
         form.file.errors = [SCAN_MESSAGES[refusal.code]()]
         found = db.session.get(Submission, submission_id)
         return _detail_page(appeal, found, scan_form=form, status=400)
-    db.session.commit()
+    except OSError:
+        db.session.rollback()
+        log.exception("A submission's scan could not be written (appeal %s)", appeal.id)
+        form.file.errors = [refused_message()]
+        found = db.session.get(Submission, submission_id)
+        return _detail_page(appeal, found, scan_form=form, status=500)
+    commit_with(change)
     flash(_("The scan is added."), "success")
     return redirect(url_for("appeals.submission", appeal_id=appeal.id, submission_id=found.id))
 
@@ -315,15 +325,23 @@ def scan_file(appeal: Appeal, submission_id: int, scan_id: int) -> Response:
 
 @bp.route("/<int:appeal_id>/submissions/<int:submission_id>/delete", methods=["GET", "POST"])
 @requires_role(Role.owner)
-def delete_submission_page(appeal: Appeal, submission_id: int) -> Response | str:
+def delete_submission_page(appeal: Appeal, submission_id: int) -> Response | str | tuple[str, int]:
     """Ask, then delete a submission with its answer, scans and forwarded hops."""
     found = submission_or_404(appeal, submission_id)
     form = DeleteSubmissionForm()
     if form.validate_on_submit():
-        files = delete_submission(found)
-        db.session.commit()
-        for filename in files:
-            discard_scan(filename)
+        try:
+            change = delete_submission(found)
+        except OSError:
+            db.session.rollback()
+            log.exception("A submission's scans could not be deleted (appeal %s)", appeal.id)
+            flash(refused_message(), "error")
+            found = submission_or_404(appeal, submission_id)
+            page = render_template(
+                "submissions/delete.html", appeal=appeal, submission=found, form=form
+            )
+            return page, 500
+        commit_with(change)
         flash(_("The submission is deleted."), "success")
         return redirect(url_for("appeals.submissions", appeal_id=appeal.id))
     return render_template("submissions/delete.html", appeal=appeal, submission=found, form=form)

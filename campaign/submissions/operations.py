@@ -14,9 +14,10 @@ from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.dossiers.models import DossierSnapshot
 from campaign.extensions import db
+from campaign.file_changes import FileChange
 from campaign.submissions.clock import SOON_DAYS, Clock, Due, clock_for
 from campaign.submissions.models import Answer, AnswerKind, Channel, Scan, ScanKind, Submission
-from campaign.submissions.scans import check_scan, store_scan
+from campaign.submissions.scans import check_scan, discard_scan, store_scan
 from campaign.time_zones import today_in
 
 
@@ -203,14 +204,21 @@ def record_answer(submission: Submission, data: AnswerData, by: User) -> Answer:
     return answer
 
 
-def delete_submission(submission: Submission) -> list[str]:
-    """Delete a submission with its hops, answers and scans; return the scan files to delete
-    once the deletion is committed."""
-    files = [scan.filename for scan in _all_scans(submission)]
+def delete_submission(submission: Submission) -> FileChange:
+    """Delete a submission with its hops, answers and scans. The caller commits with the
+    returned change (`commit_with`), which deletes the scans' files; raise OSError, with
+    nothing changed, if the disk refuses."""
+    change = FileChange()
+    try:
+        for scan in _all_scans(submission):
+            discard_scan(scan.filename, change)
+    except OSError:
+        change.undo()
+        raise
     record_event(submission.appeal_id, "submission.deleted", subject=("submission", submission.id))
     db.session.delete(submission)
     db.session.flush()
-    return files
+    return change
 
 
 def _all_scans(submission: Submission) -> list[Scan]:
@@ -220,30 +228,39 @@ def _all_scans(submission: Submission) -> list[Scan]:
     return scans
 
 
-def add_scan(submission: Submission, kind: ScanKind, name: str, data: bytes, by: User) -> Scan:
-    """Check and store a scanned receipt or answer (scans.ScanRefused when it is not one)."""
+def add_scan(
+    submission: Submission, kind: ScanKind, name: str, data: bytes, by: User
+) -> FileChange:
+    """Check and store a scanned receipt or answer (scans.ScanRefused when it is not one;
+    OSError, with nothing stored, if the disk refuses). The caller commits with the returned
+    change (`commit_with`), which removes the file if the commit fails."""
     media_type = check_scan(name, data)
-    filename, sha256 = store_scan(data, media_type)
-    scan = Scan(
-        submission_id=submission.id,
-        kind=kind,
-        media_type=media_type,
-        size=len(data),
-        sha256=sha256,
-        filename=filename,
-        created_by_id=by.id,
-    )
-    db.session.add(scan)
-    db.session.flush()
-    record_event(
-        submission.appeal_id,
-        "submission.scan_added",
-        subject=("scan", scan.id),
-        submission=submission.id,
-        kind=kind.value,
-        size=len(data),
-    )
-    return scan
+    change = FileChange()
+    filename, sha256 = store_scan(data, media_type, change)
+    try:
+        scan = Scan(
+            submission_id=submission.id,
+            kind=kind,
+            media_type=media_type,
+            size=len(data),
+            sha256=sha256,
+            filename=filename,
+            created_by_id=by.id,
+        )
+        db.session.add(scan)
+        db.session.flush()
+        record_event(
+            submission.appeal_id,
+            "submission.scan_added",
+            subject=("scan", scan.id),
+            submission=submission.id,
+            kind=kind.value,
+            size=len(data),
+        )
+    except BaseException:
+        change.undo()
+        raise
+    return change
 
 
 def submission_clock(submission: Submission) -> Clock:

@@ -11,7 +11,8 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from campaign.private_files import private_folder, write_private
+from campaign.file_changes import FileChange
+from campaign.private_files import private_folder
 
 # What each accepted type starts with, and the names it may carry.
 _KINDS = {
@@ -74,11 +75,12 @@ def scans_folder() -> Path:
     return private_folder(current_app.config["SUBMISSION_SCANS_DIR"])
 
 
-def store_scan(data: bytes, media_type: str) -> tuple[str, str]:
-    """Write the scan under a random name; return the name and the file's SHA-256."""
+def store_scan(data: bytes, media_type: str, change: FileChange) -> tuple[str, str]:
+    """Write the scan under a random name, as part of a change (OSError if the disk refuses);
+    return the name and the file's SHA-256."""
     suffix = _KINDS[media_type][1][0]
     filename = f"{secrets.token_hex(16)}{suffix}"
-    write_private(scans_folder() / filename, data, overwrite=False)
+    change.write(scans_folder() / filename, data, overwrite=False)
     return filename, hashlib.sha256(data).hexdigest()
 
 
@@ -87,6 +89,6 @@ def scan_path(filename: str) -> Path:
     return Path(current_app.config["SUBMISSION_SCANS_DIR"]) / filename
 
 
-def discard_scan(filename: str) -> None:
-    """Delete a stored scan's file, if it is there."""
-    scan_path(filename).unlink(missing_ok=True)
+def discard_scan(filename: str, change: FileChange) -> None:
+    """Set a stored scan's file aside, as part of a change (OSError if the disk refuses)."""
+    change.set_aside(scan_path(filename))

@@ -225,8 +225,8 @@ def test_a_new_scan_replaces_the_sheets_earlier_one_of_another_kind(
 @pytest.mark.parametrize(
     ("language", "message"),
     [
-        ("en", "The server could not change the stored scans, so nothing has changed."),
-        ("ru", "Сервер не смог изменить хранимые сканы, поэтому ничего не изменилось."),
+        ("en", "The server could not change the stored files, so nothing has changed."),
+        ("ru", "Сервер не смог изменить хранимые файлы, поэтому ничего не изменилось."),
     ],
     ids=["en", "ru"],
 )

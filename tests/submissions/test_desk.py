@@ -339,6 +339,88 @@ def test_a_bad_scan_is_refused(client, owner_appeal, make_submission, app, name,
     assert not scans.exists() or not list(scans.iterdir())
 
 
+def _upload(client, appeal, submission, data=None, name="receipt.png"):
+    return client.post(
+        f"/appeals/{appeal.id}/submissions/{submission.id}/scans",
+        data={"kind": "receipt", "file": (io.BytesIO(data or _png()), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_scan_the_disk_refuses_stores_nothing(
+    client, owner_appeal, make_submission, app, monkeypatch
+):
+    submission = make_submission(owner_appeal)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("campaign.file_changes.write_private", full)
+    response = _upload(client, owner_appeal, submission)
+    assert response.status_code == 500
+    assert "The server could not change the stored files" in response.get_data(as_text=True)
+    assert _count(Scan) == 0
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "submission.scan_added" not in actions
+
+
+def test_a_scan_whose_record_fails_leaves_no_file(
+    client, owner_appeal, make_submission, app, monkeypatch
+):
+    submission = make_submission(owner_appeal)
+
+    class Failing:  # the database as the scan's commit meets it
+        class session:
+            rollback = staticmethod(db.session.rollback)
+
+            @staticmethod
+            def commit():
+                raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("campaign.file_changes.db", Failing)
+    with pytest.raises(RuntimeError):
+        _upload(client, owner_appeal, submission)
+    monkeypatch.undo()
+    assert _count(Scan) == 0
+    assert not list(Path(app.config["SUBMISSION_SCANS_DIR"]).iterdir())
+
+
+def test_deleting_a_submission_deletes_its_scans_files(client, owner_appeal, make_submission, app):
+    submission = make_submission(owner_appeal)
+    assert _upload(client, owner_appeal, submission).status_code == 302
+    assert _upload(client, owner_appeal, submission, _pdf(), "answer.pdf").status_code == 302
+    scans = Path(app.config["SUBMISSION_SCANS_DIR"])
+    assert len(list(scans.iterdir())) == 2
+    url = f"/appeals/{owner_appeal.id}/submissions/{submission.id}/delete"
+    assert client.post(url).status_code == 302
+    assert _count(Submission) == 0
+    assert not list(scans.iterdir())
+
+
+def test_a_submission_whose_scans_the_disk_keeps_is_not_deleted(
+    client, owner_appeal, make_submission, app, monkeypatch
+):
+    submission = make_submission(owner_appeal)
+    assert _upload(client, owner_appeal, submission).status_code == 302
+
+    def refused(self, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "rename", refused)
+    url = f"/appeals/{owner_appeal.id}/submissions/{submission.id}/delete"
+    response = client.post(url)
+    monkeypatch.undo()
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "The server could not change the stored files" in page
+    assert "Delete the submission to" in page  # asked again
+    assert _count(Submission) == 1 and _count(Scan) == 1
+    (scan,) = Path(app.config["SUBMISSION_SCANS_DIR"]).iterdir()
+    assert scan.read_bytes() == _png()
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "submission.deleted" not in actions
+
+
 def test_an_upload_over_the_limit_is_refused_unread(client, owner_appeal, make_submission, app):
     app.config["SUBMISSION_SCAN_MAX_BYTES"] = 100 * 1024
     submission = make_submission(owner_appeal)
