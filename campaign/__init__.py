@@ -57,8 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     tasks.init_app(app)
     urls.init_app(app)
 
+    from campaign.accounts import deletion_views, two_factor_views  # noqa: F401  (accounts bp)
     from campaign.accounts import settings_views as settings_pages  # noqa: F401  (accounts bp)
-    from campaign.accounts import two_factor_views  # noqa: F401  (pages on the accounts bp)
     from campaign.accounts import views as account_pages  # noqa: F401  (likewise)
     from campaign.accounts.blueprint import bp as accounts_bp
     from campaign.accounts.cli import accounts_cli

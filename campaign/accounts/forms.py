@@ -252,3 +252,10 @@ class EndSessionForm(FlaskForm):
     """A button: log out one browser, or every browser."""
 
     submit = SubmitField(_l("Log out"))
+
+
+class DeleteAccountForm(FlaskForm):
+    """The password, to delete the account."""
+
+    current = _current_password()
+    submit = SubmitField(_l("Delete my account"))

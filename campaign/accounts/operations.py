@@ -158,7 +158,7 @@ def check_password(user: User, password: str) -> None:
         raise WrongPassword from None
 
 
-def _hold_account(user: User, password: str) -> None:
+def hold_account(user: User, password: str) -> None:
     """Check the user's password, then hold the account's row (read afresh) to the end of the
     transaction; raise WrongPassword if it is not the password, or no longer is.
 
@@ -179,7 +179,7 @@ def change_password(user: User, current: str, new: str) -> None:
     every session ends (see accounts.authentication.load_user).
     """
     new_hash = hash_password(new)
-    _hold_account(user, current)
+    hold_account(user, current)
     user.password_hash = new_hash
     db.session.flush()
 
@@ -187,7 +187,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def ask_email_change(user: User, email: str, password: str) -> None:
     """Remember the address the user, who gave her password, asked to move to (mail it the
     link once committed); raise WrongPassword if she did not give it."""
-    _hold_account(user, password)
+    hold_account(user, password)
     user.pending_email = normalise_email(email)
     db.session.flush()
 

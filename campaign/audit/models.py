@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Connection, ForeignKey, Index, String, event, false
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
+from campaign.accounts.models import User
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.types import UTCDateTime
@@ -30,6 +31,8 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
+    # The member who acted has since deleted her account (actor_id is None then).
+    actor_deleted: Mapped[bool] = mapped_column(default=False, server_default=false())
     via: Mapped[str] = mapped_column(String(8))  # "web", "cli" or "task"
     action: Mapped[str] = mapped_column(String(48))
     subject_type: Mapped[str] = mapped_column(String(24), default="")
@@ -38,3 +41,10 @@ class AuditEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.id} appeal={self.appeal_id} {self.action}>"
+
+
+@event.listens_for(User, "before_delete")
+def _mark_a_deleted_actor(_mapper: Mapper[User], connection: Connection, user: User) -> None:
+    """A deleted account's events say so, once the foreign key has forgotten who it was."""
+    table = AuditEvent.__table__
+    connection.execute(table.update().where(table.c.actor_id == user.id).values(actor_deleted=True))
