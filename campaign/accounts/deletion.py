@@ -48,7 +48,8 @@ def delete_account(user: User, password: str) -> None:
     accounts at the same moment do not leave it with none.
     """
     hold_account(user, password)
-    for membership in list(user.memberships):
+    # By appeal, so that two deletions sharing appeals lock them in the same order.
+    for membership in sorted(user.memberships, key=lambda membership: membership.appeal_id):
         remove_member(membership)  # LastOwner
     db.session.expire(user, ["memberships"])
     db.session.delete(user)

@@ -14,6 +14,7 @@ from campaign.accounts.models import Invitation, LoginSession, Membership, Role,
 from campaign.audit.models import AuditEvent
 from campaign.audit.operations import record_event
 from campaign.extensions import db
+from tests.concurrency import while_the_first_holds
 from tests.conftest import PASSWORD
 from tests.mailbox import body, mails, subject
 
@@ -147,16 +148,20 @@ def test_an_owner_with_another_owner_may_go_and_her_invitations_end(
     assert appeals_owned_alone(co_owner) == [appeal]
 
 
-def test_two_owners_cannot_both_leave_an_appeal_ownerless(app, owner, appeal, make_user):
+def test_two_owners_deleting_at_once_leave_the_appeal_one(app, owner, appeal, make_user):
+    # Each deletion counts the owners under a lock on the appeal: the second one waits for
+    # the first to commit, then finds itself the only owner.
     co_owner = make_user()
     db.session.add(Membership(appeal_id=appeal.id, user=co_owner, role=Role.owner))
     db.session.commit()
-    delete_account(owner, PASSWORD)
-    db.session.commit()
-    with pytest.raises(LastOwner):
-        delete_account(co_owner, PASSWORD)
-    db.session.rollback()
-    assert not gone(co_owner.id)
+    owner_id, co_owner_id = owner.id, co_owner.id
+
+    def deleting(user_id):
+        return lambda: delete_account(db.session.get(User, user_id), PASSWORD)
+
+    outcomes = while_the_first_holds(app, deleting(owner_id), deleting(co_owner_id), LastOwner)
+    assert outcomes == ("done", "refused")
+    assert gone(owner_id) and not gone(co_owner_id)
     assert count(Membership, Membership.appeal_id == appeal.id, Membership.role == Role.owner) == 1
 
 
