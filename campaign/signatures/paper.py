@@ -179,11 +179,11 @@ def store_scan(appeal: Appeal, sheet: int, data: bytes) -> FileChange:
         for earlier in stored_scans(appeal.id).get(sheet, []):
             change.set_aside(earlier)
         change.write(scans_folder(appeal.id) / f"sheet-{sheet}.{kind}", data)
-    except OSError:
+        record_event(appeal.id, "sheets.scan_stored", subject=("appeal", appeal.id),
+                     sheet=sheet, kind=kind)  # fmt: skip
+    except BaseException:
         change.undo()
         raise
-    record_event(appeal.id, "sheets.scan_stored", subject=("appeal", appeal.id), sheet=sheet,
-                 kind=kind)  # fmt: skip
     return change
 
 
@@ -196,12 +196,12 @@ def delete_scan(appeal: Appeal, sheet: int) -> FileChange:
     try:
         for path in stored_scans(appeal.id).get(sheet, []):
             change.set_aside(path)
-    except OSError:
+        if not change.set_aside_files:
+            raise LookupError(sheet)
+        record_event(appeal.id, "sheets.scan_deleted", subject=("appeal", appeal.id), sheet=sheet)
+    except BaseException:
         change.undo()
         raise
-    if not change.set_aside_files:
-        raise LookupError(sheet)
-    record_event(appeal.id, "sheets.scan_deleted", subject=("appeal", appeal.id), sheet=sheet)
     return change
 
 

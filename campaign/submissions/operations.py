@@ -212,12 +212,14 @@ def delete_submission(submission: Submission) -> FileChange:
     try:
         for scan in _all_scans(submission):
             discard_scan(scan.filename, change)
-    except OSError:
+        record_event(
+            submission.appeal_id, "submission.deleted", subject=("submission", submission.id)
+        )
+        db.session.delete(submission)
+        db.session.flush()
+    except BaseException:
         change.undo()
         raise
-    record_event(submission.appeal_id, "submission.deleted", subject=("submission", submission.id))
-    db.session.delete(submission)
-    db.session.flush()
     return change
 
 
