@@ -178,6 +178,21 @@ def test_the_appeals_log_names_a_deleted_account(app, client, login, owner, edit
     assert "Zarema" not in page
 
 
+def test_a_signatures_history_names_a_deleted_account(
+    app, client, login, owner, editor, appeal, make_signature
+):
+    signature = make_signature(appeal)
+    with app.test_request_context():
+        record_event(appeal.id, "signature.flagged", subject=("signature", signature.id),
+                     actor_id=editor.id)  # fmt: skip
+    db.session.commit()
+    login(editor)
+    assert delete(client).status_code == 302
+    login(owner)
+    page = client.get(f"/appeals/{appeal.id}/signatures/{signature.id}").get_data(as_text=True)
+    assert "Signature flagged for review (a deleted account)" in page
+
+
 def test_the_page_needs_a_login(client):
     response = client.get("/accounts/delete")
     assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
