@@ -175,7 +175,6 @@ def test_accounts_made_before_confirmation_count_as_confirmed(tmp_path, app_on_f
         upgrade()
         user = db.session.scalar(select(User))
         assert user.email_confirmed_at == user.created_at
-        db.engine.dispose()
 
 
 def test_the_migrations_build_the_schema_the_models_describe(app):
@@ -274,7 +273,6 @@ def test_signers_contacts_are_hashed_again_with_their_names_and_back(tmp_path, a
         # Rebuilding the appeal table (0011 down) kept the signatures referring to it, and
         # the connections have their foreign keys on again.
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
-        db.engine.dispose()
 
 
 def test_appeals_made_before_time_zones_get_their_countrys(tmp_path, app_on_file):
@@ -298,7 +296,6 @@ def test_appeals_made_before_time_zones_get_their_countrys(tmp_path, app_on_file
             ("FR", "Europe/Paris"),
             ("US", "UTC"),  # several zones: as its dates were until now
         ]
-        db.engine.dispose()
 
 
 def test_a_migration_that_breaks_a_foreign_key_leaves_nothing_half_done(tmp_path, app_on_file):
@@ -325,7 +322,6 @@ def test_a_migration_that_breaks_a_foreign_key_leaves_nothing_half_done(tmp_path
         columns = [row[1] for row in db.session.execute(text("PRAGMA table_info(appeal)"))]
         assert version == "0010" and "time_zone" not in columns
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
-        db.engine.dispose()
 
 
 def test_spellings_that_signed_twice_with_one_contact_keep_one_hash_after_0014(
@@ -387,7 +383,6 @@ def test_spellings_that_signed_twice_with_one_contact_keep_one_hash_after_0014(
             (None, "islam naloev"),
         ]
         assert folded.relative_key == "islam naloev"
-        db.engine.dispose()
 
 
 def test_the_folding_frozen_in_0014_is_the_applications_today():
@@ -476,7 +471,6 @@ def test_0013_fills_the_search_key_of_signatures_made_before_it(tmp_path, app_on
         upgrade()
         assert db.session.scalar(select(Signature.name_key)) == "madina naloeva"
         downgrade(revision="0019")
-        db.engine.dispose()
 
 
 def utcnow_naive():
