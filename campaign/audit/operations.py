@@ -24,13 +24,16 @@ def record_event(
     *,
     subject: tuple[str, int] | None = None,
     actor_id: int | None = None,
+    actor_deleted: bool = False,
     via: str | None = None,
     **details: Any,
 ) -> AuditEvent:
     """Add an audit event to the session (flushed with the change, never committed here).
 
     The actor defaults to the member logged in for this request; `via` to "web" in a request
-    and "cli" elsewhere. Detail values must be numbers, booleans, None or short lower-case codes.
+    and "cli" elsewhere. `actor_deleted` says that the member who asked (a job's requester) has
+    deleted her account since. Detail values must be numbers, booleans, None or short lower-case
+    codes.
     """
     if action not in ACTIONS:
         raise UnknownAction(f"Unknown audit action {action!r}: add it to audit/actions.py.")
@@ -38,11 +41,12 @@ def record_event(
         if not _is_code(value):
             raise ValueError(f"Audit detail {name!r} must be a number, a flag or a code.")
     in_request = has_request_context()
-    if actor_id is None and in_request and current_user.is_authenticated:
+    if actor_id is None and not actor_deleted and in_request and current_user.is_authenticated:
         actor_id = current_user.id
     event = AuditEvent(
         appeal_id=appeal_id,
         actor_id=actor_id,
+        actor_deleted=actor_deleted and actor_id is None,
         via=via or ("web" if in_request else "cli"),
         action=action,
         subject_type=subject[0] if subject else "",

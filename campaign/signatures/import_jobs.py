@@ -198,6 +198,9 @@ def _import(job: ImportJob) -> ImportReport:
             file_format=job.file_format,
             progress=progress,
             actor_id=job.requested_by_id,
+            # Only a member asks for an import job: no requester left means she has deleted
+            # her account since (the foreign key forgot her).
+            actor_deleted=job.requested_by_id is None,
             via="web",
         )
 

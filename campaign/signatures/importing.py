@@ -39,12 +39,14 @@ def import_table(
     file_format: str = "csv",
     progress: Callable[[int], None] | None = None,
     actor_id: int | None = None,
+    actor_deleted: bool = False,
     via: str | None = None,
 ) -> ImportReport:
     """Check every row, then store them all as valid paper signatures (flushed, not
     committed), or none if any row has an error (or on a dry run). The caller commits.
 
-    `actor_id` and `via` name who asked, for the audit event, when a job imports.
+    `actor_id` and `via` name who asked, for the audit event, when a job imports
+    (`actor_deleted` if she has deleted her account since she asked).
     """
     if appeal.latest_version is None:
         raise ImportRefused("unpublished")
@@ -59,6 +61,7 @@ def import_table(
         "signatures.imported",
         subject=("appeal", appeal.id),
         actor_id=actor_id,
+        actor_deleted=actor_deleted,
         via=via,
         rows=report.stored,
         format=file_format,

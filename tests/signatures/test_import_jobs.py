@@ -8,6 +8,9 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from campaign.accounts.deletion import delete_account
+from campaign.accounts.models import Membership, Role
+from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.job_rows import JobStatus
 from campaign.signatures.import_job_model import ImportJob
@@ -22,6 +25,7 @@ from campaign.signatures.import_jobs import (
 )
 from campaign.signatures.import_uploads import discard_upload, keep_upload, upload_path
 from campaign.signatures.models import Signature
+from tests.conftest import PASSWORD
 
 TABLE = (
     "surname,given_name,region,relationship\n"
@@ -55,6 +59,33 @@ def test_a_second_import_of_the_same_table_is_refused(open_appeal, queued):
     assert db.session.scalar(select(func.count(Signature.id))) == 2
     assert (queued.status, queued.stored) == (JobStatus.done, 2)
     assert upload_path(open_appeal.id, queued.upload) is None
+
+
+def test_an_import_asked_for_by_a_since_deleted_account_is_logged_as_hers(
+    open_appeal, queued, make_user
+):
+    # She asked, then deleted her account while the job waited: the log says "a deleted
+    # account", as for what she did herself, not "no member".
+    requester = open_appeal.memberships[0].user
+    db.session.add(Membership(appeal_id=open_appeal.id, user=make_user(), role=Role.owner))
+    db.session.commit()
+    delete_account(requester, PASSWORD)
+    run_import_job(queued.id)
+    db.session.refresh(queued)
+    assert (queued.status, queued.stored, queued.requested_by_id) == (JobStatus.done, 2, None)
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "signatures.imported")
+    ).one()
+    assert (event.actor_id, event.actor_deleted, event.via) == (None, True, "web")
+
+
+def test_an_import_is_logged_as_its_requesters(open_appeal, queued):
+    run_import_job(queued.id)
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "signatures.imported")
+    ).one()
+    assert (event.actor_id, event.actor_deleted) == (queued.requested_by_id, False)
+    assert event.actor_id == open_appeal.memberships[0].user_id
 
 
 def test_the_database_refuses_two_live_imports_of_one_table(open_appeal, queued):
