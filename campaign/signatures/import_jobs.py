@@ -165,10 +165,20 @@ def run_import_job(job_id: int) -> None:
     if report.error_count:
         _fail(job_id, "rows", report)
         return
-    job.status = JobStatus.done
-    job.stored = report.stored
-    job.rows_done = report.rows
-    db.session.commit()  # with the rows: "done" is seen with them, never without
+    # With the rows: "done" is seen with them, never without. Only if still running: a job
+    # given up on meanwhile (no news for STALLED_AFTER, or its worker stopping) reads "nothing
+    # was imported" on the desk, and its table may be imported again, so its rows go too.
+    done = db.session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status == JobStatus.running)
+        .values(status=JobStatus.done, stored=report.stored, rows_done=report.rows)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        log.warning("import job %s was given up on before it finished; nothing stored", job_id)
+        return
+    db.session.commit()
     discard_upload(job.appeal_id, job.upload)
 
 

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campaign.accounts.deletion import delete_account
 from campaign.accounts.models import Membership, Role
 from campaign.audit.models import AuditEvent
+from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.job_rows import JobStatus
 from campaign.signatures.import_job_model import ImportJob
@@ -153,3 +154,39 @@ def test_an_import_failing_of_its_workers_stop_stays_interrupted(queued, monkeyp
         JobStatus.failed, "interrupted", None
     )  # fmt: skip
     assert db.session.scalar(select(func.count(Signature.id))) == 0
+
+
+@pytest.mark.parametrize("given_up_by", ["the desk", "the worker's stop"])
+def test_an_import_given_up_on_while_it_ran_stores_nothing(
+    open_appeal, queued, monkeypatch, given_up_by
+):
+    # Checking a large table took long (or its worker was told to stop): the desk marked the
+    # job failed, "nothing was imported", and freed the table for another try. The run that
+    # then finishes must not store its rows beside the next try's.
+    from campaign.signatures import import_jobs
+
+    real_import_table = import_jobs.import_table
+
+    def slow_import_table(appeal, stream, mapping, **kwargs):
+        if given_up_by == "the desk":
+            db.session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == queued.id)
+                .values(updated_at=utcnow() - STALLED_AFTER - timedelta(seconds=1))
+            )
+            assert give_up_if_stalled(db.session.get(ImportJob, queued.id))
+            db.session.commit()
+        else:
+            mark_interrupted(queued.id)
+        return real_import_table(appeal, stream, mapping, **kwargs)
+
+    monkeypatch.setattr(import_jobs, "import_table", slow_import_table)
+    run_import_job(queued.id)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, queued.id)
+    assert (job.status, job.error, job.stored, job.live_upload) == (
+        JobStatus.failed, "interrupted", 0, None
+    )  # fmt: skip
+    assert db.session.scalar(select(func.count(Signature.id))) == 0
+    assert upload_path(open_appeal.id, queued.upload) is not None  # kept for another try
+    assert not db.session.scalars(select(AuditEvent)).all()
