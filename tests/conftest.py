@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from campaign import create_app
+from campaign import create_app, tasks
 from campaign.accounts.models import Role, User
 from campaign.accounts.operations import hash_password
 from campaign.appeals.models import Appeal
@@ -188,6 +188,9 @@ def app(
         yield app
         db.session.remove()
         db.engine.dispose()
+        # A file queue's SQLite connection too: left to the garbage collector, it is reported
+        # (as an unraisable ResourceWarning) in whichever test runs next.
+        tasks.stop(app)
 
 
 class IsolatedClient(FlaskClient):
