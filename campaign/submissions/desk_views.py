@@ -44,6 +44,7 @@ from campaign.submissions.operations import (
     record_submission,
     submission_clock,
     submission_status,
+    unfinished_notice,
     update_submission,
 )
 from campaign.submissions.scans import ScanRefused, scan_limit, scan_path
@@ -199,6 +200,7 @@ def _detail_page(
         sent_form=RecordSentForm(formdata=None),
         may_send=may_record_as_sent(submission),
         opens_at=notice_open_on(submission),
+        notice_sending=unfinished_notice(submission),
         mailings=db.session.scalars(
             select(Mailing).where(Mailing.submission_id == submission.id).order_by(Mailing.id)
         ).all(),

@@ -187,6 +187,12 @@ class NoticeForm(FlaskForm):
     submit = SubmitField(_l("Tell the signers now"))
 
 
+class ResumeMailingForm(FlaskForm):
+    """Send the messages of a mailing whose worker stopped."""
+
+    submit = SubmitField(_l("Send the rest"))
+
+
 class RecordSentForm(FlaskForm):
     """Date the hand-in today."""
 

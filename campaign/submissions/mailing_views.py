@@ -14,14 +14,17 @@ from campaign.appeals.models import Appeal
 from campaign.extensions import db
 from campaign.markup import render_markdown
 from campaign.submissions.desk_views import submission_or_404
-from campaign.submissions.forms import NoticeForm, RecordSentForm, UpdateForm
+from campaign.submissions.forms import NoticeForm, RecordSentForm, ResumeMailingForm, UpdateForm
 from campaign.submissions.mailings import (
     enqueue_mailing,
+    is_sending,
+    is_stalled,
     new_request_key,
     record_as_sent,
+    sent_so_far,
     start_mailing,
 )
-from campaign.submissions.models import Mailing, MailingKind, MailingStatus, Submission
+from campaign.submissions.models import Mailing, MailingKind, Submission
 from campaign.submissions.operations import SubmissionRefused
 
 
@@ -112,21 +115,48 @@ def _update_page(
     ), status
 
 
-@bp.get("/<int:appeal_id>/mailings/<int:mailing_id>")
-@requires_role(Role.advocate)
-def mailing(appeal: Appeal, mailing_id: int) -> str:
-    """How a mailing goes: sent, failed, left out; the page refreshes itself meanwhile."""
+def _mailing_or_404(appeal: Appeal, mailing_id: int) -> tuple[Mailing, Submission]:
     found = db.session.get(Mailing, mailing_id)
     if found is None:
         abort(404)
     submission = db.session.get(Submission, found.submission_id)
     if submission is None or submission.appeal_id != appeal.id:
         abort(404)
-    working = found.status in (MailingStatus.queued, MailingStatus.sending)
+    return found, submission
+
+
+@bp.get("/<int:appeal_id>/mailings/<int:mailing_id>")
+@requires_role(Role.advocate)
+def mailing(appeal: Appeal, mailing_id: int) -> str:
+    """How a mailing goes: sent, failed, left out; the page refreshes itself meanwhile, and
+    offers to send the rest if its worker stopped."""
+    found, submission = _mailing_or_404(appeal, mailing_id)
+    stalled = is_stalled(found)
     return render_template(
         "submissions/mailing.html",
         appeal=appeal,
         submission=submission,
         mailing=found,
-        working=working,
+        sent=sent_so_far(found),
+        working=is_sending(found) and not stalled,
+        stalled=stalled,
+        resume_form=ResumeMailingForm(formdata=None),
     )
+
+
+@bp.post("/<int:appeal_id>/mailings/<int:mailing_id>/resume")
+@requires_role(Role.advocate)
+def resume_mailing(appeal: Appeal, mailing_id: int) -> Response:
+    """Queue again a mailing that has sent nothing for a while: it sends what it has not."""
+    found, _submission = _mailing_or_404(appeal, mailing_id)
+    if not ResumeMailingForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+    elif not is_sending(found):
+        flash(_("This mailing has ended: there is nothing left to send."), "error")
+    elif not is_stalled(found):
+        flash(_("This mailing is still being sent."), "error")
+    else:
+        # Safe even if its first run still goes on: each message is claimed before it is sent.
+        enqueue_mailing(found)
+        flash(_("The messages not sent yet are queued again."), "success")
+    return redirect(url_for("appeals.mailing", appeal_id=appeal.id, mailing_id=found.id))

@@ -3,6 +3,10 @@
 Each mailing is sent on the task queue, one Delivery per recipient, at a bounded rate; a
 message that fails is tried again by the job's retries, and what could not be sent in the end
 is counted, never dropped unseen. A double click finds the mailing its form's key made.
+
+A mailing whose worker stopped goes on where it stopped: queued again by the stopping worker,
+or from its page once nothing has been heard of it for STALLED_AFTER. Each try of a message is
+claimed in the database first, so two runs of one mailing never send one message twice.
 """
 
 import logging
@@ -15,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campaign import tasks
@@ -33,13 +37,18 @@ from campaign.submissions.models import (
     MailingStatus,
     Submission,
 )
-from campaign.submissions.operations import SubmissionRefused
+from campaign.submissions.operations import SubmissionRefused, unfinished_notice
 from campaign.time_zones import today_in
 from campaign.urls import public_url_for
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# With no message sent for this long, a mailing's worker is taken for stopped (killed: a stop
+# that lets it say so queues the mailing again itself), and its page offers to send the rest.
+STALLED_AFTER = timedelta(minutes=15)
+# A stopped worker queues its mailing again this much later, once it has gone.
+RESUME_DELAY = 10.0
 _UNSUBSCRIBE_SALT = "submissions.unsubscribe"
 
 
@@ -103,17 +112,22 @@ def notice_open_on(submission: Submission) -> datetime | None:
 
 
 def may_record_as_sent(submission: Submission) -> bool:
-    """True when the notice period has passed (or none was asked for)."""
+    """True when the notice has gone out to everyone and its period has passed (or none was
+    asked for)."""
     if submission.notice_days == 0:
         return True
     opens = notice_open_on(submission)
-    return opens is not None and utcnow() >= opens
+    return opens is not None and utcnow() >= opens and unfinished_notice(submission) is None
 
 
 def record_as_sent(submission: Submission) -> None:
     """Date the hand-in today, once the signers' notice period is over."""
     if submission.sent_on is not None:
         return
+    if unfinished_notice(submission) is not None:
+        raise SubmissionRefused(
+            "sent_on", _l("The notice is still being sent to the signers: wait before sending.")
+        )
     if not may_record_as_sent(submission):
         raise SubmissionRefused(
             "sent_on", _l("The signers' notice period is not over yet: wait before sending.")
@@ -181,11 +195,48 @@ def enqueue_mailing(mailing: Mailing) -> None:
     tasks.enqueue("submissions.send_mailing", mailing.id)
 
 
+def is_sending(mailing: Mailing) -> bool:
+    """Whether the mailing has not ended (queued, or some messages not sent nor given up)."""
+    return mailing.status in (MailingStatus.queued, MailingStatus.sending)
+
+
+def sent_so_far(mailing: Mailing) -> int:
+    """How many of its messages have gone out (the mailing's own count is set as it ends)."""
+    if not is_sending(mailing):
+        return mailing.sent
+    return db.session.scalar(
+        select(func.count()).where(Delivery.mailing_id == mailing.id, Delivery.sent_at.is_not(None))
+    )
+
+
+def is_stalled(mailing: Mailing) -> bool:
+    """Whether a mailing not ended has tried no message for STALLED_AFTER (its worker
+    stopped)."""
+    if not is_sending(mailing):
+        return False
+    heard = [mailing.created_at]
+    for column in (Delivery.sent_at, Delivery.claimed_at):
+        last = db.session.scalar(select(func.max(column)).where(Delivery.mailing_id == mailing.id))
+        if last is not None:
+            heard.append(last)
+    return utcnow() - max(heard) > STALLED_AFTER
+
+
+def resume_mailing(mailing_id: int) -> None:
+    """Queue a mailing again, to send the messages it has not (once its worker has gone)."""
+    tasks.enqueue_later(RESUME_DELAY, "submissions.send_mailing", mailing_id)
+
+
 class MailingIncomplete(Exception):
     """Some messages failed and may be tried again: the job's retry does it."""
 
 
-@tasks.job("submissions.send_mailing", retries=MAX_ATTEMPTS, retry_delay=60.0)
+@tasks.job(
+    "submissions.send_mailing",
+    retries=MAX_ATTEMPTS,
+    retry_delay=60.0,
+    on_interrupt=resume_mailing,
+)
 def send_mailing(mailing_id: int) -> None:
     """Send every message of a mailing not sent yet, at the configured rate."""
     mailing = db.session.get(Mailing, mailing_id)
@@ -208,17 +259,15 @@ def send_mailing(mailing_id: int) -> None:
         signature = db.session.get(Signature, delivery.signature_id)
         if signature is None or signature.email is None or signature.unsubscribed_at is not None:
             # Withdrawn or unsubscribed meanwhile: she is not written to.
-            mailing.unsubscribed += 1
-            mailing.total -= 1
-            db.session.delete(delivery)
-            db.session.commit()
+            _leave_out(mailing.id, delivery.id)
             continue
+        if not _claim(delivery):
+            continue  # another run of this mailing has it
         try:
             _deliver(mailing, submission, signature)
         except Exception as error:  # any mail failure: counted, and tried again by the retry
             db.session.rollback()
-            delivery = db.session.get(Delivery, delivery.id)
-            delivery.attempts += 1
+            delivery.claimed_at = None  # free for the next try
             logger.warning(
                 "Mailing %s: message to signature %s failed with %s (attempt %s).",
                 mailing.id,
@@ -231,6 +280,39 @@ def send_mailing(mailing_id: int) -> None:
         db.session.commit()
         time.sleep(pause)
     _finish(mailing)
+
+
+def _claim(delivery: Delivery) -> bool:
+    """Count this try of a message and mark it taken before making it (committed); False if
+    another run of the mailing sent it or has it under way."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery.id,
+            Delivery.sent_at.is_(None),
+            Delivery.attempts < MAX_ATTEMPTS,
+            or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < now - STALLED_AFTER),
+        )
+        .values(attempts=Delivery.attempts + 1, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()  # expires `delivery`: its attempts are read again
+    return claimed.rowcount == 1
+
+
+def _leave_out(mailing_id: int, delivery_id: int) -> None:
+    gone = db.session.execute(
+        delete(Delivery).where(Delivery.id == delivery_id, Delivery.sent_at.is_(None))
+    )
+    if gone.rowcount == 1:  # counted once, whichever run of the mailing left her out
+        db.session.execute(
+            update(Mailing)
+            .where(Mailing.id == mailing_id)
+            .values(unsubscribed=Mailing.unsubscribed + 1, total=Mailing.total - 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
 
 
 def _finish(mailing: Mailing) -> None:

@@ -191,7 +191,11 @@ class Delivery(db.Model):
         ForeignKey("signature.id", ondelete="CASCADE"), index=True
     )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Tries made, the one under way included.
     attempts: Mapped[int] = mapped_column(default=0)
+    # When a run of the mailing took this message to send it (None once that try failed): a
+    # second run leaves it alone, unless the claim is older than mailings.STALLED_AFTER.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<Delivery {self.id} of mailing {self.mailing_id}>"

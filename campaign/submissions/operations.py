@@ -16,7 +16,17 @@ from campaign.dossiers.models import DossierSnapshot
 from campaign.extensions import db
 from campaign.file_changes import FileChange
 from campaign.submissions.clock import SOON_DAYS, Clock, Due, clock_for
-from campaign.submissions.models import Answer, AnswerKind, Channel, Scan, ScanKind, Submission
+from campaign.submissions.models import (
+    Answer,
+    AnswerKind,
+    Channel,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    Scan,
+    ScanKind,
+    Submission,
+)
 from campaign.submissions.scans import check_scan, discard_scan, store_scan
 from campaign.time_zones import today_in
 
@@ -102,14 +112,29 @@ def _apply(submission: Submission, data: SubmissionData) -> None:
     submission.notice_days = data.notice_days
 
 
+def unfinished_notice(submission: Submission) -> Mailing | None:
+    """The submission's latest notice to the signers if it is still being sent."""
+    latest = db.session.scalar(
+        select(Mailing)
+        .where(Mailing.submission_id == submission.id, Mailing.kind == MailingKind.notice)
+        .order_by(Mailing.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.status not in (MailingStatus.queued, MailingStatus.sending):
+        return None
+    return latest
+
+
 def _check_notice(data: SubmissionData, submission: Submission | None) -> None:
-    """A hand-in with a notice period is dated only once the signers were told and the
-    period has passed ("record as sent" on the desk)."""
+    """A hand-in with a notice period is dated only once the signers were told (every
+    message gone out) and the period has passed ("record as sent" on the desk)."""
     if not data.notice_days or data.sent_on is None:
         return
     if submission is not None and submission.sent_on is not None:
         return  # already sent: correcting its date
     told = submission.notice_sent_at if submission is not None else None
+    if told is not None and unfinished_notice(submission) is not None:
+        told = None
     if told is None or utcnow() < told + timedelta(days=data.notice_days):
         raise SubmissionRefused(
             "sent_on",
