@@ -30,7 +30,12 @@ from campaign.submissions.forms import (
     ScanForm,
     SubmissionForm,
 )
-from campaign.submissions.mailings import may_record_as_sent, new_request_key, notice_open_on
+from campaign.submissions.mailings import (
+    may_record_as_sent,
+    new_request_key,
+    notice_open_on,
+    sent_so_far,
+)
 from campaign.submissions.models import AnswerKind, Channel, Mailing, Scan, ScanKind, Submission
 from campaign.submissions.operations import (
     AnswerData,
@@ -183,6 +188,9 @@ def _detail_page(
         if answer is not None:
             answer_form.kind.data = answer.kind.value
             answer_form.forwarded_to.data = submission.hops[0].addressee if submission.hops else ""
+    mailings = db.session.scalars(
+        select(Mailing).where(Mailing.submission_id == submission.id).order_by(Mailing.id)
+    ).all()
     return render_template(
         "submissions/show.html",
         appeal=appeal,
@@ -201,9 +209,8 @@ def _detail_page(
         may_send=may_record_as_sent(submission),
         opens_at=notice_open_on(submission),
         notice_sending=unfinished_notice(submission),
-        mailings=db.session.scalars(
-            select(Mailing).where(Mailing.submission_id == submission.id).order_by(Mailing.id)
-        ).all(),
+        mailings=mailings,
+        sent_counts={mailing.id: sent_so_far(mailing) for mailing in mailings},
     ), status
 
 

@@ -142,7 +142,10 @@ def test_a_stalled_mailing_is_sent_on_from_its_page(
     page = client.get(url).get_data(as_text=True)
     assert "Send the rest" in page and 'http-equiv="refresh"' not in page
     assert "<dd>1</dd>" in page  # sent so far
-    assert client.post(f"{url}/resume").status_code == 302
+    desk = client.get(f"/appeals/{owner_appeal.id}/submissions/{submission.id}")
+    assert "1 sent, 0 failed, 0 left out" in desk.get_data(as_text=True)
+    resumed = client.post(f"{url}/resume", follow_redirects=True).get_data(as_text=True)
+    assert "The messages not sent yet are queued again." in resumed
     assert len(mails(outbox)) == 2  # the two not sent; never the first again
     db.session.refresh(mailing)
     assert (mailing.status, mailing.sent, mailing.failed) == (MailingStatus.done, 3, 0)
