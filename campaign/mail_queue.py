@@ -36,6 +36,9 @@ _PERMANENT = (ValueError, TypeError, LookupError)
 # A queued mail whose next try is this far in the past was lost by its queue (a Redis that
 # restarted empty, a worker killed mid-send): `flask mail retry --all` queues it again.
 _LOST_AFTER = timedelta(minutes=15)
+# A worker stopped mid-send (SIGTERM) queues the message again this much later, once it has
+# gone; one killed outright leaves it to `flask mail retry --all`.
+_AFTER_A_STOP = 10.0
 
 
 class MailStatus(enum.Enum):
@@ -118,7 +121,15 @@ def retry_delay(attempts: int) -> float:
     return base * 2 ** max(0, attempts - 1)
 
 
-@tasks.job(SEND_JOB)
+def send_again_after_a_stop(mail_id: int) -> None:
+    """Queue again a message whose worker stopped while sending it (its on_interrupt)."""
+    message = db.session.get(OutgoingMail, mail_id)
+    if message is None or message.status is not MailStatus.queued:
+        return  # sent (and deleted) before the stop, or a dead letter
+    _send_later(mail_id, message.purpose, _AFTER_A_STOP)
+
+
+@tasks.job(SEND_JOB, on_interrupt=send_again_after_a_stop)
 def send_queued_mail(mail_id: int) -> None:
     """Try to send one stored message; delete it when sent, retry or keep it when not."""
     message = db.session.get(OutgoingMail, mail_id)

@@ -11,9 +11,9 @@ from sqlalchemy import LargeBinary, event, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from campaign import mail_queue
+from campaign import mail_queue, tasks
 from campaign.extensions import db
-from campaign.mail_queue import MailStatus, OutgoingMail, send_queued_mail
+from campaign.mail_queue import MailStatus, OutgoingMail, send_again_after_a_stop, send_queued_mail
 from campaign.signatures import sign_views as views
 from campaign.signatures.models import Signature
 from tests.mailbox import body, link_path, mails
@@ -260,3 +260,21 @@ def test_a_signature_and_its_mail_are_one_write(client, open_appeal, sign, mail_
     assert stored() == 1 and len(waiting()) == 1  # the mail server refused: tried again later
     together = [kinds for kinds in written.values() if "Signature" in kinds]
     assert together == [together[0]] and "OutgoingMail" in together[0], written
+
+
+def test_a_worker_stopped_mid_send_queues_the_mail_again(
+    app, open_appeal, sign, mail_down, outbox, monkeypatch
+):
+    sign(open_appeal)
+    [mail] = waiting()
+    assert tasks.registered_job(mail_queue.SEND_JOB).on_interrupt is send_again_after_a_stop
+    huey = tasks.get_queue(app).huey
+    before = len(huey.scheduled())
+    send_again_after_a_stop(mail.id)  # as the stopping worker calls it, in an app context
+    (task,) = huey.scheduled()[before:]
+    assert task.args[:2] == (mail_queue.SEND_JOB, [mail.id])
+    # Sent before the stop (its row deleted), or a dead letter: nothing is queued.
+    db.session.delete(mail)
+    db.session.commit()
+    send_again_after_a_stop(mail.id)
+    assert len(huey.scheduled()) == before + 1
