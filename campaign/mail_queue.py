@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask import current_app
-from sqlalchemy import String, select
+from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign import tasks
@@ -37,7 +37,7 @@ _PERMANENT = (ValueError, TypeError, LookupError)
 # restarted empty, a worker killed mid-send): `flask mail retry --all` queues it again.
 _LOST_AFTER = timedelta(minutes=15)
 # A worker stopped mid-send (SIGTERM) queues the message again this much later, once it has
-# gone; one killed outright leaves it to `flask mail retry --all`.
+# gone; one killed outright leaves it to the next consumer's start (requeue_lost_mail).
 _AFTER_A_STOP = 10.0
 
 
@@ -119,6 +119,39 @@ def retry_delay(attempts: int) -> float:
     """Seconds to wait before the try after `attempts` failed ones (doubling each time)."""
     base = float(current_app.config["MAIL_RETRY_DELAY"])
     return base * 2 ** max(0, attempts - 1)
+
+
+@tasks.at_consumer_start
+def requeue_lost_mail() -> int:
+    """Queue again each message whose queue lost it (due _LOST_AFTER ago or more: a worker
+    killed while sending it, a Redis that restarted empty); once, whichever process starting
+    its consumer gets to it first. Returns how many."""
+    now = utcnow()
+    lost = db.session.execute(
+        select(OutgoingMail.id, OutgoingMail.purpose, OutgoingMail.next_attempt_at).where(
+            OutgoingMail.status == MailStatus.queued,
+            OutgoingMail.next_attempt_at < now - _LOST_AFTER,
+        )
+    ).all()
+    queued = 0
+    for mail_id, purpose, due in lost:
+        taken = db.session.execute(
+            update(OutgoingMail)
+            .where(
+                OutgoingMail.id == mail_id,
+                OutgoingMail.status == MailStatus.queued,
+                OutgoingMail.next_attempt_at == due,
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        if taken.rowcount == 1:
+            _send_later(mail_id, purpose, 0.0)
+            queued += 1
+    if queued:
+        logger.warning("%d mail(s) lost by the task queue queued again.", queued)
+    return queued
 
 
 def send_again_after_a_stop(mail_id: int) -> None:

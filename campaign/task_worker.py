@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from huey.api import Task
 from huey.signals import SIGNAL_INTERRUPTED
 
-from campaign.tasks import describe_args, get_queue, registered_job
+from campaign.tasks import describe_args, get_queue, registered_job, run_start_hooks
 
 logger = logging.getLogger("campaign.tasks")
 
@@ -46,6 +46,7 @@ def worker_command(workers: int | None) -> None:
         f"Running jobs from queue {queue.name!r} ({queue.describe()}) with "
         f"{consumer.workers} worker thread(s); Ctrl-C stops."
     )
+    run_start_hooks(current_app._get_current_object())
     consumer.run()
 
 

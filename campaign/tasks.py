@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -49,6 +50,30 @@ class Job:
 # with one generic task, "campaign.tasks.run"(name, args), that looks the name up here. So
 # domain modules declare jobs without this module importing them, and tests make many apps.
 _jobs: dict[str, Job] = {}
+
+
+# Run once by each process that starts consuming the queue (the worker command; a web process
+# running its own consumer, at its first request): for what a killed process's jobs left.
+_at_start: list[Callable[[], None]] = []
+
+
+def at_consumer_start(func: Callable[[], None]) -> Callable[[], None]:
+    """Declare a function run, in an app context, when a process starts consuming the queue:
+    it queues again the work a killed process lost (its running jobs, which no queue keeps)."""
+    _at_start.append(func)
+    return func
+
+
+def run_start_hooks(app: Flask) -> None:
+    """Run the at_consumer_start functions; one failing is logged, and the others still run."""
+    for hook in _at_start:
+        try:
+            with app.app_context():
+                hook()
+        except Exception as error:
+            logger.error(
+                "At the consumer's start, %s failed (%s).", _qualified(hook), type(error).__name__
+            )
 
 
 def job(
@@ -135,7 +160,19 @@ def init_app(app: Flask) -> None:
     queue = new_queue(app)
     app.extensions["tasks"] = queue
     if queue.embedded and queue.kind == "sqlite":
-        app.before_request(queue.pick_up_leftovers)
+        app.before_request(_at_first_request(app, queue))
+
+
+def _at_first_request(app: Flask, queue: TaskQueue) -> Callable[[], None]:
+    started_in: set[int] = set()
+
+    def before_request() -> None:
+        queue.pick_up_leftovers()
+        if os.getpid() not in started_in:  # this process's first request (or a fork's)
+            started_in.add(os.getpid())
+            run_start_hooks(app)
+
+    return before_request
 
 
 def stop(app: Flask, timeout: float = 10.0) -> None:

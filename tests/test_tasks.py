@@ -274,6 +274,28 @@ class TestSqlite:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
 
+    def test_a_process_runs_the_start_hooks_at_its_first_request_only(self, app, monkeypatch):
+        runs = []
+        monkeypatch.setattr(tasks, "_at_start", [lambda: runs.append(1)])
+        web = _other_app(app, TASK_WORKERS=1)
+        try:
+            client = web.test_client()
+            client.get("/no-such-page")
+            client.get("/no-such-page")
+            assert runs == [1]
+        finally:
+            _dispose(web)
+
+    def test_the_worker_runs_the_start_hooks_before_it_consumes(self, app, runner, monkeypatch):
+        from huey.consumer import Consumer
+
+        order = []
+        monkeypatch.setattr(tasks, "_at_start", [lambda: order.append("hook")])
+        monkeypatch.setattr(Consumer, "run", lambda self: order.append("run"))
+        result = runner.invoke(args=["tasks", "worker", "--workers", "1"])
+        assert result.exit_code == 0, result.output
+        assert order == ["hook", "run"]
+
     def test_tasks_left_from_a_previous_run_start_at_the_first_request(self, app):
         # The first app runs no consumer, as if it had been stopped right after enqueueing.
         before = _other_app(app, TASK_WORKERS=0, PROBE_MARKER="before")
@@ -345,3 +367,16 @@ class TestCommand:
         result = runner.invoke(args=["tasks", "worker"])
         assert result.exit_code == 2
         assert 'TASK_QUEUE is "memory"' in result.output
+
+
+def test_a_failing_start_hook_is_logged_and_the_others_run(app, monkeypatch, caplog):
+    runs = []
+
+    def broken():
+        raise OSError("disk")
+
+    monkeypatch.setattr(tasks, "_at_start", [broken, lambda: runs.append(1)])
+    with caplog.at_level(logging.ERROR):
+        tasks.run_start_hooks(app)
+    assert runs == [1]
+    assert "failed (OSError)" in caplog.text

@@ -5,6 +5,7 @@ address reaches the log."""
 import logging
 import re
 import socket
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import LargeBinary, event, func, select, type_coerce
@@ -12,8 +13,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from campaign import mail_queue, tasks
+from campaign.clock import utcnow
 from campaign.extensions import db
-from campaign.mail_queue import MailStatus, OutgoingMail, send_again_after_a_stop, send_queued_mail
+from campaign.mail_queue import (
+    MailStatus,
+    OutgoingMail,
+    requeue_lost_mail,
+    send_again_after_a_stop,
+    send_queued_mail,
+)
 from campaign.signatures import sign_views as views
 from campaign.signatures.models import Signature
 from tests.mailbox import body, link_path, mails
@@ -278,3 +286,29 @@ def test_a_worker_stopped_mid_send_queues_the_mail_again(
     db.session.commit()
     send_again_after_a_stop(mail.id)
     assert len(huey.scheduled()) == before + 1
+
+
+def test_mail_its_queue_lost_is_queued_again_once_when_a_consumer_starts(app, outbox, caplog):
+    # A worker killed while sending (or a Redis that restarted empty): the row waits, due
+    # long ago, and no job will come for it.
+    now = utcnow()
+
+    def stored_mail(to, due, status=MailStatus.queued):
+        mail = OutgoingMail(recipient=to, subject="S", body="B", purpose="tests.lost")
+        mail.next_attempt_at, mail.status = due, status
+        db.session.add(mail)
+        return mail
+
+    stored_mail("lost@example.org", now - timedelta(minutes=20))
+    waiting_for_its_retry = stored_mail("soon@example.org", now - timedelta(minutes=1))
+    stored_mail("dead@example.org", now - timedelta(hours=2), MailStatus.dead)
+    db.session.commit()
+    assert requeue_lost_mail in tasks._at_start
+    with caplog.at_level(logging.WARNING):
+        assert requeue_lost_mail() == 1
+    assert [message["To"] for message in mails(outbox)] == ["lost@example.org"]
+    assert "1 mail(s) lost by the task queue queued again" in caplog.text
+    assert "lost@example.org" not in caplog.text
+    assert {mail.recipient for mail in waiting()} == {"soon@example.org", "dead@example.org"}
+    assert waiting_for_its_retry in waiting()
+    assert requeue_lost_mail() == 0  # the next consumer to start finds nothing lost
