@@ -114,10 +114,12 @@ def notice_open_on(submission: Submission) -> datetime | None:
 def may_record_as_sent(submission: Submission) -> bool:
     """True when the notice has gone out to everyone and its period has passed (or none was
     asked for)."""
+    if unfinished_notice(submission) is not None:
+        return False
     if submission.notice_days == 0:
         return True
     opens = notice_open_on(submission)
-    return opens is not None and utcnow() >= opens and unfinished_notice(submission) is None
+    return opens is not None and utcnow() >= opens
 
 
 def record_as_sent(submission: Submission) -> None:

@@ -128,14 +128,15 @@ def unfinished_notice(submission: Submission) -> Mailing | None:
 def _check_notice(data: SubmissionData, submission: Submission | None) -> None:
     """A hand-in with a notice period is dated only once the signers were told (every
     message gone out) and the period has passed ("record as sent" on the desk)."""
-    if not data.notice_days or data.sent_on is None:
+    if data.sent_on is None:
         return
     if submission is not None and submission.sent_on is not None:
         return  # already sent: correcting its date
+    sending = submission is not None and unfinished_notice(submission) is not None
+    if not data.notice_days and not sending:
+        return
     told = submission.notice_sent_at if submission is not None else None
-    if told is not None and unfinished_notice(submission) is not None:
-        told = None
-    if told is None or utcnow() < told + timedelta(days=data.notice_days):
+    if sending or told is None or utcnow() < told + timedelta(days=data.notice_days):
         raise SubmissionRefused(
             "sent_on",
             _l("Leave this empty until the signers were told and the notice period is over."),

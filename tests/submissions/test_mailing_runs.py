@@ -82,6 +82,19 @@ def test_record_as_sent_waits_for_the_notice_to_go_out(
     assert "Leave this empty until the signers were told" in dated.get_data(as_text=True)
     db.session.refresh(submission)
     assert submission.sent_on is None
+    # Nor when the period is set to none meanwhile: the notice that went out is still going.
+    submission.notice_days = 0
+    db.session.commit()
+    assert "Record as sent today" not in client.get(url).get_data(as_text=True)
+    client.post(f"{url}/sent")
+    dated = client.post(
+        url,
+        data=_form(submission.snapshot_id, sent_on=days_ago(owner_appeal, 0).isoformat(),
+                   received_on="", notice_days="0"),
+    )  # fmt: skip
+    assert dated.status_code == 400
+    db.session.refresh(submission)
+    assert submission.sent_on is None
     send_mailing(notice.id)
     assert len(mails(outbox)) == 2
     assert "Record as sent today" in client.get(url).get_data(as_text=True)
