@@ -38,6 +38,15 @@ def snapshot_row(appeal, n: int, edition=Edition.submission) -> DossierSnapshot:
 
 
 @pytest.fixture
+def owner_appeal(make_published_appeal, make_user, login):
+    """A published appeal, its owner logged in."""
+    owner = make_user()
+    appeal = make_published_appeal(owner=owner)
+    login(owner)
+    return appeal
+
+
+@pytest.fixture
 def make_snapshot(app):
     """A snapshot row of an appeal (no PDF is rendered)."""
     counter = itertools.count(1)

@@ -39,14 +39,6 @@ def _form(snapshot, **overrides):
     return values
 
 
-@pytest.fixture
-def owner_appeal(make_published_appeal, make_user, login):
-    owner = make_user()
-    appeal = make_published_appeal(owner=owner)
-    login(owner)
-    return appeal
-
-
 def test_record_a_submission_with_its_clock(client, owner_appeal, make_snapshot):
     snapshot = make_snapshot(owner_appeal)
     response = client.post(f"/appeals/{owner_appeal.id}/submissions", data=_form(snapshot.id))

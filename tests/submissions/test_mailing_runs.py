@@ -25,14 +25,6 @@ from tests.submissions.conftest import days_ago
 from tests.submissions.test_desk import _form
 
 
-@pytest.fixture
-def owner_appeal(make_published_appeal, make_user, login):
-    owner = make_user()
-    appeal = make_published_appeal(owner=owner)
-    login(owner)
-    return appeal
-
-
 def _mailing(submission, kind=MailingKind.update, key="key-runs-000000000"):
     """A mailing made and committed but not run: its job was taken by a worker that died."""
     mailing, _new = start_mailing(
@@ -57,6 +49,15 @@ def _stall(mailing):
     db.session.commit()
 
 
+def _dated_today(client, url, submission, notice_days):
+    """The submission's form sent with today as the date it was sent."""
+    today = days_ago(submission.appeal, 0).isoformat()
+    return client.post(
+        url,
+        data=_form(submission.snapshot_id, sent_on=today, received_on="", notice_days=notice_days),
+    )
+
+
 def test_record_as_sent_waits_for_the_notice_to_go_out(
     client, owner_appeal, make_signature, make_submission, outbox
 ):
@@ -73,11 +74,7 @@ def test_record_as_sent_waits_for_the_notice_to_go_out(
     assert f"/mailings/{notice.id}" in page
     refused = client.post(f"{url}/sent", follow_redirects=True).get_data(as_text=True)
     assert "The notice is still being sent to the signers" in refused
-    dated = client.post(
-        url,
-        data=_form(submission.snapshot_id, sent_on=days_ago(owner_appeal, 0).isoformat(),
-                   received_on="", notice_days="1"),
-    )  # fmt: skip
+    dated = _dated_today(client, url, submission, notice_days="1")
     assert dated.status_code == 400
     assert "Leave this empty until the signers were told" in dated.get_data(as_text=True)
     db.session.refresh(submission)
@@ -87,12 +84,7 @@ def test_record_as_sent_waits_for_the_notice_to_go_out(
     db.session.commit()
     assert "Record as sent today" not in client.get(url).get_data(as_text=True)
     client.post(f"{url}/sent")
-    dated = client.post(
-        url,
-        data=_form(submission.snapshot_id, sent_on=days_ago(owner_appeal, 0).isoformat(),
-                   received_on="", notice_days="0"),
-    )  # fmt: skip
-    assert dated.status_code == 400
+    assert _dated_today(client, url, submission, notice_days="0").status_code == 400
     db.session.refresh(submission)
     assert submission.sent_on is None
     send_mailing(notice.id)

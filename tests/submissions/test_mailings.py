@@ -17,14 +17,6 @@ from tests.submissions.conftest import days_ago
 from tests.submissions.test_desk import _form
 
 
-@pytest.fixture
-def owner_appeal(make_published_appeal, make_user, login):
-    owner = make_user()
-    appeal = make_published_appeal(owner=owner)
-    login(owner)
-    return appeal
-
-
 def _key(page: str, form_action: str) -> str:
     start = page.index(form_action)
     marker = 'name="request_key" type="hidden" value="'
