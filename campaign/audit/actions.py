@@ -26,6 +26,7 @@ ACTIONS: dict[str, LazyString] = {
     "submission.followup_drafted": _l("Follow-up letter made"),
     "submission.notice_sent": _l("Signers told of a coming submission"),
     "submission.update_sent": _l("Signers told of an answer"),
+    "submission.mailing_retried": _l("Messages to signers that had failed sent again"),
     "appeal.listed": _l("Appeal listed on the home page"),
     "appeal.unlisted": _l("Appeal no longer listed on the home page"),
     "statistics.downloaded": _l("Statistics downloaded"),

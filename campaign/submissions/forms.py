@@ -193,6 +193,12 @@ class ResumeMailingForm(FlaskForm):
     submit = SubmitField(_l("Send the rest"))
 
 
+class RetryMailingForm(FlaskForm):
+    """Send again the messages of a mailing that failed every try."""
+
+    submit = SubmitField(_l("Try the failed ones again"))
+
+
 class RecordSentForm(FlaskForm):
     """Date the hand-in today."""
 

@@ -14,13 +14,20 @@ from campaign.appeals.models import Appeal
 from campaign.extensions import db
 from campaign.markup import render_markdown
 from campaign.submissions.desk_views import submission_or_404
-from campaign.submissions.forms import NoticeForm, RecordSentForm, ResumeMailingForm, UpdateForm
+from campaign.submissions.forms import (
+    NoticeForm,
+    RecordSentForm,
+    ResumeMailingForm,
+    RetryMailingForm,
+    UpdateForm,
+)
 from campaign.submissions.mailings import (
     enqueue_mailing,
     is_sending,
     is_stalled,
     new_request_key,
     record_as_sent,
+    retry_failed,
     sent_so_far,
     start_mailing,
 )
@@ -141,6 +148,7 @@ def mailing(appeal: Appeal, mailing_id: int) -> str:
         working=is_sending(found) and not stalled,
         stalled=stalled,
         resume_form=ResumeMailingForm(formdata=None),
+        retry_form=RetryMailingForm(formdata=None),
     )
 
 
@@ -159,4 +167,26 @@ def resume_mailing(appeal: Appeal, mailing_id: int) -> Response:
         # Safe even if its first run still goes on: each message is claimed before it is sent.
         enqueue_mailing(found)
         flash(_("The messages not sent yet are queued again."), "success")
+    return redirect(url_for("appeals.mailing", appeal_id=appeal.id, mailing_id=found.id))
+
+
+@bp.post("/<int:appeal_id>/mailings/<int:mailing_id>/retry")
+@requires_role(Role.advocate)
+def retry_mailing(appeal: Appeal, mailing_id: int) -> Response:
+    """Send again the messages of an ended mailing that failed every try (the mail server
+    mended meanwhile)."""
+    found, submission = _mailing_or_404(appeal, mailing_id)
+    if not RetryMailingForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+        return redirect(url_for("appeals.mailing", appeal_id=appeal.id, mailing_id=found.id))
+    try:
+        retried = retry_failed(found, submission)
+    except SubmissionRefused as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        if retried:
+            enqueue_mailing(found)
+            flash(_("The messages that failed are queued again."), "success")
+        else:
+            flash(_("This mailing has no failed messages to send again."), "error")
     return redirect(url_for("appeals.mailing", appeal_id=appeal.id, mailing_id=found.id))

@@ -224,6 +224,41 @@ def is_stalled(mailing: Mailing) -> bool:
     return utcnow() - max(heard) > STALLED_AFTER
 
 
+def retry_failed(mailing: Mailing, submission: Submission) -> int:
+    """Give the messages of an ended mailing that failed every try a new round of tries
+    (committed, with its audit event) and return how many; 0 if it has none. The caller
+    enqueues. A notice's period starts again: those signers are told only now. Raise
+    SubmissionRefused for a notice of a submission sent already."""
+    if mailing.kind is MailingKind.notice and submission.sent_on is not None:
+        raise SubmissionRefused("subject", _l("This submission was sent already."))
+    count = db.session.execute(
+        update(Delivery)
+        .where(Delivery.mailing_id == mailing.id, Delivery.sent_at.is_(None))
+        .values(attempts=0, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    reopened = db.session.execute(
+        update(Mailing)
+        .where(Mailing.id == mailing.id, Mailing.status == MailingStatus.failed)
+        .values(status=MailingStatus.sending, failed=0, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not count or reopened.rowcount != 1:  # none left (withdrawn since), or a second click
+        db.session.rollback()
+        return 0
+    if mailing.kind is MailingKind.notice:
+        submission.notice_sent_at = utcnow()
+    record_event(
+        submission.appeal_id,
+        "submission.mailing_retried",
+        subject=("mailing", mailing.id),
+        submission=submission.id,
+        messages=count,
+    )
+    db.session.commit()
+    return count
+
+
 def resume_mailing(mailing_id: int) -> None:
     """Queue a mailing again, to send the messages it has not (once its worker has gone)."""
     tasks.enqueue_later(RESUME_DELAY, "submissions.send_mailing", mailing_id)

@@ -5,9 +5,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campaign import tasks
+from campaign.audit.models import AuditEvent
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.submissions import mailings
@@ -202,3 +203,48 @@ def test_sending_on_needs_the_forms_token(
     assert mails(outbox) == []
     assert client.post(f"{url}/resume", data={"csrf_token": token}).status_code == 302
     assert len(mails(outbox)) == 1
+
+
+def test_a_failed_notice_is_sent_again_and_its_period_starts_again(
+    client, owner_appeal, make_signature, make_submission, outbox, monkeypatch
+):
+    make_signature(owner_appeal)
+    make_signature(owner_appeal)
+    submission = make_submission(owner_appeal, sent_on=None, received_on=None, notice_days=2)
+    notice = _mailing(submission, MailingKind.notice)
+    real_send = mailings.send_mail
+    monkeypatch.setattr(mailings, "send_mail", lambda *a, **k: (_ for _ in ()).throw(OSError()))
+    for _try in range(mailings.MAX_ATTEMPTS - 1):
+        with pytest.raises(MailingIncomplete):
+            send_mailing(notice.id)
+    send_mailing(notice.id)
+    db.session.refresh(notice)
+    assert (notice.status, notice.failed) == (MailingStatus.failed, 2)
+    url = f"/appeals/{owner_appeal.id}/mailings/{notice.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Try the failed ones again" in page and "the notice period starts again" in page
+    monkeypatch.setattr(mailings, "send_mail", real_send)  # the mail server mended
+    told_before = submission.notice_sent_at
+    retried = client.post(f"{url}/retry", follow_redirects=True).get_data(as_text=True)
+    assert "The messages that failed are queued again." in retried
+    assert len(mails(outbox)) == 2
+    db.session.refresh(notice)
+    db.session.refresh(submission)
+    assert (notice.status, notice.sent, notice.failed) == (MailingStatus.done, 2, 0)
+    assert submission.notice_sent_at > told_before  # they were told only now
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "submission.mailing_retried")
+    ).one()
+    assert (event.subject_id, event.details["messages"]) == (notice.id, 2)
+    again = client.post(f"{url}/retry", follow_redirects=True).get_data(as_text=True)
+    assert "This mailing has no failed messages to send again." in again
+    assert len(mails(outbox)) == 2
+    # A notice of a submission handed in since is not sent again.
+    db.session.execute(
+        update(Mailing).where(Mailing.id == notice.id).values(status=MailingStatus.failed)
+    )
+    submission.sent_on = days_ago(owner_appeal, 0)
+    db.session.commit()
+    refused = client.post(f"{url}/retry", follow_redirects=True).get_data(as_text=True)
+    assert "This submission was sent already." in refused
+    assert len(mails(outbox)) == 2
