@@ -30,12 +30,12 @@ from campaign.submissions.forms import (
     ScanForm,
     SubmissionForm,
 )
-from campaign.submissions.mailings import (
+from campaign.submissions.hand_in import (
     may_record_as_sent,
-    new_request_key,
     notice_open_on,
-    sent_so_far,
+    withdrawn_since_snapshot,
 )
+from campaign.submissions.mailings import new_request_key, sent_so_far
 from campaign.submissions.models import AnswerKind, Channel, Mailing, Scan, ScanKind, Submission
 from campaign.submissions.operations import (
     AnswerData,
@@ -209,6 +209,7 @@ def _detail_page(
         may_send=may_record_as_sent(submission),
         opens_at=notice_open_on(submission),
         notice_sending=unfinished_notice(submission),
+        withdrawn_since=withdrawn_since_snapshot(submission) if submission.sent_on is None else 0,
         mailings=mailings,
         sent_counts={mailing.id: sent_so_far(mailing) for mailing in mailings},
     ), status

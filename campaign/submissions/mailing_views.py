@@ -21,12 +21,12 @@ from campaign.submissions.forms import (
     RetryMailingForm,
     UpdateForm,
 )
+from campaign.submissions.hand_in import record_as_sent
 from campaign.submissions.mailings import (
     enqueue_mailing,
     is_sending,
     is_stalled,
     new_request_key,
-    record_as_sent,
     retry_failed,
     sent_so_far,
     start_mailing,

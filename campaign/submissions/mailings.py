@@ -12,7 +12,7 @@ claimed in the database first, so two runs of one mailing never send one message
 import logging
 import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -37,8 +37,7 @@ from campaign.submissions.models import (
     MailingStatus,
     Submission,
 )
-from campaign.submissions.operations import SubmissionRefused, unfinished_notice
-from campaign.time_zones import today_in
+from campaign.submissions.operations import SubmissionRefused
 from campaign.urls import public_url_for
 
 logger = logging.getLogger(__name__)
@@ -101,43 +100,6 @@ def _recipients(submission: Submission, kind: MailingKind) -> tuple[list[int], i
     return [row.id for row in rows if row.unsubscribed_at is None], sum(
         1 for row in rows if row.unsubscribed_at is not None
     )
-
-
-def notice_open_on(submission: Submission) -> datetime | None:
-    """When "record as sent" opens: the notice's time plus the notice period (None: no notice
-    is needed, or it was not sent yet)."""
-    if submission.notice_sent_at is None:
-        return None
-    return submission.notice_sent_at + timedelta(days=submission.notice_days)
-
-
-def may_record_as_sent(submission: Submission) -> bool:
-    """True when the notice has gone out to everyone and its period has passed (or none was
-    asked for)."""
-    if unfinished_notice(submission) is not None:
-        return False
-    if submission.notice_days == 0:
-        return True
-    opens = notice_open_on(submission)
-    return opens is not None and utcnow() >= opens
-
-
-def record_as_sent(submission: Submission) -> None:
-    """Date the hand-in today, once the signers' notice period is over."""
-    if submission.sent_on is not None:
-        return
-    if unfinished_notice(submission) is not None:
-        raise SubmissionRefused(
-            "sent_on", _l("The notice is still being sent to the signers: wait before sending.")
-        )
-    if not may_record_as_sent(submission):
-        raise SubmissionRefused(
-            "sent_on", _l("The signers' notice period is not over yet: wait before sending.")
-        )
-    submission.sent_on = today_in(submission.appeal.time_zone)
-    submission.revision += 1
-    db.session.flush()
-    record_event(submission.appeal_id, "submission.updated", subject=("submission", submission.id))
 
 
 def start_mailing(
