@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, Form, HiddenField, TextAreaField, ValidationError
 
-from campaign.accounts.operations import NonLatinMailbox, normalise_email
+from campaign.email_addresses import NonLatinMailbox, normalise_email
 from campaign.pdf_glyphs import unprintable_characters
 from campaign.text import (
     MAX_COMBINING_MARKS,

@@ -16,7 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from campaign.accounts.operations import PASSWORD_MIN_LENGTH, normalise_email
+from campaign.accounts.operations import PASSWORD_MIN_LENGTH
+from campaign.email_addresses import normalise_email
 from campaign.forms import no_hidden_characters, normalised, valid_email
 
 

@@ -20,13 +20,9 @@ from sqlalchemy import select
 
 from campaign import tasks
 from campaign.accounts.models import AddressChange, User
-from campaign.accounts.operations import (
-    confirm_email,
-    hash_password,
-    issue_undo_token,
-    normalise_email,
-)
+from campaign.accounts.operations import confirm_email, hash_password, issue_undo_token
 from campaign.database import lock_row
+from campaign.email_addresses import normalise_email
 from campaign.extensions import db
 from campaign.mail_queue import queue_mail
 from campaign.urls import public_url_for

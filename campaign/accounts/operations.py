@@ -8,13 +8,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, delete, select, update
 
 from campaign.accounts.models import AddressChange, Invitation, User
 from campaign.accounts.two_factor import disable_two_factor
 from campaign.clock import utcnow
 from campaign.database import lock_row
+from campaign.email_addresses import normalise_email
 from campaign.extensions import db
 from campaign.link_tokens import new_token, token_hash
 from campaign.text import normalise_text
@@ -39,23 +39,6 @@ class WrongPassword(Exception):
 
 class UndoInvalid(Exception):
     """The link to undo an address change is unknown, used, or too old."""
-
-
-class NonLatinMailbox(ValueError):
-    """The part of an address before the @ is not in ASCII: mail sent from here (without
-    SMTPUTF8) cannot reach it."""
-
-
-def normalise_email(email: str) -> str:
-    """Return the email as stored: syntax-normalised and lower-cased; raise ValueError if bad
-    (NonLatinMailbox for letters beyond ASCII before the @)."""
-    try:
-        result = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        if not email.strip().rpartition("@")[0].isascii():
-            raise NonLatinMailbox(str(exc)) from exc
-        raise ValueError(str(exc)) from exc
-    return result.normalized.lower()
 
 
 def hash_password(password: str) -> str:

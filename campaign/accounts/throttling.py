@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from campaign import tasks
 from campaign.accounts.mailed_links import UNLOCK, link_account_id
 from campaign.accounts.models import User
-from campaign.accounts.operations import normalise_email
+from campaign.email_addresses import normalise_email
 from campaign.extensions import db, limiter
 
 View = TypeVar("View", bound=Callable[..., Any])

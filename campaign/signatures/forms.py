@@ -19,8 +19,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from campaign.accounts.operations import normalise_email
 from campaign.appeals.models import Appeal
+from campaign.email_addresses import normalise_email
 from campaign.forms import (
     no_hidden_characters,
     normalised,

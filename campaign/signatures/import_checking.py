@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
-from campaign.accounts.operations import normalise_email
 from campaign.appeals.models import Appeal
+from campaign.email_addresses import normalise_email
 from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.contacts import (
