@@ -8,6 +8,7 @@ from campaign.extensions import db
 from campaign.signatures.signer_links import renew_withdraw_token, withdraw_signature
 from campaign.submissions.hand_in import withdrawn_since_snapshot
 from tests.submissions.conftest import days_ago
+from tests.submissions.test_desk import _form
 
 
 def _withdraw(signature):
@@ -42,9 +43,12 @@ def test_a_dossier_holding_a_withdrawn_signer_is_not_recorded_as_sent(
     assert submission.sent_on is None
     ru = client.get(url, headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "1 подписавший отозвал подпись после того, как это досье было сделано" in ru
-    # A new dossier, made after the withdrawal, chosen for the submission.
-    submission.snapshot_id = make_snapshot(owner_appeal).id
-    db.session.commit()
+    # A new dossier, made after the withdrawal, chosen in the submission's form.
+    newer = make_snapshot(owner_appeal)
+    chosen = client.post(url, data=_form(newer.id, sent_on="", received_on=""))
+    assert chosen.status_code == 302
+    db.session.refresh(submission)
+    assert submission.snapshot_id == newer.id
     assert withdrawn_since_snapshot(submission) == 0
     assert "Record as sent today" in client.get(url).get_data(as_text=True)
     client.post(f"{url}/sent")
