@@ -33,6 +33,7 @@ from campaign.dossiers.operations import (
 from campaign.dossiers.sheets import MAX_BLANK_SHEETS, blank_sheets_pdf
 from campaign.dossiers.signing import signing_configured
 from campaign.extensions import db
+from campaign.signatures.signer_links import withdrawn_since
 from campaign.time_zones import local_date
 
 
@@ -46,13 +47,15 @@ def _request_form() -> DossierRequestForm:
 def _page(appeal: Appeal, form: DossierRequestForm) -> str:
     jobs = jobs_to_show(appeal)
     db.session.commit()  # a stalled job marked failed
+    snapshots = appeal_snapshots(appeal)
     return render_template(
         "appeals/dossiers.html",
         appeal=appeal,
         form=form,
         jobs=jobs,
         failure_message=failure_message,
-        snapshots=appeal_snapshots(appeal),
+        snapshots=snapshots,
+        withdrawn={s.id: withdrawn_since(appeal.id, s.created_at) for s in snapshots},
         may_render=current_membership().role.includes(Role.editor),
     )
 

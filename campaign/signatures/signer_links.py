@@ -130,6 +130,19 @@ def withdrawal_count(appeal_id: int) -> int:
         return connection.scalar(query) or 0
 
 
+def withdrawn_since(appeal_id: int, made: datetime) -> int:
+    """How many signers counted in what was made at `made` (a dossier) have withdrawn since:
+    those who signed, and confirmed, before it and withdrew after it."""
+    return db.session.scalar(
+        select(func.count(Signature.id)).where(
+            Signature.appeal_id == appeal_id,
+            Signature.status == SignatureStatus.withdrawn,
+            Signature.withdrawn_at > made,
+            func.coalesce(Signature.confirmed_at, Signature.created_at) <= made,
+        )
+    )
+
+
 def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> int:
     """Delete signatures whose confirmation link expired unused; return how many."""
     now = now or utcnow()

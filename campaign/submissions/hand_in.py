@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.dossiers.models import DossierSnapshot
 from campaign.extensions import db
-from campaign.signatures.models import Signature, SignatureStatus
+from campaign.signatures.signer_links import withdrawn_since
 from campaign.submissions.models import Submission
 from campaign.submissions.operations import SubmissionRefused, unfinished_notice
 from campaign.time_zones import today_in
@@ -38,21 +38,11 @@ def may_record_as_sent(submission: Submission) -> bool:
 
 
 def withdrawn_since_snapshot(submission: Submission) -> int:
-    """How many signers counted in the submission's dossier have withdrawn since it was made
-    (those who signed, and confirmed, before it and withdrew after it)."""
+    """How many signers counted in the submission's dossier have withdrawn since it was made."""
     made = db.session.scalar(
         select(DossierSnapshot.created_at).where(DossierSnapshot.id == submission.snapshot_id)
     )
-    if made is None:
-        return 0
-    return db.session.scalar(
-        select(func.count(Signature.id)).where(
-            Signature.appeal_id == submission.appeal_id,
-            Signature.status == SignatureStatus.withdrawn,
-            Signature.withdrawn_at > made,
-            func.coalesce(Signature.confirmed_at, Signature.created_at) <= made,
-        )
-    )
+    return 0 if made is None else withdrawn_since(submission.appeal_id, made)
 
 
 def record_as_sent(submission: Submission) -> None:

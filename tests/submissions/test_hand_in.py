@@ -65,3 +65,16 @@ def test_a_signer_who_signed_after_the_dossier_and_withdrew_was_never_in_it(
     db.session.commit()
     _withdraw(later)
     assert withdrawn_since_snapshot(submission) == 0
+
+
+def test_the_dossiers_tab_says_who_withdrew_since_each_dossier(
+    client, owner_appeal, make_signature, make_snapshot
+):
+    signers = [make_signature(owner_appeal) for _ in range(2)]
+    make_snapshot(owner_appeal)
+    _withdraw(signers[0])
+    make_snapshot(owner_appeal)  # made after the withdrawal: nothing to say of it
+    page = client.get(f"/appeals/{owner_appeal.id}/dossiers").get_data(as_text=True)
+    assert page.count("withdrew since") == 1 and "1 withdrew since" in page
+    ru = client.get(f"/appeals/{owner_appeal.id}/dossiers", headers={"Accept-Language": "ru"})
+    assert "1 отозвал подпись после" in ru.get_data(as_text=True)
