@@ -77,4 +77,4 @@ def test_the_dossiers_tab_says_who_withdrew_since_each_dossier(
     page = client.get(f"/appeals/{owner_appeal.id}/dossiers").get_data(as_text=True)
     assert page.count("withdrew since") == 1 and "1 withdrew since" in page
     ru = client.get(f"/appeals/{owner_appeal.id}/dossiers", headers={"Accept-Language": "ru"})
-    assert "1 отозвал подпись после" in ru.get_data(as_text=True)
+    assert "из них 1 отозвал подпись позже" in ru.get_data(as_text=True)
