@@ -33,7 +33,7 @@ from campaign.dossiers.operations import (
 from campaign.dossiers.sheets import MAX_BLANK_SHEETS, blank_sheets_pdf
 from campaign.dossiers.signing import signing_configured
 from campaign.extensions import db
-from campaign.signatures.signer_links import withdrawn_since
+from campaign.signatures.signer_links import withdrawn_since_each
 from campaign.time_zones import local_date
 
 
@@ -55,7 +55,7 @@ def _page(appeal: Appeal, form: DossierRequestForm) -> str:
         jobs=jobs,
         failure_message=failure_message,
         snapshots=snapshots,
-        withdrawn={s.id: withdrawn_since(appeal.id, s.created_at) for s in snapshots},
+        withdrawn=withdrawn_since_each(appeal.id, [s.created_at for s in snapshots]),
         may_render=current_membership().role.includes(Role.editor),
     )
 

@@ -133,14 +133,18 @@ def withdrawal_count(appeal_id: int) -> int:
 def withdrawn_since(appeal_id: int, made: datetime) -> int:
     """How many signers counted in what was made at `made` (a dossier) have withdrawn since:
     those who signed, and confirmed, before it and withdrew after it."""
-    return db.session.scalar(
-        select(func.count(Signature.id)).where(
-            Signature.appeal_id == appeal_id,
-            Signature.status == SignatureStatus.withdrawn,
-            Signature.withdrawn_at > made,
-            func.coalesce(Signature.confirmed_at, Signature.created_at) <= made,
-        )
-    )
+    return withdrawn_since_each(appeal_id, [made])[made]
+
+
+def withdrawn_since_each(appeal_id: int, times: list[datetime]) -> dict[datetime, int]:
+    """withdrawn_since for each of several times (an appeal's dossiers), in one query over the
+    appeal's withdrawn signatures."""
+    rows = db.session.execute(
+        select(func.coalesce(Signature.confirmed_at, Signature.created_at), Signature.withdrawn_at)
+        .where(Signature.appeal_id == appeal_id, Signature.status == SignatureStatus.withdrawn)
+        .where(Signature.withdrawn_at.is_not(None))
+    ).all()
+    return {made: sum(1 for came, went in rows if came <= made < went) for made in times}
 
 
 def purge_pending(appeal_id: int | None = None, now: datetime | None = None) -> int:

@@ -178,11 +178,12 @@ def is_stalled(mailing: Mailing) -> bool:
     stopped)."""
     if not is_sending(mailing):
         return False
-    heard = [mailing.created_at]
-    for column in (Delivery.sent_at, Delivery.claimed_at):
-        last = db.session.scalar(select(func.max(column)).where(Delivery.mailing_id == mailing.id))
-        if last is not None:
-            heard.append(last)
+    last_sent, last_claimed = db.session.execute(
+        select(func.max(Delivery.sent_at), func.max(Delivery.claimed_at)).where(
+            Delivery.mailing_id == mailing.id
+        )
+    ).one()
+    heard = [when for when in (mailing.created_at, last_sent, last_claimed) if when is not None]
     return utcnow() - max(heard) > STALLED_AFTER
 
 
