@@ -9,6 +9,10 @@ A failure the mail server may get over (a refused connection, a timeout, a 4xx) 
 again after MAIL_RETRY_DELAY, doubling each time, MAIL_RETRIES times; after that, or at once
 for a message that cannot be built (a line break in a header), the row stays as a dead letter:
 `flask mail dead-letters` lists them and `flask mail retry` queues them again.
+
+A job claims its message before sending it (`next_attempt_at` moved past the send): a message
+may have two jobs at once (its own, and one queued again by `requeue_lost_mail` or
+`flask mail retry` while its own still waited), and only the first to claim it sends it.
 """
 
 import enum
@@ -39,6 +43,15 @@ _LOST_AFTER = timedelta(minutes=15)
 # A worker stopped mid-send (SIGTERM) queues the message again this much later, once it has
 # gone; one killed outright leaves it to the next consumer's start (requeue_lost_mail).
 _AFTER_A_STOP = 10.0
+# A job claims its message by moving its next try this far on: time enough to send it, after
+# which (and _LOST_AFTER more) a send that never finished, its worker killed, counts as lost.
+_SENDING = timedelta(minutes=5)
+# A job may run this much before its message's next try, by the clock of the host that
+# stored the try (hosts' clocks differ by a little).
+_EARLY = timedelta(minutes=1)
+# The claims this process holds, by message, until its send ends: what its worker's stop
+# gives back (send_again_after_a_stop).
+_claims: dict[int, datetime] = {}
 
 
 class MailStatus(enum.Enum):
@@ -155,26 +168,73 @@ def requeue_lost_mail() -> int:
 
 
 def send_again_after_a_stop(mail_id: int) -> None:
-    """Queue again a message whose worker stopped while sending it (its on_interrupt)."""
+    """Queue again a message whose worker stopped while sending it (its on_interrupt).
+
+    The claim this process took is given back first. A message another job has under way,
+    or waiting for a later try with its own job, is left to that job.
+    """
+    claimed = _claims.pop(mail_id, None)
     message = db.session.get(OutgoingMail, mail_id)
     if message is None or message.status is not MailStatus.queued:
         return  # sent (and deleted) before the stop, or a dead letter
-    _send_later(mail_id, message.purpose, _AFTER_A_STOP)
+    purpose, now = message.purpose, utcnow()
+    if claimed is None:
+        if message.next_attempt_at > now + _EARLY:
+            return
+    else:
+        given_back = db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id == mail_id, OutgoingMail.next_attempt_at == claimed)
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        if given_back.rowcount != 1:
+            return
+    _send_later(mail_id, purpose, _AFTER_A_STOP)
+
+
+def _claim(mail_id: int) -> OutgoingMail | None:
+    """Claim a queued message whose try is due, for this job alone; None if it is not ours."""
+    now = utcnow()
+    until = now + _SENDING
+    taken = db.session.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.id == mail_id,
+            OutgoingMail.status == MailStatus.queued,
+            OutgoingMail.next_attempt_at <= now + _EARLY,
+        )
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if taken.rowcount != 1:
+        return None
+    _claims[mail_id] = until
+    return db.session.get(OutgoingMail, mail_id)
 
 
 @tasks.job(SEND_JOB, on_interrupt=send_again_after_a_stop)
 def send_queued_mail(mail_id: int) -> None:
-    """Try to send one stored message; delete it when sent, retry or keep it when not."""
-    message = db.session.get(OutgoingMail, mail_id)
-    if message is None or message.status is not MailStatus.queued:
-        return  # sent already, or a dead letter waiting for the operator
-    try:
-        send_mail(message.recipient, message.subject, message.body)
-    except Exception as error:
-        _failed(message, error)
+    """Try to send one stored message; delete it when sent, retry or keep it when not.
+
+    Nothing is done for a message sent already, a dead letter, or one another job claimed
+    (under way, or its next try not due).
+    """
+    message = _claim(mail_id)
+    if message is None:
         return
-    db.session.delete(message)
-    db.session.commit()
+    try:
+        try:
+            send_mail(message.recipient, message.subject, message.body)
+        except Exception as error:
+            _failed(message, error)
+            return
+        db.session.delete(message)
+        db.session.commit()
+    finally:
+        _claims.pop(mail_id, None)
 
 
 def _failed(message: OutgoingMail, error: Exception) -> None:

@@ -106,6 +106,8 @@ def test_retries_back_off_then_a_dead_letter_that_retry_sends(
         delays = []
         for _ in range(3):  # what the queue does after each delay
             delays.append(mail_queue.retry_delay(mail.attempts))
+            mail.next_attempt_at = utcnow()  # the delay is over
+            db.session.commit()
             send_queued_mail(mail.id)
             db.session.expire_all()
     assert delays == [60, 120, 240]  # doubling
@@ -312,3 +314,78 @@ def test_mail_its_queue_lost_is_queued_again_once_when_a_consumer_starts(app, ou
     assert {mail.recipient for mail in waiting()} == {"soon@example.org", "dead@example.org"}
     assert waiting_for_its_retry in waiting()
     assert requeue_lost_mail() == 0  # the next consumer to start finds nothing lost
+
+
+def _stored(to="claim@example.org", due=None):
+    mail = OutgoingMail(recipient=to, subject="S", body="B", purpose="tests.claim")
+    mail.next_attempt_at = due or utcnow()
+    db.session.add(mail)
+    db.session.commit()
+    return mail.id
+
+
+def test_two_jobs_for_one_message_send_it_once(app, outbox, monkeypatch):
+    # Its own job, and one queued again (requeue_lost_mail, `flask mail retry`) meanwhile.
+    mail_id = _stored()
+    sent = []
+
+    def slow_server(to, subject, body):
+        send_queued_mail(mail_id)  # the other job, while this one is talking to the server
+        sent.append(to)
+
+    monkeypatch.setattr(mail_queue, "send_mail", slow_server)
+    send_queued_mail(mail_id)
+    assert sent == ["claim@example.org"]
+    assert waiting() == []
+    send_queued_mail(mail_id)  # and a job that comes after: sent already
+    assert sent == ["claim@example.org"]
+
+
+def test_a_job_for_a_message_whose_next_try_is_later_sends_nothing(app, outbox, mail_down):
+    # A job left from before its message was queued again and failed: the retry has its own.
+    mail_id = _stored(due=utcnow() + timedelta(minutes=3))
+    send_queued_mail(mail_id)
+    [mail] = waiting()
+    assert mail.attempts == 0 and mails(outbox) == []
+
+
+def test_a_stopped_send_gives_its_claim_back_for_the_job_queued_again(app, outbox, monkeypatch):
+    mail_id = _stored()
+    huey = tasks.get_queue(app).huey
+    before = len(huey.scheduled())
+
+    def stopped(to, subject, body):
+        # SIGTERM: the worker calls on_interrupt while the send hangs; its thread dies.
+        send_again_after_a_stop(mail_id)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mail_queue, "send_mail", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        send_queued_mail(mail_id)
+    (task,) = huey.scheduled()[before:]
+    assert task.args[:2] == (mail_queue.SEND_JOB, [mail_id])
+    [mail] = waiting()
+    assert mail.attempts == 0 and mail.next_attempt_at <= utcnow()
+    monkeypatch.undo()
+    send_queued_mail(mail_id)  # the job queued again, ten seconds later
+    assert [message["To"] for message in mails(outbox)] == ["claim@example.org"]
+    assert waiting() == []
+
+
+def test_a_stopped_job_leaves_a_message_another_job_is_sending(app, outbox, monkeypatch):
+    mail_id = _stored()
+    huey = tasks.get_queue(app).huey
+    before = len(huey.scheduled())
+    stops = []
+
+    def sending(to, subject, body):
+        # Another worker's job for the same message, which never claimed it, is stopped.
+        stops.append(mail_queue._claims.copy())
+        mail_queue._claims.clear()
+        send_again_after_a_stop(mail_id)
+        mail_queue._claims.update(stops[0])
+
+    monkeypatch.setattr(mail_queue, "send_mail", sending)
+    send_queued_mail(mail_id)
+    assert len(huey.scheduled()) == before  # nothing queued: this send is under way
+    assert waiting() == [] and mail_queue._claims == {}

@@ -13,8 +13,9 @@ from campaign.extensions import db
 # back after the commit.
 WITHOUT_MAIL = 15
 # Her contact's signatures read, her mail stored in a savepoint; and here, where the queue runs
-# its job at once, the job's read and delete of the sent mail (a worker's, in production).
-WITH_MAIL = 21
+# its job at once, the job's claim, read and delete of the sent mail (a worker's, in
+# production).
+WITH_MAIL = 22
 
 
 @pytest.fixture
