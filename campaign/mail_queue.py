@@ -10,9 +10,10 @@ again after MAIL_RETRY_DELAY, doubling each time, MAIL_RETRIES times; after that
 for a message that cannot be built (a line break in a header), the row stays as a dead letter:
 `flask mail dead-letters` lists them and `flask mail retry` queues them again.
 
-A job claims its message before sending it (`next_attempt_at` moved past the send): a message
-may have two jobs at once (its own, and one queued again by `requeue_lost_mail` or
-`flask mail retry` while its own still waited), and only the first to claim it sends it.
+A job claims its message before sending it (`claimed_until`): a message may have two jobs at
+once (its own, and one queued again by `requeue_lost_mail` or `flask mail retry` while its own
+still waited), and only the first to claim it sends it; a job whose message's next try is not
+due (its retry has a job of its own) does nothing.
 """
 
 import enum
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask import current_app
-from sqlalchemy import String, select, update
+from sqlalchemy import ColumnElement, String, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign import tasks
@@ -43,8 +44,8 @@ _LOST_AFTER = timedelta(minutes=15)
 # A worker stopped mid-send (SIGTERM) queues the message again this much later, once it has
 # gone; one killed outright leaves it to the next consumer's start (requeue_lost_mail).
 _AFTER_A_STOP = 10.0
-# A job claims its message by moving its next try this far on: time enough to send it, after
-# which (and _LOST_AFTER more) a send that never finished, its worker killed, counts as lost.
+# How long a job's claim on its message holds: time enough to send it (MAIL_TIMEOUT bounds
+# each step), after which a send that never finished, its worker killed, is no one's.
 _SENDING = timedelta(minutes=5)
 # A job may run this much before its message's next try, by the clock of the host that
 # stored the try (hosts' clocks differ by a little).
@@ -71,6 +72,8 @@ class OutgoingMail(db.Model):
     purpose: Mapped[str] = mapped_column(String(48))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set while a job sends it: until then no other job (nor `flask mail retry`) touches it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The kind of the last error (ConnectionRefusedError), never its message: a mail server's
     # words quote the address.
     last_error: Mapped[str] = mapped_column(String(80), default="")
@@ -134,16 +137,22 @@ def retry_delay(attempts: int) -> float:
     return base * 2 ** max(0, attempts - 1)
 
 
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    """No job is sending the message now (none claimed it, or its claim ran out)."""
+    return or_(OutgoingMail.claimed_until.is_(None), OutgoingMail.claimed_until < now)
+
+
 @tasks.at_consumer_start
 def requeue_lost_mail() -> int:
-    """Queue again each message whose queue lost it (due _LOST_AFTER ago or more: a worker
-    killed while sending it, a Redis that restarted empty); once, whichever process starting
-    its consumer gets to it first. Returns how many."""
+    """Queue again each message whose queue lost it (due _LOST_AFTER ago or more, and no job
+    sending it: a worker killed while sending it, a Redis that restarted empty); once,
+    whichever process starting its consumer gets to it first. Returns how many."""
     now = utcnow()
     lost = db.session.execute(
         select(OutgoingMail.id, OutgoingMail.purpose, OutgoingMail.next_attempt_at).where(
             OutgoingMail.status == MailStatus.queued,
             OutgoingMail.next_attempt_at < now - _LOST_AFTER,
+            _unclaimed(now),
         )
     ).all()
     queued = 0
@@ -154,8 +163,9 @@ def requeue_lost_mail() -> int:
                 OutgoingMail.id == mail_id,
                 OutgoingMail.status == MailStatus.queued,
                 OutgoingMail.next_attempt_at == due,
+                _unclaimed(now),
             )
-            .values(next_attempt_at=now)
+            .values(next_attempt_at=now, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
@@ -170,27 +180,28 @@ def requeue_lost_mail() -> int:
 def send_again_after_a_stop(mail_id: int) -> None:
     """Queue again a message whose worker stopped while sending it (its on_interrupt).
 
-    The claim this process took is given back first. A message another job has under way,
-    or waiting for a later try with its own job, is left to that job.
+    The claim this process took is given back first. A message another job is sending, or
+    waiting for a later try with its own job, is left to that job.
     """
     claimed = _claims.pop(mail_id, None)
     message = db.session.get(OutgoingMail, mail_id)
     if message is None or message.status is not MailStatus.queued:
         return  # sent (and deleted) before the stop, or a dead letter
     purpose, now = message.purpose, utcnow()
-    if claimed is None:
-        if message.next_attempt_at > now + _EARLY:
-            return
-    else:
+    if claimed is not None:
         given_back = db.session.execute(
             update(OutgoingMail)
-            .where(OutgoingMail.id == mail_id, OutgoingMail.next_attempt_at == claimed)
-            .values(next_attempt_at=now)
+            .where(OutgoingMail.id == mail_id, OutgoingMail.claimed_until == claimed)
+            .values(claimed_until=None)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
         if given_back.rowcount != 1:
             return
+    elif (message.claimed_until is not None and message.claimed_until > now) or (
+        message.next_attempt_at > now + _EARLY
+    ):
+        return
     _send_later(mail_id, purpose, _AFTER_A_STOP)
 
 
@@ -204,8 +215,9 @@ def _claim(mail_id: int) -> OutgoingMail | None:
             OutgoingMail.id == mail_id,
             OutgoingMail.status == MailStatus.queued,
             OutgoingMail.next_attempt_at <= now + _EARLY,
+            _unclaimed(now),
         )
-        .values(next_attempt_at=until)
+        .values(claimed_until=until)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -219,8 +231,8 @@ def _claim(mail_id: int) -> OutgoingMail | None:
 def send_queued_mail(mail_id: int) -> None:
     """Try to send one stored message; delete it when sent, retry or keep it when not.
 
-    Nothing is done for a message sent already, a dead letter, or one another job claimed
-    (under way, or its next try not due).
+    Nothing is done for a message sent already, a dead letter, one another job is sending,
+    or one whose next try is not due (that try has its own job).
     """
     message = _claim(mail_id)
     if message is None:
@@ -239,6 +251,7 @@ def send_queued_mail(mail_id: int) -> None:
 
 def _failed(message: OutgoingMail, error: Exception) -> None:
     message.attempts += 1
+    message.claimed_until = None
     message.last_error = type(error).__name__[:80]
     permanent = isinstance(error, _PERMANENT)
     if permanent or message.attempts > int(current_app.config["MAIL_RETRIES"]):
@@ -308,29 +321,40 @@ def dead_letters_command() -> None:
     help="Every dead letter, and every queued mail its queue lost (due 15 minutes ago).",
 )
 def retry_command(mail_ids: tuple[int, ...], retry_all: bool) -> None:
-    """Queue dead letters (given by ID, or --all) to be sent again."""
+    """Queue dead letters (given by ID, or --all) to be sent again.
+
+    A message a job is sending at that moment is left to it (and said so).
+    """
     if bool(mail_ids) == retry_all:
         raise click.UsageError("Give the ids of dead letters, or --all.")
-    query = select(OutgoingMail)
+    now = utcnow()
+    query = select(OutgoingMail.id, OutgoingMail.purpose)
     if retry_all:
         query = query.where(
             (OutgoingMail.status == MailStatus.dead)
-            | (OutgoingMail.next_attempt_at < utcnow() - _LOST_AFTER)
+            | (OutgoingMail.next_attempt_at < now - _LOST_AFTER)
         )
     else:
         query = query.where(OutgoingMail.id.in_(mail_ids))
-    rows = db.session.scalars(query.order_by(OutgoingMail.id)).all()
-    missing = sorted(set(mail_ids) - {row.id for row in rows})
+    rows = db.session.execute(query.order_by(OutgoingMail.id)).all()
+    missing = sorted(set(mail_ids) - {mail_id for mail_id, _purpose in rows})
     if missing:
         raise click.ClickException(
             f"No mail waiting with id {', '.join(map(str, missing))} (sent, or never stored)."
         )
-    for row in rows:
-        row.status = MailStatus.queued
-        row.attempts = 0
-        row.next_attempt_at = utcnow()
-    queued = [(row.id, row.purpose) for row in rows]
+    queued, sending = [], []
+    for mail_id, purpose in rows:
+        taken = db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id == mail_id, _unclaimed(now))
+            .values(status=MailStatus.queued, attempts=0, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        (queued if taken.rowcount == 1 else sending).append((mail_id, purpose))
     db.session.commit()
     for mail_id, purpose in queued:
         _send_later(mail_id, purpose, 0.0)
-    click.echo(f"Queued {len(rows)} mail(s) again.")
+    if sending:
+        ids = ", ".join(str(mail_id) for mail_id, _purpose in sending)
+        click.echo(f"Being sent now, left to its job: {ids}.")
+    click.echo(f"Queued {len(queued)} mail(s) again.")

@@ -316,6 +316,22 @@ def test_mail_its_queue_lost_is_queued_again_once_when_a_consumer_starts(app, ou
     assert requeue_lost_mail() == 0  # the next consumer to start finds nothing lost
 
 
+def test_mail_a_job_is_sending_is_not_lost_until_its_claim_runs_out(app, outbox):
+    # Due long ago, and claimed by a job sending it now (a slow server): not lost. Its worker
+    # killed, the claim runs out, and the next consumer to start queues it again.
+    now = utcnow()
+    mail_id = _stored(due=now - timedelta(minutes=20))
+    mail = db.session.get(OutgoingMail, mail_id)
+    mail.claimed_until = now + timedelta(minutes=2)
+    db.session.commit()
+    assert requeue_lost_mail() == 0 and mails(outbox) == []
+    mail.claimed_until = now - timedelta(seconds=1)
+    db.session.commit()
+    assert requeue_lost_mail() == 1
+    assert [message["To"] for message in mails(outbox)] == ["claim@example.org"]
+    assert waiting() == []
+
+
 def _stored(to="claim@example.org", due=None):
     mail = OutgoingMail(recipient=to, subject="S", body="B", purpose="tests.claim")
     mail.next_attempt_at = due or utcnow()
@@ -365,7 +381,7 @@ def test_a_stopped_send_gives_its_claim_back_for_the_job_queued_again(app, outbo
     (task,) = huey.scheduled()[before:]
     assert task.args[:2] == (mail_queue.SEND_JOB, [mail_id])
     [mail] = waiting()
-    assert mail.attempts == 0 and mail.next_attempt_at <= utcnow()
+    assert mail.attempts == 0 and mail.claimed_until is None
     monkeypatch.undo()
     send_queued_mail(mail_id)  # the job queued again, ten seconds later
     assert [message["To"] for message in mails(outbox)] == ["claim@example.org"]
@@ -389,3 +405,18 @@ def test_a_stopped_job_leaves_a_message_another_job_is_sending(app, outbox, monk
     send_queued_mail(mail_id)
     assert len(huey.scheduled()) == before  # nothing queued: this send is under way
     assert waiting() == [] and mail_queue._claims == {}
+
+
+def test_retry_leaves_a_message_its_job_is_sending(app, runner, outbox, monkeypatch):
+    mail_id = _stored()
+    said = []
+
+    def slow_server(to, subject, body):
+        # The operator, seeing it queued, asks for it again while it is being sent.
+        said.append(runner.invoke(args=["mail", "retry", str(mail_id)]).output)
+        db.session.expire_all()
+
+    monkeypatch.setattr(mail_queue, "send_mail", slow_server)
+    send_queued_mail(mail_id)
+    assert said == [f"Being sent now, left to its job: {mail_id}.\nQueued 0 mail(s) again.\n"]
+    assert waiting() == []
