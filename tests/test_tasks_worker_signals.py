@@ -5,6 +5,7 @@ reason, and no dossier file is left half-written. Likewise a web process whose o
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
 from campaign.dossiers.operations import enqueue_job, jobs_to_show, request_dossier
 from campaign.extensions import db
+from campaign.mail_queue import MailStatus, OutgoingMail, queue_mail
 from tests.conftest import TEST_DATA_KEY
 
 # systemd's default TimeoutStopSec is 90 s; the worker should need far less. Generous, since
@@ -51,7 +53,7 @@ def worker(database_url, queue_file, dossier_folder, tmp_path):
     """Start `flask tasks worker` in its own process group, as systemd does; kill it after."""
     started = []
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(**extra: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
             "FLASK_APP": "campaign",
@@ -62,6 +64,7 @@ def worker(database_url, queue_file, dossier_folder, tmp_path):
             "CAMPAIGN_DOSSIER_FOLDER": str(dossier_folder),
             "CAMPAIGN_DOSSIER_PROCESSES": "2",
             "CAMPAIGN_PUBLIC_URL": "http://campaign.test",
+            **extra,
         }
         with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
             process = subprocess.Popen(
@@ -116,6 +119,17 @@ def stop_group(process: subprocess.Popen[bytes], signum: int) -> int | None:
         return process.wait(timeout=GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         return None
+
+
+def wait_for_mail(mail_id: int, done, seconds: float = GRACE_SECONDS) -> OutgoingMail | None:
+    """The stored message once done(message) holds (None: sent and deleted), or at the end."""
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.expire_all()
+        message = db.session.get(OutgoingMail, mail_id)
+        if done(message) or time.monotonic() > deadline:
+            return message
+        time.sleep(0.1)
 
 
 def files_under(folder: Path) -> list[str]:
@@ -249,3 +263,32 @@ def test_a_process_leaving_mid_render_fails_its_in_process_consumers_job_with_a_
     else:
         assert job.status is JobStatus.done
     assert not [name for name in files_under(dossier_folder) if ".tmp-" in name]
+
+
+def test_sigterm_mid_send_gives_the_claim_back_and_the_mail_goes_after_the_restart(
+    app, worker, tmp_path
+):
+    # A mail server that takes the connection and never says a word: the send hangs.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        mail_id = queue_mail("stopped@example.org", "Subject", "Body", purpose="tests.stop")
+        process = worker(
+            CAMPAIGN_MAIL_BACKEND="smtp",
+            CAMPAIGN_MAIL_SERVER="127.0.0.1",
+            CAMPAIGN_MAIL_PORT=str(silent.getsockname()[1]),
+            CAMPAIGN_MAIL_TIMEOUT=str(GRACE_SECONDS * 2),
+        )
+        sending = wait_for_mail(mail_id, lambda m: m is None or m.claimed_until is not None)
+        assert sending is not None and sending.claimed_until is not None
+        assert stop_group(process, signal.SIGTERM) is not None, "the worker hung after SIGTERM"
+    stopped = wait_for_mail(mail_id, lambda m: True)
+    assert stopped.status is MailStatus.queued and stopped.attempts == 0
+    assert stopped.claimed_until is None  # given back, and its job queued 10 s on
+
+    outbox = tmp_path / "outbox"
+    second = worker(CAMPAIGN_MAIL_OUTBOX=str(outbox))
+    assert wait_for_mail(mail_id, lambda m: m is None) is None, "the mail was not sent"
+    [sent] = list(outbox.iterdir())
+    assert "To: stopped@example.org" in sent.read_text()
+    assert stop_group(second, signal.SIGTERM) is not None
