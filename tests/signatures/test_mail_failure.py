@@ -316,6 +316,14 @@ def test_mail_its_queue_lost_is_queued_again_once_when_a_consumer_starts(app, ou
     assert requeue_lost_mail() == 0  # the next consumer to start finds nothing lost
 
 
+def _stored(to="claim@example.org", due=None):
+    mail = OutgoingMail(recipient=to, subject="S", body="B", purpose="tests.claim")
+    mail.next_attempt_at = due or utcnow()
+    db.session.add(mail)
+    db.session.commit()
+    return mail.id
+
+
 def test_mail_a_job_is_sending_is_not_lost_until_its_claim_runs_out(app, outbox):
     # Due long ago, and claimed by a job sending it now (a slow server): not lost. Its worker
     # killed, the claim runs out, and the next consumer to start queues it again.
@@ -330,14 +338,6 @@ def test_mail_a_job_is_sending_is_not_lost_until_its_claim_runs_out(app, outbox)
     assert requeue_lost_mail() == 1
     assert [message["To"] for message in mails(outbox)] == ["claim@example.org"]
     assert waiting() == []
-
-
-def _stored(to="claim@example.org", due=None):
-    mail = OutgoingMail(recipient=to, subject="S", body="B", purpose="tests.claim")
-    mail.next_attempt_at = due or utcnow()
-    db.session.add(mail)
-    db.session.commit()
-    return mail.id
 
 
 def test_two_jobs_for_one_message_send_it_once(app, outbox, monkeypatch):
