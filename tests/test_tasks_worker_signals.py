@@ -5,7 +5,6 @@ reason, and no dossier file is left half-written. Likewise a web process whose o
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,10 +18,8 @@ from campaign.dossiers.operations import enqueue_job, jobs_to_show, request_doss
 from campaign.extensions import db
 from campaign.mail_queue import MailStatus, OutgoingMail, queue_mail
 from tests.conftest import TEST_DATA_KEY
+from tests.workers import GRACE_SECONDS, Workers, silent_mail_server, stop_group
 
-# systemd's default TimeoutStopSec is 90 s; the worker should need far less. Generous, since
-# the machine running the suite may be loaded: this bounds a hang, it measures nothing.
-GRACE_SECONDS = 60
 SIGNATURES = 40
 
 
@@ -51,37 +48,9 @@ def app_config(queue_file, dossier_folder):
 @pytest.fixture
 def worker(database_url, queue_file, dossier_folder, tmp_path):
     """Start `flask tasks worker` in its own process group, as systemd does; kill it after."""
-    started = []
-
-    def start(**extra: str) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "FLASK_APP": "campaign",
-            "CAMPAIGN_SECRET_KEY": "test-secret",
-            "CAMPAIGN_DATA_KEYS": TEST_DATA_KEY,
-            "CAMPAIGN_SQLALCHEMY_DATABASE_URI": database_url,
-            "CAMPAIGN_TASK_QUEUE": f"sqlite:///{queue_file}",
-            "CAMPAIGN_DOSSIER_FOLDER": str(dossier_folder),
-            "CAMPAIGN_DOSSIER_PROCESSES": "2",
-            "CAMPAIGN_PUBLIC_URL": "http://campaign.test",
-            **extra,
-        }
-        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "tasks", "worker"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    workers = Workers(database_url, queue_file, dossier_folder, tmp_path)
+    yield workers.start
+    workers.kill_all()
 
 
 @pytest.fixture
@@ -110,15 +79,6 @@ def wait_for(job_id: int, statuses: set[JobStatus], seconds: float = 300) -> Dos
         if job.status in statuses or time.monotonic() > deadline:
             return job
         time.sleep(0.1)
-
-
-def stop_group(process: subprocess.Popen[bytes], signum: int) -> int | None:
-    """Send a signal to the worker's process group, as systemd does; its exit code or None."""
-    os.killpg(process.pid, signum)
-    try:
-        return process.wait(timeout=GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        return None
 
 
 def wait_for_mail(mail_id: int, done, seconds: float = GRACE_SECONDS) -> OutgoingMail | None:
@@ -268,17 +228,9 @@ def test_a_process_leaving_mid_render_fails_its_in_process_consumers_job_with_a_
 def test_sigterm_mid_send_gives_the_claim_back_and_the_mail_goes_after_the_restart(
     app, worker, tmp_path
 ):
-    # A mail server that takes the connection and never says a word: the send hangs.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
+    with silent_mail_server() as hanging:
         mail_id = queue_mail("stopped@example.org", "Subject", "Body", purpose="tests.stop")
-        process = worker(
-            CAMPAIGN_MAIL_BACKEND="smtp",
-            CAMPAIGN_MAIL_SERVER="127.0.0.1",
-            CAMPAIGN_MAIL_PORT=str(silent.getsockname()[1]),
-            CAMPAIGN_MAIL_TIMEOUT=str(GRACE_SECONDS * 2),
-        )
+        process = worker(**hanging)
         sending = wait_for_mail(mail_id, lambda m: m is None or m.claimed_until is not None)
         assert sending is not None and sending.claimed_until is not None
         assert stop_group(process, signal.SIGTERM) is not None, "the worker hung after SIGTERM"

@@ -12,7 +12,7 @@ claimed in the database first, so two runs of one mailing never send one message
 import logging
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -48,6 +48,10 @@ MAX_ATTEMPTS = 3
 STALLED_AFTER = timedelta(minutes=15)
 # A stopped worker queues its mailing again this much later, once it has gone.
 RESUME_DELAY = 10.0
+# The messages this process's runs are making, by mailing: {delivery id: its claim}. What a
+# worker's stop gives back (resume_mailing), so that the run queued again makes them at once,
+# not after STALLED_AFTER.
+_in_flight: dict[int, dict[int, datetime]] = {}
 _UNSUBSCRIBE_SALT = "submissions.unsubscribe"
 
 
@@ -223,7 +227,22 @@ def retry_failed(mailing: Mailing, submission: Submission) -> int:
 
 
 def resume_mailing(mailing_id: int) -> None:
-    """Queue a mailing again, to send the messages it has not (once its worker has gone)."""
+    """Queue a mailing again, to send the messages it has not (once its worker has gone).
+
+    The messages this process's run had under way are given back first (their try counted).
+    """
+    for delivery_id, claimed_at in _in_flight.pop(mailing_id, {}).items():
+        db.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.sent_at.is_(None),
+                Delivery.claimed_at == claimed_at,
+            )
+            .values(claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
     tasks.enqueue_later(RESUME_DELAY, "submissions.send_mailing", mailing_id)
 
 
@@ -261,8 +280,11 @@ def send_mailing(mailing_id: int) -> None:
             # Withdrawn or unsubscribed meanwhile: she is not written to.
             _leave_out(mailing.id, delivery.id)
             continue
-        if not _claim(delivery):
+        claimed_at = _claim(delivery)
+        if claimed_at is None:
             continue  # another run of this mailing has it
+        in_flight = _in_flight.setdefault(mailing.id, {})
+        in_flight[delivery.id] = claimed_at
         try:
             _deliver(mailing, submission, signature)
         except Exception as error:  # any mail failure: counted, and tried again by the retry
@@ -278,13 +300,16 @@ def send_mailing(mailing_id: int) -> None:
         else:
             delivery.sent_at = utcnow()
         db.session.commit()
+        in_flight.pop(delivery.id, None)
         time.sleep(pause)
+    if not _in_flight.get(mailing.id, True):
+        _in_flight.pop(mailing.id, None)
     _finish(mailing)
 
 
-def _claim(delivery: Delivery) -> bool:
-    """Count this try of a message and mark it taken before making it (committed); False if
-    another run of the mailing sent it or has it under way."""
+def _claim(delivery: Delivery) -> datetime | None:
+    """Count this try of a message and mark it taken before making it (committed); return the
+    claim, or None if another run of the mailing sent it or has it under way."""
     now = utcnow()
     claimed = db.session.execute(
         update(Delivery)
@@ -298,7 +323,7 @@ def _claim(delivery: Delivery) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()  # expires `delivery`: its attempts are read again
-    return claimed.rowcount == 1
+    return now if claimed.rowcount == 1 else None
 
 
 def _leave_out(mailing_id: int, delivery_id: int) -> None:

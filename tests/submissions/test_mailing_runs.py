@@ -126,6 +126,37 @@ def test_a_stopped_worker_queues_its_mailing_again(
     assert mails(outbox) == []
 
 
+def test_a_worker_stopped_mid_send_gives_its_message_back_to_the_run_queued_again(
+    app, owner_appeal, make_signature, make_submission, outbox, monkeypatch
+):
+    # A deploy's SIGTERM while a message is out: the run queued again sends it at once, not
+    # after STALLED_AFTER (its retries would be spent by then, and the mailing left stalled).
+    submission = _answered(owner_appeal, make_signature, make_submission, hearing=2)
+    mailing = _mailing(submission)
+    huey = tasks.get_queue(app).huey
+    before = len(huey.scheduled())
+
+    def stopped(*args, **kwargs):
+        resume_mailing(mailing.id)  # as the stopping worker calls it; the send never ends
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mailings, "send_mail", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        send_mailing(mailing.id)
+    (task,) = huey.scheduled()[before:]
+    assert task.args[:2] == ("submissions.send_mailing", [mailing.id])
+    db.session.rollback()
+    tried = db.session.scalars(select(Delivery).where(Delivery.attempts == 1)).one()
+    assert tried.claimed_at is None and tried.sent_at is None
+
+    monkeypatch.undo()
+    send_mailing(mailing.id)  # the run queued again, ten seconds on
+    assert len(mails(outbox)) == 2
+    db.session.refresh(mailing)
+    assert (mailing.status, mailing.sent, mailing.failed) == (MailingStatus.done, 2, 0)
+    assert mailings._in_flight == {}
+
+
 def test_a_stalled_mailing_is_sent_on_from_its_page(
     client, owner_appeal, make_signature, make_submission, outbox
 ):
