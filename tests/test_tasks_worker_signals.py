@@ -18,7 +18,13 @@ from campaign.dossiers.operations import enqueue_job, jobs_to_show, request_doss
 from campaign.extensions import db
 from campaign.mail_queue import MailStatus, OutgoingMail, queue_mail
 from tests.conftest import TEST_DATA_KEY
-from tests.workers import GRACE_SECONDS, Workers, silent_mail_server, stop_group
+from tests.workers import (
+    GRACE_SECONDS,
+    Workers,
+    real_queue,
+    silent_mail_server,
+    stop_group,
+)
 
 SIGNATURES = 40
 
@@ -35,14 +41,7 @@ def dossier_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app_config(queue_file, dossier_folder):
-    # A real queue, consumed by the worker process only.
-    return {
-        "TASK_QUEUE_IMMEDIATE": False,
-        "TASK_QUEUE": f"sqlite:///{queue_file}",
-        "TASK_WORKERS": 0,
-        "DOSSIER_FOLDER": str(dossier_folder),
-        "DOSSIER_PROCESSES": 2,
-    }
+    return {**real_queue(queue_file), "DOSSIER_FOLDER": str(dossier_folder), "DOSSIER_PROCESSES": 2}
 
 
 @pytest.fixture

@@ -17,6 +17,15 @@ from tests.conftest import TEST_DATA_KEY
 GRACE_SECONDS = 60
 
 
+def real_queue(queue_file: Path) -> dict[str, object]:
+    """The test app's settings for a real queue in queue_file, consumed by workers only."""
+    return {
+        "TASK_QUEUE_IMMEDIATE": False,
+        "TASK_QUEUE": f"sqlite:///{queue_file}",
+        "TASK_WORKERS": 0,
+    }
+
+
 class Workers:
     """Start workers on the test's database and queue file; kill_all() those still running."""
 

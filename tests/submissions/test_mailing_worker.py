@@ -13,7 +13,7 @@ from campaign.submissions.mailings import enqueue_mailing, start_mailing
 from campaign.submissions.models import Delivery, Mailing, MailingKind, MailingStatus
 from tests.mailbox import mails
 from tests.submissions.test_mailing_runs import _answered
-from tests.workers import GRACE_SECONDS, Workers, silent_mail_server, stop_group
+from tests.workers import GRACE_SECONDS, Workers, real_queue, silent_mail_server, stop_group
 
 
 @pytest.fixture
@@ -23,13 +23,7 @@ def queue_file(tmp_path):
 
 @pytest.fixture
 def app_config(app_config, queue_file):
-    # A real queue, consumed by the worker processes only.
-    return {
-        **app_config,
-        "TASK_QUEUE_IMMEDIATE": False,
-        "TASK_QUEUE": f"sqlite:///{queue_file}",
-        "TASK_WORKERS": 0,
-    }
+    return {**app_config, **real_queue(queue_file)}
 
 
 @pytest.fixture
