@@ -8,6 +8,8 @@ import pytest
 
 from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.extensions import db
+from campaign.submissions import mailings
+from campaign.submissions.mailings import MailingIncomplete, send_mailing
 from campaign.submissions.models import Channel
 from campaign.submissions.operations import SubmissionData, record_submission
 from campaign.time_zones import today_in
@@ -78,3 +80,18 @@ def make_submission(make_snapshot):
 def days_ago(appeal, days: int) -> date:
     """A date in the appeal's time zone."""
     return today_in(appeal.time_zone) - timedelta(days=days)
+
+
+def fail_every_try(mailing_id: int) -> None:
+    """Run a mailing as its job and the job's retries would, with a mail server that refuses
+    every message: it ends failed. The mail server is back afterwards."""
+
+    def refused(*_args, **_kwargs):
+        raise OSError("refused")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mailings, "send_mail", refused)
+        for _try in range(mailings.MAX_ATTEMPTS - 1):
+            with pytest.raises(MailingIncomplete):
+                send_mailing(mailing_id)
+        send_mailing(mailing_id)

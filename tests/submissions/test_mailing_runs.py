@@ -22,7 +22,7 @@ from campaign.submissions.mailings import (
 from campaign.submissions.models import AnswerKind, Delivery, Mailing, MailingKind, MailingStatus
 from campaign.submissions.operations import AnswerData, record_answer
 from tests.mailbox import mails
-from tests.submissions.conftest import days_ago
+from tests.submissions.conftest import days_ago, fail_every_try
 from tests.submissions.test_desk import _form
 
 
@@ -237,24 +237,18 @@ def test_sending_on_needs_the_forms_token(
 
 
 def test_a_failed_notice_is_sent_again_and_its_period_starts_again(
-    client, owner_appeal, make_signature, make_submission, outbox, monkeypatch
+    client, owner_appeal, make_signature, make_submission, outbox
 ):
     make_signature(owner_appeal)
     make_signature(owner_appeal)
     submission = make_submission(owner_appeal, sent_on=None, received_on=None, notice_days=2)
     notice = _mailing(submission, MailingKind.notice)
-    real_send = mailings.send_mail
-    monkeypatch.setattr(mailings, "send_mail", lambda *a, **k: (_ for _ in ()).throw(OSError()))
-    for _try in range(mailings.MAX_ATTEMPTS - 1):
-        with pytest.raises(MailingIncomplete):
-            send_mailing(notice.id)
-    send_mailing(notice.id)
+    fail_every_try(notice.id)
     db.session.refresh(notice)
     assert (notice.status, notice.failed) == (MailingStatus.failed, 2)
     url = f"/appeals/{owner_appeal.id}/mailings/{notice.id}"
     page = client.get(url).get_data(as_text=True)
     assert "Try the failed ones again" in page and "the notice period starts again" in page
-    monkeypatch.setattr(mailings, "send_mail", real_send)  # the mail server mended
     told_before = submission.notice_sent_at
     retried = client.post(f"{url}/retry", follow_redirects=True).get_data(as_text=True)
     assert "The messages that failed are queued again." in retried

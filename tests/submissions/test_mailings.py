@@ -13,7 +13,7 @@ from campaign.submissions.mailings import MailingIncomplete, send_mailing, start
 from campaign.submissions.models import AnswerKind, Delivery, Mailing, MailingKind, MailingStatus
 from campaign.submissions.operations import AnswerData, record_answer
 from tests.mailbox import body, link_path, mails, subject
-from tests.submissions.conftest import days_ago
+from tests.submissions.conftest import days_ago, fail_every_try
 from tests.submissions.test_desk import _form
 
 
@@ -192,11 +192,7 @@ def test_failed_messages_are_retried_then_counted(owner_appeal, answered, outbox
         subject="S",
         body="B",
     )
-    monkeypatch.setattr(mailings, "send_mail", lambda *a, **k: (_ for _ in ()).throw(OSError()))
-    for _attempt in range(mailings.MAX_ATTEMPTS - 1):
-        with pytest.raises(MailingIncomplete):
-            send_mailing(never.id)
-    send_mailing(never.id)
+    fail_every_try(never.id)
     db.session.refresh(never)
     assert (never.status, never.sent, never.failed) == (MailingStatus.failed, 0, 1)
     assert db.session.scalar(select(Delivery.attempts).where(Delivery.mailing_id == never.id)) == 3
