@@ -7,6 +7,7 @@ commit holds, `finish` removes the hidden files.
 """
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -64,13 +65,19 @@ class FileChange:
 
     def finish(self) -> None:
         """Remove the files set aside, now that the change is committed."""
-        for _path, hidden in self._aside:
-            try:
-                hidden.unlink(missing_ok=True)
-            except OSError:
-                log.exception("A removed file could not be deleted from the disk: %s", hidden)
+        remove_files([hidden for _path, hidden in self._aside])
         self._written.clear()
         self._aside.clear()
+
+
+def remove_files(paths: Iterable[Path]) -> None:
+    """Delete files whose removal is committed; log (with its path, to remove it by hand) any
+    that the disk keeps, and go on with the others."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("A removed file could not be deleted from the disk: %s", path)
 
 
 def commit_with(change: FileChange) -> None:

@@ -54,11 +54,14 @@ def purge_private_command() -> None:
     erased = 0
     for appeal in appeals_due_for_erasure():
         appeal_id = appeal.id
-        count = erase_private_data(appeal, reason="retention")
+        done = erase_private_data(appeal, reason="retention")
         db.session.commit()  # appeal by appeal: an interruption keeps what is done
-        if count:
+        if done:
             erased += 1
-            click.echo(f"Appeal {appeal_id}: private details of {count} signature(s) erased.")
+            click.echo(
+                f"Appeal {appeal_id}: private details of {done.signatures} signature(s) "
+                f"and {done.scans} sheet scan(s) erased."
+            )
     click.echo(
         f"Private details erased in {erased} appeal(s) ended more than "
         f"{retention_months()} month(s) ago."

@@ -205,10 +205,14 @@ def delete_scan(appeal: Appeal, sheet: int) -> FileChange:
     return change
 
 
+def _scans_folder_path(appeal_id: int) -> Path:
+    return Path(current_app.config["PAPER_FOLDER"]) / "scans" / str(appeal_id)
+
+
 def stored_scans(appeal_id: int) -> dict[int, list[Path]]:
     """Return the stored scans by sheet number."""
     found: dict[int, list[Path]] = {}
-    folder = Path(current_app.config["PAPER_FOLDER"]) / "scans" / str(appeal_id)
+    folder = _scans_folder_path(appeal_id)
     if not folder.is_dir():  # looking makes no folder
         return found
     for path in sorted(folder.iterdir()):
@@ -216,6 +220,15 @@ def stored_scans(appeal_id: int) -> dict[int, list[Path]]:
         if match:
             found.setdefault(int(match.group(1)), []).append(path)
     return found
+
+
+def scan_files(appeal_id: int) -> list[Path]:
+    """Every file in the appeal's scans folder: its stored scans, and any that a change cut off
+    by a crash set aside or half wrote (they hold signed sheets too)."""
+    folder = _scans_folder_path(appeal_id)
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if path.is_file())
 
 
 @dataclass(frozen=True)

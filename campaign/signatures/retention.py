@@ -1,8 +1,9 @@
 """How long signers' private details are kept after an appeal ends, and erasing them.
 
-Private details: email, phone, postal address, the helper's name, the drawn signature and
-the answers to private questions (with the keyed hashes made from the contacts). Counts,
-public names, regions, public answers and the dossier snapshots already made stay.
+Private details: email, phone, postal address, the helper's name, the drawn signature, the
+answers to private questions (with the keyed hashes made from the contacts) and the scans of
+signed paper sheets (signatures in ink, often addresses). Counts, public names, regions, public
+answers and the dossier snapshots already made stay.
 """
 
 import calendar
@@ -19,12 +20,14 @@ from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.database import after_commit
 from campaign.extensions import db
+from campaign.file_changes import remove_files
 from campaign.signatures.models import (
     CustomQuestion,
     Signature,
     SignatureAnswer,
     SignatureImage,
 )
+from campaign.signatures.paper import scan_files, stored_scans
 from campaign.time_zones import end_of_day
 
 _signals = Namespace()
@@ -92,7 +95,8 @@ def erasure_due(appeal: Appeal) -> datetime | None:
 
 @dataclass(frozen=True)
 class PrivateDetails:
-    """How many signatures of an appeal still hold each kind of private detail."""
+    """How many signatures of an appeal still hold each kind of private detail, and how many
+    sheets have a scan."""
 
     signatures: int = 0  # with any of them
     contacts: int = 0  # an email or a phone
@@ -100,6 +104,12 @@ class PrivateDetails:
     helpers: int = 0
     images: int = 0
     private_answers: int = 0
+    scans: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether anything is left to erase."""
+        return bool(self.signatures or self.scans)
 
 
 def _holds_private(appeal_id: int) -> ColumnElement[bool]:
@@ -147,23 +157,45 @@ def private_details(appeal_id: int) -> PrivateDetails:
         .join(CustomQuestion, CustomQuestion.id == SignatureAnswer.question_id)
         .where(CustomQuestion.appeal_id == appeal_id, CustomQuestion.private.is_(True))
     )
-    return PrivateDetails(*counted, images=images or 0, private_answers=answers or 0)
+    return PrivateDetails(
+        *counted,
+        images=images or 0,
+        private_answers=answers or 0,
+        scans=len(stored_scans(appeal_id)),
+    )
 
 
-def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = None) -> int:
-    """Erase the private details of every signature of the appeal; return how many signatures
-    held any (0: nothing done, nothing recorded).
+@dataclass(frozen=True)
+class Erased:
+    """What an erasure took: the signatures that held private details, the sheets' scans."""
 
-    Audited as "appeal.private_data_erased" with the count and the reason ("retention" or
-    "owner"). Flushes, never commits; once committed, private_data_erased is sent.
+    signatures: int = 0
+    scans: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.signatures or self.scans)
+
+
+def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = None) -> Erased:
+    """Erase the private details of every signature of the appeal and the scans of its signed
+    sheets; return what held any (nothing: nothing done, nothing recorded).
+
+    Audited as "appeal.private_data_erased" with the counts and the reason ("retention" or
+    "owner"). Flushes, never commits; once committed, the scans' files are deleted (a file the
+    disk keeps is logged, and the next erasure takes it) and private_data_erased is sent.
     """
     affected = db.session.scalar(
         select(func.count(Signature.id)).where(
             Signature.appeal_id == appeal.id, _holds_private(appeal.id)
         )
     )
-    if not affected:
-        return 0
+    files = scan_files(appeal.id)
+    if files:
+        # Leftovers of a change cut off by a crash go too, whether or not a scan is stored.
+        after_commit(partial(remove_files, files))
+    erased = Erased(signatures=affected or 0, scans=len(stored_scans(appeal.id)))
+    if not erased:
+        return erased
     of_appeal = select(Signature.id).where(Signature.appeal_id == appeal.id)
     private_questions = select(CustomQuestion.id).where(
         CustomQuestion.appeal_id == appeal.id, CustomQuestion.private.is_(True)
@@ -189,12 +221,13 @@ def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = No
         "appeal.private_data_erased",
         subject=("appeal", appeal.id),
         actor_id=actor_id,
-        signatures=affected,
+        signatures=erased.signatures,
+        scans=erased.scans,
         reason=reason,
     )
     db.session.flush()
     after_commit(partial(private_data_erased.send, erase_private_data, appeal_id=appeal.id))
-    return affected
+    return erased
 
 
 def appeals_due_for_erasure(now: datetime | None = None) -> list[Appeal]:

@@ -17,6 +17,7 @@ from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
 from campaign.extensions import db
 from campaign.signatures.retention import (
+    Erased,
     appeal_end,
     erase_private_data,
     erasure_due,
@@ -42,7 +43,7 @@ def private_data_retention(appeal: Appeal) -> dict[str, Any]:
         "months": retention_months(),
         "ended": appeal_end(appeal),
         "due": erasure_due(appeal),
-        "kept": private_details(appeal.id).signatures if appeal.versions else 0,
+        "kept": private_details(appeal.id).any if appeal.versions else False,
     }
 
 
@@ -66,14 +67,7 @@ def private_data(appeal: Appeal) -> Response | tuple[str, int]:
         elif form.validate_on_submit():
             erased = erase_private_data(appeal, reason="owner")
             db.session.commit()
-            flash(
-                ngettext(
-                    "The private details of %(num)d signatory were erased.",
-                    "The private details of %(num)d signatories were erased.",
-                    erased,
-                ),
-                "success",
-            )
+            flash(_erased_message(erased), "success")
             return redirect(url_for("appeals.show", appeal_id=appeal.id))
         else:
             status = 400
@@ -86,3 +80,22 @@ def private_data(appeal: Appeal) -> Response | tuple[str, int]:
         due=erasure_due(appeal),
         months=retention_months(),
     ), status
+
+
+def _erased_message(erased: Erased) -> str:
+    said = [
+        ngettext(
+            "The private details of %(num)d signatory were erased.",
+            "The private details of %(num)d signatories were erased.",
+            erased.signatures,
+        )
+    ]
+    if erased.scans:
+        said.append(
+            ngettext(
+                "The scan of %(num)d signed sheet was deleted.",
+                "The scans of %(num)d signed sheets were deleted.",
+                erased.scans,
+            )
+        )
+    return " ".join(said)

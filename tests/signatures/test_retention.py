@@ -3,6 +3,7 @@ names and dossiers already made stay; each erasure is audited."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,8 +16,11 @@ from campaign.clock import utcnow
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import cache_folder, make_snapshot, snapshot_path
 from campaign.extensions import db
+from campaign.file_changes import HIDDEN_PREFIX
 from campaign.signatures.models import Signature, SignatureAnswer, SignatureImage
+from campaign.signatures.paper import scans_folder, store_scan, stored_scans
 from campaign.signatures.retention import (
+    PrivateDetails,
     appeal_end,
     erase_private_data,
     erasure_due,
@@ -25,6 +29,7 @@ from campaign.signatures.retention import (
 )
 from campaign.submissions.models import Channel, Submission
 from tests import private_values as planted
+from tests.scan_files import pdf_scan
 
 
 @pytest.fixture
@@ -126,7 +131,7 @@ def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal,
     ended(open_appeal)
     assert private_details(open_appeal.id).signatures == 3
 
-    assert erase_private_data(open_appeal, reason="owner") == 3
+    assert erase_private_data(open_appeal, reason="owner").signatures == 3
     db.session.commit()
     assert private_left() == {
         "contacts": 0,
@@ -149,10 +154,10 @@ def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal,
         "appeal.private_data_erased",
         "appeal",
         open_appeal.id,
-        {"signatures": 3, "reason": "owner"},
+        {"signatures": 3, "scans": 0, "reason": "owner"},
     )
     # Nothing left: nothing done, nothing recorded.
-    assert erase_private_data(open_appeal, reason="owner") == 0
+    assert not erase_private_data(open_appeal, reason="owner")
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
 
@@ -173,8 +178,10 @@ def test_purge_private_erases_where_the_retention_time_is_over(
 
     result = runner.invoke(args=["signatures", "purge-private"])
     assert result.exit_code == 0, result.output
-    assert f"Appeal {open_appeal.id}: private details of 3 signature(s) erased." in result.output
-    assert f"Appeal {by_deadline.id}: private details of 1 signature(s) erased." in result.output
+    assert f"Appeal {open_appeal.id}: private details of 3 signature(s) and 0 sheet scan(s)" in (
+        result.output
+    )
+    assert f"Appeal {by_deadline.id}: private details of 1 signature(s) and 0" in result.output
     assert "Private details erased in 2 appeal(s) ended more than 12 month(s) ago." in (
         result.output
     )
@@ -194,7 +201,7 @@ def test_purge_private_erases_where_the_retention_time_is_over(
     assert "Private details erased in 0 appeal(s)" in again.output
     runner.app.config["PRIVATE_DATA_RETENTION_MONTHS"] = 10
     shorter = runner.invoke(args=["signatures", "purge-private"])
-    assert f"Appeal {recent.id}: private details of 1 signature(s) erased." in shorter.output
+    assert f"Appeal {recent.id}: private details of 1 signature(s)" in shorter.output
 
 
 # The owner's page.
@@ -229,7 +236,7 @@ def test_the_owner_erases_after_a_confirmation(client, login, open_appeal, owner
     assert done.headers["Location"].endswith(f"/appeals/{open_appeal.id}/")
     after = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "The private details of 3 signatories were erased." in after
-    assert "No signature holds any now." in after
+    assert "None of them is kept now." in after
     assert private_details(open_appeal.id).signatures == 0
     event = db.session.scalars(select(AuditEvent)).one()
     assert (event.actor_id, event.via, event.details["reason"]) == (owner.id, "web", "owner")
@@ -290,3 +297,113 @@ def test_the_erasure_form_needs_its_csrf_token(app, client, login, open_appeal, 
     )
     assert done.status_code == 302
     assert private_details(open_appeal.id).signatures == 0
+
+
+# The scans of signed paper sheets: signatures in ink, often addresses.
+
+
+def scanned(app, appeal, *sheets):
+    with app.test_request_context():
+        for sheet in sheets:
+            store_scan(appeal, sheet, pdf_scan())
+    db.session.commit()
+    return scans_folder(appeal.id)
+
+
+def test_an_erasure_deletes_the_scans_of_signed_sheets_once_committed(app, open_appeal, signed):
+    folder = scanned(app, open_appeal, 3, 4)
+    (folder / f"{HIDDEN_PREFIX}sheet-9.pdf").write_bytes(b"set aside by a change cut off")
+    ended(open_appeal)
+    assert private_details(open_appeal.id).scans == 2
+
+    erased = erase_private_data(open_appeal, reason="retention")
+    assert (erased.signatures, erased.scans) == (3, 2)
+    assert len(list(folder.iterdir())) == 3  # nothing is deleted before the commit
+    db.session.commit()
+    assert list(folder.iterdir()) == []
+    assert stored_scans(open_appeal.id) == {}
+    assert private_details(open_appeal.id) == PrivateDetails()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "appeal.private_data_erased")
+    ).one()
+    assert event.details == {"signatures": 3, "scans": 2, "reason": "retention"}
+
+
+def test_an_erasure_rolled_back_keeps_the_scans(app, open_appeal, signed):
+    folder = scanned(app, open_appeal, 3)
+    ended(open_appeal)
+    assert erase_private_data(open_appeal, reason="owner")
+    db.session.rollback()
+    assert [path.name for path in folder.iterdir()] == ["sheet-3.pdf"]
+    db.session.commit()  # a later commit does not run the dropped deletion
+    assert [path.name for path in folder.iterdir()] == ["sheet-3.pdf"]
+    assert private_details(open_appeal.id).signatures == 3
+
+
+def test_a_scan_the_disk_keeps_is_logged_and_taken_by_the_next_run(
+    app, runner, open_appeal, signed, monkeypatch, caplog
+):
+    folder = scanned(app, open_appeal, 3)
+    ended(open_appeal, months_ago=13)
+    unlink = Path.unlink
+
+    def kept(self, missing_ok=False):
+        if self.parent == folder:
+            raise OSError(5, "Input/output error")
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", kept)
+    first = runner.invoke(args=["signatures", "purge-private"])
+    monkeypatch.undo()
+    assert first.exit_code == 0, first.output
+    assert "private details of 3 signature(s) and 1 sheet scan(s) erased" in first.output
+    assert "could not be deleted from the disk" in caplog.text
+    assert str(folder / "sheet-3.pdf") in caplog.text  # where to remove it by hand
+    assert private_details(open_appeal.id).scans == 1  # still on the overview
+
+    second = runner.invoke(args=["signatures", "purge-private"])
+    assert "private details of 0 signature(s) and 1 sheet scan(s) erased" in second.output
+    assert list(folder.iterdir()) == []
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "appeal.private_data_erased")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [(e.details["signatures"], e.details["scans"]) for e in events] == [(3, 1), (0, 1)]
+
+
+def test_the_owner_sees_the_scans_among_what_is_erased(client, login, open_appeal, owner, signed):
+    scanned(client.application, open_appeal, 1, 2)
+    ended(open_appeal, days_ago=2)
+    login(owner)
+    text = re.sub(
+        r"\s+", " ", client.get(f"/appeals/{open_appeal.id}/private-data").get_data(as_text=True)
+    )
+    assert "<dt>Scans of signed sheets</dt><dd>2</dd>" in text
+    assert "no drawn signatures and no scanned sheets" in text
+    done = client.post(f"/appeals/{open_appeal.id}/private-data", data={"confirm": "y"})
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "The private details of 3 signatories were erased." in after
+    assert "The scans of 2 signed sheets were deleted." in after
+    assert "None of them is kept now." in after
+    assert stored_scans(open_appeal.id) == {}
+
+
+def test_scans_alone_keep_the_erasure_open(client, login, open_appeal, owner, signed):
+    ended(open_appeal, days_ago=2)
+    erase_private_data(open_appeal, reason="owner")
+    db.session.commit()
+    scanned(client.application, open_appeal, 5)  # a sheet scanned after the erasure
+    login(owner)
+    overview = client.get(f"/appeals/{open_appeal.id}/").get_data(as_text=True)
+    assert "None of them is kept now." not in overview
+    assert "They will be erased automatically on" in overview
+    page = re.sub(
+        r"\s+", " ", client.get(f"/appeals/{open_appeal.id}/private-data").get_data(as_text=True)
+    )
+    assert "<dt>Scans of signed sheets</dt><dd>1</dd>" in page
+    assert "signatures hold some of them" not in page
+    done = client.post(f"/appeals/{open_appeal.id}/private-data", data={"confirm": "y"})
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "The scan of 1 signed sheet was deleted." in after
+    assert stored_scans(open_appeal.id) == {}
