@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.dossiers.operations import forget_cached_blocks
     from campaign.dossiers.verify_views import bp as verify_bp
     from campaign.key_rotation import keys_cli
+    from campaign.mail_dead_letters import purge_dead_command  # noqa: F401  (its commands)
     from campaign.mail_queue import OutgoingMail  # noqa: F401  (its table, its job)
     from campaign.public.views import bp as public_bp
 

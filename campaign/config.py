@@ -104,6 +104,9 @@ class Defaults:
     # then the message is kept as a dead letter (`flask mail dead-letters`, `flask mail retry`).
     MAIL_RETRIES = 5
     MAIL_RETRY_DELAY = 60
+    # Dead letters (a signer's address, her private links) are deleted by `flask mail
+    # purge-dead` this many days after they were written.
+    MAIL_DEAD_LETTER_DAYS = 30
     # Seconds an SMTP server may take to answer before the try counts as failed.
     MAIL_TIMEOUT = 30
 

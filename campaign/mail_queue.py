@@ -8,7 +8,9 @@ server costs the person who asked nothing. The job deletes the row once the mess
 A failure the mail server may get over (a refused connection, a timeout, a 4xx) is tried
 again after MAIL_RETRY_DELAY, doubling each time, MAIL_RETRIES times; after that, or at once
 for a message that cannot be built (a line break in a header), the row stays as a dead letter:
-`flask mail dead-letters` lists them and `flask mail retry` queues them again.
+`flask mail dead-letters` lists them, `flask mail retry` queues them again and `flask mail
+purge-dead` deletes them in time (campaign.mail_dead_letters). A signer's mail names its appeal,
+and the erasure of the appeal's private details deletes it unsent (`forget_appeal_mail`).
 
 A job claims its message before sending it (`claimed_until`): a message may have two jobs at
 once (its own, and one queued again by `requeue_lost_mail` or `flask mail retry` while its own
@@ -20,16 +22,15 @@ import enum
 import logging
 from datetime import datetime, timedelta
 
-import click
 from flask import current_app
-from sqlalchemy import ColumnElement, String, or_, select, update
+from sqlalchemy import ColumnElement, ForeignKey, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign import tasks
 from campaign.clock import utcnow
 from campaign.crypto import SealedText
 from campaign.extensions import db
-from campaign.mail import mail_cli, send_mail
+from campaign.mail import send_mail
 from campaign.types import UTCDateTime
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ SEND_JOB = "mail.send"
 _PERMANENT = (ValueError, TypeError, LookupError)
 # A queued mail whose next try is this far in the past was lost by its queue (a Redis that
 # restarted empty, a worker killed mid-send): `flask mail retry --all` queues it again.
-_LOST_AFTER = timedelta(minutes=15)
+LOST_AFTER = timedelta(minutes=15)
 # A worker stopped mid-send (SIGTERM) queues the message again this much later, once it has
 # gone; one killed outright leaves it to the next consumer's start (requeue_lost_mail).
 _AFTER_A_STOP = 10.0
@@ -80,13 +81,26 @@ class OutgoingMail(db.Model):
     recipient: Mapped[str] = mapped_column(SealedText("outgoing_mail.recipient"))
     subject: Mapped[str] = mapped_column(SealedText("outgoing_mail.subject"))
     body: Mapped[str] = mapped_column(SealedText("outgoing_mail.body"))
+    # The appeal a signer's mail is about (None for account mail): its erasure takes the mail.
+    appeal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal.id", ondelete="CASCADE"), index=True
+    )
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.purpose} {self.status.value}>"
 
 
-def queue_mail(to: str, subject: str, body: str, *, purpose: str, commit: bool = True) -> int:
-    """Store a plain-text message to one address, commit, and queue its sending.
+def queue_mail(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    purpose: str,
+    commit: bool = True,
+    appeal_id: int | None = None,
+) -> int:
+    """Store a plain-text message to one address, commit, and queue its sending; a signer's
+    mail names its appeal.
 
     Commits the session (with whatever the caller had pending): the job may run at once, in
     another process. Raises if the message cannot be stored; once it is stored, a queue
@@ -95,7 +109,9 @@ def queue_mail(to: str, subject: str, body: str, *, purpose: str, commit: bool =
     With commit=False the message is only stored in the caller's transaction (one write for
     both, as signing does): the caller commits, then calls `send_stored` with the id.
     """
-    message = OutgoingMail(recipient=to, subject=subject, body=body, purpose=purpose)
+    message = OutgoingMail(
+        recipient=to, subject=subject, body=body, purpose=purpose, appeal_id=appeal_id
+    )
     db.session.add(message)
     db.session.flush()
     mail_id = message.id
@@ -104,16 +120,18 @@ def queue_mail(to: str, subject: str, body: str, *, purpose: str, commit: bool =
     db.session.commit()
     # Not message.id after the commit: reading it back would hold a connection for the rest
     # of the request (and, when jobs run inside enqueue, a second one with the job's).
-    _send_later(mail_id, purpose, 0.0)
+    send_later(mail_id, purpose, 0.0)
     return mail_id
 
 
 def send_stored(mail_id: int, purpose: str) -> None:
     """Queue the sending of a message stored by queue_mail(commit=False), once committed."""
-    _send_later(mail_id, purpose, 0.0)
+    send_later(mail_id, purpose, 0.0)
 
 
-def _send_later(mail_id: int, purpose: str, delay: float) -> None:
+def send_later(mail_id: int, purpose: str, delay: float) -> None:
+    """Queue the sending of a stored message `delay` seconds on; a queue that does not answer
+    leaves it as a dead letter (logged)."""
     try:
         tasks.enqueue_later(delay, SEND_JOB, mail_id)
     except Exception as error:
@@ -137,22 +155,22 @@ def retry_delay(attempts: int) -> float:
     return base * 2 ** max(0, attempts - 1)
 
 
-def _unclaimed(now: datetime) -> ColumnElement[bool]:
+def unclaimed(now: datetime) -> ColumnElement[bool]:
     """No job is sending the message now (none claimed it, or its claim ran out)."""
     return or_(OutgoingMail.claimed_until.is_(None), OutgoingMail.claimed_until < now)
 
 
 @tasks.at_consumer_start
 def requeue_lost_mail() -> int:
-    """Queue again each message whose queue lost it (due _LOST_AFTER ago or more, and no job
+    """Queue again each message whose queue lost it (due LOST_AFTER ago or more, and no job
     sending it: a worker killed while sending it, a Redis that restarted empty); once,
     whichever process starting its consumer gets to it first. Returns how many."""
     now = utcnow()
     lost = db.session.execute(
         select(OutgoingMail.id, OutgoingMail.purpose, OutgoingMail.next_attempt_at).where(
             OutgoingMail.status == MailStatus.queued,
-            OutgoingMail.next_attempt_at < now - _LOST_AFTER,
-            _unclaimed(now),
+            OutgoingMail.next_attempt_at < now - LOST_AFTER,
+            unclaimed(now),
         )
     ).all()
     queued = 0
@@ -163,14 +181,14 @@ def requeue_lost_mail() -> int:
                 OutgoingMail.id == mail_id,
                 OutgoingMail.status == MailStatus.queued,
                 OutgoingMail.next_attempt_at == due,
-                _unclaimed(now),
+                unclaimed(now),
             )
             .values(next_attempt_at=now, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
         if taken.rowcount == 1:
-            _send_later(mail_id, purpose, 0.0)
+            send_later(mail_id, purpose, 0.0)
             queued += 1
     if queued:
         logger.warning("%d mail(s) lost by the task queue queued again.", queued)
@@ -202,7 +220,7 @@ def send_again_after_a_stop(mail_id: int) -> None:
         message.next_attempt_at > now + _EARLY
     ):
         return
-    _send_later(mail_id, purpose, _AFTER_A_STOP)
+    send_later(mail_id, purpose, _AFTER_A_STOP)
 
 
 def _claim(mail_id: int) -> OutgoingMail | None:
@@ -215,7 +233,7 @@ def _claim(mail_id: int) -> OutgoingMail | None:
             OutgoingMail.id == mail_id,
             OutgoingMail.status == MailStatus.queued,
             OutgoingMail.next_attempt_at <= now + _EARLY,
-            _unclaimed(now),
+            unclaimed(now),
         )
         .values(claimed_until=until)
         .execution_options(synchronize_session=False)
@@ -282,79 +300,15 @@ def _failed(message: OutgoingMail, error: Exception) -> None:
         attempts,
         delay,
     )
-    _send_later(mail_id, purpose, delay)
+    send_later(mail_id, purpose, delay)
 
 
-def mask_address(address: str) -> str:
-    """Show enough of an address to recognise it, not to read it: m***@e***.org."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return "***"
-    name, dot, tld = domain.rpartition(".")
-    shown_domain = f"{name[:1]}***{dot}{tld}" if dot else f"{domain[:1]}***"
-    return f"{local[:1]}***@{shown_domain}"
-
-
-@mail_cli.command("dead-letters")
-def dead_letters_command() -> None:
-    """List the messages that could not be sent (addresses masked)."""
-    rows = db.session.scalars(
-        select(OutgoingMail).where(OutgoingMail.status == MailStatus.dead).order_by(OutgoingMail.id)
-    ).all()
-    if not rows:
-        click.echo("No dead letters.")
-        return
-    for row in rows:
-        click.echo(
-            f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M} UTC\t{row.purpose}\t"
-            f"{mask_address(row.recipient)}\t{row.attempts} attempt(s)\t{row.last_error}"
-        )
-    click.echo(f"{len(rows)} dead letter(s); `flask mail retry ID` or `--all` sends them again.")
-
-
-@mail_cli.command("retry")
-@click.argument("mail_ids", nargs=-1, type=int)
-@click.option(
-    "--all",
-    "retry_all",
-    is_flag=True,
-    help="Every dead letter, and every queued mail its queue lost (due 15 minutes ago).",
-)
-def retry_command(mail_ids: tuple[int, ...], retry_all: bool) -> None:
-    """Queue dead letters (given by ID, or --all) to be sent again.
-
-    A message a job is sending at that moment is left to it (and said so).
-    """
-    if bool(mail_ids) == retry_all:
-        raise click.UsageError("Give the ids of dead letters, or --all.")
-    now = utcnow()
-    query = select(OutgoingMail.id, OutgoingMail.purpose)
-    if retry_all:
-        query = query.where(
-            (OutgoingMail.status == MailStatus.dead)
-            | (OutgoingMail.next_attempt_at < now - _LOST_AFTER)
-        )
-    else:
-        query = query.where(OutgoingMail.id.in_(mail_ids))
-    rows = db.session.execute(query.order_by(OutgoingMail.id)).all()
-    missing = sorted(set(mail_ids) - {mail_id for mail_id, _purpose in rows})
-    if missing:
-        raise click.ClickException(
-            f"No mail waiting with id {', '.join(map(str, missing))} (sent, or never stored)."
-        )
-    queued, sending = [], []
-    for mail_id, purpose in rows:
-        taken = db.session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.id == mail_id, _unclaimed(now))
-            .values(status=MailStatus.queued, attempts=0, next_attempt_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        (queued if taken.rowcount == 1 else sending).append((mail_id, purpose))
-    db.session.commit()
-    for mail_id, purpose in queued:
-        _send_later(mail_id, purpose, 0.0)
-    if sending:
-        ids = ", ".join(str(mail_id) for mail_id, _purpose in sending)
-        click.echo(f"Being sent now, left to its job: {ids}.")
-    click.echo(f"Queued {len(queued)} mail(s) again.")
+def forget_appeal_mail(appeal_id: int) -> int:
+    """Delete the appeal's signers' mail not sent yet (queued or dead), but for a message a
+    job is sending now (it deletes it once sent); return how many. Flushes, never commits."""
+    gone = db.session.execute(
+        delete(OutgoingMail)
+        .where(OutgoingMail.appeal_id == appeal_id, unclaimed(utcnow()))
+        .execution_options(synchronize_session=False)
+    )
+    return gone.rowcount or 0

@@ -1,5 +1,6 @@
-"""The deployment files in deploy/ say what the app needs: gunicorn's settings load, and the
-nginx access log hides the token of every route that carries one."""
+"""The deployment files in deploy/ say what the app needs: gunicorn's settings load, the
+nginx access log hides the token of every route that carries one, and the daily timer runs the
+README's daily commands."""
 
 import re
 import runpy
@@ -58,3 +59,23 @@ def test_gunicorn_settings_load_and_serve_the_app(monkeypatch):
     assert config.wsgi_app == "campaign:create_app()"
     assert config.bind == ["127.0.0.1:8123"] and config.workers == 3
     assert config.worker_class_str == "sync"
+
+
+def crontab_commands() -> list[str]:
+    """The `flask ...` commands of the README's crontab, in order."""
+    text = (ROOT / "README.md").read_text()
+    line = re.search(r"```cron\n(.*?)\n```", text, re.S).group(1)
+    return re.findall(r"\.venv/bin/flask ([\w-]+ [\w-]+)", line)
+
+
+def test_the_daily_timer_runs_the_crontabs_commands_and_each_exists(app):
+    service = (DEPLOY / "campaign-purge.service").read_text()
+    run = re.findall(r"^ExecStart=/srv/campaign/\.venv/bin/flask ([\w-]+ [\w-]+)$", service, re.M)
+    cron = crontab_commands()
+    # The development outbox is the only thing a production host does not have.
+    assert run == [command for command in cron if command != "mail purge-outbox"]
+    assert run[0] == "signatures purge-private"  # a failure before it would skip the erasure
+    runner = app.test_cli_runner()
+    for command in cron:
+        result = runner.invoke(args=[*command.split(), "--help"])
+        assert result.exit_code == 0, (command, result.output)

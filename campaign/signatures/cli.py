@@ -60,7 +60,7 @@ def purge_private_command() -> None:
             erased += 1
             click.echo(
                 f"Appeal {appeal_id}: private details of {done.signatures} signature(s) "
-                f"and {done.scans} sheet scan(s) erased."
+                f"and {done.scans} sheet scan(s) erased, {done.mails} unsent mail(s) deleted."
             )
     click.echo(
         f"Private details erased in {erased} appeal(s) ended more than "

@@ -21,6 +21,7 @@ from campaign.clock import utcnow
 from campaign.database import after_commit
 from campaign.extensions import db
 from campaign.file_changes import remove_files
+from campaign.mail_queue import forget_appeal_mail
 from campaign.signatures.models import (
     CustomQuestion,
     Signature,
@@ -167,18 +168,21 @@ def private_details(appeal_id: int) -> PrivateDetails:
 
 @dataclass(frozen=True)
 class Erased:
-    """What an erasure took: the signatures that held private details, the sheets' scans."""
+    """What an erasure took: the signatures that held private details, the sheets' scans, and
+    the signers' mail not sent yet."""
 
     signatures: int = 0
     scans: int = 0
+    mails: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.signatures or self.scans)
+        return bool(self.signatures or self.scans or self.mails)
 
 
 def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = None) -> Erased:
-    """Erase the private details of every signature of the appeal and the scans of its signed
-    sheets; return what held any (nothing: nothing done, nothing recorded).
+    """Erase the private details of every signature of the appeal, the scans of its signed
+    sheets and its signers' mail not sent yet (a dead letter holds her address and links);
+    return what held any (nothing: nothing done, nothing recorded).
 
     Audited as "appeal.private_data_erased" with the counts and the reason ("retention" or
     "owner"). Flushes, never commits; once committed, the scans' files are deleted (a file the
@@ -193,7 +197,11 @@ def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = No
     if files:
         # Leftovers of a change cut off by a crash go too, whether or not a scan is stored.
         after_commit(partial(remove_files, files))
-    erased = Erased(signatures=affected or 0, scans=len(stored_scans(appeal.id)))
+    erased = Erased(
+        signatures=affected or 0,
+        scans=len(stored_scans(appeal.id)),
+        mails=forget_appeal_mail(appeal.id),
+    )
     if not erased:
         return erased
     of_appeal = select(Signature.id).where(Signature.appeal_id == appeal.id)
@@ -223,6 +231,7 @@ def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = No
         actor_id=actor_id,
         signatures=erased.signatures,
         scans=erased.scans,
+        mails=erased.mails,
         reason=reason,
     )
     db.session.flush()

@@ -246,7 +246,9 @@ def _store_signing_mail(
     try:
         with savepoint():  # a failure takes the mail back, not her signature
             subject, body, purpose = _compose(appeal, outcome)
-            mail_id = queue_mail(email, subject, body, purpose=purpose, commit=False)
+            mail_id = queue_mail(
+                email, subject, body, purpose=purpose, commit=False, appeal_id=appeal.id
+            )
     except Exception as exc:  # the message could not even be stored
         logger.warning("Mail to a signer of appeal %s failed: %s", appeal.id, type(exc).__name__)
         return None, False

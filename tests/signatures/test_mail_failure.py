@@ -12,7 +12,7 @@ from sqlalchemy import LargeBinary, event, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from campaign import mail_queue, tasks
+from campaign import mail_dead_letters, mail_queue, tasks
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.mail_queue import (
@@ -134,6 +134,41 @@ def test_retries_back_off_then_a_dead_letter_that_retry_sends(
     assert runner.invoke(args=["mail", "dead-letters"]).output.startswith("No dead letters.")
 
 
+def test_a_signers_mail_names_its_appeal_and_dead_letters_go_in_time(
+    app, runner, open_appeal, sign, monkeypatch
+):
+    monkeypatch.setattr(mail_queue, "send_mail", refuse)
+    sign(open_appeal)
+    sign(open_appeal, surname="Isaeva", email="zarema@example.org")
+    old, recent = waiting()
+    assert (old.appeal_id, recent.appeal_id) == (open_appeal.id, open_appeal.id)
+    with app.test_request_context():
+        account_mail = mail_queue.queue_mail(
+            "organiser@example.org", "Subject", "Text", purpose="accounts.signup"
+        )
+    assert db.session.get(OutgoingMail, account_mail).appeal_id is None
+    days = app.config["MAIL_DEAD_LETTER_DAYS"]
+    for mail in (old, recent):
+        mail.status = MailStatus.dead
+    account = db.session.get(OutgoingMail, account_mail)
+    account.status = MailStatus.dead
+    account.created_at = utcnow() - timedelta(days=days + 1)
+    old.created_at = utcnow() - timedelta(days=days, minutes=1)
+    recent.created_at = utcnow() - timedelta(days=days - 1)
+    db.session.commit()
+
+    result = runner.invoke(args=["mail", "purge-dead"])
+    assert result.exit_code == 0, result.output
+    assert f"Deleted 2 dead letter(s) older than {days} day(s)." in result.output
+    assert [mail.id for mail in waiting()] == [recent.id]
+    # A queued message is never a dead letter, however old.
+    recent.status = MailStatus.queued
+    recent.created_at = utcnow() - timedelta(days=days * 2)
+    db.session.commit()
+    assert "Deleted 0 dead letter(s)" in runner.invoke(args=["mail", "purge-dead"]).output
+    assert len(waiting()) == 1
+
+
 def test_retry_by_id_and_its_mistakes(runner, open_appeal, sign, monkeypatch, outbox):
     monkeypatch.setattr(mail_queue, "send_mail", refuse)
     sign(open_appeal)
@@ -237,9 +272,9 @@ def test_once_the_mail_can_be_stored_she_can_sign_again(
 
 
 def test_mask_address():
-    assert mail_queue.mask_address("madina@example.org") == "m***@e***.org"
-    assert mail_queue.mask_address("a@localhost") == "a***@l***"
-    assert mail_queue.mask_address("nonsense") == "***"
+    assert mail_dead_letters.mask_address("madina@example.org") == "m***@e***.org"
+    assert mail_dead_letters.mask_address("a@localhost") == "a***@l***"
+    assert mail_dead_letters.mask_address("nonsense") == "***"
 
 
 def test_a_waiting_mail_is_sealed_at_rest(client, open_appeal, sign, mail_down):

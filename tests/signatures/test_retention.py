@@ -17,6 +17,7 @@ from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import cache_folder, make_snapshot, snapshot_path
 from campaign.extensions import db
 from campaign.file_changes import HIDDEN_PREFIX
+from campaign.mail_queue import MailStatus, OutgoingMail, queue_mail
 from campaign.signatures.models import Signature, SignatureAnswer, SignatureImage
 from campaign.signatures.paper import scans_folder, store_scan, stored_scans
 from campaign.signatures.retention import (
@@ -154,7 +155,7 @@ def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal,
         "appeal.private_data_erased",
         "appeal",
         open_appeal.id,
-        {"signatures": 3, "scans": 0, "reason": "owner"},
+        {"signatures": 3, "scans": 0, "mails": 0, "reason": "owner"},
     )
     # Nothing left: nothing done, nothing recorded.
     assert not erase_private_data(open_appeal, reason="owner")
@@ -326,7 +327,7 @@ def test_an_erasure_deletes_the_scans_of_signed_sheets_once_committed(app, open_
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "appeal.private_data_erased")
     ).one()
-    assert event.details == {"signatures": 3, "scans": 2, "reason": "retention"}
+    assert event.details == {"signatures": 3, "scans": 2, "mails": 0, "reason": "retention"}
 
 
 def test_an_erasure_rolled_back_keeps_the_scans(app, open_appeal, signed):
@@ -407,3 +408,26 @@ def test_scans_alone_keep_the_erasure_open(client, login, open_appeal, owner, si
     after = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "The scan of 1 signed sheet was deleted." in after
     assert stored_scans(open_appeal.id) == {}
+
+
+def test_an_erasure_deletes_the_signers_mail_not_sent_yet(app, runner, open_appeal, signed):
+    with app.test_request_context():
+        dead, _queued, sending = (
+            queue_mail(f"s{n}@example.org", "Subject", "Link", purpose="signatures.confirm",
+                       commit=False, appeal_id=open_appeal.id)
+            for n in range(3)
+        )  # fmt: skip
+        account = queue_mail("o@example.org", "Subject", "Text", purpose="accounts.signup",
+                             commit=False)  # fmt: skip
+    db.session.get(OutgoingMail, dead).status = MailStatus.dead
+    db.session.get(OutgoingMail, sending).claimed_until = utcnow() + timedelta(minutes=5)
+    ended(open_appeal, months_ago=13)
+
+    result = runner.invoke(args=["signatures", "purge-private"])
+    assert result.exit_code == 0, result.output
+    assert "3 signature(s) and 0 sheet scan(s) erased, 2 unsent mail(s) deleted." in (result.output)
+    db.session.expire_all()
+    left = db.session.scalars(select(OutgoingMail.id).order_by(OutgoingMail.id)).all()
+    assert left == [sending, account]  # its job deletes the one it is sending once sent
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert event.details["mails"] == 2
