@@ -94,16 +94,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from campaign.signatures.blueprint import bp as signatures_bp
     from campaign.signatures.cli import signatures_cli
     from campaign.signatures.public_page import forget_pages
-    from campaign.signatures.retention import private_data_erased
+    from campaign.signatures.retention import (
+        counting_private_data,
+        erasing_private_data,
+        private_data_erased,
+    )
     from campaign.signatures.signer_links import signature_withdrawn
     from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
     from campaign.submissions.public_views import bp as submissions_bp
+    from campaign.submissions.retention import count_unsubmitted_files, erase_unsubmitted_files
     from campaign.task_worker import tasks_cli
 
     signature_withdrawn.connect(forget_cached_blocks)
     private_data_erased.connect(forget_cached_blocks)
     signature_withdrawn.connect(forget_pages)
     private_data_erased.connect(forget_pages)
+    counting_private_data.connect(count_unsubmitted_files)
+    erasing_private_data.connect(erase_unsubmitted_files)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(appeals_bp)

@@ -40,6 +40,9 @@ class DossierSnapshot(db.Model):
     signed: Mapped[bool] = mapped_column(default=False)
     # Relative to the dossier folder (instance/dossiers by default).
     filename: Mapped[str] = mapped_column(String(200))
+    # When the file went with the signers' private details (never handed in, by the records);
+    # the row stays, so that a copy can still be checked.
+    file_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     appeal: Mapped[Appeal] = relationship()
 

@@ -115,6 +115,15 @@ def dossier_file(appeal: Appeal, snapshot_id: str) -> Response:
     snapshot = db.session.get(DossierSnapshot, snapshot_id)
     if snapshot is None or snapshot.appeal_id != appeal.id:
         abort(404)
+    if snapshot.file_erased_at is not None:
+        flash(
+            _(
+                "This dossier's file was deleted with the signatories' private details. Its "
+                "fingerprints remain: a copy of it can still be checked."
+            ),
+            "error",
+        )
+        return redirect(url_for("appeals.dossiers", appeal_id=appeal.id))
     path = snapshot_path(snapshot)
     if not path.is_file():
         abort(404)

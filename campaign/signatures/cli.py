@@ -60,7 +60,8 @@ def purge_private_command() -> None:
             erased += 1
             click.echo(
                 f"Appeal {appeal_id}: private details of {done.signatures} signature(s) "
-                f"and {done.scans} sheet scan(s) erased, {done.mails} unsent mail(s) deleted."
+                f"and {done.scans} sheet scan(s) erased; {done.mails} unsent mail(s) and "
+                f"{done.dossiers} dossier file(s) never handed in deleted."
             )
     click.echo(
         f"Private details erased in {erased} appeal(s) ended more than "

@@ -1,9 +1,11 @@
 """How long signers' private details are kept after an appeal ends, and erasing them.
 
 Private details: email, phone, postal address, the helper's name, the drawn signature, the
-answers to private questions (with the keyed hashes made from the contacts) and the scans of
-signed paper sheets (signatures in ink, often addresses). Counts, public names, regions, public
-answers and the dossier snapshots already made stay.
+answers to private questions (with the keyed hashes made from the contacts), the scans of signed
+paper sheets (signatures in ink, often addresses) and the signers' mail not sent yet; and,
+through `erasing_private_data`, what the parts built on signatures keep of them (the files of
+dossiers never handed in). Counts, public names, regions, public answers, the dossiers handed
+in and every dossier's fingerprints stay.
 """
 
 import calendar
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 
-from blinker import Namespace
+from blinker import Namespace, Signal
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
@@ -35,6 +37,18 @@ _signals = Namespace()
 # Sent with appeal_id= once an erasure is committed, for whatever else keeps copies (the
 # dossier's cache of rendered blocks).
 private_data_erased = _signals.signal("private-data-erased")
+# For what the parts built on signatures keep of signers' private details, sent with appeal_id=
+# while some signature or scan holds any (what was made after an erasure holds none): each
+# receiver returns how many items it holds (counting) or has taken (erasing, inside the
+# erasure's transaction: rows flushed, files removed once it commits, with after_commit).
+counting_private_data = _signals.signal("counting-private-data")
+erasing_private_data = _signals.signal("erasing-private-data")
+
+
+def _elsewhere(signal: Signal, appeal_id: int, *, held: bool) -> int:
+    if not held:
+        return 0
+    return sum(int(found) for _receiver, found in signal.send(signal, appeal_id=appeal_id))
 
 
 def retention_months() -> int:
@@ -106,11 +120,12 @@ class PrivateDetails:
     images: int = 0
     private_answers: int = 0
     scans: int = 0
+    dossiers: int = 0  # files of dossiers with private details, never handed in
 
     @property
     def any(self) -> bool:
         """Whether anything is left to erase."""
-        return bool(self.signatures or self.scans)
+        return bool(self.signatures or self.scans or self.dossiers)
 
 
 def _holds_private(appeal_id: int) -> ColumnElement[bool]:
@@ -158,31 +173,35 @@ def private_details(appeal_id: int) -> PrivateDetails:
         .join(CustomQuestion, CustomQuestion.id == SignatureAnswer.question_id)
         .where(CustomQuestion.appeal_id == appeal_id, CustomQuestion.private.is_(True))
     )
+    scans = len(stored_scans(appeal_id))
     return PrivateDetails(
         *counted,
         images=images or 0,
         private_answers=answers or 0,
-        scans=len(stored_scans(appeal_id)),
+        scans=scans,
+        dossiers=_elsewhere(counting_private_data, appeal_id, held=bool(counted[0] or scans)),
     )
 
 
 @dataclass(frozen=True)
 class Erased:
-    """What an erasure took: the signatures that held private details, the sheets' scans, and
-    the signers' mail not sent yet."""
+    """What an erasure took: the signatures that held private details, the sheets' scans, the
+    signers' mail not sent yet, and the files of dossiers never handed in."""
 
     signatures: int = 0
     scans: int = 0
     mails: int = 0
+    dossiers: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.signatures or self.scans or self.mails)
+        return bool(self.signatures or self.scans or self.mails or self.dossiers)
 
 
 def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = None) -> Erased:
     """Erase the private details of every signature of the appeal, the scans of its signed
-    sheets and its signers' mail not sent yet (a dead letter holds her address and links);
-    return what held any (nothing: nothing done, nothing recorded).
+    sheets, its signers' mail not sent yet (a dead letter holds her address and links) and what
+    `erasing_private_data`'s receivers keep; return what held any (nothing: nothing done,
+    nothing recorded).
 
     Audited as "appeal.private_data_erased" with the counts and the reason ("retention" or
     "owner"). Flushes, never commits; once committed, the scans' files are deleted (a file the
@@ -197,10 +216,12 @@ def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = No
     if files:
         # Leftovers of a change cut off by a crash go too, whether or not a scan is stored.
         after_commit(partial(remove_files, files))
+    scans = len(stored_scans(appeal.id))
     erased = Erased(
         signatures=affected or 0,
-        scans=len(stored_scans(appeal.id)),
+        scans=scans,
         mails=forget_appeal_mail(appeal.id),
+        dossiers=_elsewhere(erasing_private_data, appeal.id, held=bool(affected or scans)),
     )
     if not erased:
         return erased
@@ -232,6 +253,7 @@ def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = No
         signatures=erased.signatures,
         scans=erased.scans,
         mails=erased.mails,
+        dossiers=erased.dossiers,
         reason=reason,
     )
     db.session.flush()

@@ -83,19 +83,29 @@ def private_data(appeal: Appeal) -> Response | tuple[str, int]:
 
 
 def _erased_message(erased: Erased) -> str:
-    said = [
-        ngettext(
-            "The private details of %(num)d signatory were erased.",
-            "The private details of %(num)d signatories were erased.",
-            erased.signatures,
+    said = []
+    if erased.signatures or not (erased.scans or erased.dossiers):
+        said.append(
+            ngettext(
+                "The private details of %(num)d signatory were erased.",
+                "The private details of %(num)d signatories were erased.",
+                erased.signatures,
+            )
         )
-    ]
     if erased.scans:
         said.append(
             ngettext(
                 "The scan of %(num)d signed sheet was deleted.",
                 "The scans of %(num)d signed sheets were deleted.",
                 erased.scans,
+            )
+        )
+    if erased.dossiers:
+        said.append(
+            ngettext(
+                "The file of %(num)d dossier never handed in was deleted.",
+                "The files of %(num)d dossiers never handed in were deleted.",
+                erased.dossiers,
             )
         )
     return " ".join(said)

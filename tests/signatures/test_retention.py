@@ -126,7 +126,7 @@ def test_a_dossier_handed_in_after_the_end_keeps_the_details_until_then(open_app
 def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal, signed):
     public_before = [(s.surname, s.given_name, s.region, s.display, s.status) for s in signed]
     count_before = signature_counts([open_appeal.id])[open_appeal.id]
-    snapshot = make_snapshot(open_appeal, Edition.submission, user=None)
+    snapshot = make_snapshot(open_appeal, Edition.public, user=None)
     db.session.commit()
     assert cache_folder(open_appeal.id).exists()
     ended(open_appeal)
@@ -148,14 +148,14 @@ def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal,
         for s in db.session.scalars(select(Signature).order_by(Signature.id))
     ] == public_before
     assert signature_counts([open_appeal.id])[open_appeal.id] == count_before == 3
-    assert snapshot_path(snapshot).exists()  # what was handed in stays
+    assert snapshot_path(snapshot).exists()  # no private detail in it (the others: submissions)
     assert not cache_folder(open_appeal.id).exists()  # the rendered blocks held addresses
     [event] = db.session.scalars(select(AuditEvent)).all()
     assert (event.action, event.subject_type, event.subject_id, event.details) == (
         "appeal.private_data_erased",
         "appeal",
         open_appeal.id,
-        {"signatures": 3, "scans": 0, "mails": 0, "reason": "owner"},
+        {"signatures": 3, "scans": 0, "mails": 0, "dossiers": 0, "reason": "owner"},
     )
     # Nothing left: nothing done, nothing recorded.
     assert not erase_private_data(open_appeal, reason="owner")
@@ -327,7 +327,13 @@ def test_an_erasure_deletes_the_scans_of_signed_sheets_once_committed(app, open_
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "appeal.private_data_erased")
     ).one()
-    assert event.details == {"signatures": 3, "scans": 2, "mails": 0, "reason": "retention"}
+    assert event.details == {
+        "signatures": 3,
+        "scans": 2,
+        "mails": 0,
+        "dossiers": 0,
+        "reason": "retention",
+    }
 
 
 def test_an_erasure_rolled_back_keeps_the_scans(app, open_appeal, signed):
@@ -407,6 +413,7 @@ def test_scans_alone_keep_the_erasure_open(client, login, open_appeal, owner, si
     done = client.post(f"/appeals/{open_appeal.id}/private-data", data={"confirm": "y"})
     after = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "The scan of 1 signed sheet was deleted." in after
+    assert "The private details of 0 signatories" not in after  # nothing to say of them
     assert stored_scans(open_appeal.id) == {}
 
 
@@ -425,7 +432,9 @@ def test_an_erasure_deletes_the_signers_mail_not_sent_yet(app, runner, open_appe
 
     result = runner.invoke(args=["signatures", "purge-private"])
     assert result.exit_code == 0, result.output
-    assert "3 signature(s) and 0 sheet scan(s) erased, 2 unsent mail(s) deleted." in (result.output)
+    assert "3 signature(s) and 0 sheet scan(s) erased; 2 unsent mail(s) and 0 dossier" in (
+        result.output
+    )
     db.session.expire_all()
     left = db.session.scalars(select(OutgoingMail.id).order_by(OutgoingMail.id)).all()
     assert left == [sending, account]  # its job deletes the one it is sending once sent

@@ -1,0 +1,52 @@
+"""What the erasure of an appeal's private details takes from its dossiers: the files of the
+snapshots that hold private details (the submission edition, the signature sheets) and that no
+submission records as handed in. A dossier handed in is the record of what the authority got
+and stays; every snapshot's row stays, so that a copy anyone kept can still be checked.
+
+Connected to signatures.retention's counting_private_data and erasing_private_data.
+"""
+
+from functools import partial
+
+from sqlalchemy import Select, func, select
+
+from campaign.clock import utcnow
+from campaign.database import after_commit
+from campaign.dossiers.models import DossierSnapshot, Edition
+from campaign.dossiers.operations import snapshot_path
+from campaign.extensions import db
+from campaign.file_changes import remove_files
+from campaign.submissions.models import Submission
+
+# The editions that carry signers' private details.
+PRIVATE_EDITIONS = (Edition.submission, Edition.sheets)
+
+
+def _never_handed_in(appeal_id: int) -> Select[tuple[DossierSnapshot]]:
+    handed_in = select(Submission.snapshot_id).where(Submission.appeal_id == appeal_id)
+    return select(DossierSnapshot).where(
+        DossierSnapshot.appeal_id == appeal_id,
+        DossierSnapshot.edition.in_(PRIVATE_EDITIONS),
+        DossierSnapshot.file_erased_at.is_(None),
+        DossierSnapshot.id.not_in(handed_in),
+    )
+
+
+def count_unsubmitted_files(_sender: object, *, appeal_id: int, **_extra: object) -> int:
+    """How many files of the appeal's dossiers an erasure would delete."""
+    query = _never_handed_in(appeal_id).with_only_columns(func.count(DossierSnapshot.id))
+    return db.session.scalar(query) or 0
+
+
+def erase_unsubmitted_files(_sender: object, *, appeal_id: int, **_extra: object) -> int:
+    """Mark the files of the appeal's dossiers with private details never handed in as erased
+    and delete them once the erasure commits; return how many."""
+    snapshots = list(db.session.scalars(_never_handed_in(appeal_id)))
+    if not snapshots:
+        return 0
+    now = utcnow()
+    for snapshot in snapshots:
+        snapshot.file_erased_at = now
+    db.session.flush()
+    after_commit(partial(remove_files, [snapshot_path(snapshot) for snapshot in snapshots]))
+    return len(snapshots)
