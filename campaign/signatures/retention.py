@@ -110,8 +110,8 @@ def erasure_due(appeal: Appeal) -> datetime | None:
 
 @dataclass(frozen=True)
 class PrivateDetails:
-    """How many signatures of an appeal still hold each kind of private detail, and how many
-    sheets have a scan."""
+    """How many signatures of an appeal still hold each kind of private detail, how many sheets
+    have a scan, and how many dossier files never handed in hold them."""
 
     signatures: int = 0  # with any of them
     contacts: int = 0  # an email or a phone
