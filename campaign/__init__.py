@@ -99,10 +99,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         erasing_private_data,
         private_data_erased,
     )
-    from campaign.signatures.signer_links import signature_withdrawn
+    from campaign.signatures.signer_links import signature_withdrawing, signature_withdrawn
     from campaign.submissions import desk_views, followup, mailing_views  # noqa: F401  (appeals bp)
     from campaign.submissions.public_views import bp as submissions_bp
-    from campaign.submissions.retention import count_unsubmitted_files, erase_unsubmitted_files
+    from campaign.submissions.retention import (
+        count_unsubmitted_files,
+        erase_files_of_withdrawn,
+        erase_unsubmitted_files,
+    )
     from campaign.task_worker import tasks_cli
 
     signature_withdrawn.connect(forget_cached_blocks)
@@ -111,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     private_data_erased.connect(forget_pages)
     counting_private_data.connect(count_unsubmitted_files)
     erasing_private_data.connect(erase_unsubmitted_files)
+    signature_withdrawing.connect(erase_files_of_withdrawn)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(appeals_bp)

@@ -10,6 +10,7 @@ ACTIONS: dict[str, LazyString] = {
     "signature.rejected": _l("Signature rejected"),
     "signature.restored": _l("Signature restored"),
     "dossier.downloaded": _l("Dossier downloaded"),
+    "dossier.files_erased": _l("Files of dossiers never handed in deleted after a withdrawal"),
     "appeal.private_data_erased": _l("Signatories' private details erased"),
     "appeal.two_factor_required": _l("Two-step login required of every member"),
     "appeal.two_factor_not_required": _l("Two-step login no longer required"),

@@ -55,8 +55,9 @@ def forget_cached_blocks(_sender: object, *, appeal_id: int, **_extra: object) -
     """Delete the cached table and annex blocks of an appeal (they hold signers' data).
 
     Connected to signature_withdrawn: a withdrawn signer's name and address must not outlive
-    her withdrawal in a cache. Snapshots already made are records of what was submitted and
-    stay. The next render lays every block out afresh.
+    her withdrawal in a cache. Snapshots handed in are records of what was submitted and stay
+    (the files of the others that hold her: submissions.retention). The next render lays every
+    block out afresh.
     """
     shutil.rmtree(cache_folder(appeal_id), ignore_errors=True)
 

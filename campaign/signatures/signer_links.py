@@ -22,6 +22,10 @@ _signals = Namespace()
 # Sent with appeal_id= once the erasure of a signer's data is committed, for whatever else keeps
 # copies of it (sent earlier, a render reading the rows meanwhile would copy her data again).
 signature_withdrawn = _signals.signal("signature-withdrawn")
+# Sent inside the withdrawal's transaction with appeal_id= and signed_at= (when she was
+# counted: confirmed, or signed), for the parts built on signatures that keep files with her
+# details (the dossiers made since): each changes its rows here, its files once committed.
+signature_withdrawing = _signals.signal("signature-withdrawing")
 
 
 class TokenInvalid(Exception):
@@ -96,6 +100,7 @@ def withdraw_signature(token: str) -> None:
         raise TokenInvalid
     if signature.status is SignatureStatus.valid:
         count_signature(signature.appeal_id, tally_region(signature), -1)
+    signed_at = signature.confirmed_at or signature.created_at
     for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
                  "relationship_", "relative_name", "relative_location",
                  "typed_signature", "consent_text", "moderation_reason"):  # fmt: skip
@@ -112,6 +117,9 @@ def withdraw_signature(token: str) -> None:
     signature.status = SignatureStatus.withdrawn
     signature.withdrawn_at = utcnow()
     db.session.flush()
+    signature_withdrawing.send(
+        withdraw_signature, appeal_id=signature.appeal_id, signed_at=signed_at
+    )
     after_commit(
         partial(signature_withdrawn.send, withdraw_signature, appeal_id=signature.appeal_id)
     )

@@ -3,13 +3,17 @@ snapshots that hold private details (the submission edition, the signature sheet
 submission records as handed in. A dossier handed in is the record of what the authority got
 and stays; every snapshot's row stays, so that a copy anyone kept can still be checked.
 
-Connected to signatures.retention's counting_private_data and erasing_private_data.
+A signer's withdrawal likewise takes the files of such dossiers made since she was counted
+(she may be in them). Connected to signatures.retention's counting_private_data and
+erasing_private_data, and to signer_links' signature_withdrawing.
 """
 
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import Select, func, select
 
+from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.database import after_commit
 from campaign.dossiers.models import DossierSnapshot, Edition
@@ -41,7 +45,34 @@ def count_unsubmitted_files(_sender: object, *, appeal_id: int, **_extra: object
 def erase_unsubmitted_files(_sender: object, *, appeal_id: int, **_extra: object) -> int:
     """Mark the files of the appeal's dossiers with private details never handed in as erased
     and delete them once the erasure commits; return how many."""
-    snapshots = list(db.session.scalars(_never_handed_in(appeal_id)))
+    return _erase(list(db.session.scalars(_never_handed_in(appeal_id))))
+
+
+def erase_files_of_withdrawn(
+    _sender: object, *, appeal_id: int, signed_at: datetime, **_extra: object
+) -> int:
+    """A signer withdrew: erase the files of the dossiers with private details never handed in
+    made since she was counted (she may be in them: her address, her drawn signature), in her
+    withdrawal's transaction, audited; return how many."""
+    erased = _erase(
+        list(
+            db.session.scalars(
+                _never_handed_in(appeal_id).where(DossierSnapshot.created_at >= signed_at)
+            )
+        )
+    )
+    if erased:
+        record_event(
+            appeal_id,
+            "dossier.files_erased",
+            subject=("appeal", appeal_id),
+            dossiers=erased,
+            reason="withdrawal",
+        )
+    return erased
+
+
+def _erase(snapshots: list[DossierSnapshot]) -> int:
     if not snapshots:
         return 0
     now = utcnow()

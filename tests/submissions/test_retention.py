@@ -1,7 +1,9 @@
-"""The erasure of private details deletes the files of the dossiers that hold them and were
-never handed in; what was handed in, the public editions and every fingerprint stay."""
+"""The erasure of private details, and a signer's withdrawal, delete the files of the dossiers
+that hold them and were never handed in; what was handed in, the public editions and every
+fingerprint stay."""
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +14,7 @@ from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import find_snapshots, snapshot_path
 from campaign.extensions import db
 from campaign.signatures.retention import erase_private_data, private_details
+from campaign.signatures.signer_links import renew_withdraw_token, withdraw_signature
 from tests import private_values as planted
 
 
@@ -127,3 +130,42 @@ def test_the_desk_says_which_files_went_and_why(
     kept = client.get(f"/appeals/{owner_appeal.id}/dossiers/{handed_in.id}.pdf")
     assert kept.status_code == 200
     kept.close()
+
+
+def test_a_withdrawal_takes_the_files_of_dossiers_made_since_she_signed(
+    owner_appeal, make_signature, make_snapshot, make_submission
+):
+    leaving = make_signature(owner_appeal)
+    leaving.created_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    before = with_file(make_snapshot(owner_appeal))
+    before.created_at = utcnow() - timedelta(hours=2)  # made before she signed: not in it
+    db.session.commit()
+    since, sheets, handed_in, public = dossiers(owner_appeal, make_snapshot, make_submission)
+
+    token = renew_withdraw_token(leaving)
+    db.session.commit()
+    withdraw_signature(token)
+    assert snapshot_path(since).exists()  # nothing is deleted before the commit
+    db.session.commit()
+    gone = [s for s in (before, since, sheets, handed_in, public) if not snapshot_path(s).exists()]
+    assert gone == [since, sheets]
+    assert since.file_erased_at is not None and before.file_erased_at is None
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "dossier.files_erased")
+    ).one()
+    assert (event.actor_id, event.details) == (None, {"dossiers": 2, "reason": "withdrawal"})
+
+
+def test_a_withdrawal_with_no_dossier_since_records_nothing(owner_appeal, make_signature):
+    leaving = make_signature(owner_appeal)
+    token = renew_withdraw_token(leaving)
+    db.session.commit()
+    withdraw_signature(token)
+    db.session.commit()
+    assert (
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "dossier.files_erased")
+        ).all()
+        == []
+    )
