@@ -118,8 +118,8 @@ def dossier_file(appeal: Appeal, snapshot_id: str) -> Response:
     if snapshot.file_erased_at is not None:
         flash(
             _(
-                "This dossier's file was deleted with the signatories' private details. Its "
-                "fingerprints remain: a copy of it can still be checked."
+                "This dossier's file was deleted: it held signatories' details that were "
+                "erased. Its fingerprints remain: a copy of it can still be checked."
             ),
             "error",
         )

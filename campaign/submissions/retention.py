@@ -3,9 +3,9 @@ snapshots that hold private details (the submission edition, the signature sheet
 submission records as handed in. A dossier handed in is the record of what the authority got
 and stays; every snapshot's row stays, so that a copy anyone kept can still be checked.
 
-A signer's withdrawal likewise takes the files of such dossiers made since she was counted
-(she may be in them). Connected to signatures.retention's counting_private_data and
-erasing_private_data, and to signer_links' signature_withdrawing.
+A signer's withdrawal takes the files of the dossiers never handed in made since she was
+counted, public editions too (her name may be in them). Connected to signatures.retention's
+counting_private_data and erasing_private_data, and to signer_links' signature_withdrawing.
 """
 
 from datetime import datetime
@@ -26,11 +26,13 @@ from campaign.submissions.models import Submission
 PRIVATE_EDITIONS = (Edition.submission, Edition.sheets)
 
 
-def _never_handed_in(appeal_id: int) -> Select[tuple[DossierSnapshot]]:
+def _never_handed_in(
+    appeal_id: int, editions: tuple[Edition, ...] = PRIVATE_EDITIONS
+) -> Select[tuple[DossierSnapshot]]:
     handed_in = select(Submission.snapshot_id).where(Submission.appeal_id == appeal_id)
     return select(DossierSnapshot).where(
         DossierSnapshot.appeal_id == appeal_id,
-        DossierSnapshot.edition.in_(PRIVATE_EDITIONS),
+        DossierSnapshot.edition.in_(editions),
         DossierSnapshot.file_erased_at.is_(None),
         DossierSnapshot.id.not_in(handed_in),
     )
@@ -51,16 +53,14 @@ def erase_unsubmitted_files(_sender: object, *, appeal_id: int, **_extra: object
 def erase_files_of_withdrawn(
     _sender: object, *, appeal_id: int, signed_at: datetime, **_extra: object
 ) -> int:
-    """A signer withdrew: erase the files of the dossiers with private details never handed in
-    made since she was counted (she may be in them: her address, her drawn signature), in her
-    withdrawal's transaction, audited; return how many."""
-    erased = _erase(
-        list(
-            db.session.scalars(
-                _never_handed_in(appeal_id).where(DossierSnapshot.created_at >= signed_at)
-            )
-        )
+    """A signer withdrew: erase the files of the dossiers never handed in made since she was
+    counted, of every edition (she may be in them: her name, and in the submission edition and
+    the sheets her address and drawn signature), in her withdrawal's transaction, audited;
+    return how many."""
+    since = _never_handed_in(appeal_id, tuple(Edition)).where(
+        DossierSnapshot.created_at >= signed_at
     )
+    erased = _erase(list(db.session.scalars(since)))
     if erased:
         record_event(
             appeal_id,

@@ -117,16 +117,14 @@ def test_the_desk_says_which_files_went_and_why(
     assert "The files of 2 dossiers never handed in were deleted." in after
 
     tab = client.get(f"/appeals/{owner_appeal.id}/dossiers").get_data(as_text=True)
-    assert tab.count("File deleted with the signatories’ private details on") == 2
+    assert tab.count("it held signatories’ details that were erased") == 2
     assert f"/dossiers/{kept_back.id}.pdf" not in tab
     assert f"/dossiers/{handed_in.id}.pdf" in tab
     download = client.get(f"/appeals/{owner_appeal.id}/dossiers/{kept_back.id}.pdf")
     assert download.status_code == 302
     assert download.headers["Location"].endswith(f"/appeals/{owner_appeal.id}/dossiers")
     explained = client.get(download.headers["Location"]).get_data(as_text=True)
-    assert "This dossier&#39;s file was deleted with the signatories&#39; private details." in (
-        explained
-    )
+    assert "This dossier&#39;s file was deleted: it held signatories&#39; details" in explained
     kept = client.get(f"/appeals/{owner_appeal.id}/dossiers/{handed_in.id}.pdf")
     assert kept.status_code == 200
     kept.close()
@@ -149,12 +147,12 @@ def test_a_withdrawal_takes_the_files_of_dossiers_made_since_she_signed(
     assert snapshot_path(since).exists()  # nothing is deleted before the commit
     db.session.commit()
     gone = [s for s in (before, since, sheets, handed_in, public) if not snapshot_path(s).exists()]
-    assert gone == [since, sheets]
+    assert gone == [since, sheets, public]  # the public edition has her name
     assert since.file_erased_at is not None and before.file_erased_at is None
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "dossier.files_erased")
     ).one()
-    assert (event.actor_id, event.details) == (None, {"dossiers": 2, "reason": "withdrawal"})
+    assert (event.actor_id, event.details) == (None, {"dossiers": 3, "reason": "withdrawal"})
 
 
 def test_a_withdrawal_with_no_dossier_since_records_nothing(owner_appeal, make_signature):
