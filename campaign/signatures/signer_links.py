@@ -100,6 +100,8 @@ def withdraw_signature(token: str) -> None:
         raise TokenInvalid
     if signature.status is SignatureStatus.valid:
         count_signature(signature.appeal_id, tally_region(signature), -1)
+    # A signer still unconfirmed was in no dossier; one counted since then may be in any.
+    counted = signature.status is not SignatureStatus.pending
     signed_at = signature.confirmed_at or signature.created_at
     for name in ("surname", "given_name", "patronymic", "region", "region_other", "town",
                  "relationship_", "relative_name", "relative_location",
@@ -117,9 +119,10 @@ def withdraw_signature(token: str) -> None:
     signature.status = SignatureStatus.withdrawn
     signature.withdrawn_at = utcnow()
     db.session.flush()
-    signature_withdrawing.send(
-        withdraw_signature, appeal_id=signature.appeal_id, signed_at=signed_at
-    )
+    if counted:
+        signature_withdrawing.send(
+            withdraw_signature, appeal_id=signature.appeal_id, signed_at=signed_at
+        )
     after_commit(
         partial(signature_withdrawn.send, withdraw_signature, appeal_id=signature.appeal_id)
     )

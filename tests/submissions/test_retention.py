@@ -13,6 +13,7 @@ from campaign.clock import utcnow
 from campaign.dossiers.models import Edition
 from campaign.dossiers.operations import find_snapshots, snapshot_path
 from campaign.extensions import db
+from campaign.signatures.models import SignatureStatus
 from campaign.signatures.retention import erase_private_data, private_details
 from campaign.signatures.signer_links import renew_withdraw_token, withdraw_signature
 from tests import private_values as planted
@@ -153,6 +154,20 @@ def test_a_withdrawal_takes_the_files_of_dossiers_made_since_she_signed(
         select(AuditEvent).where(AuditEvent.action == "dossier.files_erased")
     ).one()
     assert (event.actor_id, event.details) == (None, {"dossiers": 3, "reason": "withdrawal"})
+
+
+def test_an_unconfirmed_signer_withdrawing_was_in_no_dossier(
+    owner_appeal, make_signature, make_snapshot
+):
+    leaving = make_signature(owner_appeal)
+    leaving.status = SignatureStatus.pending
+    leaving.created_at = utcnow() - timedelta(hours=1)
+    made = with_file(make_snapshot(owner_appeal))
+    token = renew_withdraw_token(leaving)
+    db.session.commit()
+    withdraw_signature(token)
+    db.session.commit()
+    assert snapshot_path(made).exists() and made.file_erased_at is None
 
 
 def test_a_withdrawal_with_no_dossier_since_records_nothing(owner_appeal, make_signature):
