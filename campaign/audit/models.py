@@ -33,7 +33,7 @@ class AuditEvent(db.Model):
     )
     # The member who acted has since deleted her account (actor_id is None then).
     actor_deleted: Mapped[bool] = mapped_column(default=False, server_default=false())
-    via: Mapped[str] = mapped_column(String(8))  # "web", "cli" or "task"
+    via: Mapped[str] = mapped_column(String(8))  # "web", "cli", "task" or "signer"
     action: Mapped[str] = mapped_column(String(48))
     subject_type: Mapped[str] = mapped_column(String(24), default="")
     subject_id: Mapped[int | None]

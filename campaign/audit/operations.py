@@ -30,8 +30,9 @@ def record_event(
 ) -> AuditEvent:
     """Add an audit event to the session (flushed with the change, never committed here).
 
-    The actor defaults to the member logged in for this request; `via` to "web" in a request
-    and "cli" elsewhere. `actor_deleted` says that the member who asked (a job's requester) has
+    The actor defaults to the member logged in for this request (not for via="signer": what a
+    signer's own link set off is hers, whoever is logged in); `via` to "web" in a request and
+    "cli" elsewhere. `actor_deleted` says that the member who asked (a job's requester) has
     deleted her account since. Detail values must be numbers, booleans, None or short lower-case
     codes.
     """
@@ -41,7 +42,8 @@ def record_event(
         if not _is_code(value):
             raise ValueError(f"Audit detail {name!r} must be a number, a flag or a code.")
     in_request = has_request_context()
-    if actor_id is None and not actor_deleted and in_request and current_user.is_authenticated:
+    acted = via != "signer" and not actor_deleted
+    if actor_id is None and acted and in_request and current_user.is_authenticated:
         actor_id = current_user.id
     event = AuditEvent(
         appeal_id=appeal_id,

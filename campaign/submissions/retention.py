@@ -67,6 +67,7 @@ def erase_files_of_withdrawn(
             "dossier.files_erased",
             subject=("appeal", appeal_id),
             dossiers=erased,
+            via="signer",
             reason="withdrawal",
         )
     return erased

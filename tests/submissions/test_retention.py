@@ -182,3 +182,23 @@ def test_a_withdrawal_with_no_dossier_since_records_nothing(owner_appeal, make_s
         ).all()
         == []
     )
+
+
+def test_a_withdrawal_is_the_signers_in_the_log_whoever_is_logged_in(
+    client, login, owner_appeal, make_signature, make_snapshot
+):
+    leaving = make_signature(owner_appeal)
+    leaving.created_at = utcnow() - timedelta(hours=1)
+    with_file(make_snapshot(owner_appeal))
+    token = renew_withdraw_token(leaving)
+    db.session.commit()
+    owner = owner_appeal.memberships[0].user
+    login(owner)  # an organiser trying her own appeal's link in her browser
+    assert client.post(f"/a/{owner_appeal.slug}/withdraw/{token}").status_code == 200
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "dossier.files_erased")
+    ).one()
+    assert (event.actor_id, event.via) == (None, "signer")
+    page = client.get(f"/appeals/{owner_appeal.id}/audit").get_data(as_text=True)
+    row = re.search(r"<tr>(?:(?!</tr>).)*never handed in deleted(?:(?!</tr>).)*</tr>", page, re.S)
+    assert row and "a signer, by her own link" in row.group(0) and owner.name not in row.group(0)
