@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
+from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.private_files import write_private
+from campaign.signatures.decoys import purge_decoys
 from campaign.signatures.duplicates import find_pairs, threshold
 from campaign.signatures.exporting import FORMATS, available_columns, export_table
 from campaign.signatures.families import recompute_families
@@ -42,7 +44,9 @@ signatures_cli = AppGroup("signatures", help="Signatures.")
 @signatures_cli.command("purge-pending")
 def purge_pending_command() -> None:
     """Delete signatures whose email confirmation expired unused (run daily, e.g. from cron)."""
-    removed = purge_pending()
+    now = utcnow()
+    removed = purge_pending(now=now)
+    purge_decoys(now=now)  # the links of repeats, which expire with them (signatures.decoys)
     db.session.commit()
     click.echo(f"Purged {removed} unconfirmed signature(s).")
 

@@ -361,3 +361,23 @@ class DistinctPair(db.Model):
 
     def __repr__(self) -> str:
         return f"<DistinctPair {self.first_id}/{self.second_id}>"
+
+
+class WithdrawalDecoy(db.Model):
+    """The withdrawal link a repeated signing is shown: it behaves as a new signature's does.
+
+    A repeat (her name with a contact that signed already) stores no signature, and her page
+    and its link must look as if it did: a link that led nowhere would tell whoever typed
+    someone's name and number that she had signed. It opens the same page, "withdraws" once,
+    and expires as an unconfirmed signature would (signatures.decoys).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # As a signature's confirm_expires_at: when the form asks for confirmation, none otherwise.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<WithdrawalDecoy {self.id} appeal={self.appeal_id}>"

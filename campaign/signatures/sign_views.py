@@ -20,6 +20,7 @@ from campaign.extensions import csrf, db, limiter
 from campaign.mail_queue import queue_mail, send_stored
 from campaign.security_log import log_security_event
 from campaign.signatures.blueprint import bp, published_or_404
+from campaign.signatures.decoys import issue_decoy
 from campaign.signatures.form_stamps import FillTimer, submission_digest
 from campaign.signatures.forms import SignForm, validate_sign_form
 from campaign.signatures.models import SignatureStatus, SignFormSettings
@@ -71,7 +72,9 @@ def sign(slug: str) -> BaseResponse | tuple[str, int]:
         # The same form again (a browser's retry, a second tap): it signed already, and she
         # sees the same page as the first time. The checks below are not made again: a text
         # published or the appeal closed since does not unsign her.
-        return _thank(_signed(appeal, earlier, form.settings, unmailed=False))
+        signed = _signed(appeal, earlier, form.settings, unmailed=False)
+        db.session.commit()  # (a decoy link it may have been given)
+        return _thank(signed)
     if not accepting_signatures(appeal):
         return render_appeal_page(appeal, form, 409, _("This appeal no longer accepts signatures."))
     if _unexpected_fields(form):
@@ -203,11 +206,16 @@ def _sent_before(appeal: Appeal, form: SignForm, submission: str) -> SignOutcome
 def _signed(
     appeal: Appeal, outcome: SignOutcome, settings: SignFormSettings, *, unmailed: bool
 ) -> dict[str, Any]:
-    """What the thank-you page shows her: her withdrawal link (a dead one for a duplicate).
+    """What the thank-you page shows her: her withdrawal link (a decoy for a duplicate, which
+    behaves as hers would: signatures.decoys).
 
     Read before the commit, which expires the rows (reading them after it cost two queries).
     """
     signature = outcome.signature
+    withdraw = outcome.withdraw_token
+    if outcome.duplicate:
+        lifetime = current_app.config["CONFIRMATION_LIFETIME"] if settings.confirm_email else None
+        withdraw = issue_decoy(appeal.id, withdraw, lifetime)
     # A duplicate stored nothing, and looks like a new signature: pending if the form asks.
     pending = (
         signature.status is SignatureStatus.pending
@@ -216,7 +224,7 @@ def _signed(
     )
     return {
         "slug": appeal.slug,
-        "withdraw": outcome.withdraw_token,
+        "withdraw": withdraw,
         "pending": pending,
         "unmailed": unmailed,
     }

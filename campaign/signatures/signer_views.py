@@ -11,6 +11,7 @@ from campaign.extensions import db
 from campaign.i18n import current_language
 from campaign.signatures.audience import public_view
 from campaign.signatures.blueprint import bp, published_or_404
+from campaign.signatures.decoys import find_decoy, spend_decoy
 from campaign.signatures.forms import ConfirmSignatureForm, WithdrawForm
 from campaign.signatures.signer_links import (
     TokenInvalid,
@@ -29,7 +30,8 @@ def thanks(slug: str) -> BaseResponse | str:
     signed = session.pop("signed", None)
     if not signed or signed.get("slug") != slug:
         return redirect(url_for("signatures.new", slug=slug))
-    # A robot's (or a repeated signer's) page looks the same, with a link that leads nowhere.
+    # A robot's page looks the same, with a link that leads nowhere. (A repeated signer's link
+    # is a decoy that behaves as a real one: signatures.decoys.)
     token = signed["withdraw"] or secrets.token_urlsafe(32)
     return render_template(
         "signatures/thanks.html",
@@ -83,19 +85,29 @@ def confirm(slug: str, token: str) -> tuple[str, int] | str:
 
 @bp.route("/<slug>/withdraw/<token>", methods=["GET", "POST"])
 def withdraw(slug: str, token: str) -> tuple[str, int] | str:
-    """Ask for confirmation, then withdraw the signature and erase the signer's data."""
+    """Ask for confirmation, then withdraw the signature and erase the signer's data.
+
+    A repeated signing's decoy link (signatures.decoys) answers the same, and withdraws nothing.
+    """
+    decoy = None
     try:
-        signature = find_by_withdraw_token(token)
+        appeal_id = find_by_withdraw_token(token).appeal_id
     except TokenInvalid:
-        return _link_invalid(slug)
-    appeal = db.session.get(Appeal, signature.appeal_id)
+        decoy = find_decoy(token)
+        if decoy is None:
+            return _link_invalid(slug)
+        appeal_id = decoy.appeal_id
+    appeal = db.session.get(Appeal, appeal_id)
     form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
+    if not form.validate_on_submit():
+        return render_template("signatures/withdraw.html", appeal=appeal, form=form)
+    try:
+        if decoy is None:
             withdraw_signature(token)
-        except TokenInvalid:  # withdrawn by the other tap of a double tap: done all the same
-            db.session.rollback()
-            return render_template("signatures/withdrawn.html", appeal=appeal)
-        db.session.commit()
+        else:
+            spend_decoy(decoy)
+    except TokenInvalid:  # withdrawn by the other tap of a double tap: done all the same
+        db.session.rollback()
         return render_template("signatures/withdrawn.html", appeal=appeal)
-    return render_template("signatures/withdraw.html", appeal=appeal, form=form)
+    db.session.commit()
+    return render_template("signatures/withdrawn.html", appeal=appeal)

@@ -117,7 +117,9 @@ def test_sent_again_minutes_later_it_does_not_show_her_link(client, open_appeal,
     db.session.commit()
     later = thanks_of(client, sign(open_appeal, started=started, email=""))
     assert withdraw_path(later) != withdraw_path(first)
-    assert client.get(withdraw_path(later)).status_code == 404
+    # A decoy (signatures.decoys): it opens and answers as hers would, and withdraws nothing.
+    assert client.get(withdraw_path(later)).status_code == 200
+    assert "Your signature is withdrawn" in client.post(withdraw_path(later)).get_data(as_text=True)
     assert stored() == 1 and count_on_page(client, open_appeal) == 1
 
 
