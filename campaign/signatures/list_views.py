@@ -33,6 +33,7 @@ from campaign.signatures.moderation import (
     NotModeratable,
     ReasonRequired,
     SignatureChanged,
+    can_take,
     flag_signature,
     moderate_signatures,
     reject_signature,
@@ -100,9 +101,16 @@ def bulk_review(appeal: Appeal) -> Response | str:
     if len(ids) > MAX_BULK:
         abort(400)
     chosen = _of_appeal(appeal, ids)
+    # Those that cannot take the step where they stand are left out now, and said so, rather
+    # than refused once she has confirmed.
+    left_out = [s.id for s in chosen if not can_take(s, form.action.data)]
+    chosen = [s for s in chosen if s.id not in left_out]
+    if not chosen:
+        flash(_none_can_take(), "error")
+        return redirect(_list_url(appeal))
     confirm = BulkConfirmForm(formdata=None, action=form.action.data)
     confirm.seen.data = {s.id: s.revision for s in chosen}
-    return _render_confirm(appeal, confirm, chosen)
+    return _render_confirm(appeal, confirm, chosen, left_out=left_out)
 
 
 @bp.post("/<int:appeal_id>/signatures/bulk/confirm")
@@ -130,8 +138,16 @@ def bulk_moderate(appeal: Appeal) -> Response | str:
         return _render_confirm(appeal, form, chosen)
     except BulkRefused as refused:
         db.session.rollback()
-        _flash_refused(refused)
-        return _render_confirm(appeal, form, chosen, refused=refused)
+        # Moved meanwhile where they cannot take the step (another editor, a withdrawal): left
+        # out, and the others shown to confirm again.
+        chosen = [s for s in chosen if s.id not in refused.unable]
+        if not chosen:
+            flash(_none_can_take(), "error")
+            return redirect(_list_url(appeal))
+        form.seen.data = {i: r for i, r in form.seen.data.items() if i not in refused.unable}
+        if refused.changed:
+            _flash_changed(refused.changed)
+        return _render_confirm(appeal, form, chosen, left_out=refused.unable, refused=refused)
     except SignatureChanged:
         db.session.rollback()
         flash(_changed_message(), "error")
@@ -216,26 +232,22 @@ def _changed_message() -> str:
     )
 
 
-def _flash_refused(refused: BulkRefused) -> None:
-    if refused.unable:
-        flash(
-            _(
-                "Nothing was done: these signatures cannot take this step where they stand "
-                "(withdrawn, waiting for confirmation, or already there): No. %(numbers)s. "
-                "Untick them and try again.",
-                numbers=", ".join(str(i) for i in refused.unable),
-            ),
-            "error",
-        )
-    if refused.changed:
-        flash(
-            _(
-                "Nothing was done: these signatures changed after the page showed them: "
-                "No. %(numbers)s. They are shown below as they are now.",
-                numbers=", ".join(str(i) for i in refused.changed),
-            ),
-            "error",
-        )
+def _none_can_take() -> str:
+    return _(
+        "Nothing was done: none of the ticked signatures can take this step where they stand "
+        "(withdrawn, waiting for confirmation, or already there)."
+    )
+
+
+def _flash_changed(numbers: list[int]) -> None:
+    flash(
+        _(
+            "Nothing was done: these signatures changed after the page showed them: "
+            "No. %(numbers)s. They are shown below as they are now.",
+            numbers=", ".join(str(i) for i in numbers),
+        ),
+        "error",
+    )
 
 
 def _of_appeal(appeal: Appeal, ids: list[int]) -> list[Signature]:
@@ -263,6 +275,8 @@ def _render_confirm(
     appeal: Appeal,
     form: BulkConfirmForm,
     chosen: list[Signature],
+    *,
+    left_out: list[int] | None = None,
     refused: BulkRefused | None = None,
 ) -> str:
     if refused is not None and refused.changed:
@@ -276,7 +290,7 @@ def _render_confirm(
         action_label=BULK_ACTIONS[form.action.data],
         regions=_regions(chosen, current_language()),
         status_labels=STATUS_LABELS,
-        refused=set(refused.unable) if refused else set(),
+        left_out=left_out or [],
     )
 
 

@@ -135,6 +135,11 @@ class BulkRefused(Exception):
 STEPS = tuple(_FROM)
 
 
+def can_take(signature: Signature, step: str) -> bool:
+    """Whether the signature may take the step (flag, reject, restore) where it stands."""
+    return signature.status in _FROM[step]
+
+
 def moderate_signatures(
     appeal_id: int, seen: dict[int, int], step: str, *, actor_id: int | None, reason: str = ""
 ) -> list[Signature]:
@@ -157,7 +162,7 @@ def moderate_signatures(
     )
     if len(signatures) != len(seen):
         raise LookupError("not the appeal's signatures")
-    unable = [s.id for s in signatures if s.status not in _FROM[step]]
+    unable = [s.id for s in signatures if not can_take(s, step)]
     changed = [s.id for s in signatures if s.revision != seen[s.id] and s.id not in unable]
     if unable or changed:
         raise BulkRefused(unable, changed)

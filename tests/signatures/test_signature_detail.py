@@ -198,10 +198,7 @@ def test_bulk_reject_asks_to_confirm_then_rejects_all_and_audits_each(
     assert sorted(e.subject_id for e in events) == sorted(seen)
 
 
-def test_bulk_with_a_withdrawn_signature_changes_nothing(
-    client, login, editor, appeal, make_signature
-):
-    kept = make_signature(appeal)
+def withdrawn_signature(appeal):
     outcome = sign_appeal(
         appeal,
         SignData(surname="Умарова", given_name="Заира", email="z@example.org"),
@@ -211,11 +208,50 @@ def test_bulk_with_a_withdrawn_signature_changes_nothing(
     db.session.commit()
     withdraw_signature(outcome.withdraw_token)
     db.session.commit()
+    return outcome.signature
+
+
+def test_bulk_leaves_out_what_cannot_take_the_step_before_she_confirms(
+    client, login, editor, appeal, make_signature
+):
+    kept, rejected = make_signature(appeal), make_signature(appeal)
+    rejected.status = SignatureStatus.rejected
+    db.session.commit()
     login(editor)
-    response = confirm(client, appeal, {kept.id: 0, outcome.signature.id: 0}, "flag")
-    assert "cannot take this step" in response.get_data(as_text=True)
+    page = bulk(client, appeal, [kept.id, rejected.id], "reject").get_data(as_text=True)
+    assert f"Left out: No. {rejected.id} cannot take this step" in page
+    assert "Reject: 1 signature" in page and f"{kept.id}:0" in page
+    assert f"{rejected.id}:" not in page.split('name="seen"')[1].split(">")[0]
+    confirm(client, appeal, {kept.id: 0}, "reject", reason="Один почерк")
     db.session.refresh(kept)
-    assert kept.status is SignatureStatus.valid
+    assert kept.status is SignatureStatus.rejected
+
+
+def test_bulk_with_none_that_can_take_the_step_says_so(
+    client, login, editor, appeal, make_signature
+):
+    gone = withdrawn_signature(appeal)
+    login(editor)
+    response = bulk(client, appeal, [gone.id], "flag")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "none of the ticked signatures can take this step" in page
+
+
+def test_bulk_with_a_signature_withdrawn_meanwhile_changes_nothing_and_leaves_it_out(
+    client, login, editor, appeal, make_signature
+):
+    kept = make_signature(appeal)
+    gone = withdrawn_signature(appeal)  # after the page showed it
+    login(editor)
+    page = confirm(client, appeal, {kept.id: 0, gone.id: 0}, "flag").get_data(as_text=True)
+    assert f"Left out: No. {gone.id} cannot take this step" in page
+    assert "Flag for review: 1 signature<" in page
+    db.session.refresh(kept)
+    assert kept.status is SignatureStatus.valid  # confirmed again, not yet
+    confirm(client, appeal, {kept.id: 0}, "flag")
+    db.session.refresh(kept)
+    assert kept.status is SignatureStatus.flagged
 
 
 def test_bulk_on_a_stale_page_changes_nothing(client, login, editor, appeal, make_signature):
