@@ -49,12 +49,14 @@ def render_appeal_page(
     """
     preview = preview_letter is not None
     language = current_language()
+    # The preview shows the counts and the latest signatories as they stand (the public's
+    # already): "0 of 200" above a published appeal's draft told organisers something false.
     before = None if preview else _cursor(appeal, request.args.get("before"))
     page_size = current_app.config["PUBLIC_LIST_PAGE_SIZE"]
-    signatories = [] if preview else public_signatures(appeal.id, page_size + 1, before)
+    signatories = public_signatures(appeal.id, page_size + 1, before)
     more = len(signatories) > page_size
     signatories = signatories[:page_size]
-    regions = [] if preview else region_counts(appeal.id)
+    regions = region_counts(appeal.id)
     settings = form.settings
     return render_template(
         "signatures/new.html",
@@ -63,7 +65,7 @@ def render_appeal_page(
         version=None if preview else appeal.latest_version,
         preview=preview,
         publish_number=publish_number,
-        count=0 if preview else signature_counts([appeal.id])[appeal.id],
+        count=signature_counts([appeal.id])[appeal.id],
         regions=[
             (region_label(code, other="", language=language), n)
             for code, n in regions[:TOP_REGIONS]
