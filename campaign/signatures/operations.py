@@ -92,7 +92,7 @@ class SignOutcome:
     way the duplicate check folds); the page shows neither.
     `signed_with`: for a duplicate found by its email address, the address that signature
     gave, the only one told that she had signed (one found by its phone number tells no one:
-    whoever typed that number and a name may not be her).
+    whoever typed that number and a name may not be her); `signed_id`, that signature's id.
     """
 
     signature: Signature | None
@@ -102,6 +102,7 @@ class SignOutcome:
     replayed: bool = False
     renewed: RenewedLinks | None = None
     signed_with: str | None = None
+    signed_id: int | None = None
 
 
 # How long after signing the same form sent again shows her withdrawal link again.
@@ -281,17 +282,23 @@ def _not_stored(
     earlier = find_submitted(appeal_id, submission) if submission else None
     if earlier is not None:
         return earlier
-    renewed = signed_with = None
+    renewed = found = None
     if email_hash is not None and confirm_within is not None:
         renewed = _confirm_again(appeal_id, email_hash, confirm_within)
     if email_hash is not None and renewed is None:
-        signed_with = db.session.scalar(
-            select(Signature.email).where(
+        found = db.session.execute(
+            select(Signature.id, Signature.email).where(
                 Signature.appeal_id == appeal_id, Signature.email_hash == email_hash
             )
-        )
+        ).first()
     return SignOutcome(
-        None, withdraw_token, None, duplicate=True, renewed=renewed, signed_with=signed_with
+        None,
+        withdraw_token,
+        None,
+        duplicate=True,
+        renewed=renewed,
+        signed_with=found.email if found else None,
+        signed_id=found.id if found else None,
     )
 
 

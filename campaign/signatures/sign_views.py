@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf.csrf import validate_csrf
 from limits import parse as parse_limit
+from sqlalchemy import update
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
 
@@ -17,13 +18,14 @@ from campaign.appeals.models import Appeal
 from campaign.clock import today
 from campaign.database import savepoint
 from campaign.extensions import csrf, db, limiter
+from campaign.link_tokens import new_token
 from campaign.mail_queue import queue_mail, send_stored
 from campaign.security_log import log_security_event
 from campaign.signatures.blueprint import bp, published_or_404
 from campaign.signatures.decoys import issue_decoy
 from campaign.signatures.form_stamps import FillTimer, submission_digest
 from campaign.signatures.forms import SignForm, validate_sign_form
-from campaign.signatures.models import SignatureStatus, SignFormSettings
+from campaign.signatures.models import Signature, SignatureStatus, SignFormSettings
 from campaign.signatures.operations import (
     AppealNotOpen,
     FormChanged,
@@ -252,8 +254,8 @@ def _store_signing_mail(
     if not email:
         return None, True
     try:
-        with savepoint():  # a failure takes the mail back, not her signature
-            subject, body, purpose = _compose(appeal, outcome)
+        with savepoint():  # a failure takes the mail (and a link renewed for it) back
+            subject, body, purpose = _compose(appeal, outcome, _withdraw_link_again(outcome))
             mail_id = queue_mail(
                 email, subject, body, purpose=purpose, commit=False, appeal_id=appeal.id
             )
@@ -263,7 +265,29 @@ def _store_signing_mail(
     return (mail_id, purpose), True
 
 
-def _compose(appeal: Appeal, outcome: SignOutcome) -> tuple[str, str, str]:
+def _withdraw_link_again(outcome: SignOutcome) -> str | None:
+    """For a repeat found by her address, a new withdrawal link of her signature, mailed
+    there only (the one given before stops working): a signer who lost hers finds it again by
+    signing again. None otherwise (a withdrawn signature has no link to renew).
+
+    One UPDATE, the transaction's first statement: on SQLite a read before it would make the
+    write fail at once, not wait, when another signer commits in between.
+    """
+    if not outcome.duplicate or outcome.signed_id is None:
+        return None
+    token, hashed = new_token()
+    renewed = db.session.execute(
+        update(Signature)
+        .where(Signature.id == outcome.signed_id, Signature.withdraw_token_hash.is_not(None))
+        .values(withdraw_token_hash=hashed),
+        execution_options={"synchronize_session": False},
+    )
+    return token if renewed.rowcount == 1 else None
+
+
+def _compose(
+    appeal: Appeal, outcome: SignOutcome, withdraw_again: str | None = None
+) -> tuple[str, str, str]:
     """The subject, text and purpose of the signer's mail for this outcome."""
     title = appeal.latest_version.title
     if outcome.renewed:
@@ -298,6 +322,13 @@ def _compose(appeal: Appeal, outcome: SignOutcome) -> tuple[str, str, str]:
             "try to sign, you can ignore this message.",
             title=title,
         )
+        if withdraw_again:
+            link = public_url_for("signatures.withdraw", slug=appeal.slug, token=withdraw_again)
+            text += "\n\n" + _(
+                "To withdraw your signature, open this private link:\n%(withdraw)s\n\n"
+                "The withdrawal link given before no longer works.",
+                withdraw=link,
+            )
         return subject, text, "signatures.duplicate"
     withdraw = public_url_for("signatures.withdraw", slug=appeal.slug, token=outcome.withdraw_token)
     if outcome.confirm_token:

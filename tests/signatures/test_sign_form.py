@@ -195,10 +195,17 @@ def test_signing_again_while_unconfirmed_mails_a_new_link(client, open_appeal, s
     assert "Signature confirmed" in client.post(confirm_path(new)).get_data(as_text=True)
     assert stored() == 1 and count_on_page(client, open_appeal) == 1
     assert db.session.scalar(select(Signature.display)) is Display.full
-    # The new mail's withdrawal link works; a confirmed signer is only told she signed.
+    # The new mail's withdrawal link works until a confirmed signer, told she signed, is
+    # given another one.
+    assert client.get(withdraw_path(new)).status_code == 200
     sign(open_appeal)
-    assert "already signed" in messages(outbox)[-1]["Subject"]
-    assert "Your signature is withdrawn" in client.post(withdraw_path(new)).get_data(as_text=True)
+    latest = messages(outbox)[-1]
+    assert (
+        "already signed" in latest["Subject"] and client.get(withdraw_path(new)).status_code == 404
+    )
+    assert "Your signature is withdrawn" in client.post(withdraw_path(latest)).get_data(
+        as_text=True
+    )
     assert count_on_page(client, open_appeal) == 0
 
 
@@ -245,6 +252,28 @@ def test_repeated_signer_sees_the_same_page_and_gets_an_email(client, open_appea
     assert len(sent) == 2
     assert any("already signed" in m["Subject"] for m in sent)
     assert sent[-1]["To"] == "madina@example.org"  # the address her signature gave
+    # It carries a new withdrawal link (she may have lost hers); the one before stops working.
+    assert "The withdrawal link given before no longer works" in body_of(sent[-1])
+    assert client.get(withdraw_path(sent[0])).status_code == 404
+    assert "Your signature is withdrawn" in client.post(withdraw_path(sent[-1])).get_data(
+        as_text=True
+    )
+    assert count_on_page(client, open_appeal) == 0
+
+
+def test_a_repeat_whose_mail_cannot_be_stored_keeps_her_link(
+    client, open_appeal, sign, outbox, monkeypatch
+):
+    sign(open_appeal)
+    from campaign.signatures import sign_views
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("mail store down")
+
+    monkeypatch.setattr(sign_views, "queue_mail", refuse)
+    assert sign(open_appeal, surname="NALOEVA").status_code == 302
+    first = messages(outbox)[0]
+    assert client.get(withdraw_path(first)).status_code == 200  # not renewed for nothing
 
 
 def test_relatives_sharing_a_mailbox_or_a_phone_each_sign(client, open_appeal, sign, outbox):
