@@ -79,6 +79,9 @@ def test_advocates_see_no_private_field(client, login, advocate, appeal, make_si
     for private in ("secret@example.org", "ул. Ленина 1", "Внук Ахмед", "AB123456", "Passport"):
         assert private not in page
     assert "signature.png" not in page
+    # What she may still download holds them: the page does not say otherwise.
+    assert "are shown only to owners and editors" in page
+    assert "The dossier for submission, which advocates may download, includes them." in page
     assert 'name="reject"' not in page
     moderate = client.post(
         f"/appeals/{appeal.id}/signatures/{outcome.signature.id}",
