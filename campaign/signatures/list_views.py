@@ -40,6 +40,7 @@ from campaign.signatures.moderation import (
     restore_signature,
 )
 from campaign.signatures.presenting import region_label
+from campaign.signatures.retention import last_erasure
 
 
 def _sees_private() -> bool:
@@ -319,6 +320,7 @@ def _render_detail(appeal: Appeal, found: Signature, form: ModerateForm) -> str:
         .order_by(AuditEvent.created_at, AuditEvent.id)
     ).all()
     version = db.session.get(AppealVersion, found.version_id)
+    erased_at = last_erasure(appeal.id) if private else None
     return render_template(
         "appeals/signature.html",
         appeal=appeal,
@@ -332,6 +334,8 @@ def _render_detail(appeal: Appeal, found: Signature, form: ModerateForm) -> str:
         events=[(event, name, ACTIONS.get(event.action, event.action)) for event, name in events],
         status_labels=STATUS_LABELS,
         moderator=db.session.get(User, found.moderated_by_id) if found.moderated_by_id else None,
+        # Given before an erasure, her private details are gone: an empty one is not "none".
+        erased_at=erased_at if erased_at and found.created_at <= erased_at else None,
     )
 
 

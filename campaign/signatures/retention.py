@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from campaign.appeals.models import Appeal, AppealStatus
+from campaign.audit.models import AuditEvent
 from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.database import after_commit
@@ -259,6 +260,17 @@ def erase_private_data(appeal: Appeal, *, reason: str, actor_id: int | None = No
     db.session.flush()
     after_commit(partial(private_data_erased.send, erase_private_data, appeal_id=appeal.id))
     return erased
+
+
+def last_erasure(appeal_id: int) -> datetime | None:
+    """Return when the appeal's private details were last erased (its audit log says it);
+    None if they never were. A signature given before then holds none of them any more."""
+    return db.session.scalar(
+        select(func.max(AuditEvent.created_at)).where(
+            AuditEvent.appeal_id == appeal_id,
+            AuditEvent.action == "appeal.private_data_erased",
+        )
+    )
 
 
 def appeals_due_for_erasure(now: datetime | None = None) -> list[Appeal]:

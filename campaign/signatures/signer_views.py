@@ -43,9 +43,13 @@ def thanks(slug: str) -> BaseResponse | str:
     )
 
 
-def _link_invalid(slug: str) -> tuple[str, int]:
+def _link_invalid(slug: str, *, withdrawal: bool = False) -> tuple[str, int]:
+    """The page of a confirmation or withdrawal link that cannot be used: the same for one
+    never given out as for one used already, so that it tells nothing of a signature."""
     appeal = appeal_at(slug) or appeal_formerly_at(slug)
-    return render_template("signatures/link_invalid.html", appeal=appeal), 404
+    return render_template(
+        "signatures/link_invalid.html", appeal=appeal, withdrawal=withdrawal
+    ), 404
 
 
 # The token alone identifies the signature, so that an emailed link keeps working after the
@@ -95,7 +99,7 @@ def withdraw(slug: str, token: str) -> tuple[str, int] | str:
     except TokenInvalid:
         decoy = find_decoy(token)
         if decoy is None:
-            return _link_invalid(slug)
+            return _link_invalid(slug, withdrawal=True)
         appeal_id = decoy.appeal_id
     appeal = db.session.get(Appeal, appeal_id)
     form = WithdrawForm()

@@ -117,13 +117,21 @@ def _cursor(appeal: Appeal, value: str | None) -> tuple[datetime, int] | None:
 
 def new_form(appeal: Appeal, *, bound: bool, csrf: bool = True) -> SignForm:
     """Return the appeal's sign form, filled from the request when bound; without csrf, it
-    makes no token (which would go into the visitor's session)."""
+    makes no token (which would go into the visitor's session).
+
+    Bound, its stamp is the one sent (FillTimer.kept) when that is genuine, so that her fill
+    time counts from when her page was first shown.
+    """
     settings = sign_form_settings(appeal)
     form_class = sign_form_class(appeal, settings, current_language())
     meta = {} if csrf else {"csrf": False}
     form = form_class(meta=meta) if bound else form_class(formdata=None, meta=meta)
     version = appeal.latest_version.number if appeal.latest_version else 0
-    form.started.data = FillTimer(current_app.config["SECRET_KEY"]).stamp(version)
+    timer = FillTimer(current_app.config["SECRET_KEY"])
+    # Shown again after a refusal, the form keeps the stamp of her page's first showing: a
+    # fresh one would refuse her corrected form, sent at once, as "too quick", again and again.
+    sent = request.form.get("started") if bound else None
+    form.started.data = timer.kept(sent, version) if sent else timer.stamp(version)
     return form
 
 

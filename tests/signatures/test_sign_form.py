@@ -579,9 +579,21 @@ def test_draft_appeal_cannot_be_signed(client, make_appeal, sign):
     assert stored() == 0
 
 
-def test_reused_or_unknown_withdrawal_link(client, open_appeal):
+def test_reused_or_unknown_withdrawal_link(client, open_appeal, sign):
     assert client.get(f"/a/{open_appeal.slug}/withdraw/not-a-token").status_code == 404
     assert client.post(f"/a/{open_appeal.slug}/withdraw/not-a-token").status_code == 404
+
+    thanks = client.get(sign(open_appeal).headers["Location"]).get_data(as_text=True)
+    path = re.search(r'value="http://campaign.test([^"]+/withdraw/[^"]+)"', thanks).group(1)
+    assert "Your signature is withdrawn" in client.post(path).get_data(as_text=True)
+    unknown = client.get(f"/a/{open_appeal.slug}/withdraw/not-a-token").get_data(as_text=True)
+    for again in (client.get(path), client.post(path)):
+        assert again.status_code == 404
+        page = again.get_data(as_text=True)
+        assert "This withdrawal link has already been used, or it is not valid." in page
+        assert "cannot be withdrawn again" in page and "confirming" not in page
+        # Nothing tells a used link from one never given out.
+        assert page.replace(path.rpartition("/")[2], "not-a-token") == unknown
 
 
 def test_qr_code_is_an_svg_of_the_link(client, open_appeal):

@@ -9,6 +9,7 @@ from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.signatures.models import CustomQuestion, QuestionKind, SignatureStatus
 from campaign.signatures.operations import SignData, sign_appeal
+from campaign.signatures.retention import erase_private_data
 from campaign.signatures.settings import sign_form_settings
 from campaign.signatures.signer_links import withdraw_signature
 
@@ -78,12 +79,43 @@ def test_advocates_see_no_private_field(client, login, advocate, appeal, make_si
     for private in ("secret@example.org", "ул. Ленина 1", "Внук Ахмед", "AB123456", "Passport"):
         assert private not in page
     assert "signature.png" not in page
+    # What she may still download holds them: the page does not say otherwise.
+    assert "are shown only to owners and editors" in page
+    assert "The dossier for submission, which advocates may download, includes them." in page
     assert 'name="reject"' not in page
     moderate = client.post(
         f"/appeals/{appeal.id}/signatures/{outcome.signature.id}",
         data={"revision": "0", "reject": "1", "reason": "x"},
     )
     assert moderate.status_code == 403
+
+
+def test_after_an_erasure_the_page_does_not_say_she_filled_it_in_herself(
+    client, login, editor, appeal, make_signature
+):
+    helped = make_signature(appeal, helper_name="Внук Ахмед")
+    herself = make_signature(appeal)
+    erase_private_data(appeal, reason="owner")
+    db.session.commit()
+    after = make_signature(appeal)  # given after the erasure: her answer is still there
+    login(editor)
+    for signature in (helped, herself):
+        page = page_of(client, appeal, signature).get_data(as_text=True)
+        assert "not known any more: erased with the private details on" in page
+        assert "no one: she filled it in herself" not in page and "Внук Ахмед" not in page
+    page = page_of(client, appeal, after).get_data(as_text=True)
+    assert "no one: she filled it in herself" in page and "not known any more" not in page
+
+
+def test_before_any_erasure_the_helper_or_no_one_is_shown(
+    client, login, editor, appeal, make_signature
+):
+    helped = make_signature(appeal, helper_name="Внук Ахмед")
+    herself = make_signature(appeal)
+    login(editor)
+    assert "Внук Ахмед" in page_of(client, appeal, helped).get_data(as_text=True)
+    page = page_of(client, appeal, herself).get_data(as_text=True)
+    assert "no one: she filled it in herself" in page and "not known any more" not in page
 
 
 def test_moderation_from_the_page_with_the_revision_seen(

@@ -171,6 +171,30 @@ def test_an_answer_stops_the_clock(client, owner_appeal, make_submission):
     assert due_submissions(owner_appeal.memberships[0].user) == []
 
 
+def test_an_answered_submission_shows_no_countdown(client, owner_appeal, make_submission):
+    in_time = make_submission(owner_appeal, registered_on=days_ago(owner_appeal, 7))
+    late = make_submission(
+        owner_appeal,
+        sent_on=days_ago(owner_appeal, 45),
+        received_on=days_ago(owner_appeal, 42),
+        registered_on=days_ago(owner_appeal, 40),
+    )
+    unregistered = make_submission(
+        owner_appeal, sent_on=days_ago(owner_appeal, 22), received_on=days_ago(owner_appeal, 20)
+    )
+    pages = {}
+    for submission in (in_time, late, unregistered):
+        url = f"/appeals/{owner_appeal.id}/submissions/{submission.id}"
+        client.post(f"{url}/answer", data=_answer(answered_on=days_ago(owner_appeal, 2)))
+        pages[submission] = page = client.get(url).get_data(as_text=True)
+        assert "stopped the clock" in page
+        assert "days left" not in page and "overdue by" not in page and "due today" not in page
+    assert "Answer due" in pages[in_time] and "met: the answer came in time" in pages[in_time]
+    # Due 30 days after its registration 40 days ago, answered 2 days ago.
+    assert "not met: the answer came 8 days late" in pages[late]
+    assert "Registration due" in pages[unregistered] and "the clock stopped" in pages[unregistered]
+
+
 def test_an_answer_dated_before_its_submission_is_refused(client, owner_appeal, make_submission):
     submission = make_submission(owner_appeal)
     early = (submission.sent_on - timedelta(days=3)).isoformat()
