@@ -190,7 +190,11 @@ class PageJobs:
 
     def signer_sheets(self, pages: list[Sequence[Row]]) -> RenderJob:
         """Return the job of a block of signature sheets, one page per signer."""
-        html = signer_sheets_html(self.content, pages[0], common(self.content, False))
+        context = {
+            **common(self.content, False),
+            "format_day": partial(format_day, language=self.content.language),
+        }
+        html = signer_sheets_html(self.content, pages[0], context)
         return RenderJob(html=html, pdf_variant=self.variant(), user_agent_elements=BLOCK_ELEMENTS)
 
     def annex(self, pages: list[Sequence[Family]], first: bool) -> RenderJob:

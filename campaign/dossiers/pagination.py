@@ -75,7 +75,9 @@ def signatory_columns(edition: Edition, *, landscape: bool, versions: bool) -> l
             Column("date", 17),
         ]
         if versions:
-            columns.append(Column("version", 8))
+            # Its header ("Вер.", 9.1 mm with padding in bold 7.5 pt) must not break inside
+            # the word: tests/dossiers/test_table_headers.py measures every header.
+            columns.append(Column("version", 10))
         if edition is Edition.submission:
             columns.append(Column("signature", 26))
     return _fill(columns, landscape)

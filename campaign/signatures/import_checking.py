@@ -107,6 +107,7 @@ class _RowChecker:
             regions=self.settings.regions,
             relationships=self.settings.relationships,
             questions=self.settings.questions,
+            confirm_email=False,  # (its effect on the email is in the modes above already)
         )
         form_class = sign_form_class(appeal, asked, current_language())  # type: ignore[arg-type]
         # One form, filled again for each row: binding a form's fields costs more than checking

@@ -112,10 +112,9 @@ def save_sign_form_settings(
         if held.rowcount != 1:
             raise SettingsChanged
         db.session.expire(settings)
-    modes = dict(data.modes)
-    if data.confirm_email:
-        modes["email"] = FieldMode.required
-    settings.fields = {name: mode.value for name, mode in modes.items()}
+    # The email's mode is stored as chosen, even while confirmation asks for the address
+    # (field_mode): turning confirmation off gives back the organiser's own choice.
+    settings.fields = {name: mode.value for name, mode in data.modes.items()}
     settings.regions = data.regions or None
     settings.relationships = data.relationships
     settings.confirm_email = data.confirm_email
@@ -161,9 +160,17 @@ def _has_answers(question_id: int) -> bool:
     return db.session.scalar(answered.limit(1)) is not None
 
 
-def field_mode(settings: SignFormSettings, name: str) -> FieldMode:
-    """Return how the form asks for a built-in field."""
+def chosen_mode(settings: SignFormSettings, name: str) -> FieldMode:
+    """Return the mode the organiser chose for a built-in field (the settings page's)."""
     return FieldMode(settings.fields.get(name, DEFAULT_MODES[name].value))
+
+
+def field_mode(settings: SignFormSettings, name: str) -> FieldMode:
+    """Return how the form asks for a built-in field: as chosen, but the email is required
+    while signatures count only once confirmed by email (the link goes to it)."""
+    if name == "email" and settings.confirm_email:
+        return FieldMode.required
+    return chosen_mode(settings, name)
 
 
 def consent_text(settings: SignFormSettings, language: str) -> str:

@@ -27,7 +27,7 @@ from campaign.forms import LinesAtMost, RevisionField, no_hidden_characters, nor
 from campaign.signatures.fields import BUILT_IN_FIELDS
 from campaign.signatures.models import FieldMode, QuestionKind, SignFormSettings
 from campaign.signatures.operations import confirmation_days
-from campaign.signatures.settings import QuestionData, SettingsData, field_mode
+from campaign.signatures.settings import QuestionData, SettingsData, chosen_mode
 
 RELATIONSHIP_MAX = 100  # the column's length
 FIELD_MODE_CHOICES = [
@@ -81,6 +81,14 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
         f"mode_{name}": SelectField(label, choices=FIELD_MODE_CHOICES)
         for name, label in BUILT_IN_FIELDS.items()
     }
+    attributes["mode_email"] = SelectField(
+        BUILT_IN_FIELDS["email"],
+        choices=FIELD_MODE_CHOICES,
+        description=_l(
+            "Required while signatures count only once confirmed by email; this choice "
+            "applies again when they need not be."
+        ),
+    )
     attributes["regions"] = SelectMultipleField(
         _l("Regions offered"),
         description=_l(
@@ -129,7 +137,7 @@ def settings_form_class(region_codes: list[tuple[str, str]]) -> type[FlaskForm]:
 def fill_settings_form(form: FlaskForm, settings: SignFormSettings) -> None:
     """Show the stored settings in the settings form, with one blank question row."""
     for name in BUILT_IN_FIELDS:
-        form[f"mode_{name}"].data = field_mode(settings, name).value
+        form[f"mode_{name}"].data = chosen_mode(settings, name).value
     form.regions.data = settings.regions or []
     form.relationships.data = "\n".join(settings.relationships)
     form.confirm_email.data = settings.confirm_email

@@ -7,7 +7,8 @@ shown as such; the organiser decides what that means for a reminder.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import LazyString
+from flask_babel import LazyString, format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 
@@ -52,18 +53,19 @@ def rules_for(country: str) -> CountryRules | None:
     return RULES.get(country.upper())
 
 
-def channel_warning(country: str, channel: str, on: date) -> LazyString | None:
-    """Warn when the law of the country lets the authority ignore an appeal sent this way."""
+def channel_warning(country: str, channel: str, on: date) -> str | None:
+    """Warn when the law of the country lets the authority ignore an appeal sent this way
+    (in the page's language, its date as the desk writes dates)."""
     rules = rules_for(country)
     if rules is None or channel not in rules.refused_channels:
         return None
     since, _source = rules.refused_channels[channel]
     if on < since:
         return None
-    return _l(
+    return _(
         "Since %(since)s an appeal sent by plain e-mail is not considered (%(source)s): "
         "use the authority's online reception, the post or its reception office.",
-        since=since.isoformat(),
+        since=format_date(since, "medium"),
         source=rules.refused_channels[channel][1],
     )
 

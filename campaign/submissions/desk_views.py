@@ -16,7 +16,7 @@ from campaign.appeals.access import current_membership, requires_role
 from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
 from campaign.audit.operations import record_event
-from campaign.dossiers.operations import appeal_snapshots, snapshot_title
+from campaign.dossiers.operations import appeal_snapshots
 from campaign.extensions import csrf, db
 from campaign.file_changes import commit_with, refused_message
 from campaign.submissions.clock import DUE_LABELS, SOON_DAYS, channel_warning
@@ -52,6 +52,7 @@ from campaign.submissions.operations import (
     unfinished_notice,
     update_submission,
 )
+from campaign.submissions.presenting import snapshot_label
 from campaign.submissions.scans import ScanRefused, scan_limit, scan_path
 from campaign.time_zones import today_in
 
@@ -87,7 +88,7 @@ def _submission_form(
     unbound = {} if bound else {"formdata": None}
     form = SubmissionForm(obj=submission, **unbound) if submission else SubmissionForm(**unbound)
     form.snapshot_id.choices = [("", _("Choose a dossier"))] + [
-        (snapshot.id, snapshot_title(snapshot)) for snapshot in appeal_snapshots(appeal)
+        (snapshot.id, snapshot_label(snapshot)) for snapshot in appeal_snapshots(appeal)
     ]
     form.addressee_choice.choices = addressee_choices(appeal)
     if submission is not None and (not bound or request.method == "GET"):

@@ -1,7 +1,11 @@
-"""Words for a submission's status and channel, on the desk and on public pages."""
+"""Words for a submission's status, channel and dossier, on the desk and on public pages."""
 
-from flask_babel import LazyString
+from flask_babel import LazyString, format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from campaign.dossiers.models import DossierSnapshot
+from campaign.dossiers.page_jobs import edition_name
 
 STATUS_LABELS: dict[str, LazyString] = {
     "planned": _l("planned"),
@@ -21,3 +25,11 @@ CHANNEL_LABELS: dict[str, LazyString] = {
     "email": _l("e-mail"),
     "other": _l("other channel"),
 }
+
+
+def snapshot_label(snapshot: DossierSnapshot) -> str:
+    """Name a snapshot in a list of the appeal's: its edition, when it was made (in the
+    page's time zone, the appeal's on its pages) and its short id, as the Dossiers tab shows."""
+    signed = f" · {_('signed')}" if snapshot.signed else ""
+    made = format_datetime(snapshot.created_at, "short")
+    return f"{edition_name(snapshot.edition)}{signed}, {made} · {snapshot.id[:8]}"

@@ -23,7 +23,7 @@ from campaign.signatures.settings import (
     QuestionData,
     SettingsChanged,
     SettingsData,
-    field_mode,
+    chosen_mode,
     save_sign_form_settings,
     sign_form_settings,
 )
@@ -449,7 +449,7 @@ def test_confirm_email_makes_the_email_required(client, open_appeal, save, sign)
 
     settings = stored_settings(open_appeal)
     assert settings.confirm_email is True
-    assert settings.fields["email"] == "required"
+    assert settings.fields["email"] == "optional"  # her choice, for when confirmation is off
     page = Page(public_page(client, open_appeal))
     assert page.required("email")
 
@@ -463,8 +463,27 @@ def test_confirm_email_makes_the_email_required(client, open_appeal, save, sign)
 def test_confirm_email_asks_for_the_email_even_when_set_off(client, open_appeal, save):
     save(mode_email="off", confirm_email="y", **{"questions-0-label": ""})
 
-    assert stored_settings(open_appeal).fields["email"] == "required"
+    assert stored_settings(open_appeal).fields["email"] == "off"
     assert Page(public_page(client, open_appeal)).required("email")
+
+
+def test_confirmation_turned_off_gives_back_the_email_mode_chosen(client, open_appeal, save, sign):
+    no_question = {"questions-0-label": ""}
+    save(mode_email="optional", mode_phone="optional", confirm_email="y", **no_question)
+    html = client.get(settings_url(open_appeal)).get_data(as_text=True)
+    page = Page(html)
+    # The page shows her own choice, and says what confirmation does to it.
+    assert page.selected("mode_email") == ["optional"]
+    assert "Required while signatures count only once confirmed by email" in html
+
+    mode = page.selected("mode_email")[0]
+    save(mode_email=mode, mode_phone="optional", confirm_email=None, **no_question)
+
+    settings = stored_settings(open_appeal)
+    assert settings.confirm_email is False and settings.fields["email"] == "optional"
+    assert not Page(public_page(client, open_appeal)).required("email")
+    assert sign(open_appeal, email="", phone="+7 928 000-00-00").status_code == 302
+    assert count(Signature) == 1
 
 
 def test_the_consent_text_is_shown_and_stored_with_the_signature(client, open_appeal, save, sign):
@@ -705,7 +724,7 @@ def saved_elsewhere(appeal, **changes):
     """A co-organiser saves the settings, from a page showing them as they are now."""
     settings = sign_form_settings(appeal)
     data = SettingsData(
-        modes={name: field_mode(settings, name) for name in BUILT_IN_FIELDS},
+        modes={name: chosen_mode(settings, name) for name in BUILT_IN_FIELDS},
         regions=settings.regions,
         relationships=settings.relationships,
         confirm_email=settings.confirm_email,
@@ -818,7 +837,7 @@ def made_public(appeal_id, question_id):
         settings = sign_form_settings(appeal)
         [question] = settings.questions
         data = SettingsData(
-            modes={name: field_mode(settings, name) for name in BUILT_IN_FIELDS},
+            modes={name: chosen_mode(settings, name) for name in BUILT_IN_FIELDS},
             regions=settings.regions,
             relationships=settings.relationships,
             confirm_email=False,

@@ -37,12 +37,14 @@ def count_on_page(client, appeal):
 def set_confirm(appeal, on=True, **modes):
     settings = sign_form_settings(appeal)
     from campaign.signatures.fields import BUILT_IN_FIELDS
-    from campaign.signatures.settings import SettingsData, field_mode
+    from campaign.signatures.settings import SettingsData, chosen_mode
 
     save_sign_form_settings(
         appeal,
         SettingsData(
-            modes={name: modes.get(name) or field_mode(settings, name) for name in BUILT_IN_FIELDS},
+            modes={
+                name: modes.get(name) or chosen_mode(settings, name) for name in BUILT_IN_FIELDS
+            },
             regions=settings.regions,
             relationships=settings.relationships,
             confirm_email=on,

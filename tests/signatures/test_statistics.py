@@ -115,3 +115,15 @@ def test_another_organiser_gets_404(client, login, make_user, appeal):
     login(make_user())
     assert client.get(f"/appeals/{appeal.id}/statistics").status_code == 404
     assert client.get(f"/appeals/{appeal.id}/statistics.csv").status_code == 404
+
+
+def test_shares_are_written_as_the_language_writes_decimals(
+    client, login, advocate, appeal, signed
+):
+    login(advocate)
+    url = f"/appeals/{appeal.id}/statistics"
+    ru = client.get(url, headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<td class="num">66,7</td>' in ru and '<td class="num">33,3</td>' in ru
+    assert '<td class="num">100,0</td>' in ru and "66.7" not in ru
+    en = client.get(url).get_data(as_text=True)
+    assert '<td class="num">66.7</td>' in en

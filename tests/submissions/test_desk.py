@@ -493,3 +493,12 @@ def test_deleting_an_appeal_takes_its_submissions_and_snapshots(
     db.session.execute(delete(Appeal).where(Appeal.id == appeal.id))
     db.session.commit()
     assert _count(Submission) == 0 and _count(DossierSnapshot) == 0
+
+
+def test_the_plain_email_warning_dates_its_law_as_the_desk_writes_dates(client, owner_appeal):
+    url = f"/appeals/{owner_appeal.id}/submissions"
+    ru = client.get(url, headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    ru = ru.replace("\u00a0", " ").replace("\u202f", " ")
+    assert "С 30 мар. 2025 г. обращение" in ru and "2025-03-30" not in ru
+    en = client.get(url).get_data(as_text=True).replace("\u202f", " ")
+    assert "Since Mar 30, 2025 an appeal" in en
