@@ -11,14 +11,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
-from sqlalchemy import func, select
 
 from campaign.accounts.models import Membership, Role
-from campaign.audit.models import AuditEvent
 from campaign.clock import utcnow
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
 from campaign.dossiers.operations import give_up_if_stalled, make_snapshot, snapshot_path
 from campaign.extensions import db
+from tests.audit_log import logged, logged_count
 from tests.dossiers.pdftools import page_texts
 
 
@@ -239,12 +238,12 @@ def test_a_download_is_in_the_audit_log_with_who_and_which_edition(
     with client.get(f"/appeals/{open_appeal.id}/dossiers/{snapshot.id}.pdf") as download:
         assert download.status_code == 200
     db.session.rollback()  # the request committed in its own session
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(logged()).one()
     assert (event.action, event.actor_id, event.via) == ("dossier.downloaded", advocate.id, "web")
     assert event.details == {"dossier": snapshot.id, "edition": "submission"}
     missing = client.get(f"/appeals/{open_appeal.id}/dossiers/{'0' * 20}.pdf")
     assert missing.status_code == 404
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+    assert db.session.scalar(logged_count()) == 1
 
 
 def test_another_organiser_gets_404_for_a_snapshot_or_job_of_this_appeal(
