@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from campaign.accounts.models import Invitation, Membership, Role, User
 from campaign.accounts.operations import revoke_invitations
 from campaign.appeals.models import Appeal
+from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.database import lock_row
 from campaign.extensions import db
@@ -40,16 +41,22 @@ def membership_of(user_id: int, appeal_id: int) -> Membership | None:
 def invite_member(appeal_id: int, role: Role, inviter: User, lifetime: timedelta) -> str:
     """Create a single-use invitation and return its token (shown once, stored hashed)."""
     token, stored = new_token()
-    db.session.add(
-        Invitation(
-            appeal_id=appeal_id,
-            role=role,
-            token_hash=stored,
-            created_by_id=inviter.id,
-            expires_at=utcnow() + lifetime,
-        )
+    invitation = Invitation(
+        appeal_id=appeal_id,
+        role=role,
+        token_hash=stored,
+        created_by_id=inviter.id,
+        expires_at=utcnow() + lifetime,
     )
+    db.session.add(invitation)
     db.session.flush()
+    record_event(
+        appeal_id,
+        "invitation.created",
+        subject=("invitation", invitation.id),
+        actor_id=inviter.id,
+        role=role.name,
+    )
     return token
 
 
@@ -96,12 +103,21 @@ def accept_invitation(token: str, user: User) -> Membership:
     membership = Membership(appeal_id=invitation.appeal_id, user=user, role=invitation.role)
     db.session.add(membership)
     db.session.flush()
+    record_event(
+        membership.appeal_id,
+        "member.joined",
+        subject=("user", user.id),
+        actor_id=user.id,
+        role=membership.role.name,
+        invitation=invitation.id,
+    )
     return membership
 
 
 def revoke_invitation(invitation: Invitation) -> None:
     """Make a pending invitation unusable."""
     invitation.revoked_at = utcnow()
+    record_event(invitation.appeal_id, "invitation.revoked", subject=("invitation", invitation.id))
     db.session.flush()
 
 
@@ -157,11 +173,22 @@ def change_role(membership: Membership, role: Role, *, by: Membership | None = N
     if current is Role.owner and role is not Role.owner:
         _revoke_invitations_made_by(membership)
     membership.role = role
+    if role is not current:
+        record_event(
+            membership.appeal_id,
+            "member.role_changed",
+            subject=("user", membership.user_id),
+            role=role.name,
+            previous=current.name,
+        )
     db.session.flush()
 
 
 def remove_member(membership: Membership, *, by: Membership | None = None) -> None:
-    """Take a member off the appeal; never the last owner. `by`: as for change_role."""
+    """Take a member off the appeal; never the last owner. `by`: as for change_role.
+
+    Without `by` (or `by` herself) the member leaves: from her page, or deleting her account.
+    """
     current = _role_under_lock(membership)
     _still_owner(by)
     if current is None:
@@ -169,5 +196,12 @@ def remove_member(membership: Membership, *, by: Membership | None = None) -> No
     if current is Role.owner and owner_count(membership.appeal_id) <= 1:
         raise LastOwner
     _revoke_invitations_made_by(membership)
+    left = by is None or by.id == membership.id
+    record_event(
+        membership.appeal_id,
+        "member.left" if left else "member.removed",
+        subject=("user", membership.user_id),
+        role=current.name,
+    )
     db.session.delete(membership)
     db.session.flush()

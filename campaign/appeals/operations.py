@@ -27,6 +27,7 @@ from campaign.appeals.models import (
     FormerAddress,
     SignatureTally,
 )
+from campaign.audit.operations import record_event
 from campaign.clock import utcnow
 from campaign.extensions import db
 from campaign.markup import loses_text_to_nesting
@@ -266,6 +267,7 @@ def publish_appeal(appeal: Appeal, user: User, *, seen_revision: int | None) -> 
     appeal.versions.append(version)
     if appeal.status is AppealStatus.draft:
         appeal.status = AppealStatus.open
+    record_event(appeal.id, "appeal.published", actor_id=user.id, version=number)
     db.session.flush()
     return version
 
@@ -276,6 +278,7 @@ def close_appeal(appeal: Appeal) -> None:
         raise InvalidTransition(appeal.status.value)
     appeal.status = AppealStatus.closed
     appeal.closed_at = utcnow()
+    record_event(appeal.id, "appeal.closed")
     db.session.flush()
 
 
@@ -299,6 +302,7 @@ def reopen_appeal(appeal: Appeal) -> None:
         raise InvalidTransition(appeal.status.value)
     appeal.status = AppealStatus.open
     appeal.closed_at = None
+    record_event(appeal.id, "appeal.reopened")
     db.session.flush()
 
 

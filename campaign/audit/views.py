@@ -16,6 +16,7 @@ from campaign.appeals.blueprint import bp
 from campaign.appeals.models import Appeal
 from campaign.audit.actions import ACTIONS
 from campaign.audit.models import AuditEvent
+from campaign.audit.wording import describe
 from campaign.extensions import db
 from campaign.forms import DayField
 from campaign.time_zones import end_of_day
@@ -46,6 +47,8 @@ class AuditPage:
 
     events: list[tuple[AuditEvent, str | None]]
     after: int | None
+    # Names of the members some events are about (a role changed, a member removed).
+    names: dict[int, str]
 
 
 @bp.get("/<int:appeal_id>/audit")
@@ -65,7 +68,13 @@ def audit(appeal: Appeal) -> str:
     # Only the form's own fields go into the pages' links (not "appeal_id", "_external"...).
     kept = {name: request.args[name] for name in form._fields if request.args.get(name)}
     return render_template(
-        "appeals/audit.html", appeal=appeal, form=form, page=page, kept=kept, labels=ACTIONS
+        "appeals/audit.html",
+        appeal=appeal,
+        form=form,
+        page=page,
+        kept=kept,
+        labels=ACTIONS,
+        describe=describe,
     )
 
 
@@ -112,4 +121,14 @@ def _page(appeal: Appeal, form: AuditFilterForm) -> AuditPage:
         statement.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
     ).all()
     events = [(event, name) for event, name in rows[:PAGE_SIZE]]
-    return AuditPage(events, after=events[-1][0].id if len(rows) > PAGE_SIZE else None)
+    after_this = events[-1][0].id if len(rows) > PAGE_SIZE else None
+    return AuditPage(events, after=after_this, names=_subject_names(events))
+
+
+def _subject_names(events: list[tuple[AuditEvent, str | None]]) -> dict[int, str]:
+    """Names of the members the events are about; a deleted account's is gone."""
+    ids = {event.subject_id for event, _ in events if event.subject_type == "user"}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}

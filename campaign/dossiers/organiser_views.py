@@ -127,6 +127,10 @@ def dossier_file(appeal: Appeal, snapshot_id: str) -> Response:
     path = snapshot_path(snapshot)
     if not path.is_file():
         abort(404)
+    # The snapshot's id is text, not a row number: it goes in the details (a hex code).
+    record_event(appeal.id, "dossier.downloaded", subject=("appeal", appeal.id),
+                 dossier=snapshot.id, edition=snapshot.edition.value)  # fmt: skip
+    db.session.commit()
     made = local_date(snapshot.created_at, appeal.time_zone).isoformat()  # as on its cover
     name = f"{appeal.slug}-{snapshot.edition.value}-{made}-{snapshot.id[:8]}.pdf"
     response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)

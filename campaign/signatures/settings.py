@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from campaign.appeals.models import Appeal
+from campaign.audit.operations import record_event
 from campaign.extensions import db
 from campaign.signatures.fields import DEFAULT_CONSENT, DEFAULT_MODES, DEFAULT_RELATIONSHIPS
 from campaign.signatures.models import (
@@ -141,6 +142,7 @@ def save_sign_form_settings(
     db.session.flush()
     for position, question in enumerate(kept, 1):
         question.position = position
+    record_event(appeal.id, "sign_form.saved", questions=len(kept))
     db.session.flush()
     return settings
 

@@ -62,8 +62,11 @@ def test_a_member_deletes_her_account_with_her_password(app, client, login, edit
     assert gone(editor_id)
     assert count(Membership, Membership.user_id == editor_id) == 0
     assert count(LoginSession) == 0
-    (event,) = db.session.scalars(select(AuditEvent))
-    assert (event.actor_id, event.actor_deleted) == (None, True)
+    hers = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.actor_deleted).order_by(AuditEvent.id)
+    ).all()
+    assert [event.action for event in hers] == ["statistics.downloaded", "member.left"]
+    assert {event.actor_id for event in hers} == {None}
     # This browser is logged out, and the address logs in no more.
     assert client.get("/accounts/settings").status_code == 302
     assert (

@@ -1,5 +1,7 @@
 """The owners' audit log page: labels from the registry, filters, pages, owners only."""
 
+import re
+
 import pytest
 
 from campaign.accounts.models import Role
@@ -79,6 +81,52 @@ def test_the_log_is_paginated(client, login, appeal, monkeypatch):
     after = first.split("after=")[1].split('"')[0].split("&")[0]
     second = client.get(f"/appeals/{appeal.id}/audit", query_string={"after": after})
     assert second.get_data(as_text=True).count("Families recomputed</td>") == 2
+
+
+def about_cells(page):
+    return re.findall(r'<td data-label="About">(.*?)</td>', page, re.S)
+
+
+def test_what_an_event_is_about_reads_as_words(client, login, editor, appeal):
+    owner = owner_of(appeal)
+    record_event(appeal.id, "submission.recorded", subject=("submission", 1), channel="online")
+    record_event(appeal.id, "submission.answered", subject=("submission", 2), kind="answered",
+                 public=True, next_hop=None)  # fmt: skip
+    record_event(appeal.id, "appeal.private_data_erased", subject=("appeal", appeal.id),
+                 signatures=53, scans=0, mails=0, dossiers=2, reason="owner")  # fmt: skip
+    record_event(appeal.id, "dossier.downloaded", subject=("appeal", appeal.id),
+                 dossier="0a1b2c3d4e5f60718293", edition="submission")  # fmt: skip
+    record_event(appeal.id, "member.role_changed", subject=("user", editor.id),
+                 role="advocate", previous="editor")  # fmt: skip
+    record_event(appeal.id, "signatures.exported", subject=("appeal", appeal.id), rows=1200,
+                 format="xlsx", private=False, newly_added_key="some_code")  # fmt: skip
+    db.session.commit()
+    login(owner)
+    page = client.get(f"/appeals/{appeal.id}/audit").get_data(as_text=True)
+    about = " | ".join(" ".join(cell.split()) for cell in about_cells(page))
+    for words in (
+        "submission No. 1",
+        "channel: online reception",
+        "submission No. 2",
+        "answer: answered",
+        "shown on the public page: yes",
+        "signatures: 53",
+        "scans: 0",
+        "why: an owner asked",
+        "dossier: 0a1b2c3d4e5f60718293",
+        "edition: Dossier for submission",
+        "Editor Elena",
+        "role: Advocate",
+        "previous role: Editor",
+        "rows: 1,200",
+        "format: XLSX",
+        "with private details: no",
+        "newly added key: some code",
+    ):
+        assert words in about
+    for raw in ("True", "False", "None", "next_hop", "appeal 1", "_", "submission 2"):
+        assert raw not in about
+    assert "appeal No." not in about  # the log is the appeal's own
 
 
 def test_editors_are_refused_and_other_organisers_get_404(client, login, editor, make_user, appeal):

@@ -17,6 +17,7 @@ from campaign.clock import utcnow
 from campaign.dossiers.models import DossierJob, DossierSnapshot, Edition, JobStatus
 from campaign.dossiers.operations import give_up_if_stalled, make_snapshot, snapshot_path
 from campaign.extensions import db
+from tests.audit_log import logged, logged_count
 from tests.dossiers.pdftools import page_texts
 
 
@@ -225,6 +226,24 @@ def test_advocate_lists_and_downloads_but_cannot_render(
         assert download.status_code == 200
     refused = client.post(f"/appeals/{open_appeal.id}/dossiers", data={"edition": "submission"})
     assert refused.status_code == 403
+
+
+def test_a_download_is_in_the_audit_log_with_who_and_which_edition(
+    client, login, open_appeal, make_user, snapshot
+):
+    advocate = make_user()
+    db.session.add(Membership(appeal_id=open_appeal.id, user=advocate, role=Role.advocate))
+    db.session.commit()
+    login(advocate)
+    with client.get(f"/appeals/{open_appeal.id}/dossiers/{snapshot.id}.pdf") as download:
+        assert download.status_code == 200
+    db.session.rollback()  # the request committed in its own session
+    event = db.session.scalars(logged()).one()
+    assert (event.action, event.actor_id, event.via) == ("dossier.downloaded", advocate.id, "web")
+    assert event.details == {"dossier": snapshot.id, "edition": "submission"}
+    missing = client.get(f"/appeals/{open_appeal.id}/dossiers/{'0' * 20}.pdf")
+    assert missing.status_code == 404
+    assert db.session.scalar(logged_count()) == 1
 
 
 def test_another_organiser_gets_404_for_a_snapshot_or_job_of_this_appeal(

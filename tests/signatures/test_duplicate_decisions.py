@@ -15,6 +15,7 @@ from campaign.signatures.duplicate_decisions import (
 from campaign.signatures.duplicates import find_pairs
 from campaign.signatures.models import DistinctPair, SignatureStatus
 from campaign.signatures.moderation import NotModeratable, SignatureChanged, flag_signature
+from tests.audit_log import logged
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def pair(make_published_appeal, make_signature):
 
 
 def events():
-    rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    rows = db.session.scalars(logged().order_by(AuditEvent.id))
     return [(e.action, e.subject_id, e.details) for e in rows]
 
 

@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy import select
 
 from campaign.accounts.models import Role
-from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.signatures.families import recompute_families
 from campaign.signatures.family_desk import (
@@ -19,6 +18,7 @@ from campaign.signatures.family_desk import (
     split_family,
 )
 from campaign.signatures.models import PersonConcerned, SignatureStatus
+from tests.audit_log import logged
 from tests.conftest import PASSWORD
 from tests.test_security import CSRF_INPUT
 
@@ -81,7 +81,7 @@ def test_merging_two_families_fixes_them_against_a_recompute(appeal, make_signat
     recompute_families(appeal.id)
     db.session.commit()
     assert family(islam) == family(islam_full) == kept
-    [event] = db.session.scalars(select(AuditEvent)).all()
+    [event] = db.session.scalars(logged()).all()
     assert (event.action, event.subject_type, event.subject_id, event.actor_id) == (
         "families.merged",
         "person_concerned",
@@ -125,7 +125,7 @@ def test_splitting_moves_the_chosen_signers_and_a_recompute_keeps_it(
     recompute_families(appeal.id)
     db.session.commit()
     assert (family(first), family(second), family(third)) == (was, was, new)
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(logged()).one()
     assert (event.action, event.subject_id, event.details) == (
         "families.split",
         was,
@@ -252,7 +252,7 @@ def test_recomputing_on_the_page_is_audited(client, login, appeal, make_signatur
     response = client.post(f"/appeals/{appeal.id}/families/recompute", data={"recompute": "1"})
     assert response.status_code == 302
     assert family(a) is not None
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(logged()).one()
     assert (event.action, event.actor_id, event.details) == (
         "families.recomputed",
         editor.id,

@@ -26,6 +26,7 @@ from campaign.signatures.import_jobs import (
 )
 from campaign.signatures.import_uploads import discard_upload, keep_upload, upload_path
 from campaign.signatures.models import Signature
+from tests.audit_log import logged
 from tests.conftest import PASSWORD
 
 TABLE = (
@@ -189,4 +190,4 @@ def test_an_import_given_up_on_while_it_ran_stores_nothing(
     )  # fmt: skip
     assert db.session.scalar(select(func.count(Signature.id))) == 0
     assert upload_path(open_appeal.id, queued.upload) is not None  # kept for another try
-    assert not db.session.scalars(select(AuditEvent)).all()
+    assert not db.session.scalars(logged()).all()

@@ -1,7 +1,6 @@
 """Moderation: flag, reject with a reason, restore; counts follow; stale pages are refused."""
 
 import pytest
-from sqlalchemy import select
 
 from campaign.appeals.operations import region_counts, signature_counts
 from campaign.audit.models import AuditEvent
@@ -18,6 +17,7 @@ from campaign.signatures.moderation import (
 )
 from campaign.signatures.operations import public_signatures
 from campaign.signatures.signer_links import withdraw_signature
+from tests.audit_log import logged
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_each_step_moves_the_count_and_the_public_list_and_is_audited(
     assert count(appeal) == 2
     assert sorted(region_counts(appeal.id)) == [("RU-CE", 1), ("RU-DA", 1)]
 
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    events = db.session.scalars(logged().order_by(AuditEvent.id)).all()
     assert [(e.action, e.subject_id, e.actor_id) for e in events] == [
         ("signature.flagged", other.id, editor.id),
         ("signature.rejected", other.id, editor.id),

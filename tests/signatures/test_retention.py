@@ -30,6 +30,7 @@ from campaign.signatures.retention import (
 )
 from campaign.submissions.models import Channel, Submission
 from tests import private_values as planted
+from tests.audit_log import logged, logged_count
 from tests.scan_files import pdf_scan
 
 
@@ -150,7 +151,7 @@ def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal,
     assert signature_counts([open_appeal.id])[open_appeal.id] == count_before == 3
     assert snapshot_path(snapshot).exists()  # no private detail in it (the others: submissions)
     assert not cache_folder(open_appeal.id).exists()  # the rendered blocks held addresses
-    [event] = db.session.scalars(select(AuditEvent)).all()
+    [event] = db.session.scalars(logged()).all()
     assert (event.action, event.subject_type, event.subject_id, event.details) == (
         "appeal.private_data_erased",
         "appeal",
@@ -160,7 +161,7 @@ def test_an_erasure_removes_every_private_detail_and_keeps_the_rest(open_appeal,
     # Nothing left: nothing done, nothing recorded.
     assert not erase_private_data(open_appeal, reason="owner")
     db.session.commit()
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+    assert db.session.scalar(logged_count()) == 1
 
 
 def test_purge_private_erases_where_the_retention_time_is_over(
@@ -191,7 +192,7 @@ def test_purge_private_erases_where_the_retention_time_is_over(
         for appeal in (open_appeal, recent, by_deadline, running)
     }
     assert remaining == {open_appeal.id: 0, recent.id: 1, by_deadline.id: 0, running.id: 1}
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.appeal_id)).all()
+    events = db.session.scalars(logged().order_by(AuditEvent.appeal_id)).all()
     assert [(e.appeal_id, e.via, e.actor_id, e.details["reason"]) for e in events] == [
         (open_appeal.id, "cli", None, "retention"),
         (by_deadline.id, "cli", None, "retention"),
@@ -239,7 +240,7 @@ def test_the_owner_erases_after_a_confirmation(client, login, open_appeal, owner
     assert "The private details of 3 signatories were erased." in after
     assert "None of them is kept now." in after
     assert private_details(open_appeal.id).signatures == 0
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(logged()).one()
     assert (event.actor_id, event.via, event.details["reason"]) == (owner.id, "web", "owner")
 
 
@@ -438,5 +439,5 @@ def test_an_erasure_deletes_the_signers_mail_not_sent_yet(app, runner, open_appe
     db.session.expire_all()
     left = db.session.scalars(select(OutgoingMail.id).order_by(OutgoingMail.id)).all()
     assert left == [sending, account]  # its job deletes the one it is sending once sent
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(logged()).one()
     assert event.details["mails"] == 2
