@@ -6,7 +6,7 @@ from campaign.audit.models import AuditEvent
 from campaign.audit.wording import About, describe
 
 ENGLISH = {"Accept-Language": "en"}
-ROLE = "role"  # not in the Russian catalogue yet (translations/ are made apart)
+ROLE = "роль"
 
 
 def event(action="statistics.downloaded", subject=("", None), **details):
