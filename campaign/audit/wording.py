@@ -4,7 +4,7 @@ Events store ids, counts, flags and codes; the owner reads labels and words. A k
 this module does not know still shows, with its underscores as spaces, rather than failing.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +14,6 @@ from flask_babel import lazy_gettext as _l
 
 from campaign.appeals.forms import ROLE_LABELS
 from campaign.audit.models import AuditEvent
-from campaign.dossiers.models import Edition
-from campaign.dossiers.page_jobs import edition_name
-from campaign.submissions.forms import FOLLOWUP_CHOICES, SCAN_CHOICES
-from campaign.submissions.presenting import CHANNEL_LABELS, STATUS_LABELS
 
 # What each kind of subject is called, with its number. The appeal itself is left out: the log
 # is the appeal's own.
@@ -89,18 +85,27 @@ _REASONS: dict[str, LazyString] = {
 }
 
 _ROLES: dict[str, LazyString] = {role.name: label for role, label in ROLE_LABELS.items()}
-_CODE_WORDS: dict[str, Mapping[str, LazyString]] = {
-    "channel": CHANNEL_LABELS,
-    "reason": _REASONS,
-    "role": _ROLES,
-    "previous": _ROLES,
+Words = Callable[[str], Any]  # a code's words (a str or a LazyString), None if unknown
+# The words of coded details, by key; those of "kind", which means something else in each
+# action, by action. The parts above the audit log that record codes give their own words
+# (register_words), so that the log does not import them.
+_CODE_WORDS: dict[str, Words] = {
+    "reason": _REASONS.get,
+    "role": _ROLES.get,
+    "previous": _ROLES.get,
 }
-_KIND_WORDS: dict[str, Mapping[str, Any]] = {
-    "submission.answered": STATUS_LABELS,
-    "submission.scan_added": {choice.value: choice.label for choice in SCAN_CHOICES},
-    "submission.followup_drafted": {choice.value: choice.label for choice in FOLLOWUP_CHOICES},
-}
-_EDITIONS = {edition.value for edition in Edition}
+_KIND_WORDS: dict[str, Words] = {}
+
+
+def register_words(key: str, words: Mapping[str, Any] | Words, *, action: str = "") -> None:
+    """Give the words of a detail's codes: of `key`, or of "kind" in `action`'s events."""
+    lookup = words.get if isinstance(words, Mapping) else words
+    if action:
+        _KIND_WORDS[action] = lookup
+    else:
+        _CODE_WORDS[key] = lookup
+
+
 # Details that are the number of a row elsewhere (a signature, a submission...), not a count.
 _NUMBERS = {
     "duplicate_of",
@@ -165,11 +170,10 @@ def _value(action: str, key: str, value: Any) -> str | None:
 
 
 def _code(action: str, key: str, code: str) -> str:
-    if key == "edition" and code in _EDITIONS:
-        return edition_name(Edition(code))
-    words = _KIND_WORDS.get(action, {}) if key == "kind" else _CODE_WORDS.get(key, {})
-    if code in words:
-        return str(words[code])
+    lookup = _KIND_WORDS.get(action) if key == "kind" else _CODE_WORDS.get(key)
+    words = lookup(code) if lookup is not None else None
+    if words is not None:
+        return str(words)
     if key == "format" or (key, action) == ("kind", "sheets.scan_stored"):
         return code.upper()  # a file's format: csv, xlsx, pdf, jpg...
     return code if key == "dossier" else _plain(code)

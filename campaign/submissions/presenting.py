@@ -4,8 +4,10 @@ from flask_babel import LazyString, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from campaign.dossiers.models import DossierSnapshot
+from campaign.audit.wording import register_words
+from campaign.dossiers.models import DossierSnapshot, Edition
 from campaign.dossiers.page_jobs import edition_name
+from campaign.submissions.forms import FOLLOWUP_CHOICES, SCAN_CHOICES
 
 STATUS_LABELS: dict[str, LazyString] = {
     "planned": _l("planned"),
@@ -25,6 +27,20 @@ CHANNEL_LABELS: dict[str, LazyString] = {
     "email": _l("e-mail"),
     "other": _l("other channel"),
 }
+
+
+def _edition_words(code: str) -> str | None:
+    return edition_name(Edition(code)) if code in {edition.value for edition in Edition} else None
+
+
+# The audit log's words for the codes that dossiers and submissions record (audit.wording).
+register_words("channel", CHANNEL_LABELS)
+register_words("edition", _edition_words)
+register_words("kind", STATUS_LABELS, action="submission.answered")
+register_words("kind", {c.value: c.label for c in SCAN_CHOICES}, action="submission.scan_added")
+register_words(
+    "kind", {c.value: c.label for c in FOLLOWUP_CHOICES}, action="submission.followup_drafted"
+)
 
 
 def snapshot_label(snapshot: DossierSnapshot) -> str:
