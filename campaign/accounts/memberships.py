@@ -124,10 +124,17 @@ def revoke_invitation(invitation: Invitation) -> None:
 def _revoke_invitations_made_by(membership: Membership) -> None:
     # Only an owner makes invitations, and only she saw their links: once she is no longer an
     # owner of the appeal, a link she kept must not bring her (or anyone) back as one.
-    revoke_invitations(
+    revoked = revoke_invitations(
         Invitation.created_by_id == membership.user_id,
         Invitation.appeal_id == membership.appeal_id,
     )
+    for invitation_id, appeal_id in revoked:
+        record_event(
+            appeal_id,
+            "invitation.revoked",
+            subject=("invitation", invitation_id),
+            reason="maker_not_owner",
+        )
 
 
 def owner_count(appeal_id: int) -> int:

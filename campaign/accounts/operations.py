@@ -282,11 +282,14 @@ def purge_expired(config: Mapping[str, Any]) -> tuple[int, int]:
     )
 
 
-def revoke_invitations(*conditions: ColumnElement[bool]) -> None:
-    """Make the pending invitations that meet the conditions unusable."""
-    db.session.execute(
+def revoke_invitations(*conditions: ColumnElement[bool]) -> list[tuple[int, int]]:
+    """Make the pending invitations that meet the conditions unusable; return the (id,
+    appeal_id) of each."""
+    revoked = db.session.execute(
         update(Invitation)
         .where(Invitation.used_at.is_(None), Invitation.revoked_at.is_(None), *conditions)
         .values(revoked_at=utcnow())
+        .returning(Invitation.id, Invitation.appeal_id)
         .execution_options(synchronize_session=False)
     )
+    return [(row.id, row.appeal_id) for row in revoked]

@@ -82,6 +82,7 @@ _REASONS: dict[str, LazyString] = {
     "retention": _l("the retention time was over"),
     "withdrawal": _l("a signer withdrew"),
     "expired": _l("not imported in time"),
+    "maker_not_owner": _l("the owner who made it is no longer one"),
 }
 
 _ROLES: dict[str, LazyString] = {role.name: label for role, label in ROLE_LABELS.items()}

@@ -123,3 +123,24 @@ def test_a_role_changed_a_member_removed_and_one_leaving_are_logged(
     (left,) = events("member.left")
     assert said(left) == (advocate.id, "web", "user", advocate.id, {"role": "advocate"})
     assert membership_of(advocate.id, appeal.id) is None
+
+
+def test_the_invitations_of_an_owner_made_an_editor_are_revoked_each_in_the_log(
+    client, switch_to, make_appeal, owner, make_user
+):
+    second = make_user(name="Second Owner")
+    appeal = make_appeal(owner=owner, members={second: Role.owner})
+    switch_to(second)
+    for _n in range(2):
+        client.post(f"/appeals/{appeal.id}/members/invite", data={"role": "editor"})
+    made = [event.subject_id for event in events("invitation.created")]
+    assert len(made) == 2
+    switch_to(owner)
+    membership = membership_of(second.id, appeal.id)
+    client.post(f"/appeals/{appeal.id}/members/{membership.id}/role", data={"role": "editor"})
+    revoked = events("invitation.revoked")
+    assert [(e.actor_id, e.subject_id, e.details) for e in revoked] == [
+        (owner.id, number, {"reason": "maker_not_owner"}) for number in made
+    ]
+    page = client.get(f"/appeals/{appeal.id}/audit").get_data(as_text=True)
+    assert "the owner who made it is no longer one" in page
