@@ -328,6 +328,19 @@ def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
 
 
 @pytest.fixture
+def switch_to(
+    client: FlaskClient, login: Callable[[User], FlaskClient]
+) -> Callable[[User], FlaskClient]:
+    """Log out whoever is logged in, and log in as the user."""
+
+    def switch(user: User) -> FlaskClient:
+        client.post("/accounts/logout")
+        return login(user)
+
+    return switch
+
+
+@pytest.fixture
 def make_published_appeal(make_appeal: Callable[..., Appeal]) -> Callable[..., Appeal]:
     """Create an appeal and publish it as version 1; keywords as for make_appeal."""
 

@@ -40,17 +40,6 @@ def appeal(make_appeal, owner):
     return make_appeal(owner=owner)
 
 
-@pytest.fixture
-def switch_to(client, login):
-    """Log out whoever is logged in, and log in as the user."""
-
-    def switch(user):
-        client.post("/accounts/logout")
-        return login(user)
-
-    return switch
-
-
 def membership_count(appeal):
     return db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.appeal_id == appeal.id)

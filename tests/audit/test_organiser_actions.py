@@ -24,15 +24,6 @@ def editor(make_user):
     return make_user(name="Elena Editor")
 
 
-@pytest.fixture
-def switch_to(client, login):
-    def switch(user):
-        client.post("/accounts/logout")
-        return login(user)
-
-    return switch
-
-
 def events(action):
     db.session.expire_all()
     return db.session.scalars(
